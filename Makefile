@@ -1,0 +1,28 @@
+# poolbench — `make help` lists the targets.
+GO      ?= go
+BIN     ?= bin/poolbench
+PKGS    := ./...
+
+.PHONY: help build test lint bench e2e compare baseline verify-model clean
+
+help: ## list the targets
+	@awk 'BEGIN{FS=":.*## "} /^[a-z-]+:.*## /{printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+build: ## build bin/poolbench
+	$(GO) build -o $(BIN) .
+
+test: lint ## vet, gofmt check, and every test with -race
+	$(GO) test -race -count=1 $(PKGS)
+
+lint: ## go vet and a gofmt check
+	$(GO) vet $(PKGS)
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+
+bench: build ## run the seed-816s and cap-sweep scenarios on the embedded mock
+	$(BIN) run seed-816s
+	$(BIN) run cap-sweep
+
+clean: ## remove built binaries and generated reports (keeps reports/baseline)
+	rm -rf bin
+	find reports -mindepth 1 -maxdepth 1 ! -name baseline -exec rm -rf {} +

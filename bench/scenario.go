@@ -1,0 +1,99 @@
+package bench
+
+import "github.com/poolbench/poolbench/mocksrv"
+
+// Strategy names a client concurrency pattern.
+type Strategy string
+
+// The strategies poolbench runs. One item is one logical request, which may
+// take several attempts.
+const (
+	// Serial sends one item at a time.
+	Serial Strategy = "serial"
+	// Pooled starts a goroutine per item, gated by a semaphore of size P
+	// (the seed's asyncio.Semaphore).
+	Pooled Strategy = "pooled"
+	// Workers runs P workers pulling items from a queue (producer/consumer).
+	Workers Strategy = "workers"
+	// Unbounded sends every item at once (asyncio.gather, no semaphore).
+	Unbounded Strategy = "unbounded"
+)
+
+// Strategies lists every strategy in report order.
+var Strategies = []Strategy{Serial, Pooled, Workers, Unbounded}
+
+// Scenario is one benchmark: what to call, how, and which sweep to run.
+// Scenario files (scenarios/*.yaml) are this struct in YAML; results.json
+// carries it as run, in JSON.
+//
+// Durations are model durations; Timescale multiplies all of them (the
+// upstream's and the client's) at run time.
+type Scenario struct {
+	// Name identifies the scenario; reports go to reports/<Name>/.
+	Name string `yaml:"name" json:"name"`
+	// Description says in a sentence or two what the scenario shows.
+	Description string `yaml:"description" json:"description"`
+	// Items is the number of logical requests each cell sends.
+	Items int `yaml:"items" json:"items"`
+	// Timescale multiplies every modeled duration at run time (0 < t ≤ 1;
+	// default 1). Reports divide measured time by it.
+	Timescale float64 `yaml:"timescale,omitempty" json:"timescale,omitempty"`
+	// Seed makes the client's random choices (backoff jitter) repeatable.
+	Seed uint64 `yaml:"seed,omitempty" json:"seed,omitempty"`
+	// Upstream starts the mock in-process on 127.0.0.1 with this config.
+	// Exactly one of Upstream and Target is set. Its own timescale must be
+	// left unset: the scenario's applies.
+	Upstream *mocksrv.Config `yaml:"upstream,omitempty" json:"upstream,omitempty"`
+	// Target is an external upstream.
+	Target *Target `yaml:"target,omitempty" json:"target,omitempty"`
+	// Client configures the HTTP client and its retries.
+	Client Client `yaml:"client,omitempty" json:"client"`
+	// Sweep says which cells to run.
+	Sweep Sweep `yaml:"sweep" json:"sweep"`
+}
+
+// Target is an external upstream. Load goes to loopback addresses only,
+// unless the run is given --allow-remote.
+type Target struct {
+	URL     string            `yaml:"url" json:"url"`
+	Method  string            `yaml:"method,omitempty" json:"method,omitempty"`
+	Headers map[string]string `yaml:"headers,omitempty" json:"headers,omitempty"`
+	Body    string            `yaml:"body,omitempty" json:"body,omitempty"`
+}
+
+// Client configures the HTTP client every strategy uses.
+type Client struct {
+	// Timeout bounds one attempt (model time; default 30s).
+	Timeout mocksrv.Duration `yaml:"timeout,omitempty" json:"timeout,omitempty"`
+	// KeepAlive reuses connections (default true). false opens a new
+	// connection per request, as aiohttp.request without a session does.
+	KeepAlive *bool `yaml:"keepalive,omitempty" json:"keepalive,omitempty"`
+	// Retry is the per-item retry policy.
+	Retry Retry `yaml:"retry,omitempty" json:"retry"`
+}
+
+// Retry is the per-item retry policy.
+type Retry struct {
+	// MaxAttempts is the most attempts per item, the first included
+	// (default 4, as in the seed).
+	MaxAttempts int `yaml:"max_attempts,omitempty" json:"max_attempts,omitempty"`
+	// On lists what is retried: "5xx", "429", "connect" (connection refused
+	// or reset), "timeout". Default: all four.
+	On []string `yaml:"on,omitempty" json:"on,omitempty"`
+	// Backoff is "none" (default), "constant" or "exponential" (full jitter).
+	Backoff string `yaml:"backoff,omitempty" json:"backoff,omitempty"`
+	// Base is the constant delay, or the exponential backoff's first step.
+	Base mocksrv.Duration `yaml:"base,omitempty" json:"base,omitempty"`
+	// Max caps one backoff delay.
+	Max mocksrv.Duration `yaml:"max,omitempty" json:"max,omitempty"`
+	// RetryAfter waits as long as a Retry-After header asks, when set.
+	RetryAfter bool `yaml:"retry_after,omitempty" json:"retry_after,omitempty"`
+}
+
+// Sweep is the grid of cells a run measures: every strategy × pool size ×
+// repeat (serial and unbounded run once per repeat, whatever the pools).
+type Sweep struct {
+	Strategies []Strategy `yaml:"strategies" json:"strategies"`
+	PoolSizes  []int      `yaml:"pool_sizes" json:"pool_sizes"`
+	Repeats    int        `yaml:"repeats,omitempty" json:"repeats,omitempty"`
+}
