@@ -33,6 +33,22 @@ type Results struct {
 	Complete bool `json:"complete"`
 	// Cells holds one entry per strategy × pool × repeat, in run order.
 	Cells []Cell `json:"cells"`
+	// Recommended is the pool size the model recommends from the measured
+	// cells (nil when none could be computed).
+	Recommended *Recommendation `json:"recommended,omitempty"`
+}
+
+// Recommendation is the smallest pool within 5% of the best measured
+// throughput without extra failures.
+type Recommendation struct {
+	Strategy Strategy `json:"strategy"`
+	Pool     int      `json:"pool"`
+	// Throughput is the recommended cell's median throughput (items per
+	// model second); BestThroughput the best of any bounded cell.
+	Throughput     float64 `json:"throughput"`
+	BestThroughput float64 `json:"best_throughput"`
+	// Reason says in words why, for the headline.
+	Reason string `json:"reason"`
 }
 
 // Machine records the facts a reader needs to trust or compare a run.
