@@ -165,8 +165,9 @@ func TestRetriesOnInjectedErrors(t *testing.T) {
 	}
 }
 
-// TestRetryAfter: a 503 with Retry-After: 2 (model seconds) is retried no
-// sooner than 2 s × timescale later when retry_after is set.
+// TestRetryAfter: a 503 asking for 2 model seconds (the mock's
+// X-Mock-Retry-After) is retried no sooner than 2 s × timescale later when
+// retry_after is set.
 func TestRetryAfter(t *testing.T) {
 	var mu sync.Mutex
 	var times []time.Time
@@ -176,7 +177,8 @@ func TestRetryAfter(t *testing.T) {
 		times = append(times, time.Now())
 		mu.Unlock()
 		if n == 1 {
-			w.Header().Set("Retry-After", "2")
+			w.Header().Set("Retry-After", "1") // wall seconds, rounded up
+			w.Header().Set("X-Mock-Retry-After", "2s")
 			w.WriteHeader(http.StatusServiceUnavailable)
 			return true
 		}
@@ -201,8 +203,16 @@ func TestRetryAfter(t *testing.T) {
 	h := http.Header{}
 	h.Set("Retry-After", "1")
 	h.Set("X-Mock-Retry-After", "250ms")
-	if d := parseRetryAfter(h); d != 250*time.Millisecond {
-		t.Errorf("parseRetryAfter = %v", d)
+	if d := parseRetryAfter(h, 0.01); d != 250*time.Millisecond {
+		t.Errorf("parseRetryAfter = %v, want 250ms", d)
+	}
+	// A plain Retry-After is wall seconds: at 1:100 one second is 100 model seconds.
+	h.Del("X-Mock-Retry-After")
+	if d := parseRetryAfter(h, 0.01); d != 100*time.Second {
+		t.Errorf("parseRetryAfter = %v, want 100s", d)
+	}
+	if d := parseRetryAfter(http.Header{"Retry-After": {"Wed, 21 Oct 2015 07:28:00 GMT"}}, 1); d != 0 {
+		t.Errorf("HTTP date: %v, want 0 (ignored)", d)
 	}
 }
 
