@@ -61,6 +61,7 @@ type client struct {
 	method  string
 	header  http.Header
 	body    string
+	tmpl    *http.Request // built by prepare; each attempt sends a shallow copy
 	timeout time.Duration // scaled
 	scale   float64
 	retry   Retry
@@ -134,24 +135,33 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	}
 }
 
+// prepare builds the request template every attempt copies, so the hot
+// path neither parses the URL nor allocates headers.
+func (c *client) prepare() error {
+	req, err := http.NewRequestWithContext(context.Background(), c.method, c.url, nil)
+	if err != nil {
+		return err
+	}
+	if c.header != nil {
+		req.Header = c.header // read-only for the transport; shared by every attempt
+	}
+	c.tmpl = req
+	return nil
+}
+
 // send makes one attempt, fills a, and returns the model Retry-After the
 // answer asked for (0 when none).
 func (c *client) send(ctx context.Context, a *attempt) (retryAfter time.Duration) {
 	actx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-	var body io.Reader
+	req := c.tmpl.WithContext(actx)
 	if c.body != "" {
-		body = strings.NewReader(c.body)
+		body := c.body
+		req.Body = io.NopCloser(strings.NewReader(body))
+		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(body)), nil }
+		req.ContentLength = int64(len(body))
 	}
-	req, err := http.NewRequestWithContext(actx, c.method, c.url, body)
 	a.start = time.Now()
-	if err != nil {
-		a.kind, a.err = kindError, err
-		return 0
-	}
-	if c.header != nil {
-		req.Header = c.header // read-only for the transport; shared by every attempt
-	}
 	resp, err := c.tr.RoundTrip(req)
 	if err == nil {
 		var n int64

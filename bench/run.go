@@ -113,6 +113,10 @@ func Run(ctx context.Context, sc *Scenario, opts RunOptions) (*Results, error) {
 		c := *base
 		c.tr = newTransport(p.Pool, sc.Items, sc.Client.KeepAliveOn())
 		c.seed = sc.Seed ^ uint64(i+1)*0x9e3779b97f4a7c15
+		if err := c.prepare(); err != nil {
+			runErr = err
+			break
+		}
 		cell, items := runCell(ctx, &c, sc, p, opts.ItemsDone)
 		c.tr.CloseIdleConnections()
 		if srv != nil {

@@ -61,6 +61,9 @@ func testClient(t *testing.T, url string, pool, items int, cl Client, scale floa
 		seed:    1,
 	}
 	t.Cleanup(c.tr.CloseIdleConnections)
+	if err := c.prepare(); err != nil {
+		t.Fatal(err)
+	}
 	return c
 }
 
