@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -80,6 +81,9 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	if cerr != nil {
 		return fmt.Errorf("writing %s: %w", recPath, cerr)
+	}
+	if err := os.Chmod(rec.Name(), 0o644); err != nil {
+		return err
 	}
 	if err := os.Rename(rec.Name(), recPath); err != nil {
 		return err
@@ -240,6 +244,21 @@ func printTable(w io.Writer, r *bench.Results) error {
 	}
 	if err := tw.Flush(); err != nil {
 		return err
+	}
+	for _, c := range r.Cells {
+		if len(c.Failures) == 0 {
+			continue
+		}
+		classes := make([]string, 0, len(c.Failures))
+		for k := range c.Failures {
+			classes = append(classes, k)
+		}
+		slices.Sort(classes)
+		parts := make([]string, len(classes))
+		for i, k := range classes {
+			parts[i] = fmt.Sprintf("%d × %s", c.Failures[k], k)
+		}
+		fmt.Fprintf(w, "failed in %s: %s\n", c.Label(), strings.Join(parts, ", "))
 	}
 	for _, c := range r.Cells {
 		if c.Interrupted {
