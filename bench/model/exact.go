@@ -1,7 +1,6 @@
 package model
 
 import (
-	"strings"
 	"time"
 
 	"github.com/poolbench/poolbench/bench"
@@ -73,11 +72,12 @@ func Exact(p Params, s bench.Strategy, pool int) (wall time.Duration, ok bool) {
 	if err != nil {
 		return 0, false
 	}
-	up := withDefaults(p.Upstream)
-	lat, err := time.ParseDuration(strings.TrimSpace(up.Latency))
-	if err != nil || lat < 0 {
-		return 0, false // not a fixed latency
+	up := p.Upstream.WithDefaults()
+	fixed, isFixed := p.Latency.(mocksrv.Fixed)
+	if !isFixed {
+		return 0, false
 	}
+	lat := time.Duration(fixed)
 	if up.ErrorRate != 0 || up.ResetRate != 0 || up.StallRate != 0 {
 		return 0, false
 	}

@@ -219,7 +219,7 @@ func Simulate(ctx context.Context, p Params, s bench.Strategy, pool int) (bench.
 }
 
 func newSim(p *Params) *sim {
-	up := withDefaults(p.Upstream)
+	up := p.Upstream.WithDefaults()
 	m := &sim{
 		p:          p,
 		up:         up,
@@ -605,25 +605,4 @@ func failureClass(outcome string, attempts int) string {
 		return outcome + " after 1 attempt"
 	}
 	return outcome + " after " + strconv.Itoa(attempts) + " attempts"
-}
-
-// withDefaults fills the upstream defaults documented on mocksrv.Config.
-// TODO(model): replace with mocksrv.Config.WithDefaults once the mock lands.
-func withDefaults(c mocksrv.Config) mocksrv.Config {
-	if c.Overflow == "" {
-		c.Overflow = mocksrv.OverflowQueue
-	}
-	if c.RejectStatus == 0 {
-		c.RejectStatus = 503
-	}
-	if c.ErrorStatus == 0 {
-		c.ErrorStatus = 500
-	}
-	if c.Timescale == 0 {
-		c.Timescale = 1
-	}
-	if c.RetryAfter == 0 {
-		c.RetryAfter = mocksrv.Duration(time.Second)
-	}
-	return c
 }

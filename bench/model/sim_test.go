@@ -13,19 +13,14 @@ import (
 	"github.com/poolbench/poolbench/mocksrv"
 )
 
-// fixed and uniform are test samplers; production code samples through
-// mocksrv.Latency.
-type fixed time.Duration
-
-func (f fixed) Sample(*rand.Rand) time.Duration { return time.Duration(f) }
-func (f fixed) Mean() time.Duration             { return time.Duration(f) }
-
-type uniform struct{ lo, hi time.Duration }
-
-func (u uniform) Sample(r *rand.Rand) time.Duration {
-	return u.lo + time.Duration(r.Int64N(int64(u.hi-u.lo)+1))
+func mustLatency(t testing.TB, spec string) mocksrv.Latency {
+	t.Helper()
+	l, err := mocksrv.ParseLatency(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
 }
-func (u uniform) Mean() time.Duration { return (u.lo + u.hi) / 2 }
 
 // retryAll is a test policy: retry every failure after delay, or after the
 // Retry-After when honor is set and one was sent.
@@ -44,7 +39,7 @@ func (p retryAll) Backoff(_ int, _ *rand.Rand, ra time.Duration) time.Duration {
 
 func params(items int, lat time.Duration, up mocksrv.Config) Params {
 	up.Latency = lat.String()
-	return Params{Items: items, Upstream: up, Latency: fixed(lat), MaxAttempts: 4, Retry: retryAll{}, KeepAlive: true, Timeout: 0}
+	return Params{Items: items, Upstream: up, Latency: mocksrv.Fixed(lat), MaxAttempts: 4, Retry: retryAll{}, KeepAlive: true, Timeout: 0}
 }
 
 func TestExactWall(t *testing.T) {
@@ -86,7 +81,7 @@ func TestExactApplies(t *testing.T) {
 		{"queue limit too small", func(p *Params) { p.Upstream.QueueLimit = 3 }, false},
 		{"queue limit large enough", func(p *Params) { p.Upstream.QueueLimit = 4 }, true},
 		{"errors", func(p *Params) { p.Upstream.ErrorRate = 0.1 }, false},
-		{"distribution", func(p *Params) { p.Upstream.Latency = "uniform(1ms,2ms)" }, false},
+		{"distribution", func(p *Params) { p.Latency = mustLatency(t, "uniform(1ms,2ms)") }, false},
 		{"connect cost", func(p *Params) { p.KeepAlive = false; p.ConnectCost = time.Millisecond }, false},
 		{"timeouts hit", func(p *Params) { p.Timeout = 15 * time.Millisecond }, false},
 		{"timeout generous", func(p *Params) { p.Timeout = 20 * time.Millisecond }, true},
@@ -322,7 +317,7 @@ func TestTimeoutsAndStalls(t *testing.T) {
 func TestCountersBalance(t *testing.T) {
 	p := Params{
 		Items:   2000,
-		Latency: uniform{5 * time.Millisecond, 50 * time.Millisecond},
+		Latency: mustLatency(t, "uniform(5ms,50ms)"),
 		Upstream: mocksrv.Config{Latency: "uniform(5ms,50ms)", Cap: 8, QueueLimit: 20, Contention: 0.05,
 			ErrorRate: 0.05, ResetRate: 0.03, StallRate: 0.02, Seed: 3},
 		Timeout: 200 * time.Millisecond, MaxAttempts: 3, Retry: retryAll{delay: 10 * time.Millisecond}, Seed: 9,
@@ -354,7 +349,7 @@ func TestCountersBalance(t *testing.T) {
 
 func TestDeterministic(t *testing.T) {
 	p := Params{
-		Items: 5000, Latency: uniform{time.Millisecond, 30 * time.Millisecond},
+		Items: 5000, Latency: mustLatency(t, "lognormal(median=10ms,sigma=0.8)"),
 		Upstream: mocksrv.Config{Cap: 4, Overflow: mocksrv.OverflowReject, ErrorRate: 0.1, Seed: 11},
 		Timeout:  time.Second, MaxAttempts: 4, Retry: retryAll{delay: 5 * time.Millisecond}, Seed: 5,
 	}
@@ -396,7 +391,7 @@ func BenchmarkSimulate1M(b *testing.B) {
 		{"cap1000-reject", mocksrv.Config{Cap: 1000, Overflow: mocksrv.OverflowReject, ErrorRate: 0.01}},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
-			p := Params{Items: 1_000_000, Latency: uniform{5 * time.Millisecond, 15 * time.Millisecond}, Upstream: tc.up,
+			p := Params{Items: 1_000_000, Latency: mustLatency(b, "uniform(5ms,15ms)"), Upstream: tc.up,
 				Timeout: 30 * time.Second, MaxAttempts: 4, Retry: retryAll{delay: 10 * time.Millisecond}}
 			b.ReportAllocs()
 			for b.Loop() {
