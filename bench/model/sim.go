@@ -26,10 +26,10 @@ type Policy interface {
 	// Retries reports whether an attempt that ended with outcome ("503",
 	// "429", "500", "reset", "timeout") is retried.
 	Retries(outcome string) bool
-	// Backoff is the delay before the attempt after attempt number
-	// attempt (1-based) failed; retryAfter is the upstream's Retry-After
-	// (0 when it sent none).
-	Backoff(attempt int, rnd *rand.Rand, retryAfter time.Duration) time.Duration
+	// Delay is the model time to wait before the attempt after attempt
+	// number attempt (1-based) failed; retryAfter is the upstream's
+	// Retry-After (0 when it sent none).
+	Delay(attempt int, rnd *rand.Rand, retryAfter time.Duration) time.Duration
 }
 
 // Params is everything one simulated cell depends on. Durations are model
@@ -38,8 +38,9 @@ type Params struct {
 	// Items is the number of logical requests.
 	Items int
 	// Upstream is the modeled mock; its Latency string is ignored in favour
-	// of Latency, its Seed drives the upstream's random choices, and its
-	// defaults (overflow queue, statuses, Retry-After) are filled in.
+	// of Latency, and its defaults (overflow queue, statuses, Retry-After)
+	// are filled in. As the mock does, request number id (from 1) draws its
+	// latency sample and then its fault from PCG(Upstream.Seed, id).
 	Upstream mocksrv.Config
 	// Latency samples the base service time (before contention).
 	Latency Sampler
@@ -133,6 +134,7 @@ const (
 	phConnecting              // connection being set up
 	phQueued                  // in the upstream's FIFO queue
 	phService                 // admitted, being served
+	phStalled                 // served, stalled: no answer until the timeout
 	phDone                    // final answer received
 )
 
@@ -147,9 +149,10 @@ const (
 type itemState struct {
 	start    int64 // first attempt's start
 	deadline int64 // current attempt's deadline (when Timeout > 0)
+	sample   int64 // current attempt's latency sample, drawn at arrival
 	att      int32 // attempts made so far (the current one included)
 	phase    uint8
-	fault    uint8
+	fault    uint8 // current attempt's fault, drawn at arrival
 }
 
 type ref struct {
@@ -170,7 +173,8 @@ type failKey struct {
 type sim struct {
 	p          *Params
 	up         mocksrv.Config
-	mrnd, crnd *rand.Rand
+	src        rand.PCG   // reseeded per request, as the mock does
+	mrnd, crnd *rand.Rand // mrnd draws from src
 	timeout    int64
 	connect    int64
 	retryAfter time.Duration
@@ -223,8 +227,7 @@ func newSim(p *Params) *sim {
 	m := &sim{
 		p:          p,
 		up:         up,
-		mrnd:       rand.New(rand.NewPCG(up.Seed, 0x6d6f636b)), // "mock"
-		crnd:       rand.New(rand.NewPCG(p.Seed, 0x636c6e74)),  // "clnt"
+		crnd:       rand.New(rand.NewPCG(p.Seed, 0x636c6e74)), // "clnt"
 		timeout:    int64(p.Timeout),
 		retryAfter: up.RetryAfter.D(),
 		items:      make([]itemState, p.Items),
@@ -234,6 +237,7 @@ func newSim(p *Params) *sim {
 	if !p.KeepAlive {
 		m.connect = int64(p.ConnectCost)
 	}
+	m.mrnd = rand.New(&m.src)
 	m.names = [nOutcomes]string{"200", strconv.Itoa(up.RejectStatus), strconv.Itoa(up.ErrorStatus), "reset", "timeout"}
 	for o := outReject; o < nOutcomes; o++ {
 		m.retryable[o] = p.Retry != nil && p.Retry.Retries(m.names[o])
@@ -301,7 +305,7 @@ func (m *sim) run(ctx context.Context, conc int) error {
 // live reports whether r is an item's attempt still waiting for an answer.
 func (m *sim) live(r ref) bool {
 	it := &m.items[r.item]
-	return it.att == r.att && it.phase >= phConnecting && it.phase <= phService
+	return it.att == r.att && it.phase >= phConnecting && it.phase <= phStalled
 }
 
 // startItem gives the next item a client slot: its first attempt begins now.
@@ -348,6 +352,7 @@ func (m *sim) watch(r ref) {
 // it away as the overflow policy says.
 func (m *sim) arrive(r ref) {
 	m.c.Requests++
+	m.draw(&m.items[r.item], uint64(m.c.Requests))
 	if m.up.Cap == 0 || m.inFlight < int64(m.up.Cap) {
 		m.admit(r)
 		return
@@ -371,42 +376,57 @@ func (m *sim) arrive(r ref) {
 	m.answer(r, outReject)
 }
 
+// draw gives it request id's latency sample and fault, from
+// PCG(Upstream.Seed, id) in the mock's order: the sample, then one uniform
+// number against the cumulative fault rates.
+func (m *sim) draw(it *itemState, id uint64) {
+	m.src.Seed(m.up.Seed, id)
+	it.sample = int64(m.p.Latency.Sample(m.mrnd))
+	it.fault = fNone
+	u := m.up
+	if u.ErrorRate+u.ResetRate+u.StallRate == 0 {
+		return
+	}
+	switch x := m.mrnd.Float64(); {
+	case x < u.ErrorRate:
+		it.fault = fError
+	case x < u.ErrorRate+u.ResetRate:
+		it.fault = fReset
+	case x < u.ErrorRate+u.ResetRate+u.StallRate:
+		it.fault = fStall
+	}
+}
+
 // admit starts serving r. Contention is counted at admission, the request
-// itself included; faults are decided here too.
+// itself included.
 func (m *sim) admit(r ref) {
 	m.c.Admitted++
 	m.inFlight++
 	m.c.PeakInFlight = max(m.c.PeakInFlight, m.inFlight)
-	d := m.p.Latency.Sample(m.mrnd)
-	if c := m.up.Contention; c != 0 && m.inFlight > 1 {
-		d = time.Duration(float64(d) * (1 + c*float64(m.inFlight-1)))
-	}
 	it := &m.items[r.item]
+	d := it.sample
+	if c := m.up.Contention; c != 0 && m.inFlight > 1 {
+		d = int64(toDur(float64(d) * (1 + c*float64(m.inFlight-1))))
+	}
 	queued := it.phase == phQueued // its deadline is being watched already
 	it.phase = phService
-	it.fault = fNone
-	if u := m.up; u.ErrorRate+u.ResetRate+u.StallRate > 0 {
-		switch x := m.mrnd.Float64(); {
-		case x < u.ErrorRate:
-			it.fault = fError
-		case x < u.ErrorRate+u.ResetRate:
-			it.fault = fReset
-		case x < u.ErrorRate+u.ResetRate+u.StallRate:
-			it.fault = fStall
-			if !queued {
-				m.watch(r)
-			}
-			return // answered only when the client gives up
-		}
+	end := m.now + d
+	if m.timeout > 0 && (end > it.deadline || it.fault == fStall) && !queued {
+		m.watch(r) // the client may give up first, or (stall) must
 	}
-	end := m.now + int64(d)
 	if m.timeout > 0 && end > it.deadline {
-		if !queued {
-			m.watch(r)
-		}
-		return // the client gives up first
+		return
 	}
 	m.schedule(end, r, evDone)
+}
+
+// toDur converts nanoseconds to a Duration as the mock does: truncated,
+// and clamped to what a Duration holds.
+func toDur(ns float64) time.Duration {
+	if ns >= math.MaxInt64 {
+		return math.MaxInt64
+	}
+	return time.Duration(ns)
 }
 
 // release frees a slot and admits the oldest queued request still waiting.
@@ -432,6 +452,11 @@ func (m *sim) done(r ref) {
 	case fReset:
 		m.c.Reset++
 		m.answer(r, outReset)
+	case fStall:
+		// The slot is free, but the client hears nothing until its
+		// deadline (being watched since admission).
+		m.c.Stalled++
+		m.items[r.item].phase = phStalled
 	default:
 		m.c.Completed++
 		m.answer(r, outOK)
@@ -446,13 +471,10 @@ func (m *sim) timedOut(r ref) {
 		m.queued--
 		m.c.Canceled++
 	case phService:
-		if it.fault == fStall {
-			m.c.Stalled++
-		} else {
-			m.c.Canceled++
-		}
+		m.c.Canceled++
 		m.release()
 	}
+	// phStalled: counted and released when its service time ended.
 	// phConnecting: the request never reached the upstream.
 	m.answer(r, outTimeout)
 }
@@ -468,7 +490,7 @@ func (m *sim) answer(r ref, o int) {
 		if o == outReject {
 			ra = m.retryAfter
 		}
-		if d := m.p.Retry.Backoff(int(it.att), m.crnd, ra); d > 0 {
+		if d := m.p.Retry.Delay(int(it.att), m.crnd, ra); d > 0 {
 			m.schedule(m.now+int64(d), r, evAttempt)
 		} else {
 			m.ready.push(r)

@@ -30,7 +30,7 @@ type retryAll struct {
 }
 
 func (retryAll) Retries(string) bool { return true }
-func (p retryAll) Backoff(_ int, _ *rand.Rand, ra time.Duration) time.Duration {
+func (p retryAll) Delay(_ int, _ *rand.Rand, ra time.Duration) time.Duration {
 	if p.honor && ra > 0 {
 		return ra
 	}
