@@ -25,7 +25,7 @@ type event struct {
 	at   int64 // virtual time, nanoseconds of model time
 	seq  uint64
 	item int32
-	att  int32 // the attempt this event belongs to (1-based)
+	att  uint16 // the attempt this event belongs to (1-based; MaxAttempts ≤ 65535)
 	kind eventKind
 }
 

@@ -99,8 +99,8 @@ func (p *Params) validate() error {
 		return fmt.Errorf("items must be at least 1, got %d", p.Items)
 	case p.Latency == nil:
 		return errors.New("no latency distribution")
-	case p.MaxAttempts < 1:
-		return fmt.Errorf("max attempts must be at least 1, got %d", p.MaxAttempts)
+	case p.MaxAttempts < 1 || p.MaxAttempts > math.MaxUint16:
+		return fmt.Errorf("max attempts must be 1 to %d, got %d", math.MaxUint16, p.MaxAttempts)
 	case p.Timeout < 0 || p.ConnectCost < 0:
 		return errors.New("timeout and connection cost must not be negative")
 	case u.Cap < 0 || u.QueueLimit < 0:
@@ -164,11 +164,6 @@ type deadlineRef struct {
 	ref
 }
 
-type failKey struct {
-	outcome  uint8
-	attempts int32
-}
-
 // sim is one cell's simulation state.
 type sim struct {
 	p          *Params
@@ -198,7 +193,7 @@ type sim struct {
 	outcomes         [nOutcomes]int
 	retryable        [nOutcomes]bool
 	names            [nOutcomes]string
-	failures         map[failKey]int
+	failures         [nOutcomes][]int // failed items by last outcome and attempts made
 	attempts         int
 }
 
@@ -232,7 +227,6 @@ func newSim(p *Params) *sim {
 		retryAfter: up.RetryAfter.D(),
 		items:      make([]itemState, p.Items),
 		lat:        make([]int64, p.Items),
-		failures:   map[failKey]int{},
 	}
 	if !p.KeepAlive {
 		m.connect = int64(p.ConnectCost)
@@ -247,7 +241,7 @@ func newSim(p *Params) *sim {
 
 func (m *sim) schedule(at int64, r ref, k eventKind) {
 	m.seq++
-	m.events.push(event{at: at, seq: m.seq, item: r.item, att: r.att, kind: k})
+	m.events.push(event{at: at, seq: m.seq, item: r.item, att: uint16(r.att), kind: k})
 }
 
 // run starts conc items at time 0 and processes events until every item
@@ -276,7 +270,7 @@ func (m *sim) run(ctx context.Context, conc int) error {
 		case len(m.events) > 0 && (m.tq.len() == 0 || m.events[0].at <= m.tq.front().at):
 			e := m.events.pop()
 			m.now = e.at
-			r := ref{e.item, e.att}
+			r := ref{e.item, int32(e.att)}
 			switch e.kind {
 			case evAttempt:
 				m.beginAttempt(e.item)
@@ -501,7 +495,11 @@ func (m *sim) answer(r ref, o int) {
 	if o == outOK {
 		m.ok++
 	} else {
-		m.failures[failKey{uint8(o), it.att}]++
+		f := &m.failures[o]
+		if int(it.att) >= len(*f) {
+			*f = append(*f, make([]int, int(it.att)+1-len(*f))...)
+		}
+		(*f)[it.att]++
 	}
 	m.lat[r.item] = m.now - it.start
 	m.finished++
@@ -535,10 +533,14 @@ func (m *sim) cell(s bench.Strategy, pool int) bench.Cell {
 			c.Outcomes[m.names[o]] += k
 		}
 	}
-	if len(m.failures) > 0 {
+	if m.ok < n {
 		c.Failures = map[string]int{}
-		for k, v := range m.failures {
-			c.Failures[failureClass(m.names[k.outcome], int(k.attempts))] += v
+		for o, byAttempts := range m.failures {
+			for a, v := range byAttempts {
+				if v > 0 {
+					c.Failures[failureClass(m.names[o], a)] += v
+				}
+			}
 		}
 	}
 	up := m.c
