@@ -11,6 +11,14 @@ import (
 	"github.com/poolbench/poolbench/mocksrv"
 )
 
+// MaxItems bounds Options.Items: the simulation holds about 40 bytes per
+// item.
+const MaxItems = 10_000_000
+
+// ErrInput is wrapped by Predict's errors about its input (the scenario or
+// the options), as opposed to its work.
+var ErrInput = errors.New("bad input")
+
 // Options are what-if overrides for Predict. Zero values keep the
 // scenario's own.
 type Options struct {
@@ -37,42 +45,36 @@ type Prediction struct {
 	Exact bool
 }
 
+// bench.Retry is the policy the model applies: the very same code as the
+// real clients.
+var _ Policy = bench.Retry{}
+
 // ParamsFor derives the simulation parameters of a scenario with an
-// embedded upstream, applying the documented defaults of bench.Client
-// (timeout 30s, keep-alive on, 4 attempts).
+// embedded upstream, with bench's defaults applied (Scenario.WithDefaults:
+// a 30s timeout, keep-alive on, 4 attempts, retry on every class, no
+// backoff) and the scenario checked as bench checks it.
 func ParamsFor(sc *bench.Scenario) (Params, error) {
 	if sc.Upstream == nil {
 		return Params{}, fmt.Errorf("scenario %q has an external target: the model only knows the embedded mock (an upstream: block)", sc.Name)
 	}
-	up := sc.Upstream.WithDefaults()
-	if err := up.Validate(); err != nil {
-		return Params{}, fmt.Errorf("scenario %q: upstream: %w", sc.Name, err)
+	s := sc.WithDefaults()
+	if err := s.Validate(); err != nil {
+		return Params{}, err
 	}
-	lat, err := mocksrv.ParseLatency(up.Latency)
+	lat, err := mocksrv.ParseLatency(s.Upstream.Latency)
 	if err != nil {
 		return Params{}, fmt.Errorf("scenario %q: upstream: latency: %w", sc.Name, err)
 	}
-	policy, ok := any(sc.Client.Retry).(Policy)
-	if !ok {
-		return Params{}, errors.New("model: bench.Retry does not implement the retry policy (Retries, Backoff)")
-	}
-	p := Params{
-		Items:       sc.Items,
-		Upstream:    up,
+	return Params{
+		Items:       s.Items,
+		Upstream:    *s.Upstream,
 		Latency:     lat,
-		Timeout:     sc.Client.Timeout.D(),
-		KeepAlive:   sc.Client.KeepAlive == nil || *sc.Client.KeepAlive,
-		MaxAttempts: sc.Client.Retry.MaxAttempts,
-		Retry:       policy,
-		Seed:        sc.Seed,
-	}
-	if p.Timeout == 0 {
-		p.Timeout = 30 * time.Second
-	}
-	if p.MaxAttempts == 0 {
-		p.MaxAttempts = 4
-	}
-	return p, nil
+		Timeout:     s.Client.Timeout.D(),
+		KeepAlive:   s.Client.KeepAliveOn(),
+		MaxAttempts: s.Client.Retry.MaxAttempts,
+		Retry:       s.Client.Retry,
+		Seed:        s.Seed,
+	}, nil
 }
 
 // Predict simulates every cell of a scenario's sweep (one per strategy ×
@@ -82,7 +84,10 @@ func ParamsFor(sc *bench.Scenario) (Params, error) {
 func Predict(ctx context.Context, sc *bench.Scenario, opts Options) ([]Prediction, error) {
 	p, err := ParamsFor(sc)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: %w", ErrInput, err)
+	}
+	if err := opts.validate(); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInput, err)
 	}
 	if opts.Items != 0 {
 		p.Items = opts.Items
@@ -121,6 +126,26 @@ func Predict(ctx context.Context, sc *bench.Scenario, opts Options) ([]Predictio
 		}
 	}
 	return out, nil
+}
+
+func (o Options) validate() error {
+	if o.Items < 0 || o.Items > MaxItems {
+		return fmt.Errorf("items %d is out of range: want 1 to %d", o.Items, MaxItems)
+	}
+	for _, p := range o.Pools {
+		if p < 1 || p > MaxItems {
+			return fmt.Errorf("pool size %d is out of range: want 1 to %d", p, MaxItems)
+		}
+	}
+	for _, s := range o.Strategies {
+		if !slices.Contains(bench.Strategies, s) {
+			return fmt.Errorf("unknown strategy %q: want serial, pooled, workers or unbounded", s)
+		}
+	}
+	if o.ConnectCost < 0 {
+		return fmt.Errorf("connection cost %v must not be negative", o.ConnectCost)
+	}
+	return nil
 }
 
 // Annotate sets every measured cell's PredictedWallSeconds (the model's
