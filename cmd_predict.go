@@ -131,4 +131,3 @@ func num(x float64) string {
 	}
 	return strconv.FormatFloat(x, 'g', 4, 64)
 }
-
