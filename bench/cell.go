@@ -62,7 +62,7 @@ func runCell(ctx context.Context, c *client, sc *Scenario, p CellPlan, itemsDone
 	wall := time.Since(start)
 	cell := summarise(items, wall, sc.Timescale)
 	cell.Strategy, cell.Pool, cell.Repeat = p.Strategy, p.Pool, p.Repeat
-	cell.Interrupted = ctx.Err() != nil
+	cell.Interrupted = ctx.Err() != nil && cell.Failures[OutcomeCanceled] > 0
 	return cell, items
 }
 

@@ -162,7 +162,7 @@ func (c *client) send(ctx context.Context, a *attempt) (retryAfter time.Duration
 		if err == nil {
 			a.latency = time.Since(a.start)
 			if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
-				retryAfter = parseRetryAfter(resp.Header)
+				retryAfter = parseRetryAfter(resp.Header, c.scale)
 			}
 			return retryAfter
 		}
@@ -196,17 +196,15 @@ func classify(run, attemptCtx context.Context, err error) uint8 {
 	return kindError
 }
 
-// parseRetryAfter reads a Retry-After answer header (delta seconds; an HTTP
-// date is not used by the mock and is ignored) as model time. The mock
-// also sends X-Mock-Retry-After with the exact model duration, which wins
-// when present, since Retry-After must round up to whole seconds.
-func parseRetryAfter(h http.Header) time.Duration {
+// parseRetryAfter returns, in model time, how long an answer asks the
+// client to wait. The mock's X-Mock-Retry-After carries the exact model
+// duration ("1s") and wins; otherwise Retry-After is read as whole wall
+// seconds (an HTTP date is not supported and ignored) and divided by the
+// time scale.
+func parseRetryAfter(h http.Header, scale float64) time.Duration {
 	if v := h.Get("X-Mock-Retry-After"); v != "" {
 		if d, err := time.ParseDuration(v); err == nil && d >= 0 {
 			return d
-		}
-		if s, err := strconv.ParseFloat(v, 64); err == nil && s >= 0 {
-			return time.Duration(s * float64(time.Second))
 		}
 	}
 	v := h.Get("Retry-After")
@@ -217,5 +215,5 @@ func parseRetryAfter(h http.Header) time.Duration {
 	if err != nil || s < 0 {
 		return 0
 	}
-	return time.Duration(s) * time.Second
+	return time.Duration(float64(s) * float64(time.Second) / scale)
 }

@@ -275,7 +275,7 @@ func toDur(ns float64) time.Duration {
 	if ns >= float64(maxSample) {
 		return maxSample
 	}
-	return time.Duration(ns)
+	return time.Duration(ns + 0.5)
 }
 
 // Fixed is a constant latency.
