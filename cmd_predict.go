@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/poolbench/poolbench/bench"
 	"github.com/poolbench/poolbench/bench/model"
@@ -16,14 +18,27 @@ import (
 // model (bench/model) without sending a request. Flags override the
 // scenario for what-ifs far beyond the machine.
 func cmdPredict(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("predict", "[flags] SCENARIO", stderr)
+	fs := newFlagSet("predict", "[flags] SCENARIO\n       poolbench predict -verify [-tolerance F] [-min-latency D] RESULTS...", stderr)
 	items := fs.Int("items", 0, "items per cell (default: the scenario's; up to "+strconv.Itoa(model.MaxItems)+")")
 	pools := fs.String("pools", "", "pool sizes, comma-separated, like 1,2,4,10000 (default: the scenario's)")
 	strategies := fs.String("strategies", "", "strategies, comma-separated: serial, pooled, workers, unbounded (default: the scenario's)")
 	seed := fs.String("seed", "", "seed for the client and the upstream (default: the scenario's seeds)")
 	connect := fs.Duration("connect", 0, "model time a new connection costs when the scenario turns keep-alive off")
+	verify := fs.Bool("verify", false, "compare measured runs with the model: the arguments are results.json files or their `DIR`s")
+	tolerance := fs.Float64("tolerance", 0.03, "with -verify: the largest accepted |measured − predicted| / predicted wall time")
+	minScaled := fs.Duration("min-latency", 5*time.Millisecond, "with -verify: cells whose median item latency as run is below this are shown but not checked")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if *verify {
+		if fs.NArg() == 0 {
+			fs.Usage()
+			return badInputf("predict -verify takes one or more results.json files or directories")
+		}
+		if !(*tolerance > 0) {
+			return badInputf("-tolerance %v: want a fraction above 0, like 0.03", *tolerance)
+		}
+		return verifyRuns(stdout, fs.Args(), *tolerance, *minScaled)
 	}
 	if fs.NArg() != 1 {
 		fs.Usage()
@@ -130,4 +145,46 @@ func num(x float64) string {
 		return strconv.FormatFloat(x, 'f', 0, 64)
 	}
 	return strconv.FormatFloat(x, 'g', 4, 64)
+}
+
+// verifyRuns prints measured against predicted wall time for every cell of
+// the given runs and fails if a checked cell is off by more than tolerance.
+func verifyRuns(w io.Writer, paths []string, tolerance float64, minScaled time.Duration) error {
+	var bad []string
+	for i, path := range paths {
+		r, err := bench.ReadResults(path)
+		if err != nil {
+			return badInput(err)
+		}
+		checks, err := model.Verify(r, tolerance, minScaled)
+		if err != nil {
+			return badInputf("%s: %w", path, err)
+		}
+		if i > 0 {
+			fmt.Fprintln(w)
+		}
+		fmt.Fprintf(w, "%s (%s): measured vs predicted wall time, model seconds, run at timescale %g\n", r.Scenario.Name, path, r.Scenario.Timescale)
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "cell\tmeasured s\tpredicted s\tdiff\tefficiency\tp50 as run\tverdict\t")
+		for _, c := range checks {
+			verdict := "ok"
+			switch {
+			case !c.Checked:
+				verdict = "not checked (p50 < " + minScaled.String() + ")"
+			case !c.OK:
+				verdict = "OFF"
+				bad = append(bad, fmt.Sprintf("%s %s %+.1f%%", r.Scenario.Name, c.Cell.Label(), 100*c.Diff))
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%+.2f%%\t%.3f\t%s\t%s\t\n", c.Cell.Label(), num(c.Cell.ModelWallSeconds), num(c.Cell.PredictedWallSeconds),
+				100*c.Diff, c.Cell.Efficiency, c.ScaledLatency.Round(10*time.Microsecond), verdict)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	if len(bad) > 0 {
+		return fmt.Errorf("%d cells differ from the model by more than %.1f%%: %s", len(bad), 100*tolerance, strings.Join(bad, "; "))
+	}
+	fmt.Fprintf(w, "\nevery checked cell is within %.1f%% of the model\n", 100*tolerance)
+	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/poolbench/poolbench/bench"
 )
@@ -152,5 +153,37 @@ func TestAnnotate(t *testing.T) {
 	}
 	if err := Annotate(r); err != nil || r.Recommended == nil || r.Cells[0].PredictedWallSeconds != 0 {
 		t.Errorf("external target: err %v, recommended %+v, predicted %v", err, r.Recommended, r.Cells[0].PredictedWallSeconds)
+	}
+}
+
+func TestVerify(t *testing.T) {
+	sc := load(t, "seed-816s") // timescale 0.01
+	r := &bench.Results{Schema: bench.SchemaVersion, Scenario: *sc, Cells: []bench.Cell{
+		// 2% slow, p50 8.5 ms as run: checked, within 3%.
+		{Strategy: bench.Pooled, Pool: 2, Items: 1000, Succeeded: 1000, ModelWallSeconds: 423.9936 * 1.02, Latency: bench.Percentiles{P50: 0.85}},
+		// 4% slow: checked, outside.
+		{Strategy: bench.Serial, Pool: 1, Items: 1000, Succeeded: 1000, ModelWallSeconds: 816 * 1.04, Latency: bench.Percentiles{P50: 0.85}},
+		// 10% fast but p50 only 4 ms as run: shown, not checked.
+		{Strategy: bench.Workers, Pool: 4, Items: 1000, Succeeded: 1000, ModelWallSeconds: 423.9936 * 0.9, Latency: bench.Percentiles{P50: 0.4}},
+		{Strategy: bench.Workers, Pool: 8, Items: 1000, Interrupted: true},
+	}}
+	checks, err := Verify(r, 0.03, 5*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(checks) != 3 {
+		t.Fatalf("%d checks, want 3", len(checks))
+	}
+	for i, want := range []struct {
+		checked, ok bool
+		diff        float64
+	}{{true, true, 0.02}, {true, false, 0.04}, {false, true, -0.1}} {
+		c := checks[i]
+		if c.Checked != want.checked || c.OK != want.ok || math.Abs(c.Diff-want.diff) > 1e-6 {
+			t.Errorf("%s: checked %v ok %v diff %.4f, want %v %v %.4f", c.Cell.Label(), c.Checked, c.OK, c.Diff, want.checked, want.ok, want.diff)
+		}
+	}
+	if r.Cells[0].PredictedWallSeconds != 0 {
+		t.Error("Verify changed its input")
 	}
 }
