@@ -26,7 +26,7 @@ func cmdPredict(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	connect := fs.Duration("connect", 0, "model time a new connection costs when the scenario turns keep-alive off")
 	verify := fs.Bool("verify", false, "compare measured runs with the model: the arguments are results.json files or their `DIR`s")
 	tolerance := fs.Float64("tolerance", 0.03, "with -verify: the largest accepted |measured − predicted| / predicted wall time")
-	minScaled := fs.Duration("min-latency", 5*time.Millisecond, "with -verify: cells whose median item latency as run is below this are shown but not checked")
+	minScaled := fs.Duration("min-latency", 5*time.Millisecond, "with -verify: cells whose mean service time as run (latency × contention × timescale) is below this are shown but not checked")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -165,12 +165,12 @@ func verifyRuns(w io.Writer, paths []string, tolerance float64, minScaled time.D
 		}
 		fmt.Fprintf(w, "%s (%s): measured vs predicted wall time, model seconds, run at timescale %g\n", r.Scenario.Name, path, r.Scenario.Timescale)
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintln(tw, "cell\tmeasured s\tpredicted s\tdiff\tefficiency\tp50 as run\tverdict\t")
+		fmt.Fprintln(tw, "cell\tmeasured s\tpredicted s\tdiff\tefficiency\tlatency as run\tverdict\t")
 		for _, c := range checks {
 			verdict := "ok"
 			switch {
 			case !c.Checked:
-				verdict = "not checked (p50 < " + minScaled.String() + ")"
+				verdict = "not checked (< " + minScaled.String() + ")"
 			case !c.OK:
 				verdict = "OFF"
 				bad = append(bad, fmt.Sprintf("%s %s %+.1f%%", r.Scenario.Name, c.Cell.Label(), 100*c.Diff))

@@ -159,15 +159,15 @@ func TestAnnotate(t *testing.T) {
 func TestVerify(t *testing.T) {
 	sc := load(t, "seed-816s") // timescale 0.01
 	r := &bench.Results{Schema: bench.SchemaVersion, Scenario: *sc, Cells: []bench.Cell{
-		// 2% slow, p50 8.5 ms as run: checked, within 3%.
-		{Strategy: bench.Pooled, Pool: 2, Items: 1000, Succeeded: 1000, ModelWallSeconds: 423.9936 * 1.02, Latency: bench.Percentiles{P50: 0.85}},
-		// 4% slow: checked, outside.
-		{Strategy: bench.Serial, Pool: 1, Items: 1000, Succeeded: 1000, ModelWallSeconds: 816 * 1.04, Latency: bench.Percentiles{P50: 0.85}},
-		// 10% fast but p50 only 4 ms as run: shown, not checked.
-		{Strategy: bench.Workers, Pool: 4, Items: 1000, Succeeded: 1000, ModelWallSeconds: 423.9936 * 0.9, Latency: bench.Percentiles{P50: 0.4}},
+		// 2% slow; 8.48 ms per request as run: checked, within 3%.
+		{Strategy: bench.Pooled, Pool: 2, Items: 1000, Succeeded: 1000, ModelWallSeconds: 423.9936 * 1.02},
+		// 4% slow; 8.16 ms as run: checked, outside.
+		{Strategy: bench.Serial, Pool: 1, Items: 1000, Succeeded: 1000, ModelWallSeconds: 816 * 1.04},
+		// 10% fast, but checked only from 8.3 ms: shown, not checked.
+		{Strategy: bench.Serial, Pool: 1, Repeat: 1, Items: 1000, Succeeded: 1000, ModelWallSeconds: 816 * 0.9},
 		{Strategy: bench.Workers, Pool: 8, Items: 1000, Interrupted: true},
 	}}
-	checks, err := Verify(r, 0.03, 5*time.Millisecond)
+	checks, err := Verify(r, 0.03, 8300*time.Microsecond)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,11 +177,17 @@ func TestVerify(t *testing.T) {
 	for i, want := range []struct {
 		checked, ok bool
 		diff        float64
-	}{{true, true, 0.02}, {true, false, 0.04}, {false, true, -0.1}} {
+	}{{true, true, 0.02}, {false, true, 0.04}, {false, true, -0.1}} {
 		c := checks[i]
 		if c.Checked != want.checked || c.OK != want.ok || math.Abs(c.Diff-want.diff) > 1e-6 {
 			t.Errorf("%s: checked %v ok %v diff %.4f, want %v %v %.4f", c.Cell.Label(), c.Checked, c.OK, c.Diff, want.checked, want.ok, want.diff)
 		}
+	}
+	if got := checks[0].ScaledLatency; got < 8479870*time.Nanosecond || got > 8479872*time.Nanosecond {
+		t.Errorf("pooled/2 scaled latency %v, want 8.479872ms", got)
+	}
+	if checks, err = Verify(r, 0.03, 5*time.Millisecond); err != nil || !checks[1].Checked || checks[1].OK {
+		t.Errorf("serial 4%% off at a 5 ms threshold: %+v, %v", checks[1], err)
 	}
 	if r.Cells[0].PredictedWallSeconds != 0 {
 		t.Error("Verify changed its input")

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"fmt"
 	"math"
 	"time"
 
@@ -12,10 +13,12 @@ type Check struct {
 	// Cell is the measured cell, with PredictedWallSeconds and Efficiency
 	// set.
 	Cell bench.Cell
-	// ScaledLatency is the cell's measured median item latency as run: the
-	// model p50 times the time scale. Below a few milliseconds the
-	// harness's own per-request cost (timers, loopback HTTP) is a visible
-	// share of it, so such cells are shown but not held to the tolerance.
+	// ScaledLatency is the cell's mean service time as run: the upstream's
+	// mean latency stretched by contention at the cell's concurrency
+	// (min(pool, cap) in flight), times the time scale. Below a few
+	// milliseconds the harness's own per-request cost (timers, loopback
+	// HTTP, scheduling on a shared machine) is a visible share of it, so
+	// such cells are shown but not held to the tolerance.
 	ScaledLatency time.Duration
 	// Diff is (measured − predicted) / predicted model wall time.
 	Diff float64
@@ -34,6 +37,13 @@ func Verify(r *bench.Results, tol float64, minScaled time.Duration) ([]Check, er
 	if err := Annotate(&cp); err != nil {
 		return nil, err
 	}
+	if r.Scenario.Upstream == nil {
+		return nil, fmt.Errorf("scenario %q has an external target: nothing to verify against", r.Scenario.Name)
+	}
+	p, err := ParamsFor(&r.Scenario)
+	if err != nil {
+		return nil, err
+	}
 	scale := r.Scenario.Timescale
 	if scale == 0 {
 		scale = 1
@@ -45,7 +55,7 @@ func Verify(r *bench.Results, tol float64, minScaled time.Duration) ([]Check, er
 		}
 		ch := Check{
 			Cell:          c,
-			ScaledLatency: time.Duration(c.Latency.P50 * scale * float64(time.Second)),
+			ScaledLatency: scaledLatency(p, c, scale),
 			Diff:          (c.ModelWallSeconds - c.PredictedWallSeconds) / c.PredictedWallSeconds,
 			OK:            true,
 		}
@@ -56,4 +66,15 @@ func Verify(r *bench.Results, tol float64, minScaled time.Duration) ([]Check, er
 		out = append(out, ch)
 	}
 	return out, nil
+}
+
+// scaledLatency is c's mean service time as run (see Check.ScaledLatency).
+func scaledLatency(p Params, c bench.Cell, scale float64) time.Duration {
+	conc, err := Concurrency(c.Strategy, c.Pool, c.Items)
+	if err != nil {
+		return 0
+	}
+	k := lanes(conc, p.Upstream.Cap)
+	stretch := 1 + p.Upstream.Contention*float64(k-1)
+	return time.Duration(float64(p.Latency.Mean()) * stretch * scale)
 }
