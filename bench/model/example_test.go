@@ -19,11 +19,12 @@ func ExampleExactWall() {
 	// Output: serial 816 s, pool of 8 424 s
 }
 
-// A what-if no machine runs: a million items, ten thousand in flight,
-// against a service capped at 100 that queues the rest.
+// A what-if: a hundred thousand items, a thousand in flight, against a
+// service capped at 100 that queues the rest (poolbench predict goes to
+// millions).
 func ExampleSimulate() {
 	p := model.Params{
-		Items:       1_000_000,
+		Items:       100_000,
 		Upstream:    mocksrv.Config{Latency: "20ms", Cap: 100},
 		Latency:     mocksrv.Fixed(20 * time.Millisecond),
 		Timeout:     30 * time.Second,
@@ -31,12 +32,12 @@ func ExampleSimulate() {
 		MaxAttempts: 4,
 		Retry:       bench.Retry{}.WithDefaults(),
 	}
-	c, err := model.Simulate(context.Background(), p, bench.Pooled, 10_000)
+	c, err := model.Simulate(context.Background(), p, bench.Pooled, 1_000)
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
 	fmt.Printf("wall %.0f s, %.0f items/s, p50 %.1f s, peak in flight %d, queued %d\n",
 		c.ModelWallSeconds, c.Throughput, c.Latency.P50, c.Upstream.PeakInFlight, c.Upstream.PeakQueued)
-	// Output: wall 200 s, 5000 items/s, p50 2.0 s, peak in flight 100, queued 9900
+	// Output: wall 20 s, 5000 items/s, p50 0.2 s, peak in flight 100, queued 900
 }
