@@ -11,8 +11,9 @@ import (
 	"github.com/poolbench/poolbench/mocksrv"
 )
 
-// MaxItems bounds Options.Items: the simulation holds about 40 bytes per
-// item.
+// MaxItems bounds Options.Items. The simulation holds 40 bytes per item
+// plus its queues: 10,000,000 items all in flight at once (unbounded) peak
+// at about 1.7 GB and 15 s on the 2-core machine.
 const MaxItems = 10_000_000
 
 // ErrInput is wrapped by Predict's errors about its input (the scenario or
