@@ -193,6 +193,34 @@ func TestRetriesUnderReject(t *testing.T) {
 			maxLat:   2.1,
 		},
 		{
+			// The same with bench's own policy: Retry-After honoured, no
+			// backoff of its own.
+			name: "Retry-After through bench.Retry",
+			p: func() Params {
+				p := params(3, 100*ms, rejectCap1)
+				p.Retry = bench.Retry{Backoff: bench.BackoffNone, RetryAfter: true}.WithDefaults()
+				return p
+			}(),
+			s: bench.Unbounded, wall: 2.1, ok: 3, attempts: 6,
+			outcomes: map[string]int{"200": 3, "503": 3},
+			up:       mocksrv.Counters{Requests: 6, Admitted: 3, Completed: 3, Rejected: 3, PeakInFlight: 1},
+			maxLat:   2.1,
+		},
+		{
+			// bench.Retry without "5xx" in On: a 503 is final at once.
+			name: "not retried through bench.Retry",
+			p: func() Params {
+				p := params(3, 100*ms, rejectCap1)
+				p.Retry = bench.Retry{On: []string{bench.RetryOnTimeout}}.WithDefaults()
+				return p
+			}(),
+			s: bench.Unbounded, wall: 0.1, ok: 1, attempts: 3,
+			outcomes: map[string]int{"200": 1, "503": 2},
+			failures: map[string]int{"503 after 1 attempt": 2},
+			up:       mocksrv.Counters{Requests: 3, Admitted: 1, Completed: 1, Rejected: 2, PeakInFlight: 1},
+			maxLat:   0.1,
+		},
+		{
 			// 429 with a pool of 2 and a 30 ms constant backoff: item 1 is
 			// rejected at 0, 30, 60, 90 ms and fails after 4 attempts; item
 			// 2 then starts at 90 ms, is rejected (item 0 is done at 100),
@@ -226,10 +254,9 @@ func TestRetriesUnderReject(t *testing.T) {
 			maxLat:   0.1,
 		},
 		{
-			// Queue limit 1: item 1 queues, item 2 is rejected and retried
-			// after 150 ms; item 1 runs 100–200 ms, item 2 is admitted
-			// at 150? No: at 150 item 1 is in service, so item 2 queues
-			// and runs 200–300 ms.
+			// Queue limit 1: item 0 runs 0–100 ms, item 1 queues, item 2
+			// is rejected and retried after 150 ms; item 1 runs 100–200
+			// ms, so at 150 item 2 queues and runs 200–300 ms.
 			name: "queue limit",
 			p: func() Params {
 				p := params(3, 100*ms, mocksrv.Config{Cap: 1, QueueLimit: 1})
