@@ -39,7 +39,8 @@ type group struct {
 //     failures, the smallest pool wins; on a tie, the higher goodput, then
 //     the strategy order of bench.Strategies.
 //
-// It returns nil when no bounded cell completed.
+// It returns nil when no bounded cell completed, or none had an item
+// succeed.
 func Recommend(cells []bench.Cell) *bench.Recommendation {
 	groups := summarise(cells)
 	if len(groups) == 0 {
@@ -50,6 +51,9 @@ func Recommend(cells []bench.Cell) *bench.Recommendation {
 		if g.goodput > best.goodput {
 			best = g
 		}
+	}
+	if !(best.goodput > 0) {
+		return nil // nothing succeeded anywhere: no pool to recommend
 	}
 	var pick *group
 	for i := range groups {

@@ -104,6 +104,9 @@ func TestRecommend(t *testing.T) {
 	if r := Recommend(curve(bench.Unbounded, []int{0}, []float64{5}, []int{0})); r != nil {
 		t.Errorf("unbounded only: got %+v, want nil", r)
 	}
+	if r := Recommend(curve(bench.Pooled, []int{1, 2}, []float64{5, 9}, []int{1000, 1000})); r != nil {
+		t.Errorf("everything failed: got %+v, want nil", r)
+	}
 	if r := Recommend(nil); r != nil {
 		t.Errorf("no cells: got %+v, want nil", r)
 	}
