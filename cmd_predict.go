@@ -24,6 +24,7 @@ func cmdPredict(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	strategies := fs.String("strategies", "", "strategies, comma-separated: serial, pooled, workers, unbounded (default: the scenario's)")
 	seed := fs.String("seed", "", "seed for the client and the upstream (default: the scenario's seeds)")
 	connect := fs.Duration("connect", 0, "model time a new connection costs when the scenario turns keep-alive off")
+	rtt := fs.Duration("rtt", 0, "network round trip per attempt in model time, for a remote service (default 0, loopback)")
 	verify := fs.Bool("verify", false, "compare measured runs with the model: the arguments are results.json files or their `DIR`s")
 	tolerance := fs.Float64("tolerance", 0.03, "with -verify: the largest accepted |measured − predicted| / predicted wall time")
 	minScaled := fs.Duration("min-latency", 5*time.Millisecond, "with -verify: cells whose mean service time as run (latency × contention × timescale) is below this are shown but not checked")
@@ -75,7 +76,10 @@ func cmdPredict(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if *connect < 0 {
 		return badInputf("-connect %v: want a duration of 0 or more, like 2ms", *connect)
 	}
-	opts.ConnectCost = *connect
+	if *rtt < 0 {
+		return badInputf("-rtt %v: want a duration of 0 or more, like 40ms", *rtt)
+	}
+	opts.ConnectCost, opts.RoundTrip = *connect, *rtt
 
 	sc, err := bench.Load(fs.Arg(0), builtinScenarios())
 	if err != nil {
@@ -104,6 +108,9 @@ func writePredictions(w io.Writer, sc *bench.Scenario, opts model.Options, preds
 	}
 	fmt.Fprintf(w, "%s: %d items, latency %s, %s, contention %g, timeout %s, %d attempts\n",
 		sc.Name, n, up.Latency, capText, up.Contention, sc.Client.Timeout.D(), sc.Client.Retry.MaxAttempts)
+	if opts.RoundTrip > 0 || opts.ConnectCost > 0 {
+		fmt.Fprintf(w, "what-if: network round trip %v, connection cost %v (keep-alive %v)\n", opts.RoundTrip, opts.ConnectCost, sc.Client.KeepAliveOn())
+	}
 	fmt.Fprintf(w, "predicted by the model, no request sent; times in model seconds (a run at timescale %g takes %g× as long)\n\n", sc.Timescale, sc.Timescale)
 
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)

@@ -60,7 +60,7 @@ func laneFirst(j int64, l, s float64, k int64) float64 {
 
 // Exact returns the exact wall time of a cell when a closed formula
 // applies — fixed latency, overflow queue with room for every waiting
-// request, no injected faults, no connection cost, and no attempt longer
+// request, no injected faults, no connection cost or round trip, and no attempt longer
 // than the client timeout — and ok false otherwise. The simulation agrees
 // with it; Exact exists to check the simulation and to say which cells are
 // known exactly.
@@ -81,7 +81,7 @@ func Exact(p Params, s bench.Strategy, pool int) (wall time.Duration, ok bool) {
 	if up.ErrorRate != 0 || up.ResetRate != 0 || up.StallRate != 0 {
 		return 0, false
 	}
-	if !p.KeepAlive && p.ConnectCost > 0 {
+	if (!p.KeepAlive && p.ConnectCost > 0) || p.RoundTrip > 0 {
 		return 0, false
 	}
 	k := lanes(conc, up.Cap)

@@ -34,6 +34,9 @@ type Options struct {
 	// ConnectCost is the model time a new connection costs when the
 	// scenario turns keep-alive off (default 0; see Params.ConnectCost).
 	ConnectCost time.Duration
+	// RoundTrip is the network round trip per attempt (default 0: the
+	// loopback the harness runs on; see Params.RoundTrip).
+	RoundTrip time.Duration
 }
 
 // Prediction is one predicted cell.
@@ -96,7 +99,7 @@ func Predict(ctx context.Context, sc *bench.Scenario, opts Options) ([]Predictio
 	if opts.Seed != nil {
 		p.Seed, p.Upstream.Seed = *opts.Seed, *opts.Seed
 	}
-	p.ConnectCost = opts.ConnectCost
+	p.ConnectCost, p.RoundTrip = opts.ConnectCost, opts.RoundTrip
 	strategies, pools := sc.Sweep.Strategies, sc.Sweep.PoolSizes
 	if opts.Strategies != nil {
 		strategies = opts.Strategies
@@ -143,8 +146,8 @@ func (o Options) validate() error {
 			return fmt.Errorf("unknown strategy %q: want serial, pooled, workers or unbounded", s)
 		}
 	}
-	if o.ConnectCost < 0 {
-		return fmt.Errorf("connection cost %v must not be negative", o.ConnectCost)
+	if o.ConnectCost < 0 || o.RoundTrip < 0 {
+		return fmt.Errorf("connection cost %v and round trip %v must not be negative", o.ConnectCost, o.RoundTrip)
 	}
 	return nil
 }

@@ -17,6 +17,9 @@ const (
 	evArrive
 	// evDone ends an attempt's service: the upstream answers.
 	evDone
+	// evAnswer delivers an answer to the client after the return half of
+	// the round trip.
+	evAnswer
 )
 
 // event is one scheduled happening. Events at the same instant run in the

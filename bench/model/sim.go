@@ -54,6 +54,12 @@ type Params struct {
 	// loopback a connection costs well under the harness's timer
 	// resolution; set it to model a remote service's handshake).
 	ConnectCost time.Duration
+	// RoundTrip is the network's round trip per attempt (default 0, as on
+	// loopback): the request reaches the upstream RoundTrip/2 after it is
+	// sent (after any connection cost) and its answer reaches the client
+	// RoundTrip/2 after the upstream sends it. A what-if for a remote
+	// service; the client timeout covers it.
+	RoundTrip time.Duration
 	// MaxAttempts is the most attempts per item, the first included (≥ 1).
 	MaxAttempts int
 	// Retry decides what is retried and how long to wait; nil retries
@@ -101,8 +107,8 @@ func (p *Params) validate() error {
 		return errors.New("no latency distribution")
 	case p.MaxAttempts < 1 || p.MaxAttempts > math.MaxUint16:
 		return fmt.Errorf("max attempts must be 1 to %d, got %d", math.MaxUint16, p.MaxAttempts)
-	case p.Timeout < 0 || p.ConnectCost < 0:
-		return errors.New("timeout and connection cost must not be negative")
+	case p.Timeout < 0 || p.ConnectCost < 0 || p.RoundTrip < 0:
+		return errors.New("timeout, connection cost and round trip must not be negative")
 	case u.Cap < 0 || u.QueueLimit < 0:
 		return errors.New("cap and queue limit must not be negative")
 	case u.ErrorRate < 0 || u.ResetRate < 0 || u.StallRate < 0 || u.ErrorRate+u.ResetRate+u.StallRate > 1:
@@ -135,6 +141,7 @@ const (
 	phQueued                  // in the upstream's FIFO queue
 	phService                 // admitted, being served
 	phStalled                 // served, stalled: no answer until the timeout
+	phReturning               // answered, the answer on its way back
 	phDone                    // final answer received
 )
 
@@ -153,6 +160,7 @@ type itemState struct {
 	att      int32 // attempts made so far (the current one included)
 	phase    uint8
 	fault    uint8 // current attempt's fault, drawn at arrival
+	outcome  uint8 // the answer on its way back (phReturning)
 }
 
 type ref struct {
@@ -171,7 +179,7 @@ type sim struct {
 	src        rand.PCG   // reseeded per request, as the mock does
 	mrnd, crnd *rand.Rand // mrnd draws from src
 	timeout    int64
-	connect    int64
+	out, back  int64 // from sending to the upstream (connection + half the round trip), and back
 	retryAfter time.Duration
 
 	now    int64
@@ -229,8 +237,10 @@ func newSim(p *Params) *sim {
 		lat:        make([]int64, p.Items),
 	}
 	if !p.KeepAlive {
-		m.connect = int64(p.ConnectCost)
+		m.out = int64(p.ConnectCost)
 	}
+	m.out += int64(p.RoundTrip / 2)
+	m.back = int64(p.RoundTrip - p.RoundTrip/2)
 	m.mrnd = rand.New(&m.src)
 	m.names = [nOutcomes]string{"200", strconv.Itoa(up.RejectStatus), strconv.Itoa(up.ErrorStatus), "reset", "timeout"}
 	for o := outReject; o < nOutcomes; o++ {
@@ -282,6 +292,10 @@ func (m *sim) run(ctx context.Context, conc int) error {
 				if m.live(r) {
 					m.done(r)
 				}
+			case evAnswer:
+				if m.live(r) {
+					m.answer(r, int(m.items[r.item].outcome))
+				}
 			}
 		case m.tq.len() > 0:
 			d := m.tq.pop()
@@ -299,7 +313,7 @@ func (m *sim) run(ctx context.Context, conc int) error {
 // live reports whether r is an item's attempt still waiting for an answer.
 func (m *sim) live(r ref) bool {
 	it := &m.items[r.item]
-	return it.att == r.att && it.phase >= phConnecting && it.phase <= phStalled
+	return it.att == r.att && it.phase >= phConnecting && it.phase <= phReturning
 }
 
 // startItem gives the next item a client slot: its first attempt begins now.
@@ -323,13 +337,13 @@ func (m *sim) beginAttempt(i int32) {
 	if m.timeout > 0 {
 		it.deadline = m.now + m.timeout
 	}
-	if m.connect > 0 {
+	if m.out > 0 {
 		it.phase = phConnecting
-		if m.timeout > 0 && m.connect >= m.timeout {
-			m.tq.push(deadlineRef{it.deadline, r}) // never connects in time
+		if m.timeout > 0 && m.out >= m.timeout {
+			m.tq.push(deadlineRef{it.deadline, r}) // never arrives in time
 			return
 		}
-		m.schedule(m.now+m.connect, r, evArrive)
+		m.schedule(m.now+m.out, r, evArrive)
 		return
 	}
 	m.arrive(r)
@@ -354,7 +368,7 @@ func (m *sim) arrive(r ref) {
 	switch m.up.Overflow {
 	case mocksrv.OverflowReset:
 		m.c.Reset++
-		m.answer(r, outReset)
+		m.respond(r, outReset)
 		return
 	case mocksrv.OverflowQueue:
 		if m.up.QueueLimit == 0 || m.queued < int64(m.up.QueueLimit) {
@@ -367,7 +381,25 @@ func (m *sim) arrive(r ref) {
 		}
 	}
 	m.c.Rejected++
-	m.answer(r, outReject)
+	m.respond(r, outReject)
+}
+
+// respond sends outcome o back to r's client now: it arrives after the
+// return half of the round trip, unless the client's deadline comes first.
+func (m *sim) respond(r ref, o int) {
+	if m.back == 0 {
+		m.answer(r, o)
+		return
+	}
+	it := &m.items[r.item]
+	prev := it.phase
+	it.phase = phReturning
+	it.outcome = uint8(o)
+	if at := m.now + m.back; m.timeout == 0 || at <= it.deadline {
+		m.schedule(at, r, evAnswer)
+	} else if prev != phQueued && prev != phService && prev != phStalled {
+		m.watch(r) // answered at arrival, not watched yet
+	}
 }
 
 // draw gives it request id's latency sample and fault, from
@@ -405,7 +437,7 @@ func (m *sim) admit(r ref) {
 	queued := it.phase == phQueued // its deadline is being watched already
 	it.phase = phService
 	end := m.now + d
-	if m.timeout > 0 && (end > it.deadline || it.fault == fStall) && !queued {
+	if m.timeout > 0 && (end+m.back > it.deadline || it.fault == fStall) && !queued {
 		m.watch(r) // the client may give up first, or (stall) must
 	}
 	if m.timeout > 0 && end > it.deadline {
@@ -442,10 +474,10 @@ func (m *sim) done(r ref) {
 	case fError:
 		m.c.Completed++
 		m.c.ErrorsInjected++
-		m.answer(r, outError)
+		m.respond(r, outError)
 	case fReset:
 		m.c.Reset++
-		m.answer(r, outReset)
+		m.respond(r, outReset)
 	case fStall:
 		// The slot is free, but the client hears nothing until its
 		// deadline (being watched since admission).
@@ -453,7 +485,7 @@ func (m *sim) done(r ref) {
 		m.items[r.item].phase = phStalled
 	default:
 		m.c.Completed++
-		m.answer(r, outOK)
+		m.respond(r, outOK)
 	}
 }
 
@@ -468,7 +500,8 @@ func (m *sim) timedOut(r ref) {
 		m.c.Canceled++
 		m.release()
 	}
-	// phStalled: counted and released when its service time ended.
+	// phStalled: counted and released when its service time ended;
+	// phReturning: answered, the answer late.
 	// phConnecting: the request never reached the upstream.
 	m.answer(r, outTimeout)
 }

@@ -349,7 +349,13 @@ func TestCountersBalance(t *testing.T) {
 			ErrorRate: 0.05, ResetRate: 0.03, StallRate: 0.02, Seed: 3},
 		Timeout: 200 * time.Millisecond, MaxAttempts: 3, Retry: retryAll{delay: 10 * time.Millisecond}, Seed: 9,
 	}
-	for _, s := range bench.Strategies {
+	for _, tc := range []struct {
+		s   bench.Strategy
+		rtt time.Duration
+	}{{bench.Serial, 0}, {bench.Pooled, 0}, {bench.Workers, 0}, {bench.Unbounded, 0},
+		{bench.Pooled, 7 * time.Millisecond}, {bench.Unbounded, 190 * time.Millisecond}, {bench.Pooled, 300 * time.Millisecond}} {
+		p.RoundTrip = tc.rtt
+		s := tc.s
 		c, err := Simulate(context.Background(), p, s, 32)
 		if err != nil {
 			t.Fatal(err)
@@ -474,5 +480,90 @@ func TestEventHeap(t *testing.T) {
 			t.Fatalf("pop %d: %+v after %+v", i, e, prev)
 		}
 		prev = e
+	}
+}
+
+// TestRoundTrip checks the network round trip what-if on cases worked out
+// by hand.
+func TestRoundTrip(t *testing.T) {
+	ms := time.Millisecond
+	for _, tc := range []struct {
+		name     string
+		p        Params
+		s        bench.Strategy
+		pool     int
+		wall     float64
+		outcomes map[string]int
+		up       mocksrv.Counters
+	}{
+		{
+			// Serial pays the whole round trip per item: 10 × (10 + 4) ms.
+			name: "serial", p: func() Params {
+				p := params(10, 10*ms, mocksrv.Config{})
+				p.RoundTrip = 4 * ms
+				return p
+			}(),
+			s: bench.Serial, wall: 0.14, outcomes: map[string]int{"200": 10},
+			up: mocksrv.Counters{Requests: 10, Admitted: 10, Completed: 10, PeakInFlight: 1},
+		},
+		{
+			// A pool above the cap hides it behind the queue: 2 ms out,
+			// ten services back to back, 2 ms back.
+			name: "hidden by the queue", p: func() Params {
+				p := params(10, 10*ms, mocksrv.Config{Cap: 1})
+				p.RoundTrip = 4 * ms
+				return p
+			}(),
+			s: bench.Pooled, pool: 4, wall: 0.104, outcomes: map[string]int{"200": 10},
+			up: mocksrv.Counters{Requests: 10, Admitted: 10, Completed: 10, PeakInFlight: 1, PeakQueued: 3},
+		},
+		{
+			// Served 5–15 ms, the answer would arrive at 20 ms: the 18 ms
+			// timeout comes first, though the upstream completed it.
+			name: "answer too late", p: func() Params {
+				p := params(1, 10*ms, mocksrv.Config{})
+				p.RoundTrip, p.Timeout, p.MaxAttempts = 10*ms, 18*ms, 1
+				return p
+			}(),
+			s: bench.Serial, wall: 0.018, outcomes: map[string]int{"timeout": 1},
+			up: mocksrv.Counters{Requests: 1, Admitted: 1, Completed: 1, PeakInFlight: 1},
+		},
+		{
+			// Item 1 is rejected at 5 ms and hears it at 10 ms; item 0 is
+			// served 5–105 ms and heard at 110 ms.
+			name: "rejection", p: func() Params {
+				p := params(2, 100*ms, mocksrv.Config{Cap: 1, Overflow: mocksrv.OverflowReject})
+				p.RoundTrip, p.MaxAttempts = 10*ms, 1
+				return p
+			}(),
+			s: bench.Unbounded, wall: 0.11, outcomes: map[string]int{"200": 1, "503": 1},
+			up: mocksrv.Counters{Requests: 2, Admitted: 1, Completed: 1, Rejected: 1, PeakInFlight: 1},
+		},
+		{
+			// The rejection's answer (due at 10 ms) misses a 7 ms timeout.
+			name: "rejection too late", p: func() Params {
+				p := params(2, 1*ms, mocksrv.Config{Cap: 1, Overflow: mocksrv.OverflowReject})
+				p.RoundTrip, p.MaxAttempts, p.Timeout = 10*ms, 1, 7*ms
+				return p
+			}(),
+			s: bench.Unbounded, wall: 0.007, outcomes: map[string]int{"timeout": 2},
+			up: mocksrv.Counters{Requests: 2, Admitted: 1, Completed: 1, Rejected: 1, PeakInFlight: 1},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := Simulate(context.Background(), tc.p, tc.s, tc.pool)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if math.Abs(c.ModelWallSeconds-tc.wall) > 1e-9 {
+				t.Errorf("wall %g, want %g", c.ModelWallSeconds, tc.wall)
+			}
+			if !reflect.DeepEqual(c.Outcomes, tc.outcomes) {
+				t.Errorf("outcomes %v, want %v", c.Outcomes, tc.outcomes)
+			}
+			if *c.Upstream != tc.up {
+				t.Errorf("upstream %+v,\nwant     %+v", *c.Upstream, tc.up)
+			}
+		})
 	}
 }
