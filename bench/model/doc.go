@@ -32,7 +32,7 @@
 // its place at once and counts as canceled), retries through bench.Retry
 // itself (Retries and Delay, Retry-After honoured from rejections), and
 // keep-alive off as a connection cost per attempt (Params.ConnectCost,
-// default 0). Request number id draws its latency sample and fault from
+// default 0) and a network round trip (Params.RoundTrip, default 0). Request number id draws its latency sample and fault from
 // PCG(upstream seed, id) in the mock's order, and backoff jitter comes from
 // the scenario's seed: the same scenario and seed give the same cells, bit
 // for bit. Every cell of a sweep uses the same seeds (common random
