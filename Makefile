@@ -26,3 +26,6 @@ bench: build ## run the seed-816s and cap-sweep scenarios on the embedded mock
 clean: ## remove built binaries and generated reports (keeps reports/baseline)
 	rm -rf bin
 	find reports -mindepth 1 -maxdepth 1 ! -name baseline -exec rm -rf {} +
+
+e2e: ## render a scenario page, check it in headless Chromium (installs Debian's chromium if missing)
+	./scripts/e2e.sh

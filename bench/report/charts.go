@@ -87,9 +87,7 @@ func render(name, title, caption string, p *plot.Plot) (Chart, error) {
 		if err != nil {
 			return c, fmt.Errorf("chart %s: %w", name, err)
 		}
-		// A margin on the right and at the top keeps the last tick label
-		// and the legend off the edge.
-		p.Draw(draw.Crop(draw.New(wt), vg.Points(4), -vg.Points(16), vg.Points(4), -vg.Points(6)))
+		drawPlot(draw.Crop(draw.New(wt), vg.Points(4), -vg.Points(10), vg.Points(4), -vg.Points(6)), p)
 		var buf bytes.Buffer
 		if _, err := wt.WriteTo(&buf); err != nil {
 			return c, fmt.Errorf("chart %s: %w", name, err)
@@ -118,6 +116,24 @@ func marksFor(st bench.Strategy) markStyle {
 		return squareMarks
 	}
 	return circleMarks
+}
+
+// drawPlot draws p with its legend, if any, in a column of its own on the
+// right, so it never hides a line.
+func drawPlot(c draw.Canvas, p *plot.Plot) {
+	legend := p.Legend
+	r := legend.Rectangle(c)
+	if r.Size().X <= 0 {
+		p.Draw(c)
+		return
+	}
+	w := r.Size().X + vg.Points(14)
+	p.Legend = plot.NewLegend()
+	p.Draw(draw.Crop(c, 0, -w, 0, 0))
+	p.Legend = legend
+	legend.Top, legend.Left = true, true
+	legend.YOffs = -vg.Points(34) // below the title, level with the data
+	legend.Draw(draw.Crop(c, c.Max.X-c.Min.X-w+vg.Points(10), 0, 0, 0))
 }
 
 // line adds a line (with point markers when marks) to p and the legend.
@@ -271,8 +287,9 @@ func wallChart(s *Summary) (Chart, error) {
 	for _, r := range s.Rows {
 		all = append(all, r.Wall.Median, r.Predicted)
 	}
-	logY(p, all)
-	headroom(p, all, 0.32)
+	if !logY(p, all) {
+		p.Y.Min = 0
+	}
 	p.Legend.Left = false
 	if sr.serial != nil {
 		if err := line(p, "serial "+seconds(sr.serial.Wall.Median), sr.hline(sr.serial.Wall.Median), strategyColor(bench.Serial), dashed, noMarks); err != nil {
@@ -322,19 +339,16 @@ func throughputChart(s *Summary) (Chart, error) {
 		all = append(all, r.Throughput.Median)
 		anyFailed = anyFailed || r.Failed.Median > 0
 	}
-	logY(p, all)
-	share := 0.3
-	if anyFailed {
-		share = 0.42
+	if !logY(p, all) {
+		p.Y.Min = 0
 	}
-	headroom(p, all, share)
 	for _, st := range sr.strategies {
 		rows := sr.bounded[st]
 		if err := line(p, string(st), rowXYs(rows, func(r *Row) float64 { return r.Throughput.Median }), strategyColor(st), nil, marksFor(st)); err != nil {
 			return Chart{}, err
 		}
 		if anyFailed {
-			if err := line(p, string(st)+", succeeded items only", rowXYs(rows, (*Row).Goodput), lighten(strategyColor(st)), dashed, noMarks); err != nil {
+			if err := line(p, string(st)+", succeeded only", rowXYs(rows, (*Row).Goodput), lighten(strategyColor(st)), dashed, noMarks); err != nil {
 				return Chart{}, err
 			}
 		}
@@ -390,7 +404,6 @@ func latencyChart(s *Summary) (Chart, error) {
 		all = append(all, r.P50.Median, r.P95.Median, r.P99.Median)
 	}
 	logY(p, all)
-	headroom(p, all, 0.4)
 	styles := []struct {
 		name   string
 		dashes []vg.Length
@@ -746,27 +759,4 @@ func markIf(cond bool, st bench.Strategy) markStyle {
 		return marksFor(st)
 	}
 	return noMarks
-}
-
-// headroom sets p's y range so the top share of the plot stays free for
-// the legend: from 0 (linear) or the smallest value (log) to above the
-// largest.
-func headroom(p *plot.Plot, values []float64, share float64) {
-	lo, hi := math.Inf(1), 0.0
-	for _, v := range values {
-		if v > 0 {
-			lo, hi = min(lo, v), max(hi, v)
-		}
-	}
-	if hi == 0 {
-		return
-	}
-	if _, ok := p.Y.Scale.(plot.LogScale); ok {
-		lo /= 1.5
-		p.Y.Min = lo
-		p.Y.Max = math.Exp(math.Log(lo) + (math.Log(hi)-math.Log(lo))/(1-share))
-		return
-	}
-	p.Y.Min = 0
-	p.Y.Max = hi / (1 - share)
 }

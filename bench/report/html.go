@@ -102,7 +102,7 @@ const style = `
 :root { --fg:#1d2330; --muted:#5b6475; --line:#e2e6ee; --accent:#1f77b4; --bg:#f6f8fb; }
 * { box-sizing: border-box; }
 body { margin:0; font: 15px/1.5 -apple-system, "Segoe UI", "Liberation Sans", Helvetica, Arial, sans-serif; color:var(--fg); background:var(--bg); }
-main { max-width: 1120px; margin: 0 auto; padding: 28px 28px 60px; }
+main { max-width: 1240px; margin: 0 auto; padding: 28px 28px 60px; }
 h1 { font-size: 26px; margin: 0 0 4px; }
 h1 small { color: var(--muted); font-weight: 400; font-size: 15px; }
 h2 { font-size: 18px; margin: 36px 0 10px; }
@@ -114,12 +114,13 @@ p.lead { margin: 0 0 14px; color: var(--muted); }
 ul.words { margin: 8px 0 0; padding-left: 20px; color: var(--fg); }
 .tablewrap { overflow-x: auto; background:#fff; border-radius: 6px; box-shadow: 0 1px 3px rgba(0,0,0,.08); }
 table { border-collapse: collapse; font-size: 13px; width: 100%; font-variant-numeric: tabular-nums; }
-th, td { padding: 5px 9px; text-align: right; white-space: nowrap; border-bottom: 1px solid var(--line); }
+th, td { padding: 5px 8px; text-align: right; white-space: nowrap; border-bottom: 1px solid var(--line); }
+th { white-space: normal; vertical-align: bottom; }
 th { background:#eef2f8; font-weight: 600; position: sticky; top: 0; }
 th.l, td.l { text-align: left; }
 tr.best td { background: #e8f3fc; font-weight: 600; }
 p.caption { font-size: 13px; color: var(--muted); margin: 6px 2px 0; }
-.charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(520px, 1fr)); gap: 18px; }
+.charts { display: grid; grid-template-columns: minmax(0, 900px); justify-content: center; gap: 22px; }
 figure { margin: 0; background:#fff; border-radius: 6px; box-shadow: 0 1px 3px rgba(0,0,0,.08); padding: 10px; }
 figure svg { display:block; width: 100%; height: auto; }
 figcaption { font-size: 13px; color: var(--muted); padding: 6px 4px 0; }
@@ -134,6 +135,7 @@ var pageTmpl = template.Must(template.New("page").Parse(`<!DOCTYPE html>
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
 <title>poolbench · {{.Name}}</title>
 <style>` + style + `</style>
 </head>
@@ -188,6 +190,7 @@ var indexTmpl = template.Must(template.New("index").Parse(`<!DOCTYPE html>
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
 <title>poolbench reports</title>
 <style>` + style + `
 li.scenario { margin: 0 0 18px; list-style: none; }

@@ -162,7 +162,7 @@ func TestChartsDecode(t *testing.T) {
 		}},
 		{capSweepFixture(), map[string][]string{
 			"headline":   {"pooled(16)", "889 of 1,000 failed", "retries"},
-			"throughput": {"upstream cap 16", "pooled, succeeded items only"},
+			"throughput": {"upstream cap 16", "pooled, succeeded only"},
 			"wall":       {"unbounded 762 ms (889 failed)"},
 		}},
 	}
