@@ -374,3 +374,22 @@ func (f fixture) writeDir(t testing.TB, withRequests bool) string {
 	}
 	return dir
 }
+
+// requests returns the wanted cells' attempts as readRequests would from
+// the requests.jsonl writeRequests writes, without the file.
+func (f fixture) requests(want map[string]bool) map[string][]attempt {
+	out := map[string][]attempt{}
+	for label := range want {
+		for _, a := range f.attempts[label] {
+			start := fixtureStart.Add(time.Duration(a.start * float64(time.Second)))
+			out[label] = append(out[label], attempt{start, time.Duration((a.end - a.start) * float64(time.Second)), uint16(a.code)})
+		}
+		slices.SortStableFunc(out[label], func(x, y attempt) int { return x.start.Compare(y.start) })
+	}
+	return out
+}
+
+// writeResultsFile writes f's results.json to path.
+func writeResultsFile(path string, f fixture) error {
+	return bench.WriteResults(path, f.results)
+}

@@ -16,10 +16,13 @@ import (
 )
 
 // TestFixtureFiles writes the synthetic scenario folders (results.json and
-// requests.jsonl) into $POOLBENCH_FIXTURE_OUT for the e2e script; without
-// the variable it only checks that they render.
+// requests.jsonl) into $POOLBENCH_FIXTURE_OUT for the e2e script (make
+// e2e); without the variable there is nothing to do.
 func TestFixtureFiles(t *testing.T) {
 	out := os.Getenv("POOLBENCH_FIXTURE_OUT")
+	if out == "" {
+		t.Skip("POOLBENCH_FIXTURE_OUT not set: the e2e script sets it")
+	}
 	for name, f := range fixtures() {
 		dir := f.writeDir(t, true)
 		if out != "" {
@@ -73,8 +76,10 @@ func readTree(t *testing.T, dir string) map[string][]byte {
 }
 
 // Rendering the same files twice gives the same bytes, file by file.
+// (Only seed-816s: it carries requests, predictions and a recommendation;
+// each rendering costs seconds under -race.)
 func TestWriteAllByteIdentical(t *testing.T) {
-	for name, f := range fixtures() {
+	for name, f := range map[string]fixture{"seed-816s": seedFixture()} {
 		t.Run(name, func(t *testing.T) {
 			dir := f.writeDir(t, true)
 			render := func() map[string][]byte {
@@ -100,6 +105,14 @@ func TestWriteAllByteIdentical(t *testing.T) {
 				if _, ok := first[want]; !ok {
 					t.Errorf("%s not written", want)
 				}
+			}
+			s, err := Summarize(f.results)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkPage(t, string(first["index.html"]), s, 6, true)
+			for _, name := range chartNames {
+				checkChart(t, name, first["charts/"+name+".png"], first["charts/"+name+".svg"], seedSeries[name])
 			}
 			for path := range first {
 				if strings.Contains(path, ".tmp") {
@@ -145,64 +158,62 @@ func svgTexts(t *testing.T, b []byte) []string {
 	return texts
 }
 
-// Every chart decodes back: an 800×500 PNG and an SVG that parses, with
-// the title and the expected series in the legend.
-func TestChartsDecode(t *testing.T) {
-	tests := []struct {
-		f      fixture
-		series map[string][]string // chart -> texts that must appear
-	}{
-		{seedFixture(), map[string][]string{
-			"headline":   {"The headline", "serial", "pooled(2)", "unbounded", "816 s, all succeeded"},
-			"wall":       {"Wall time vs pool size", "serial 816 s", "pooled", "workers", "pooled predicted", "unbounded 424 s", "wall time (model seconds)"},
-			"throughput": {"Throughput vs pool size", "upstream cap 2", "items per model second"},
-			"latency":    {"Item latency vs pool size", "p50", "p95", "p99", "unbounded p99 420 s"},
-			"cdf":        {"Latency distribution at pool 2", "serial (pool 1)", "pooled(2)", "workers(2)", "unbounded", "attempt latency (model seconds, log)"},
-			"inflight":   {"Requests in flight over time: unbounded/p=0/r=0", "upstream cap 2"},
-		}},
-		{capSweepFixture(), map[string][]string{
-			"headline":   {"pooled(16)", "889 of 1,000 failed", "retries"},
-			"throughput": {"upstream cap 16", "pooled, succeeded only"},
-			"wall":       {"unbounded 762 ms (889 failed)"},
-		}},
+// seedSeries and capSweepSeries are texts each chart's SVG must hold:
+// titles, axis labels and the legend's series.
+var seedSeries = map[string][]string{
+	"headline":   {"The headline", "serial", "pooled(2)", "unbounded", "816 s, all succeeded"},
+	"wall":       {"Wall time vs pool size", "serial 816 s", "pooled", "workers", "pooled predicted", "unbounded 424 s", "wall time (model seconds)"},
+	"throughput": {"Throughput vs pool size", "upstream cap 2", "items per model second"},
+	"latency":    {"Item latency vs pool size", "p50", "p95", "p99", "unbounded p99 420 s"},
+	"cdf":        {"Latency distribution at pool 2", "serial (pool 1)", "pooled(2)", "workers(2)", "unbounded", "attempt latency (model seconds, log)"},
+	"inflight":   {"Requests in flight over time: unbounded/p=0/r=0", "upstream cap 2"},
+}
+
+var capSweepSeries = map[string][]string{
+	"headline":   {"pooled(16)", "889 of 1,000 failed", "retries"},
+	"throughput": {"upstream cap 16", "pooled, succeeded only"},
+	"wall":       {"unbounded 762 ms (889 failed)"},
+}
+
+// checkChart decodes a chart back: an 800×500 PNG, and an SVG that parses
+// and holds the expected texts.
+func checkChart(t *testing.T, name string, pngData, svg []byte, want []string) {
+	t.Helper()
+	if !bytes.HasPrefix(pngData, []byte("\x89PNG\r\n\x1a\n")) {
+		t.Errorf("%s.png: no PNG header", name)
 	}
-	for _, tt := range tests {
-		t.Run(tt.f.results.Scenario.Name, func(t *testing.T) {
-			s, err := Summarize(tt.f.results)
-			if err != nil {
-				t.Fatal(err)
-			}
-			dir := tt.f.writeDir(t, true)
-			reqs, err := readRequests(filepath.Join(dir, "requests.jsonl"), wantedCells(s))
-			if err != nil {
-				t.Fatal(err)
-			}
-			charts, err := Charts(s, reqs)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(charts) != 6 {
-				t.Errorf("%d charts, want 6", len(charts))
-			}
-			for _, c := range charts {
-				if !bytes.HasPrefix(c.PNG, []byte("\x89PNG\r\n\x1a\n")) {
-					t.Errorf("%s.png: no PNG header", c.Name)
-				}
-				img, err := png.Decode(bytes.NewReader(c.PNG))
-				if err != nil {
-					t.Fatalf("%s.png: %v", c.Name, err)
-				}
-				if b := img.Bounds(); b.Dx() != 800 || b.Dy() != 500 {
-					t.Errorf("%s.png is %dx%d, want 800x500", c.Name, b.Dx(), b.Dy())
-				}
-				texts := strings.Join(svgTexts(t, c.SVG), "\n")
-				for _, want := range tt.series[c.Name] {
-					if !strings.Contains(texts, want) {
-						t.Errorf("%s.svg lacks %q; texts:\n%s", c.Name, want, texts)
-					}
-				}
-			}
-		})
+	img, err := png.Decode(bytes.NewReader(pngData))
+	if err != nil {
+		t.Fatalf("%s.png: %v", name, err)
+	}
+	if b := img.Bounds(); b.Dx() != 800 || b.Dy() != 500 {
+		t.Errorf("%s.png is %dx%d, want 800x500", name, b.Dx(), b.Dy())
+	}
+	texts := strings.Join(svgTexts(t, svg), "\n")
+	for _, w := range want {
+		if !strings.Contains(texts, w) {
+			t.Errorf("%s.svg lacks %q; texts:\n%s", name, w, texts)
+		}
+	}
+}
+
+// Every cap-sweep chart decodes back (seed-816s's are checked from the
+// files TestWriteAllByteIdentical writes).
+func TestChartsDecode(t *testing.T) {
+	f := capSweepFixture()
+	s, err := Summarize(f.results)
+	if err != nil {
+		t.Fatal(err)
+	}
+	charts, err := Charts(s, f.requests(wantedCells(s)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(charts) != 6 {
+		t.Errorf("%d charts, want 6", len(charts))
+	}
+	for _, c := range charts {
+		checkChart(t, c.Name, c.PNG, c.SVG, capSweepSeries[c.Name])
 	}
 }
 
@@ -210,12 +221,11 @@ func TestChartsDecode(t *testing.T) {
 // results.json and there is no in-flight chart; a stale one is removed.
 func TestWriteAllWithoutRequests(t *testing.T) {
 	f := seedFixture()
-	dir := f.writeDir(t, true)
-	if err := WriteAll(dir, f.results); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Remove(filepath.Join(dir, "requests.jsonl")); err != nil {
-		t.Fatal(err)
+	dir := f.writeDir(t, false)
+	for _, stale := range []string{"charts/inflight.png", "charts/inflight.svg"} {
+		if err := bench.WriteFileAtomic(filepath.Join(dir, stale), []byte("stale")); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if err := WriteAll(dir, f.results); err != nil {
 		t.Fatal(err)
@@ -230,6 +240,9 @@ func TestWriteAllWithoutRequests(t *testing.T) {
 	page := string(files["index.html"])
 	if strings.Contains(page, `href="requests.jsonl"`) {
 		t.Error("page links a requests.jsonl that is not there")
+	}
+	if n := strings.Count(page, "<svg"); n != 5 {
+		t.Errorf("page has %d inline SVGs, want 5", n)
 	}
 }
 
