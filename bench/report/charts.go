@@ -30,9 +30,9 @@ const (
 	chartHeight = 375 * vg.Length(1)
 )
 
-// Chart is one rendered chart: a file base name, a title, a caption for
+// chart is one rendered chart: a file base name, a title, a caption for
 // the page, and the plot in both formats.
-type Chart struct {
+type chart struct {
 	Name    string
 	Title   string
 	Caption string
@@ -80,8 +80,8 @@ func newPlot(title, xLabel, yLabel string) *plot.Plot {
 }
 
 // render draws p as PNG and SVG.
-func render(name, title, caption string, p *plot.Plot) (Chart, error) {
-	c := Chart{Name: name, Title: title, Caption: caption}
+func render(name, title, caption string, p *plot.Plot) (chart, error) {
+	c := chart{Name: name, Title: title, Caption: caption}
 	for _, format := range []string{"png", "svg"} {
 		wt, err := draw.NewFormattedCanvas(chartWidth, chartHeight, format)
 		if err != nil {
@@ -276,34 +276,41 @@ func rowXYs(rows []*Row, f func(*Row) float64) plotter.XYs {
 	return xys
 }
 
-// wallChart: wall time vs pool size per strategy, serial and unbounded as
-// reference lines, predictions dashed.
-func wallChart(s *Summary) (Chart, error) {
+// poolPlot starts a chart over the pool axis: the rows grouped into
+// series, and every value the y axis must show (from values).
+func poolPlot(s *Summary, title, yLabel string, values func(*Row) []float64) (*plot.Plot, series, []float64) {
 	sr := seriesOf(s)
-	title := "Wall time vs pool size"
-	p := newPlot(title, "pool size (requests in flight, log₂)", "wall time (model seconds)")
+	p := newPlot(title, "pool size (requests in flight, log₂)", yLabel)
 	poolAxis(p, sr.pools)
 	var all []float64
 	for _, r := range s.Rows {
-		all = append(all, r.Wall.Median, r.Predicted)
+		all = append(all, values(r)...)
 	}
+	return p, sr, all
+}
+
+// wallChart: wall time vs pool size per strategy, serial and unbounded as
+// reference lines, predictions dashed.
+func wallChart(s *Summary) (chart, error) {
+	title := "Wall time vs pool size"
+	p, sr, all := poolPlot(s, title, "wall time (model seconds)", func(r *Row) []float64 { return []float64{r.Wall.Median, r.Predicted} })
 	if !logY(p, all) {
 		p.Y.Min = 0
 	}
 	p.Legend.Left = false
 	if sr.serial != nil {
 		if err := line(p, "serial "+seconds(sr.serial.Wall.Median), sr.hline(sr.serial.Wall.Median), strategyColor(bench.Serial), dashed, noMarks); err != nil {
-			return Chart{}, err
+			return chart{}, err
 		}
 	}
 	for _, st := range sr.strategies {
 		rows := sr.bounded[st]
 		if err := line(p, string(st), rowXYs(rows, func(r *Row) float64 { return r.Wall.Median }), strategyColor(st), nil, marksFor(st)); err != nil {
-			return Chart{}, err
+			return chart{}, err
 		}
 		if pred := rowXYs(rows, func(r *Row) float64 { return r.Predicted }); len(pred) > 0 {
 			if err := line(p, string(st)+" predicted", pred, lighten(strategyColor(st)), dashed, noMarks); err != nil {
-				return Chart{}, err
+				return chart{}, err
 			}
 		}
 	}
@@ -313,7 +320,7 @@ func wallChart(s *Summary) (Chart, error) {
 			name += fmt.Sprintf(" (%s failed)", thousands(u.Failed.Median))
 		}
 		if err := line(p, name, sr.hline(u.Wall.Median), strategyColor(bench.Unbounded), dotted, noMarks); err != nil {
-			return Chart{}, err
+			return chart{}, err
 		}
 	}
 	return render("wall", title, "Median wall time of each strategy at each pool size, in model seconds. Serial and unbounded do not depend on the pool: they are drawn across as references; dashed lines are the model's predictions.", p)
@@ -327,46 +334,41 @@ func lighten(c color.Color) color.Color {
 }
 
 // throughputChart: items per second vs pool, the upstream cap marked.
-func throughputChart(s *Summary) (Chart, error) {
-	sr := seriesOf(s)
+func throughputChart(s *Summary) (chart, error) {
 	title := "Throughput vs pool size"
-	p := newPlot(title, "pool size (requests in flight, log₂)", "items per model second")
-	poolAxis(p, sr.pools)
-	p.Legend.Left = true
 	anyFailed := false
-	var all []float64
-	for _, r := range s.Rows {
-		all = append(all, r.Throughput.Median)
+	p, sr, all := poolPlot(s, title, "items per model second", func(r *Row) []float64 {
 		anyFailed = anyFailed || r.Failed.Median > 0
-	}
+		return []float64{r.Throughput.Median}
+	})
 	if !logY(p, all) {
 		p.Y.Min = 0
 	}
 	for _, st := range sr.strategies {
 		rows := sr.bounded[st]
 		if err := line(p, string(st), rowXYs(rows, func(r *Row) float64 { return r.Throughput.Median }), strategyColor(st), nil, marksFor(st)); err != nil {
-			return Chart{}, err
+			return chart{}, err
 		}
 		if anyFailed {
 			if err := line(p, string(st)+", succeeded only", rowXYs(rows, (*Row).Goodput), lighten(strategyColor(st)), dashed, noMarks); err != nil {
-				return Chart{}, err
+				return chart{}, err
 			}
 		}
 	}
 	if sr.serial != nil {
 		if err := line(p, "serial", sr.hline(sr.serial.Throughput.Median), strategyColor(bench.Serial), dashed, noMarks); err != nil {
-			return Chart{}, err
+			return chart{}, err
 		}
 	}
 	if u := sr.unbounded; u != nil && u.Throughput.Median > 0 {
 		if err := line(p, "unbounded", sr.hline(u.Throughput.Median), strategyColor(bench.Unbounded), dotted, noMarks); err != nil {
-			return Chart{}, err
+			return chart{}, err
 		}
 	}
 	caption := "Items finished per model second (failed ones included) at each pool size."
 	if s.Cap > 0 {
 		if err := capLine(p, s); err != nil {
-			return Chart{}, err
+			return chart{}, err
 		}
 		caption += fmt.Sprintf(" The green line marks the upstream's cap of %d requests in service.", s.Cap)
 	}
@@ -393,16 +395,11 @@ func capLine(p *plot.Plot, s *Summary) error {
 }
 
 // latencyChart: item latency p50/p95/p99 vs pool per strategy.
-func latencyChart(s *Summary) (Chart, error) {
-	sr := seriesOf(s)
+func latencyChart(s *Summary) (chart, error) {
 	title := "Item latency vs pool size"
-	p := newPlot(title, "pool size (requests in flight, log₂)", "item latency (model seconds)")
-	poolAxis(p, sr.pools)
-	p.Legend.Left = true
-	var all []float64
-	for _, r := range s.Rows {
-		all = append(all, r.P50.Median, r.P95.Median, r.P99.Median)
-	}
+	p, sr, all := poolPlot(s, title, "item latency (model seconds)", func(r *Row) []float64 {
+		return []float64{r.P50.Median, r.P95.Median, r.P99.Median}
+	})
 	logY(p, all)
 	styles := []struct {
 		name   string
@@ -420,16 +417,16 @@ func latencyChart(s *Summary) (Chart, error) {
 				name = string(st)
 			}
 			if err := line(p, name, rowXYs(sr.bounded[st], ps.f), strategyColor(st), ps.dashes, markIf(i == 0, st)); err != nil {
-				return Chart{}, err
+				return chart{}, err
 			}
 		}
 	}
 	if u := sr.unbounded; u != nil {
 		if err := line(p, fmt.Sprintf("unbounded p50 %s", seconds(u.P50.Median)), sr.hline(u.P50.Median), strategyColor(bench.Unbounded), nil, noMarks); err != nil {
-			return Chart{}, err
+			return chart{}, err
 		}
 		if err := line(p, fmt.Sprintf("unbounded p99 %s", seconds(u.P99.Median)), sr.hline(u.P99.Median), strategyColor(bench.Unbounded), dotted, noMarks); err != nil {
-			return Chart{}, err
+			return chart{}, err
 		}
 	}
 	// Line styles name the percentile once, in grey.
@@ -437,7 +434,7 @@ func latencyChart(s *Summary) (Chart, error) {
 	for _, ps := range styles {
 		l, err := plotter.NewLine(plotter.XYs{{X: 1, Y: 1}})
 		if err != nil {
-			return Chart{}, err
+			return chart{}, err
 		}
 		l.Color, l.Width, l.Dashes = grey, vg.Points(2), ps.dashes
 		p.Legend.Add(ps.name, l)
@@ -447,7 +444,7 @@ func latencyChart(s *Summary) (Chart, error) {
 
 // headlineChart: serial vs best pooled vs unbounded wall time, failures
 // annotated.
-func headlineChart(s *Summary) (Chart, error) {
+func headlineChart(s *Summary) (chart, error) {
 	title := "The headline: wall time for all items"
 	p := newPlot(title, "", "wall time (model seconds)")
 	var rows []*Row
@@ -468,7 +465,7 @@ func headlineChart(s *Summary) (Chart, error) {
 	for i, r := range rows {
 		bars, err := plotter.NewBarChart(plotter.Values{r.Wall.Median}, vg.Points(90))
 		if err != nil {
-			return Chart{}, err
+			return chart{}, err
 		}
 		bars.XMin = float64(i)
 		bars.Color = strategyColor(r.Strategy)
@@ -493,7 +490,7 @@ func headlineChart(s *Summary) (Chart, error) {
 	p.Y.Min, p.Y.Max = 0, top*1.2
 	l, err := plotter.NewLabels(labels)
 	if err != nil {
-		return Chart{}, err
+		return chart{}, err
 	}
 	for i := range l.TextStyle {
 		l.TextStyle[i].Font.Size = vg.Points(11)
@@ -507,7 +504,7 @@ func headlineChart(s *Summary) (Chart, error) {
 // cdfChart: item latency CDF per strategy at one pool size. With
 // requests.jsonl it is the exact CDF of attempt latencies; without, the
 // item latency percentiles of results.json.
-func cdfChart(s *Summary, reqs map[string][]attempt) (Chart, error) {
+func cdfChart(s *Summary, reqs map[string][]attempt) (chart, error) {
 	pool := cdfPool(s)
 	title := fmt.Sprintf("Latency distribution at pool %d", pool)
 	rows := cdfRows(s, pool)
@@ -557,7 +554,7 @@ func cdfChart(s *Summary, reqs map[string][]attempt) (Chart, error) {
 			name += " (pool 1)"
 		}
 		if err := line(p, name, xys, strategyColor(r.Strategy), nil, markIf(!exact, r.Strategy)); err != nil {
-			return Chart{}, err
+			return chart{}, err
 		}
 	}
 	if hi > 0 {
@@ -637,11 +634,11 @@ func inflightCell(s *Summary) *bench.Cell {
 }
 
 // inflightChart: requests in flight over time for one cell.
-func inflightChart(s *Summary, reqs map[string][]attempt) (Chart, bool, error) {
+func inflightChart(s *Summary, reqs map[string][]attempt) (chart, bool, error) {
 	cell := inflightCell(s)
 	att := reqs[cell.Label()]
 	if len(att) == 0 {
-		return Chart{}, false, nil
+		return chart{}, false, nil
 	}
 	title := fmt.Sprintf("Requests in flight over time: %s", cell.Label())
 	p := newPlot(title, "time since the cell's first request (model seconds)", "requests in flight (client side)")
@@ -649,7 +646,7 @@ func inflightChart(s *Summary, reqs map[string][]attempt) (Chart, bool, error) {
 	ts := timescale(s.Results)
 	xys := inflightXYs(att, ts)
 	if err := line(p, cell.Label(), xys, strategyColor(cell.Strategy), nil, noMarks); err != nil {
-		return Chart{}, false, err
+		return chart{}, false, err
 	}
 	top := 0.0
 	for _, xy := range xys {
@@ -658,7 +655,7 @@ func inflightChart(s *Summary, reqs map[string][]attempt) (Chart, bool, error) {
 	if s.Cap > 0 {
 		end := xys[len(xys)-1].X
 		if err := line(p, fmt.Sprintf("upstream cap %d", s.Cap), plotter.XYs{{X: 0, Y: float64(s.Cap)}, {X: end, Y: float64(s.Cap)}}, capColor, dashed, noMarks); err != nil {
-			return Chart{}, false, err
+			return chart{}, false, err
 		}
 		top = max(top, float64(s.Cap))
 	}
@@ -718,11 +715,11 @@ func inflightXYs(att []attempt, ts float64) plotter.XYs {
 	return xys
 }
 
-// Charts renders every chart of s; reqs holds the attempts of the cells
+// drawCharts renders every chart of s; reqs holds the attempts of the cells
 // the CDF and in-flight charts need (nil without requests.jsonl).
-func Charts(s *Summary, reqs map[string][]attempt) ([]Chart, error) {
-	var charts []Chart
-	for _, f := range []func(*Summary) (Chart, error){headlineChart, wallChart, throughputChart, latencyChart} {
+func drawCharts(s *Summary, reqs map[string][]attempt) ([]chart, error) {
+	var charts []chart
+	for _, f := range []func(*Summary) (chart, error){headlineChart, wallChart, throughputChart, latencyChart} {
 		c, err := f(s)
 		if err != nil {
 			return nil, err

@@ -27,8 +27,8 @@ type pageData struct {
 }
 
 type pageChart struct {
-	Chart
-	Inline template.HTML
+	Name, Caption string
+	Inline        template.HTML
 }
 
 // inlineSVG strips the XML prolog and comment gonum writes, so the SVG can
@@ -41,7 +41,7 @@ func inlineSVG(svg []byte) template.HTML {
 	return template.HTML(s)
 }
 
-func renderPage(s *Summary, charts []Chart, requests bool) ([]byte, error) {
+func renderPage(s *Summary, charts []chart, requests bool) ([]byte, error) {
 	r := s.Results
 	d := pageData{
 		S: s, Name: r.Scenario.Name, Description: r.Scenario.Description,
@@ -64,7 +64,7 @@ func renderPage(s *Summary, charts []Chart, requests bool) ([]byte, error) {
 		d.Rows = append(d.Rows, cells)
 	}
 	for _, c := range charts {
-		d.Charts = append(d.Charts, pageChart{c, inlineSVG(c.SVG)})
+		d.Charts = append(d.Charts, pageChart{Name: c.Name, Caption: c.Caption, Inline: inlineSVG(c.SVG)})
 	}
 	m := r.Machine
 	d.Machine = m.GoVersion + " " + m.GOOS + "/" + m.GOARCH + ", " + strconv.Itoa(m.CPUs) + " CPUs"
@@ -98,6 +98,16 @@ func renderIndex(items []indexItem) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
+// pageHead starts both pages. The Content-Security-Policy forbids every
+// load: the pages are self-contained, and a browser reports any attempt.
+const pageHead = `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
+`
+
 const style = `
 :root { --fg:#1d2330; --muted:#5b6475; --line:#e2e6ee; --accent:#1f77b4; --bg:#f6f8fb; }
 * { box-sizing: border-box; }
@@ -130,13 +140,7 @@ a { color: var(--accent); }
 footer { margin-top: 36px; font-size: 12px; color: var(--muted); }
 `
 
-var pageTmpl = template.Must(template.New("page").Parse(`<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
-<title>poolbench · {{.Name}}</title>
+var pageTmpl = template.Must(template.New("page").Parse(pageHead + `<title>poolbench · {{.Name}}</title>
 <style>` + style + `</style>
 </head>
 <body>
@@ -185,13 +189,7 @@ var pageTmpl = template.Must(template.New("page").Parse(`<!DOCTYPE html>
 </html>
 `))
 
-var indexTmpl = template.Must(template.New("index").Parse(`<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
-<title>poolbench reports</title>
+var indexTmpl = template.Must(template.New("index").Parse(pageHead + `<title>poolbench reports</title>
 <style>` + style + `
 li.scenario { margin: 0 0 18px; list-style: none; }
 ul.scenarios { padding: 0; }

@@ -64,9 +64,9 @@ func TestPageStructure(t *testing.T) {
 				t.Fatal(err)
 			}
 			// Charts are checked elsewhere; the page only needs SVG bodies.
-			var charts []Chart
+			var charts []chart
 			for _, n := range chartNames {
-				charts = append(charts, Chart{Name: n, Title: n, Caption: "c", SVG: []byte("<?xml version=\"1.0\"?>\n<!-- x -->\n<svg viewBox=\"0 0 600 375\"></svg>\n")})
+				charts = append(charts, chart{Name: n, Title: n, Caption: "c", SVG: []byte("<?xml version=\"1.0\"?>\n<!-- x -->\n<svg viewBox=\"0 0 600 375\"></svg>\n")})
 			}
 			page, err := renderPage(s, charts, true)
 			if err != nil {

@@ -49,7 +49,7 @@ func WriteAll(dir string, r *bench.Results) error {
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrRequests, err)
 	}
-	charts, err := Charts(s, reqs)
+	charts, err := drawCharts(s, reqs)
 	if err != nil {
 		return err
 	}
@@ -93,7 +93,7 @@ func WriteAll(dir string, r *bench.Results) error {
 	return bench.WriteFileAtomic(filepath.Join(dir, "index.html"), files["index.html"])
 }
 
-func chartFiles(charts []Chart) []string {
+func chartFiles(charts []chart) []string {
 	var out []string
 	for _, c := range charts {
 		out = append(out, filepath.Join("charts", c.Name+".png"), filepath.Join("charts", c.Name+".svg"))

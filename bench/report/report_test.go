@@ -205,7 +205,7 @@ func TestChartsDecode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	charts, err := Charts(s, f.requests(wantedCells(s)))
+	charts, err := drawCharts(s, f.requests(wantedCells(s)))
 	if err != nil {
 		t.Fatal(err)
 	}
