@@ -174,3 +174,30 @@ func FuzzDecodeRequests(f *testing.F) {
 		}
 	})
 }
+
+func TestDescribe(t *testing.T) {
+	tests := []struct {
+		f    fixture
+		want []string
+	}{
+		{seedFixture(), []string{
+			"Each cell sends 1,000 items, run at 1:100: every duration is multiplied by 0.01",
+			"latency 816ms, serving at most 2 requests at once while the excess waits in its queue; each request is 3.9% slower per other request in service.",
+			"Client: keep-alive connections, timeout 30m0s per attempt, up to 4 attempts per item, retrying on 5xx, 429, connect, timeout at once.",
+			"Sweep: serial, pooled, workers, unbounded at pool sizes 1, 2, 4, 8, 16, 32, 64; 1 repeat of each cell.",
+		}},
+		{capSweepFixture(), []string{
+			"serving at most 16 requests at once and rejecting the excess with 503 and Retry-After 1s; of admitted requests, 2% answered 500.",
+			"with exponential backoff and full jitter (from 50ms, at most 2s)",
+			"3 repeats of each cell",
+		}},
+	}
+	for _, tt := range tests {
+		words := strings.Join(Describe(tt.f.results.Scenario), "\n")
+		for _, w := range tt.want {
+			if !strings.Contains(words, w) {
+				t.Errorf("%s: description lacks %q:\n%s", tt.f.results.Scenario.Name, w, words)
+			}
+		}
+	}
+}

@@ -122,6 +122,9 @@ type Summary struct {
 	// Serial, Best and Unbounded are the rows the headline compares (nil
 	// when the run has no such row). Best is the recommended bounded row.
 	Serial, Best, Unbounded *Row
+	// Baseline is what speed-ups are relative to: the serial row, or
+	// without one a bounded row of pool 1 (one request at a time too).
+	Baseline *Row
 	// Cap is the upstream's concurrency cap (0: none or unknown).
 	Cap int
 	// Headline is one sentence; Details are further findings, each one
@@ -177,10 +180,19 @@ func Summarize(r *bench.Results) (*Summary, error) {
 			s.Unbounded = row
 		}
 	}
-	if s.Serial != nil {
+	s.Baseline = s.Serial
+	if s.Baseline == nil {
+		for _, row := range rows {
+			if row.bounded() && row.Pool == 1 {
+				s.Baseline = row
+				break
+			}
+		}
+	}
+	if s.Baseline != nil {
 		for _, row := range rows {
 			if row.Wall.Median > 0 {
-				row.SpeedUp = s.Serial.Wall.Median / row.Wall.Median
+				row.SpeedUp = s.Baseline.Wall.Median / row.Wall.Median
 			}
 		}
 	}
@@ -292,10 +304,10 @@ func (r *Row) Goodput() float64 {
 // headline computes the headline sentence and further findings.
 func (s *Summary) headline() (string, []string) {
 	var parts []string
-	best, serial := s.Best, s.Serial
+	best, serial := s.Best, s.Baseline
 	switch {
-	case serial != nil && best != nil:
-		h := fmt.Sprintf("serial %s → %s %s: %s faster", seconds(serial.Wall.Median), best.Name(),
+	case serial != nil && best != nil && serial != best:
+		h := fmt.Sprintf("%s %s → %s %s: %s faster", serial.Name(), seconds(serial.Wall.Median), best.Name(),
 			seconds(best.Wall.Median), speedText(best.SpeedUp))
 		parts = append(parts, h)
 	case best != nil:
@@ -396,8 +408,8 @@ func (s *Summary) beyondBest() string {
 // unboundedText describes what the unbounded client paid.
 func (s *Summary) unboundedText(u *Row) string {
 	t := fmt.Sprintf("Unbounded: %s", seconds(u.Wall.Median))
-	if s.Serial != nil && u.SpeedUp > 0 && u.Failed.Median == 0 {
-		t += fmt.Sprintf(" (%s vs serial)", times(u.SpeedUp))
+	if s.Baseline != nil && u.SpeedUp > 0 && u.Failed.Median == 0 {
+		t += fmt.Sprintf(" (%s vs %s)", times(u.SpeedUp), s.Baseline.Name())
 	}
 	var paid []string
 	if u.Failed.Median > 0 {

@@ -83,7 +83,7 @@ func columns(s *Summary) []column {
 			}
 			return statText(r.Wall, seconds)
 		}},
-		{"speedup", "speed-up vs serial", false, func(r *Row, _ bool) string { return times(r.SpeedUp) }},
+		{"speedup", "speed-up vs " + baselineName(s), false, func(r *Row, _ bool) string { return times(r.SpeedUp) }},
 		{"items/s", "items/s", false, func(r *Row, t bool) string { return medianOnly(r.Throughput, rate, t) }},
 		{"p50", "p50", false, func(r *Row, _ bool) string { return seconds(r.P50.Median) }},
 		{"p95", "p95", false, func(r *Row, _ bool) string { return seconds(r.P95.Median) }},
@@ -137,6 +137,14 @@ func columns(s *Summary) []column {
 	return cols
 }
 
+// baselineName names the row speed-ups are relative to.
+func baselineName(s *Summary) string {
+	if s.Baseline == nil {
+		return "serial"
+	}
+	return s.Baseline.Name()
+}
+
 // Caption describes the table's units and how rows summarise repeats.
 func (s *Summary) Caption() string {
 	r := s.Results
@@ -150,6 +158,9 @@ func (s *Summary) Caption() string {
 	parts = append(parts, "latency per item, first attempt to final answer")
 	if s.Repeats > 1 {
 		parts = append(parts, fmt.Sprintf("median of %d repeats (min–max)", s.Repeats))
+	}
+	if s.Baseline != nil && s.Baseline != s.Serial {
+		parts = append(parts, fmt.Sprintf("speed-up vs %s (no serial cell)", s.Baseline.Name()))
 	}
 	if s.Predicted {
 		parts = append(parts, "efficiency = predicted / measured wall time")

@@ -156,8 +156,24 @@ func TestHeadlineVariants(t *testing.T) {
 	}
 	f.results.Cells = cells
 	s, _ = Summarize(f.results)
-	if !strings.HasPrefix(s.Headline, "best pool: pooled(2) 424 s") {
+	if !strings.HasPrefix(s.Headline, "pooled(1) 816 s → pooled(2) 424 s: 1.92× faster") {
 		t.Errorf("no-serial headline: %q", s.Headline)
+	}
+	if !strings.Contains(s.Caption(), "speed-up vs pooled(1) (no serial cell)") {
+		t.Errorf("no-serial caption: %q", s.Caption())
+	}
+
+	// Only bounded pools above 1: no baseline, the best pool is named.
+	cells = f.results.Cells[:0]
+	for _, c := range f.results.Cells {
+		if c.Pool >= 2 {
+			cells = append(cells, c)
+		}
+	}
+	f.results.Cells = cells
+	s, _ = Summarize(f.results)
+	if !strings.HasPrefix(s.Headline, "best pool: pooled(2) 424 s") {
+		t.Errorf("no-baseline headline: %q", s.Headline)
 	}
 
 	if _, err := Summarize(&bench.Results{Schema: bench.SchemaVersion}); err != ErrNoCells {
