@@ -200,7 +200,7 @@ ul.scenarios { padding: 0; }
 <h1>poolbench reports</h1>
 <p class="lead">One folder per scenario; each page shows the scenario, its headline, the table and the charts.</p>
 <ul class="scenarios" id="scenarios">
-{{range .}}<li class="scenario headline"><strong>{{if .HasPage}}<a href="{{.Dir}}/index.html">{{.Name}}</a>{{else}}{{.Name}}{{end}}</strong>
+{{range .}}<li class="scenario headline"><strong>{{if .HasPage}}<a href="{{.Dir}}/index.html">{{.Name}}</a>{{else}}{{.Name}}{{end}}{{if ne .Dir .Name}} <small>(folder {{.Dir}})</small>{{end}}</strong>
 <p>{{.Headline}}{{if not .Complete}} (interrupted run){{end}}</p>
 {{with .Description}}<p>{{.}}</p>{{end}}
 <p><a href="{{.Dir}}/results.json">results.json</a> · <a href="{{.Dir}}/table.md">table.md</a> · <a href="{{.Dir}}/table.csv">table.csv</a></p>

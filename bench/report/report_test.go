@@ -79,6 +79,7 @@ func readTree(t *testing.T, dir string) map[string][]byte {
 // (Only seed-816s: it carries requests, predictions and a recommendation;
 // each rendering costs seconds under -race.)
 func TestWriteAllByteIdentical(t *testing.T) {
+	t.Parallel() // each rendering takes seconds under -race
 	for name, f := range map[string]fixture{"seed-816s": seedFixture()} {
 		t.Run(name, func(t *testing.T) {
 			dir := f.writeDir(t, true)
@@ -200,6 +201,7 @@ func checkChart(t *testing.T, name string, pngData, svg []byte, want []string) {
 // Every cap-sweep chart decodes back (seed-816s's are checked from the
 // files TestWriteAllByteIdentical writes).
 func TestChartsDecode(t *testing.T) {
+	t.Parallel() // each rendering takes seconds under -race
 	f := capSweepFixture()
 	s, err := Summarize(f.results)
 	if err != nil {
@@ -220,6 +222,7 @@ func TestChartsDecode(t *testing.T) {
 // Without requests.jsonl the CDF falls back to the percentiles of
 // results.json and there is no in-flight chart; a stale one is removed.
 func TestWriteAllWithoutRequests(t *testing.T) {
+	t.Parallel() // each rendering takes seconds under -race
 	f := seedFixture()
 	dir := f.writeDir(t, false)
 	for _, stale := range []string{"charts/inflight.png", "charts/inflight.svg"} {
