@@ -302,6 +302,9 @@ func wallChart(s *Summary) (chart, error) {
 		if err := line(p, "serial "+seconds(sr.serial.Wall.Median), sr.hline(sr.serial.Wall.Median), strategyColor(bench.Serial), dashed, noMarks); err != nil {
 			return chart{}, err
 		}
+		if err := predictedRef(p, sr, sr.serial); err != nil {
+			return chart{}, err
+		}
 	}
 	for _, st := range sr.strategies {
 		rows := sr.bounded[st]
@@ -322,8 +325,20 @@ func wallChart(s *Summary) (chart, error) {
 		if err := line(p, name, sr.hline(u.Wall.Median), strategyColor(bench.Unbounded), dotted, noMarks); err != nil {
 			return chart{}, err
 		}
+		if err := predictedRef(p, sr, u); err != nil {
+			return chart{}, err
+		}
 	}
 	return render("wall", title, "Median wall time of each strategy at each pool size, in model seconds. Serial and unbounded do not depend on the pool: they are drawn across as references; dashed lines are the model's predictions.", p)
+}
+
+// predictedRef draws a reference row's predicted wall time, when the
+// model gave one, as a light dashed line beside the measured one.
+func predictedRef(p *plot.Plot, sr series, r *Row) error {
+	if r.Predicted <= 0 {
+		return nil
+	}
+	return line(p, string(r.Strategy)+" predicted", sr.hline(r.Predicted), lighten(strategyColor(r.Strategy)), dashed, noMarks)
 }
 
 // lighten mixes c with white, for a prediction drawn beside its measure.

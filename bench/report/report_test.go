@@ -163,7 +163,7 @@ func svgTexts(t *testing.T, b []byte) []string {
 // titles, axis labels and the legend's series.
 var seedSeries = map[string][]string{
 	"headline":   {"The headline", "serial", "pooled(2)", "unbounded", "816 s, all succeeded"},
-	"wall":       {"Wall time vs pool size", "serial 816 s", "pooled", "workers", "pooled predicted", "unbounded 424 s", "wall time (model seconds)"},
+	"wall":       {"Wall time vs pool size", "serial 816 s", "pooled", "workers", "pooled predicted", "serial predicted", "unbounded predicted", "unbounded 424 s", "wall time (model seconds)"},
 	"throughput": {"Throughput vs pool size", "upstream cap 2", "items per model second"},
 	"latency":    {"Item latency vs pool size", "p50", "p95", "p99", "unbounded p99 420 s"},
 	"cdf":        {"Latency distribution at pool 2", "serial (pool 1)", "pooled(2)", "workers(2)", "unbounded", "attempt latency (model seconds, log)"},
