@@ -6,7 +6,7 @@ PKGS    := ./...
 .PHONY: help build test lint bench e2e compare baseline verify-model clean
 
 help: ## list the targets
-	@awk 'BEGIN{FS=":.*## "} /^[a-z-]+:.*## /{printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN{FS=":.*## "} /^[a-z0-9-]+:.*## /{printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 build: ## build bin/poolbench
 	$(GO) build -o $(BIN) .
