@@ -176,6 +176,28 @@ func TestHeadlineVariants(t *testing.T) {
 		t.Errorf("no-baseline headline: %q", s.Headline)
 	}
 
+	// An interrupted run says so in the details, the table and the page.
+	f = seedFixture()
+	f.results.Complete = false
+	last := &f.results.Cells[len(f.results.Cells)-1]
+	last.Interrupted = true
+	s, _ = Summarize(f.results)
+	var term bytes.Buffer
+	if err := s.WriteTerminal(&term); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(strings.Join(s.Details, " "), "The run was interrupted") ||
+		!strings.Contains(term.String(), "unbounded*") || !strings.Contains(term.String(), "* interrupted") {
+		t.Errorf("interrupted run not marked:\n%s", term.String())
+	}
+	page, err := renderPage(s, nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(page), `class="incomplete"`) {
+		t.Error("page does not say the run was interrupted")
+	}
+
 	if _, err := Summarize(&bench.Results{Schema: bench.SchemaVersion}); err != ErrNoCells {
 		t.Errorf("no cells: err = %v, want ErrNoCells", err)
 	}
