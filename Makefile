@@ -26,3 +26,9 @@ bench: build ## run the seed-816s and cap-sweep scenarios on the embedded mock
 clean: ## remove built binaries and generated reports (keeps reports/baseline)
 	rm -rf bin
 	find reports -mindepth 1 -maxdepth 1 ! -name baseline -exec rm -rf {} +
+
+.PHONY: bench-mock
+bench-mock: ## measure the mock upstream with wrk (fidelity at 10ms; zero latency vs fortio server)
+	scripts/bench-mock.sh 3
+	$(GO) test -run '^$$' -bench ServeHTTP ./mocksrv
+	$(GO) test -run '^$$' -bench SleepAccuracy -benchtime=2000x ./mocksrv

@@ -80,6 +80,10 @@
 // load); the server keeps a moving average of that lateness, arms each
 // timer that much before the deadline and, if it fires early, finishes with
 // a short yield loop, so the applied service time is accurate on average.
+// On Linux the waits use a ppoll-based sleeper thread, because idle Go
+// timers round up to whole milliseconds; the environment variable
+// POOLBENCH_MOCK_TIMERS=go selects plain Go timers instead (for
+// measurements).
 // Stats report what was applied, measured, not what was intended.
 package mocksrv
 
@@ -92,6 +96,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"os"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -175,6 +180,7 @@ func New(cfg Config) (*Server, error) {
 	s.faults[1] = s.faults[0] + cfg.ResetRate
 	s.faults[2] = s.faults[1] + cfg.StallRate
 	s.timers.compensate = true
+	s.timers.plainTimers = os.Getenv("POOLBENCH_MOCK_TIMERS") == "go"
 	return s, nil
 }
 
