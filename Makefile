@@ -35,3 +35,9 @@ verify-model: build ## run seed-816s and cap-sweep, compare every cell with the 
 
 e2e: ## render a scenario page, check it in headless Chromium (installs Debian's chromium if missing)
 	./scripts/e2e.sh
+
+.PHONY: bench-mock
+bench-mock: ## measure the mock upstream with wrk (fidelity at 10ms; zero latency vs fortio server)
+	scripts/bench-mock.sh 3
+	$(GO) test -run '^$$' -bench ServeHTTP ./mocksrv
+	$(GO) test -run '^$$' -bench SleepAccuracy -benchtime=2000x ./mocksrv

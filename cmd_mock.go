@@ -135,11 +135,17 @@ func mergeMockFlags(cfg *mocksrv.Config, fc mocksrv.Config, given map[string]boo
 // loadMockConfig reads a mock config file: JSON when the name ends in
 // .json, strict YAML otherwise. Unknown fields are errors, with the line.
 func loadMockConfig(path string) (mocksrv.Config, error) {
-	var cfg mocksrv.Config
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return cfg, fmt.Errorf("--config: %w", err)
+		return mocksrv.Config{}, fmt.Errorf("--config: %w", err)
 	}
+	return parseMockConfig(path, data)
+}
+
+// parseMockConfig decodes a mock config file's contents; path names the file
+// in errors and chooses the format (JSON if it ends in .json, else YAML).
+func parseMockConfig(path string, data []byte) (mocksrv.Config, error) {
+	var cfg mocksrv.Config
 	if strings.EqualFold(filepath.Ext(path), ".json") {
 		dec := json.NewDecoder(bytes.NewReader(data))
 		dec.DisallowUnknownFields()

@@ -76,3 +76,24 @@ func TestCmdMockServes(t *testing.T) {
 		t.Errorf("final stats %s", rest)
 	}
 }
+
+func FuzzParseMockConfig(f *testing.F) {
+	f.Add("up.yaml", "latency: 10ms\ncap: 2\noverflow: reject\nretry_after: 2s\n")
+	f.Add("up.yaml", "latency: [\n")
+	f.Add("up.json", `{"latency":"10ms","cap":2,"contention":0.04}`)
+	f.Add("up.json", `{"latency":`)
+	f.Fuzz(func(t *testing.T, name, data string) {
+		cfg, err := parseMockConfig(name, []byte(data))
+		if err != nil {
+			if !strings.Contains(err.Error(), name) {
+				t.Fatalf("error does not name the file %q: %v", name, err)
+			}
+			return
+		}
+		if cfg.Validate() == nil {
+			if _, err := mocksrv.New(cfg); err != nil {
+				t.Fatalf("valid config %+v refused by New: %v", cfg, err)
+			}
+		}
+	})
+}

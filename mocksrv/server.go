@@ -31,7 +31,8 @@
 //     "queue_wait_seconds", "model_latency_seconds",
 //     "model_queue_wait_seconds"} plus a "padding" string of BodyBytes bytes;
 //     headers X-Mock-Latency and X-Mock-Queue-Wait carry the applied
-//     (wall) service time and queue wait as Go durations.
+//     (wall) service time and queue wait as Go durations in milliseconds
+//     with microsecond precision ("10.123ms").
 //
 // A client that goes away while its request is queued or in service frees
 // its place at once; the request counts as canceled.
@@ -79,6 +80,10 @@
 // load); the server keeps a moving average of that lateness, arms each
 // timer that much before the deadline and, if it fires early, finishes with
 // a short yield loop, so the applied service time is accurate on average.
+// On Linux the waits use a ppoll-based sleeper thread, because idle Go
+// timers round up to whole milliseconds; the environment variable
+// POOLBENCH_MOCK_TIMERS=go selects plain Go timers instead (for
+// measurements).
 // Stats report what was applied, measured, not what was intended.
 package mocksrv
 
@@ -91,6 +96,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"os"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -174,6 +180,7 @@ func New(cfg Config) (*Server, error) {
 	s.faults[1] = s.faults[0] + cfg.ResetRate
 	s.faults[2] = s.faults[1] + cfg.StallRate
 	s.timers.compensate = true
+	s.timers.plainTimers = os.Getenv("POOLBENCH_MOCK_TIMERS") == "go"
 	return s, nil
 }
 
@@ -320,11 +327,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 // draw returns request id's latency sample and fault, drawn from
 // PCG(Seed, id): the same for the same seed and id, whatever the scheduling.
 func (s *Server) draw(id uint64) (time.Duration, fault) {
-	var src rand.PCG
-	src.Seed(s.cfg.Seed, id)
-	rnd := rand.New(&src)
-	sample := s.lat.Sample(rnd)
-	u := rnd.Float64()
+	d := drawPool.Get().(*drawer)
+	d.src.Seed(s.cfg.Seed, id)
+	sample := s.lat.Sample(d.rnd)
+	u := d.rnd.Float64()
+	drawPool.Put(d)
 	switch {
 	case u < s.faults[0]:
 		return sample, faultError
@@ -335,6 +342,19 @@ func (s *Server) draw(id uint64) (time.Duration, fault) {
 	}
 	return sample, faultNone
 }
+
+// drawer is a reusable seeded generator: reseeding it per request avoids
+// allocating one.
+type drawer struct {
+	src rand.PCG
+	rnd *rand.Rand
+}
+
+var drawPool = sync.Pool{New: func() any {
+	d := new(drawer)
+	d.rnd = rand.New(&d.src)
+	return d
+}}
 
 // modelService stretches a latency sample by contention with n requests in
 // flight at admission (this one included): sample × (1 + Contention × (n − 1)).
@@ -475,17 +495,29 @@ func (s *Server) answer(w http.ResponseWriter, status int, id uint64, n int64, t
 		b = append(b, '"')
 	}
 	b = append(b, "}\n"...)
+	// Both duration headers from one string and one slice.
+	var hb [64]byte
+	hv := appendMillis(hb[:0], took)
+	cut := len(hv)
+	hs := string(appendMillis(hv, wait))
+	vals := []string{hs[:cut], hs[cut:]}
 	h := w.Header()
 	h["Content-Type"] = jsonType
-	h["Content-Length"] = []string{strconv.Itoa(len(b))}
-	h["X-Mock-Latency"] = []string{took.String()}
-	h["X-Mock-Queue-Wait"] = []string{wait.String()}
+	h["X-Mock-Latency"] = vals[:1:1]
+	h["X-Mock-Queue-Wait"] = vals[1:]
 	w.WriteHeader(status)
 	w.Write(b)
 	*bp = b
 	if cap(b) <= 64<<10 {
 		bufPool.Put(bp)
 	}
+}
+
+// appendMillis appends d as a Go duration string in milliseconds with
+// microsecond precision, like "10.123ms".
+func appendMillis(b []byte, d time.Duration) []byte {
+	b = strconv.AppendFloat(b, float64(d.Microseconds())/1e3, 'f', -1, 64)
+	return append(b, "ms"...)
 }
 
 // Stats returns a consistent snapshot: the counters are copied under the

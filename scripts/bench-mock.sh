@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# bench-mock.sh — measure the mock upstream with wrk (issue 2, "Speed").
+#
+#   scripts/bench-mock.sh [ROUNDS]     (default 3 rounds; needs wrk, and fortio
+#                                        for the zero-latency comparison)
+#
+# 1. fidelity: poolbench mock --latency 10ms, wrk -t1 -c200 -d5s
+#    target: >= 95% of the ideal 200/10ms = 20,000 req/s, mean <= 10.5 ms.
+# 2. zero latency: poolbench mock --latency 0s vs `fortio server`, wrk -t1
+#    -c64 -d5s against each, alternating, ROUNDS times; prints each ratio and
+#    their median (target: ratio >= 1).
+# Each wrk run holds /work/measure.lock (or $MEASURE_LOCK) so measurements on
+# a shared machine do not overlap. Everything binds 127.0.0.1.
+set -euo pipefail
+rounds=${1:-3}
+lock=${MEASURE_LOCK:-/work/measure.lock}
+cd "$(dirname "$0")/.."
+bin=$(mktemp -d)/poolbench
+go build -o "$bin" .
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
+trap cleanup EXIT
+
+# start_mock ARGS... : starts poolbench mock, sets $url
+start_mock() {
+	local out; out=$(mktemp)
+	"$bin" mock "$@" >"$out" 2>/dev/null &
+	pids+=($!)
+	for _ in $(seq 100); do
+		url=$(head -1 "$out" | sed -n 's/^mock upstream listening on //p')
+		[ -n "$url" ] && return 0
+		sleep 0.05
+	done
+	echo "mock did not start" >&2; exit 1
+}
+
+# measure URL CONNS: prints "req/s mean_ms"
+measure() {
+	flock "$lock" wrk -t1 -c"$2" -d5s "$1" | awk '
+		/Requests\/sec/ {rps=$2}
+		/^    Latency/ {v=$2; if (v ~ /us$/) {sub(/us/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms/,"",v)} else if (v ~ /s$/) {sub(/s/,"",v); v*=1000}; mean=v}
+		END {printf "%s %s\n", rps, mean}'
+}
+
+echo "== fidelity: 10ms latency, 200 connections, 5 s (ideal 20000 req/s)"
+start_mock --latency 10ms
+mock10=$url
+for r in $(seq "$rounds"); do
+	read -r rps mean < <(measure "$mock10/" 200)
+	awk -v r="$r" -v rps="$rps" -v mean="$mean" 'BEGIN{printf "round %d: %.0f req/s (%.1f%% of ideal), mean %.2f ms\n", r, rps, 100*rps/20000, mean}'
+done
+curl -s "$mock10/_mock/stats" | grep -A6 '"service_time"' | tr -d '\n ' ; echo
+
+echo "== zero latency, 64 connections: poolbench mock vs fortio server"
+start_mock --latency 0s
+mock0=$url
+if command -v fortio >/dev/null; then
+	port=$(( 20000 + RANDOM % 20000 ))
+	fortio server -http-port "127.0.0.1:$port" -grpc-port disabled -redirect-port disabled >/dev/null 2>&1 &
+	pids+=($!)
+	sleep 1
+	fortio_url="http://127.0.0.1:$port/echo"
+	ratios=()
+	for r in $(seq "$rounds"); do
+		read -r m _ < <(measure "$mock0/" 64)
+		read -r f _ < <(measure "$fortio_url" 64)
+		ratio=$(awk -v m="$m" -v f="$f" 'BEGIN{printf "%.3f", m/f}')
+		ratios+=("$ratio")
+		echo "round $r: mock $m req/s, fortio $f req/s, ratio $ratio"
+	done
+	printf '%s\n' "${ratios[@]}" | sort -n | awk '{a[NR]=$1} END{printf "median ratio mock/fortio: %s\n", a[int((NR+1)/2)]}'
+	echo "== reference: fortio server with delay=10ms, 200 connections"
+	read -r rps mean < <(measure "$fortio_url?delay=10ms" 200)
+	awk -v rps="$rps" -v mean="$mean" 'BEGIN{printf "fortio: %.0f req/s (%.1f%% of ideal), mean %.2f ms\n", rps, 100*rps/20000, mean}'
+else
+	read -r m _ < <(measure "$mock0/" 64)
+	echo "mock: $m req/s (fortio not installed: go install fortio.org/fortio@v1.66.0)"
+fi
