@@ -158,4 +158,3 @@ func TestBenchFormatAgreesWithCompare(t *testing.T) {
 		}
 	}
 }
-

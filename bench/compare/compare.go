@@ -240,7 +240,30 @@ func Results(base, cur *bench.Results, opts Options) (*Report, error) {
 			}
 		}
 	}
+	for _, row := range rep.Rows {
+		if math.IsInf(row.Old.Lo, 0) || math.IsInf(row.New.Lo, 0) {
+			rep.Warnings = append(rep.Warnings, fmt.Sprintf("a median's 95%% interval needs ≥ %d repeats; with fewer it is shown as ± ∞ (the U test still decides)", medianCIRepeats()))
+			break
+		}
+	}
 	return rep, nil
+}
+
+// medianCIRepeats is the fewest repeats for which benchmath gives the
+// median a finite 95% interval.
+func medianCIRepeats() int {
+	th := benchmath.DefaultThresholds
+	for n := 2; n < 100; n++ {
+		v := make([]float64, n)
+		for i := range v {
+			v[i] = float64(i)
+		}
+		s := benchmath.AssumeNothing.Summary(benchmath.NewSample(v, &th), 0.95)
+		if !math.IsInf(s.Lo, 0) && !math.IsInf(s.Hi, 0) {
+			return n
+		}
+	}
+	return 100
 }
 
 // group collects a run's cells by key, keys in first-seen order.

@@ -91,8 +91,8 @@ func (r Row) verdictString() string {
 	return string(r.Verdict)
 }
 
-// headline says in one line whether the gate passes.
-func (r *Report) headline() string {
+// Headline says in one line whether the gate passes, and why not.
+func (r *Report) Headline() string {
 	if r.Failed() {
 		// Missing cells and exact metrics first: they are rarer and say
 		// more than a list of slower timings.
@@ -150,7 +150,7 @@ func WriteText(w io.Writer, r *Report) error {
 		return err
 	}
 	writeLists(&b, r, "")
-	fmt.Fprintf(&b, "\n%s\n", r.headline())
+	fmt.Fprintf(&b, "\n%s\n", r.Headline())
 	_, err := io.WriteString(w, b.String())
 	return err
 }
@@ -195,7 +195,7 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 	if r.Failed() {
 		mark = "❌"
 	}
-	fmt.Fprintf(&b, "## poolbench compare %s %s\n\n", mark, mdEscape(r.headline()))
+	fmt.Fprintf(&b, "## poolbench compare %s %s\n\n", mark, mdEscape(r.Headline()))
 	fmt.Fprintf(&b, "Base `%s`, new `%s`; %s.\n", r.Base, r.New, r.settings())
 	section := func(title string, keep func(Row) bool) {
 		var rows []Row
@@ -288,7 +288,7 @@ func WriteJSON(w io.Writer, r *Report) error {
 		MissingCells []Key    `json:"missing_cells"`
 		NewCells     []Key    `json:"new_cells"`
 		Warnings     []string `json:"warnings"`
-	}{r.Base, r.New, r.Options, r.MinRepeats, r.Failed(), r.headline(), []row{}, r.MissingCells, r.NewCells, r.Warnings}
+	}{r.Base, r.New, r.Options, r.MinRepeats, r.Failed(), r.Headline(), []row{}, r.MissingCells, r.NewCells, r.Warnings}
 	for _, x := range r.Rows {
 		out.Rows = append(out.Rows, row{x.Key, x.Metric, sum(x.Old), sum(x.New), fin(x.Delta), fin(x.P), x.Verdict, x.Note})
 	}
