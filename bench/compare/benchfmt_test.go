@@ -5,6 +5,10 @@ import (
 	"errors"
 	"io"
 	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -154,6 +158,52 @@ func TestBenchFormatAgreesWithCompare(t *testing.T) {
 			}
 			if ours != benchstat {
 				t.Errorf("factor %v %s: compare says %s, benchstat's rule says %s (%s)", factor, name, ours, benchstat, delta)
+			}
+		}
+	}
+}
+
+// TestBenchstatBinary runs the real benchstat, when it is installed
+// (go install golang.org/x/perf/cmd/benchstat@latest), on two synthetic
+// runs 10% apart: it must read the files without complaint and report the
+// same direction of change as poolbench compare.
+func TestBenchstatBinary(t *testing.T) {
+	bin, err := exec.LookPath("benchstat")
+	if err != nil {
+		t.Skip("benchstat not installed")
+	}
+	dir := t.TempDir()
+	for _, tt := range []struct {
+		factor float64
+		want   string // benchstat's sign of the wall-time change
+		ours   Verdict
+	}{{1.10, "+10.", Regressed}, {0.90, "-10.", Improved}} {
+		base, cur := defaultSynth(), defaultSynth()
+		cur.factor, cur.phase = tt.factor, 1
+		rb, rc := base.build(), cur.build()
+		var bb, bc bytes.Buffer
+		if err := errors.Join(WriteBenchFormat(&bb, rb), WriteBenchFormat(&bc, rc)); err != nil {
+			t.Fatal(err)
+		}
+		pb, pc := filepath.Join(dir, "base.bench.txt"), filepath.Join(dir, "new.bench.txt")
+		if err := errors.Join(os.WriteFile(pb, bb.Bytes(), 0o644), os.WriteFile(pc, bc.Bytes(), 0o644)); err != nil {
+			t.Fatal(err)
+		}
+		out, err := exec.Command(bin, "-filter", ".unit:sec/op", pb, pc).CombinedOutput()
+		if err != nil {
+			t.Fatalf("benchstat: %v\n%s", err, out)
+		}
+		rep := mustCompare(t, rb, rc, DefaultOptions)
+		for _, row := range rep.Rows {
+			if row.Metric.Name != "wall" {
+				continue
+			}
+			if row.Verdict != tt.ours {
+				t.Errorf("factor %v: compare says %s for %s", tt.factor, row.Verdict, row.Key)
+			}
+			line := regexp.MustCompile(`(?m)^CiGate/strategy=` + string(row.Key.Strategy) + `/pool=` + strconv.Itoa(row.Key.Pool) + ` .*$`).Find(out)
+			if !bytes.Contains(line, []byte(tt.want)) {
+				t.Errorf("factor %v: benchstat line %q lacks %q\n%s", tt.factor, line, tt.want, out)
 			}
 		}
 	}
