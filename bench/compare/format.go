@@ -243,65 +243,58 @@ func mdEscape(s string) string {
 	return strings.NewReplacer("|", `\|`, "~", `\~`, "*", `\*`, "_", `\_`, "<", "&lt;").Replace(s)
 }
 
-// WriteJSON writes the report as indented JSON, a verdict on every row.
-// Numbers that are not finite (an unbounded interval, no p-value for an
-// exact metric) are written as null.
+// WriteJSON writes the report as indented JSON, a verdict on every row,
+// plus "failed" and the headline as "verdict". Numbers that are not finite
+// (an unbounded interval, no p-value for an exact metric) are null.
 func WriteJSON(w io.Writer, r *Report) error {
-	type summary struct {
+	c := *r
+	c.MissingCells = nonNil(c.MissingCells)
+	c.NewCells = nonNil(c.NewCells)
+	c.Warnings = nonNil(c.Warnings)
+	c.Rows = nonNil(c.Rows)
+	out := struct {
+		Failed  bool   `json:"failed"`
+		Verdict string `json:"verdict"`
+		*Report
+	}{r.Failed(), r.Headline(), &c}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+// finite is v, or nil when v is NaN or infinite (JSON has no such numbers).
+func finite(v float64) *float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return nil
+	}
+	return &v
+}
+
+// MarshalJSON writes non-finite numbers as null.
+func (s Summary) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
 		Center *float64  `json:"center"`
 		Lo     *float64  `json:"lo"`
 		Hi     *float64  `json:"hi"`
 		N      int       `json:"n"`
 		Values []float64 `json:"values"`
-	}
-	type row struct {
-		Key     Key      `json:"cell"`
-		Metric  Metric   `json:"metric"`
-		Old     summary  `json:"old"`
-		New     summary  `json:"new"`
-		Delta   *float64 `json:"delta"`
-		P       *float64 `json:"p"`
-		Verdict Verdict  `json:"verdict"`
-		Note    string   `json:"note,omitempty"`
-	}
-	fin := func(v float64) *float64 {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return nil
-		}
-		return &v
-	}
-	sum := func(s Summary) summary {
-		v := s.Values
-		if v == nil {
-			v = []float64{}
-		}
-		return summary{fin(s.Center), fin(s.Lo), fin(s.Hi), s.N, v}
-	}
-	out := struct {
-		Base         string   `json:"base"`
-		New          string   `json:"new"`
-		Options      Options  `json:"options"`
-		MinRepeats   int      `json:"min_repeats"`
-		Failed       bool     `json:"failed"`
-		Verdict      string   `json:"verdict"`
-		Rows         []row    `json:"rows"`
-		MissingCells []Key    `json:"missing_cells"`
-		NewCells     []Key    `json:"new_cells"`
-		Warnings     []string `json:"warnings"`
-	}{r.Base, r.New, r.Options, r.MinRepeats, r.Failed(), r.Headline(), []row{}, r.MissingCells, r.NewCells, r.Warnings}
-	for _, x := range r.Rows {
-		out.Rows = append(out.Rows, row{x.Key, x.Metric, sum(x.Old), sum(x.New), fin(x.Delta), fin(x.P), x.Verdict, x.Note})
-	}
-	if out.MissingCells == nil {
-		out.MissingCells = []Key{}
-	}
-	if out.NewCells == nil {
-		out.NewCells = []Key{}
-	}
-	if out.Warnings == nil {
-		out.Warnings = []string{}
-	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(out)
+	}{finite(s.Center), finite(s.Lo), finite(s.Hi), s.N, nonNil(s.Values)})
+}
+
+// MarshalJSON writes a missing p-value (exact metrics) and an undefined
+// delta as null.
+func (r Row) MarshalJSON() ([]byte, error) {
+	type plain Row // without this method
+	return json.Marshal(struct {
+		plain
+		Delta *float64 `json:"delta"`
+		P     *float64 `json:"p"`
+	}{plain(r), finite(r.Delta), finite(r.P)})
 }
