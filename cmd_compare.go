@@ -63,13 +63,22 @@ func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return badInputf("compare: -format %q: want text, markdown or json", *format)
 	}
 	base, err := readRun("baseline", paths[0])
-	if err != nil {
-		return err
+	if err == nil {
+		var cur *bench.Results
+		if cur, err = readRun("new run", paths[1]); err == nil {
+			return compareRuns(base, cur, paths, opts, write, stdout)
+		}
 	}
-	cur, err := readRun("new run", paths[1])
-	if err != nil {
-		return err
+	// Say so in the job summary too: a gate that could not run is not a pass.
+	if path := os.Getenv("GITHUB_STEP_SUMMARY"); path != "" {
+		serr := appendSummary(path, fmt.Sprintf("## poolbench compare ⚠️ could not compare\n\n```\n%v\n```\n", err))
+		err = errors.Join(err, serr)
 	}
+	return err
+}
+
+// compareRuns compares two runs read from paths and writes the report.
+func compareRuns(base, cur *bench.Results, paths []string, opts compare.Options, write func(io.Writer, *compare.Report) error, stdout io.Writer) error {
 	rep, err := compare.Results(base, cur, opts)
 	if err != nil {
 		return badInputf("compare: %w", err)
@@ -79,8 +88,12 @@ func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return fmt.Errorf("compare: writing the report: %w", err)
 	}
 	if path := os.Getenv("GITHUB_STEP_SUMMARY"); path != "" {
-		if err := appendMarkdown(path, rep); err != nil {
-			return fmt.Errorf("compare: $GITHUB_STEP_SUMMARY: %w", err)
+		var md strings.Builder
+		if err := compare.WriteMarkdown(&md, rep); err != nil {
+			return err
+		}
+		if err := appendSummary(path, md.String()); err != nil {
+			return err
 		}
 	}
 	if rep.Failed() {
@@ -106,16 +119,15 @@ func readRun(what, path string) (*bench.Results, error) {
 	return r, nil
 }
 
-// appendMarkdown appends the Markdown verdict to a GitHub job summary.
-func appendMarkdown(path string, rep *compare.Report) error {
-	var b strings.Builder
-	if err := compare.WriteMarkdown(&b, rep); err != nil {
-		return err
-	}
+// appendSummary appends Markdown to a GitHub job summary file.
+func appendSummary(path, md string) error {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
 	if err != nil {
-		return err
+		return fmt.Errorf("compare: $GITHUB_STEP_SUMMARY: %w", err)
 	}
-	_, werr := io.WriteString(f, b.String()+"\n")
-	return errors.Join(werr, f.Close())
+	_, werr := io.WriteString(f, md+"\n")
+	if err := errors.Join(werr, f.Close()); err != nil {
+		return fmt.Errorf("compare: $GITHUB_STEP_SUMMARY: %w", err)
+	}
+	return nil
 }
