@@ -1,12 +1,171 @@
 package main
 
 import (
+	"bytes"
 	"context"
-	"errors"
+	"encoding/json"
+	"flag"
+	"fmt"
 	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/goccy/go-yaml"
+
+	"github.com/poolbench/poolbench/mocksrv"
 )
 
-// cmdMock is a placeholder until its issue lands.
+// defaultMockLatency is the latency of `poolbench mock` when neither a flag
+// nor a config file sets one.
+const defaultMockLatency = "50ms"
+
+// mockShutdownTimeout bounds the wait for requests in service at shutdown.
+const mockShutdownTimeout = 10 * time.Second
+
+// cmdMock serves the mock upstream until ctx is cancelled (SIGINT/SIGTERM),
+// then shuts down gracefully and prints the final stats as JSON.
 func cmdMock(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return errors.New("mock: not implemented yet")
+	fs := newFlagSet("mock", "[flags]", stderr)
+	addr := fs.String("addr", mocksrv.DefaultAddr, "`host:port` to listen on (port 0 picks a free one); binding beyond loopback is your choice")
+	configFile := fs.String("config", "", "read the upstream config from `FILE` (YAML, or JSON if it ends in .json); flags given explicitly override it")
+	var fc mocksrv.Config
+	fs.StringVar(&fc.Latency, "latency", defaultMockLatency, "service time `spec`: "+mocksrv.LatencyForms)
+	fs.Uint64Var(&fc.Seed, "seed", 0, "seed of every random choice (latency samples, faults)")
+	fs.IntVar(&fc.Cap, "cap", 0, "most requests in flight at once (0 = no cap)")
+	fs.Func("overflow", "what happens past the cap: queue, reject or reset (default queue)", func(s string) error {
+		fc.Overflow = mocksrv.Overflow(s)
+		return nil
+	})
+	fs.IntVar(&fc.QueueLimit, "queue-limit", 0, "most requests waiting in the queue (0 = unbounded); the excess is rejected")
+	fs.IntVar(&fc.RejectStatus, "reject-status", 0, "status of a rejected request: 503 or 429 (default 503)")
+	fs.Func("retry-after", "Retry-After of a rejection, model time (default 1s)", func(s string) error {
+		return fc.RetryAfter.UnmarshalText([]byte(s))
+	})
+	fs.IntVar(&fc.MaxConns, "max-conns", 0, "most TCP connections (0 = no cap); prefer --cap")
+	fs.Float64Var(&fc.Contention, "contention", 0, "service time × (1 + contention × (in_flight − 1))")
+	fs.Float64Var(&fc.ErrorRate, "error-rate", 0, "fraction of requests answered with --error-status")
+	fs.IntVar(&fc.ErrorStatus, "error-status", 0, "status of an injected error (default 500)")
+	fs.Float64Var(&fc.ResetRate, "reset-rate", 0, "fraction of requests whose connection is reset after the latency")
+	fs.Float64Var(&fc.StallRate, "stall-rate", 0, "fraction of requests never answered")
+	fs.Float64Var(&fc.Timescale, "timescale", 0, "multiply every duration by this factor (default 1)")
+	fs.IntVar(&fc.BodyBytes, "body-bytes", 0, "bytes of padding added to each answer")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		fs.Usage()
+		return badInputf("mock takes no arguments, got %q", fs.Args())
+	}
+
+	var cfg mocksrv.Config
+	if *configFile != "" {
+		var err error
+		if cfg, err = loadMockConfig(*configFile); err != nil {
+			return badInput(err)
+		}
+	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	mergeMockFlags(&cfg, fc, given)
+	if cfg.Latency == "" {
+		cfg.Latency = defaultMockLatency
+	}
+	srv, err := mocksrv.New(cfg)
+	if err != nil {
+		return badInput(err)
+	}
+	if host, _, err := net.SplitHostPort(*addr); err != nil {
+		return badInputf("--addr %q: %v (want host:port, like 127.0.0.1:8080)", *addr, err)
+	} else if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		fmt.Fprintf(stderr, "poolbench mock: warning: listening on %s, beyond loopback\n", *addr)
+	}
+	running, err := mocksrv.Listen(*addr, srv)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "mock upstream listening on %s\n", running.URL)
+	c := srv.Config()
+	fmt.Fprintf(stderr, "latency %s (mean %v), cap %d, overflow %s, timescale %g; stats: GET %s/_mock/stats; stop with Ctrl-C\n",
+		srv.Latency(), srv.Latency().Mean(), c.Cap, c.Overflow, c.Timescale, running.URL)
+
+	<-ctx.Done()
+	sctx, cancel := context.WithTimeout(context.Background(), mockShutdownTimeout)
+	defer cancel()
+	shutdownErr := running.Shutdown(sctx)
+	b, err := json.MarshalIndent(srv.Stats(), "", "  ")
+	if err != nil {
+		return fmt.Errorf("mock stats: %w", err)
+	}
+	if _, err := fmt.Fprintf(stdout, "%s\n", b); err != nil {
+		return fmt.Errorf("mock stats: %w", err)
+	}
+	return shutdownErr
+}
+
+// mergeMockFlags copies the explicitly given flags from fc into cfg.
+func mergeMockFlags(cfg *mocksrv.Config, fc mocksrv.Config, given map[string]bool) {
+	set := map[string]func(){
+		"latency":       func() { cfg.Latency = fc.Latency },
+		"seed":          func() { cfg.Seed = fc.Seed },
+		"cap":           func() { cfg.Cap = fc.Cap },
+		"overflow":      func() { cfg.Overflow = fc.Overflow },
+		"queue-limit":   func() { cfg.QueueLimit = fc.QueueLimit },
+		"reject-status": func() { cfg.RejectStatus = fc.RejectStatus },
+		"retry-after":   func() { cfg.RetryAfter = fc.RetryAfter },
+		"max-conns":     func() { cfg.MaxConns = fc.MaxConns },
+		"contention":    func() { cfg.Contention = fc.Contention },
+		"error-rate":    func() { cfg.ErrorRate = fc.ErrorRate },
+		"error-status":  func() { cfg.ErrorStatus = fc.ErrorStatus },
+		"reset-rate":    func() { cfg.ResetRate = fc.ResetRate },
+		"stall-rate":    func() { cfg.StallRate = fc.StallRate },
+		"timescale":     func() { cfg.Timescale = fc.Timescale },
+		"body-bytes":    func() { cfg.BodyBytes = fc.BodyBytes },
+	}
+	for name, f := range set {
+		if given[name] {
+			f()
+		}
+	}
+}
+
+// loadMockConfig reads a mock config file: JSON when the name ends in
+// .json, strict YAML otherwise. Unknown fields are errors, with the line.
+func loadMockConfig(path string) (mocksrv.Config, error) {
+	var cfg mocksrv.Config
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return cfg, fmt.Errorf("--config: %w", err)
+	}
+	if strings.EqualFold(filepath.Ext(path), ".json") {
+		dec := json.NewDecoder(bytes.NewReader(data))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&cfg); err != nil {
+			return cfg, fmt.Errorf("%s: %s", path, jsonErrorPosition(data, err))
+		}
+		return cfg, nil
+	}
+	if err := yaml.UnmarshalWithOptions(data, &cfg, yaml.Strict()); err != nil {
+		return cfg, fmt.Errorf("%s: %s", path, yaml.FormatError(err, false, true))
+	}
+	return cfg, nil
+}
+
+// jsonErrorPosition prefixes a JSON decoding error with its line when known.
+func jsonErrorPosition(data []byte, err error) string {
+	var off int64 = -1
+	switch e := err.(type) {
+	case *json.SyntaxError:
+		off = e.Offset
+	case *json.UnmarshalTypeError:
+		off = e.Offset
+	}
+	if off < 0 {
+		return err.Error()
+	}
+	line := 1 + bytes.Count(data[:min(int(off), len(data))], []byte("\n"))
+	return "line " + strconv.Itoa(line) + ": " + err.Error()
 }

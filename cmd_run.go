@@ -3,10 +3,249 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"text/tabwriter"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
+
+	"github.com/poolbench/poolbench/bench"
 )
 
-// cmdRun is a placeholder until its issue lands.
+// cmdRun runs a scenario's sweep and writes reports/<name>/.
 func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return errors.New("run: not implemented yet")
+	fs := newFlagSet("run", "[flags] SCENARIO\n\nSCENARIO is a built-in name (see 'poolbench scenarios') or a YAML file.", stderr)
+	out := fs.String("out", "", "write results.json and requests.jsonl to `DIR` (default reports/<name>)")
+	repeats := fs.Int("repeats", 0, "run the whole sweep `N` times (overrides the scenario)")
+	timescale := fs.Float64("timescale", 0, "multiply every modeled duration by `X`, 0 < X ≤ 1 (overrides the scenario)")
+	strategies := fs.String("strategies", "", "comma-separated `list` of serial,pooled,workers,unbounded (overrides the scenario)")
+	pools := fs.String("pools", "", "comma-separated pool `sizes`, like 1,2,4 (overrides the scenario)")
+	allowRemote := fs.Bool("allow-remote", false, "allow a target that is not a loopback address (only a service you own)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return badInputf("run takes one SCENARIO (a built-in name or a file), got %d arguments", fs.NArg())
+	}
+	sc, err := bench.Load(fs.Arg(0), builtinScenarios())
+	if err != nil {
+		return badInput(err)
+	}
+	if err := applyOverrides(sc, *repeats, *timescale, *strategies, *pools); err != nil {
+		return badInput(err)
+	}
+	if sc.Target != nil && !*allowRemote {
+		if err := bench.CheckTarget(sc.Target); err != nil {
+			return badInput(err)
+		}
+	}
+	dir := *out
+	if dir == "" {
+		dir = filepath.Join("reports", sc.Name)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	recPath := filepath.Join(dir, "requests.jsonl")
+	rec, err := os.CreateTemp(dir, ".requests.jsonl.tmp*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(rec.Name()) // a no-op once renamed
+
+	plan := sc.Sweep.Plan()
+	var done atomic.Int64
+	prog := newProgress(stderr, sc, len(plan), &done)
+	res, runErr := bench.Run(ctx, sc, bench.RunOptions{
+		Records:     rec,
+		AllowRemote: *allowRemote,
+		ItemsDone:   &done,
+		OnCell:      prog.cell,
+	})
+	prog.finish()
+	cerr := rec.Close()
+	if res == nil {
+		if runErr == nil {
+			runErr = cerr
+		}
+		return runErr
+	}
+	if cerr != nil {
+		return fmt.Errorf("writing %s: %w", recPath, cerr)
+	}
+	if err := os.Rename(rec.Name(), recPath); err != nil {
+		return err
+	}
+	if err := bench.WriteResults(filepath.Join(dir, "results.json"), res); err != nil {
+		return err
+	}
+	if err := printTable(stdout, res); err != nil {
+		return err
+	}
+	switch {
+	case runErr == nil:
+		fmt.Fprintf(stderr, "wrote %s (results.json, requests.jsonl)\n", dir)
+		return nil
+	case ctx.Err() != nil && errors.Is(runErr, ctx.Err()):
+		fmt.Fprintf(stderr, "interrupted: wrote the %d cells measured to %s (\"complete\": false)\n", len(res.Cells), dir)
+		return interrupted(fmt.Errorf("run %s interrupted: %w", sc.Name, runErr))
+	default:
+		fmt.Fprintf(stderr, "wrote what was measured to %s\n", dir)
+		return runErr
+	}
+}
+
+// applyOverrides applies the command line's sweep overrides and validates
+// the scenario again.
+func applyOverrides(sc *bench.Scenario, repeats int, timescale float64, strategies, pools string) error {
+	if repeats != 0 {
+		sc.Sweep.Repeats = repeats
+	}
+	if timescale != 0 {
+		sc.Timescale = timescale
+	}
+	if strategies != "" {
+		sc.Sweep.Strategies = nil
+		for _, s := range strings.Split(strategies, ",") {
+			sc.Sweep.Strategies = append(sc.Sweep.Strategies, bench.Strategy(strings.TrimSpace(s)))
+		}
+	}
+	if pools != "" {
+		sc.Sweep.PoolSizes = nil
+		for _, s := range strings.Split(pools, ",") {
+			p, err := strconv.Atoi(strings.TrimSpace(s))
+			if err != nil {
+				return fmt.Errorf("-pools: %q is not a whole number: want a list like 1,2,4,8", s)
+			}
+			sc.Sweep.PoolSizes = append(sc.Sweep.PoolSizes, p)
+		}
+	}
+	if err := sc.Validate(); err != nil {
+		return fmt.Errorf("after the command-line overrides: %w", err)
+	}
+	return nil
+}
+
+// progress reports the sweep on stderr: a bar over all items when stderr is
+// a terminal, else one line per finished cell.
+type progress struct {
+	w     io.Writer
+	bar   *progressbar.ProgressBar
+	stop  chan struct{}
+	ended chan struct{}
+	done  *atomic.Int64
+	scale float64
+}
+
+func newProgress(w io.Writer, sc *bench.Scenario, cells int, done *atomic.Int64) *progress {
+	p := &progress{w: w, done: done, scale: sc.Timescale}
+	f, ok := w.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		fmt.Fprintf(w, "%s: %d cells of %d items, run at %s\n", sc.Name, cells, sc.Items, scaleLabel(sc.Timescale))
+		return p
+	}
+	p.bar = progressbar.NewOptions64(int64(cells)*int64(sc.Items),
+		progressbar.OptionSetWriter(w),
+		progressbar.OptionSetDescription(sc.Name),
+		progressbar.OptionShowCount(),
+		progressbar.OptionSetItsString("items"),
+		progressbar.OptionShowIts(),
+		progressbar.OptionThrottle(100*time.Millisecond),
+		progressbar.OptionClearOnFinish(),
+	)
+	p.stop, p.ended = make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(p.ended)
+		t := time.NewTicker(200 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-p.stop:
+				return
+			case <-t.C:
+				p.bar.Set64(done.Load())
+			}
+		}
+	}()
+	return p
+}
+
+// cell is bench.RunOptions.OnCell.
+func (p *progress) cell(i, total int, c *bench.Cell) {
+	if p.bar != nil {
+		p.bar.Describe(fmt.Sprintf("%s done (%d/%d)", c.Label(), i+1, total))
+		return
+	}
+	mark := ""
+	if c.Interrupted {
+		mark = " (interrupted)"
+	}
+	fmt.Fprintf(p.w, "[%d/%d] %-22s %4d ok %4d failed %5d attempts %9.1f model s (%.2f s)%s\n",
+		i+1, total, c.Label(), c.Succeeded, c.Failed, c.Attempts, c.ModelWallSeconds, c.WallSeconds, mark)
+}
+
+func (p *progress) finish() {
+	if p.bar == nil {
+		return
+	}
+	close(p.stop)
+	<-p.ended
+	p.bar.Finish()
+}
+
+// scaleLabel renders a time scale as "1:100".
+func scaleLabel(t float64) string {
+	if t == 1 {
+		return "real time"
+	}
+	return "1:" + strconv.FormatFloat(1/t, 'f', -1, 64)
+}
+
+// printTable prints a plain table of the cells (the report package's table
+// replaces it once wired).
+func printTable(w io.Writer, r *bench.Results) error {
+	sc := &r.Scenario
+	state := ""
+	if !r.Complete {
+		state = " — INCOMPLETE (interrupted)"
+	}
+	fmt.Fprintf(w, "%s: %d items per cell; times in model seconds, run at %s%s\n", sc.Name, sc.Items, scaleLabel(sc.Timescale), state)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "strategy\tpool\trep\tok\tfailed\tattempts\tmodel s\titems/s\tp50 s\tp99 s\tpeak\trejected\twall s\t")
+	for _, c := range r.Cells {
+		pool := strconv.Itoa(c.Pool)
+		if c.Strategy == bench.Unbounded {
+			pool = "∞"
+		}
+		peak, rejected := "-", "-"
+		if c.Upstream != nil {
+			peak = strconv.FormatInt(c.Upstream.PeakInFlight, 10)
+			rejected = strconv.FormatInt(c.Upstream.Rejected, 10)
+		}
+		name := string(c.Strategy)
+		if c.Interrupted {
+			name += "*"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%.1f\t%.2f\t%.3f\t%.3f\t%s\t%s\t%.2f\t\n",
+			name, pool, c.Repeat, c.Succeeded, c.Failed, c.Attempts, c.ModelWallSeconds, c.Throughput,
+			c.Latency.P50, c.Latency.P99, peak, rejected, c.WallSeconds)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, c := range r.Cells {
+		if c.Interrupted {
+			fmt.Fprintln(w, "* interrupted: unfinished items counted as failed (canceled)")
+			break
+		}
+	}
+	return nil
 }

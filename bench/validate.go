@@ -1,0 +1,236 @@
+package bench
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"reflect"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/poolbench/poolbench/mocksrv"
+)
+
+// Scenario defaults and limits.
+const (
+	// DefaultTimeout bounds one attempt when the client sets no timeout.
+	DefaultTimeout = 30 * time.Second
+	// MaxItems bounds a cell, so every load loop is bounded in count.
+	MaxItems = 1_000_000
+	// MaxPool bounds a pool size.
+	MaxPool = 100_000
+	// MaxRepeats bounds the repeats of a sweep.
+	MaxRepeats = 100
+	// MaxTimeout bounds one attempt's timeout (model time).
+	MaxTimeout = time.Hour
+)
+
+var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
+
+var reflectConfigType = reflect.TypeFor[mocksrv.Config]()
+
+var methods = []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
+
+// WithDefaults returns s with unset fields filled: timescale 1, a 30s
+// attempt timeout, keep-alive on, the retry defaults (Retry.WithDefaults),
+// one repeat, GET for a target, and the mock's own defaults for an
+// upstream. Slices and maps are copied, so s is left untouched.
+func (s Scenario) WithDefaults() Scenario {
+	if s.Timescale == 0 {
+		s.Timescale = 1
+	}
+	if s.Client.Timeout == 0 {
+		s.Client.Timeout = mocksrv.Duration(DefaultTimeout)
+	}
+	if s.Client.KeepAlive == nil {
+		t := true
+		s.Client.KeepAlive = &t
+	} else {
+		v := *s.Client.KeepAlive
+		s.Client.KeepAlive = &v
+	}
+	s.Client.Retry.On = slices.Clone(s.Client.Retry.On)
+	s.Client.Retry = s.Client.Retry.WithDefaults()
+	if s.Sweep.Repeats == 0 {
+		s.Sweep.Repeats = 1
+	}
+	s.Sweep.Strategies = slices.Clone(s.Sweep.Strategies)
+	s.Sweep.PoolSizes = slices.Clone(s.Sweep.PoolSizes)
+	if s.Upstream != nil {
+		u := s.Upstream.WithDefaults()
+		u.Timescale = s.Upstream.Timescale // the scenario's timescale applies; Validate rejects one set here
+		s.Upstream = &u
+	}
+	if s.Target != nil {
+		t := *s.Target
+		if t.Method == "" {
+			t.Method = "GET"
+		}
+		if t.Headers != nil {
+			h := make(map[string]string, len(t.Headers))
+			for k, v := range t.Headers {
+				h[k] = v
+			}
+			t.Headers = h
+		}
+		s.Target = &t
+	}
+	return s
+}
+
+// KeepAliveOn reports whether the client reuses connections (the default).
+func (c Client) KeepAliveOn() bool { return c.KeepAlive == nil || *c.KeepAlive }
+
+// HasPools reports whether the sweep runs a strategy that takes a pool size.
+func (w Sweep) HasPools() bool {
+	return slices.Contains(w.Strategies, Pooled) || slices.Contains(w.Strategies, Workers)
+}
+
+// Validate checks a scenario with its defaults filled (WithDefaults). A
+// problem is a *FieldError naming the field and what is accepted.
+func (s *Scenario) Validate() error {
+	if !nameRE.MatchString(s.Name) {
+		if s.Name == "" {
+			return fieldErrorf("name", "missing: want a short name like my-service (it names the reports/<name>/ folder)")
+		}
+		return fieldErrorf("name", "%q is not accepted: want lower-case letters, digits, '.', '_' or '-', starting with a letter or digit, at most 64 characters", s.Name)
+	}
+	if s.Items < 1 || s.Items > MaxItems {
+		return fieldErrorf("items", "%d is out of range: want 1 to %d logical requests per cell", s.Items, MaxItems)
+	}
+	if !(s.Timescale > 0 && s.Timescale <= 1) {
+		return fieldErrorf("timescale", "%v is out of range: want 0 < timescale ≤ 1 (0.01 runs 100 times faster than modeled)", s.Timescale)
+	}
+	switch {
+	case s.Upstream == nil && s.Target == nil:
+		return fieldErrorf("", "neither upstream nor target is set: want exactly one (upstream: starts the mock in-process; target: calls an existing service)")
+	case s.Upstream != nil && s.Target != nil:
+		return fieldErrorf("target", "both upstream and target are set: want exactly one")
+	case s.Upstream != nil:
+		if s.Upstream.Timescale != 0 {
+			return fieldErrorf("upstream.timescale", "must be left unset: the scenario's timescale applies to the upstream and the client alike")
+		}
+		if err := s.Upstream.Validate(); err != nil {
+			return upstreamError(err)
+		}
+	default:
+		if err := s.Target.validate(); err != nil {
+			return prefixed("target", err)
+		}
+	}
+	if err := s.Client.validate(); err != nil {
+		return prefixed("client", err)
+	}
+	if err := s.Sweep.validate(); err != nil {
+		return prefixed("sweep", err)
+	}
+	return nil
+}
+
+// upstreamError turns a mocksrv.Config.Validate error into a FieldError
+// whose path names the upstream field the message starts with or mentions,
+// so Load can point at its line.
+func upstreamError(err error) error {
+	msg, _, _ := strings.Cut(err.Error(), "\n") // errors.Join: the first problem
+	keys := yamlKeys(reflectConfigType)
+	// Longest first, so "retry_after" wins over a shorter key it contains.
+	slices.SortFunc(keys, func(a, b string) int { return len(b) - len(a) })
+	for _, k := range keys {
+		if strings.HasPrefix(msg, k) || strings.Contains(msg, k+":") || strings.Contains(msg, k+" ") {
+			msg = strings.TrimPrefix(strings.TrimPrefix(msg, k+":"), k)
+			return &FieldError{Field: "upstream." + k, Msg: strings.TrimSpace(msg)}
+		}
+	}
+	return &FieldError{Field: "upstream", Msg: msg}
+}
+
+func (t *Target) validate() error {
+	u, err := url.Parse(t.URL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		if t.URL == "" {
+			return fieldErrorf("url", "missing: want an http:// or https:// URL")
+		}
+		return fieldErrorf("url", "%q is not accepted: want an absolute http:// or https:// URL", t.URL)
+	}
+	if !slices.Contains(methods, t.Method) {
+		return fieldErrorf("method", "%q is not accepted: want one of %s", t.Method, strings.Join(methods, ", "))
+	}
+	for k := range t.Headers {
+		if k == "" || strings.ContainsAny(k, " :\r\n") {
+			return fieldErrorf("headers."+k, "%q is not a valid header name", k)
+		}
+	}
+	return nil
+}
+
+func (c Client) validate() error {
+	if c.Timeout <= 0 || c.Timeout.D() > MaxTimeout {
+		return fieldErrorf("timeout", "%s is out of range: want a duration above 0 and at most %s", c.Timeout.D(), MaxTimeout)
+	}
+	if err := c.Retry.validate(); err != nil {
+		return prefixed("retry", err)
+	}
+	return nil
+}
+
+func (w Sweep) validate() error {
+	if len(w.Strategies) == 0 {
+		return fieldErrorf("strategies", "missing: want a list of %s", strategyNames())
+	}
+	for i, st := range w.Strategies {
+		if !slices.Contains(Strategies, st) {
+			return fieldErrorf(fmt.Sprintf("strategies[%d]", i), "unknown strategy %q: want any of %s", st, strategyNames())
+		}
+		if slices.Index(w.Strategies, st) != i {
+			return fieldErrorf(fmt.Sprintf("strategies[%d]", i), "%q is listed twice", st)
+		}
+	}
+	if w.HasPools() && len(w.PoolSizes) == 0 {
+		return fieldErrorf("pool_sizes", "missing: pooled and workers need pool sizes, like [1, 2, 4, 8]")
+	}
+	for i, p := range w.PoolSizes {
+		if p < 1 || p > MaxPool {
+			return fieldErrorf(fmt.Sprintf("pool_sizes[%d]", i), "%d is out of range: want 1 to %d", p, MaxPool)
+		}
+		if slices.Index(w.PoolSizes, p) != i {
+			return fieldErrorf(fmt.Sprintf("pool_sizes[%d]", i), "%d is listed twice", p)
+		}
+	}
+	if w.Repeats < 1 || w.Repeats > MaxRepeats {
+		return fieldErrorf("repeats", "%d is out of range: want 1 to %d", w.Repeats, MaxRepeats)
+	}
+	return nil
+}
+
+func strategyNames() string {
+	s := make([]string, len(Strategies))
+	for i, st := range Strategies {
+		s[i] = string(st)
+	}
+	return quoteList(s)
+}
+
+// ErrRemote is wrapped by CheckTarget when a target is not a loopback
+// address.
+var ErrRemote = errors.New("target is not a loopback address")
+
+// CheckTarget refuses a target whose host is not a loopback address
+// (127.0.0.0/8, ::1 or localhost): poolbench sends load to this machine
+// only, unless the caller allows remote targets.
+func CheckTarget(t *Target) error {
+	u, err := url.Parse(t.URL)
+	if err != nil {
+		return err
+	}
+	host := u.Hostname()
+	if strings.EqualFold(host, "localhost") {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return nil
+	}
+	return fmt.Errorf("%w: %s (poolbench sends load to 127.0.0.0/8, ::1 or localhost only; pass -allow-remote to load a service you own)", ErrRemote, host)
+}

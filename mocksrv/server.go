@@ -1,0 +1,525 @@
+// Package mocksrv is poolbench's mock upstream: an http.Handler that behaves
+// like a slow third-party service with a cap on requests in flight, exactly
+// and observably.
+//
+// # Serving
+//
+//	srv, err := mocksrv.New(mocksrv.Config{Latency: "816ms", Cap: 2, Contention: 0.0392, Timescale: 0.01})
+//	ts := httptest.NewServer(srv) // or mocksrv.Listen("127.0.0.1:0", srv)
+//
+// Every request except the two control endpoints is a modeled call:
+//
+//  1. Admission. With Cap > 0 at most Cap requests are in service at once
+//     (requests, not TCP connections). A request beyond the cap is, by
+//     Overflow: queued first in first out (a request arriving at a queue of
+//     QueueLimit waiting requests is rejected instead); rejected at once
+//     with RejectStatus, a Retry-After header (whole wall seconds,
+//     rounded up, of RetryAfter × Timescale) and X-Mock-Retry-After (the
+//     exact model duration, e.g. "1s"); or reset (the connection is
+//     hijacked, its linger set to 0 and closed, so the client sees a TCP
+//     reset).
+//  2. Service. The service time is a latency sample stretched by
+//     contention, latency × (1 + Contention × (n − 1)) with n the requests
+//     in flight at admission including this one, times Timescale. The
+//     handler sleeps until admission + service time (an absolute
+//     deadline; timer lateness is measured and compensated, see below).
+//  3. Answer. By a seeded draw per request: an injected error
+//     (ErrorStatus, after the latency), a reset after the latency, a stall
+//     (no answer until the client gives up or the server closes; the slot is
+//     freed when the latency has passed), or 200. The body is a small JSON
+//     object {"id", "status", "in_flight", "latency_seconds",
+//     "queue_wait_seconds", "model_latency_seconds",
+//     "model_queue_wait_seconds"} plus a "padding" string of BodyBytes bytes;
+//     headers X-Mock-Latency and X-Mock-Queue-Wait carry the applied
+//     (wall) service time and queue wait as Go durations.
+//
+// A client that goes away while its request is queued or in service frees
+// its place at once; the request counts as canceled.
+//
+// Control endpoints: GET /_mock/stats returns Stats as JSON; POST
+// /_mock/reset zeroes the counters and summaries (see ResetStats) and
+// returns the stats after the reset.
+//
+// # Counters
+//
+// The counters and the cap/queue state are guarded by one mutex, so every
+// snapshot balances exactly:
+//
+//		requests = completed + rejected + reset + stalled + canceled + in_flight + queued
+//
+//	  - requests: modeled requests received (control endpoints and request
+//	    bodies refused with 413 are not counted).
+//	  - admitted: requests that got a slot, at once or from the queue.
+//	  - completed: admitted requests answered after their service time, with
+//	    200 or an injected error.
+//	  - errors_injected: the completed requests answered with ErrorStatus.
+//	  - rejected: requests answered at once with RejectStatus: overflow
+//	    reject, a full queue, or a server closing while they were queued.
+//	  - reset: connections reset, by overflow reset (at once) or by the
+//	    reset fault (after the service time).
+//	  - stalled: admitted requests that got the stall fault: they left
+//	    service (freeing their slot) and will get no answer.
+//	  - canceled: requests whose client went away while queued or in service.
+//	  - in_flight, queued: requests in service / waiting for a slot now
+//	    (gauges); peak_in_flight, peak_queued: their highest values.
+//
+// The summaries (p50, p90, p99, max, mean) cover the applied service time
+// of every admitted request that reached the end of its service time
+// (completed, reset after service, stalled), and the queue wait of every
+// admitted request (0 when admitted at once), both in wall seconds and in
+// model seconds (divided by Timescale). Percentiles come from log-linear
+// histograms with a relative error of at most 0.4%; count, mean and max
+// are exact.
+//
+// # Randomness and timing
+//
+// Request number k (counted from 1 in arrival order) draws its latency and
+// fault from PCG(Seed, k), so a run is repeatable whatever the goroutine
+// scheduling. Go timers fire late (about 0.2–0.3 ms on Linux, more under
+// load); the server keeps a moving average of that lateness, arms each
+// timer that much before the deadline and, if it fires early, finishes with
+// a short yield loop, so the applied service time is accurate on average.
+// Stats report what was applied, measured, not what was intended.
+package mocksrv
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// MaxRequestBody is the largest request body the mock reads; a bigger body
+// is answered with 413 and not counted.
+const MaxRequestBody = 1 << 20
+
+// Server is the mock upstream, an http.Handler. Create it with New.
+type Server struct {
+	cfg        Config
+	lat        Latency
+	scale      float64
+	retryAfter []string // Retry-After header value
+	retryModel []string // X-Mock-Retry-After header value
+	padding    string
+	faults     [3]float64 // cumulative thresholds: error, reset, stall
+
+	seq atomic.Uint64
+
+	mu     sync.Mutex // guards c, the queue and closed
+	c      Counters
+	head   *waiter
+	tail   *waiter
+	closed bool
+	done   chan struct{} // closed by Close
+
+	service histogram // applied service time
+	wait    histogram // queue wait
+
+	timers timing
+}
+
+// waiter is a request queued for a slot.
+type waiter struct {
+	ch         chan struct{} // receives once when granted
+	prev, next *waiter
+	granted    bool      // guarded by Server.mu
+	inFlight   int64     // in flight at admission, set when granted
+	at         time.Time // admission time, set when granted
+}
+
+type fault uint8
+
+const (
+	faultNone fault = iota
+	faultError
+	faultReset
+	faultStall
+)
+
+// New validates cfg, fills its defaults and returns the server.
+func New(cfg Config) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("mock config: %w", err)
+	}
+	cfg = cfg.WithDefaults()
+	lat, err := ParseLatency(cfg.Latency)
+	if err != nil {
+		return nil, err
+	}
+	wallRetry := cfg.RetryAfter.D().Seconds() * cfg.Timescale
+	s := &Server{
+		cfg:        cfg,
+		lat:        lat,
+		scale:      cfg.Timescale,
+		retryAfter: []string{strconv.Itoa(int(math.Ceil(wallRetry)))},
+		retryModel: []string{cfg.RetryAfter.D().String()},
+		done:       make(chan struct{}),
+	}
+	if cfg.BodyBytes > 0 {
+		p := make([]byte, cfg.BodyBytes)
+		for i := range p {
+			p[i] = 'x'
+		}
+		s.padding = string(p)
+	}
+	s.faults[0] = cfg.ErrorRate
+	s.faults[1] = s.faults[0] + cfg.ResetRate
+	s.faults[2] = s.faults[1] + cfg.StallRate
+	s.timers.compensate = true
+	return s, nil
+}
+
+// Config returns the server's configuration with defaults filled.
+func (s *Server) Config() Config { return s.cfg }
+
+// Latency returns the server's parsed latency distribution.
+func (s *Server) Latency() Latency { return s.lat }
+
+// ServeHTTP serves a modeled request or a control endpoint.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch r.URL.Path {
+	case "/_mock/stats":
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			http.Error(w, "use GET", http.StatusMethodNotAllowed)
+			return
+		}
+		s.writeStats(w)
+		return
+	case "/_mock/reset":
+		if r.Method != http.MethodPost {
+			w.Header().Set("Allow", "POST")
+			http.Error(w, "use POST", http.StatusMethodNotAllowed)
+			return
+		}
+		s.ResetStats()
+		s.writeStats(w)
+		return
+	}
+	if r.Body != nil && r.ContentLength != 0 {
+		if _, err := io.Copy(io.Discard, http.MaxBytesReader(w, r.Body, MaxRequestBody)); err != nil {
+			http.Error(w, "request body too large or unreadable", http.StatusRequestEntityTooLarge)
+			return
+		}
+	}
+	s.serve(w, r)
+}
+
+func (s *Server) writeStats(w http.ResponseWriter) {
+	b, err := json.MarshalIndent(s.Stats(), "", "  ")
+	if err != nil { // cannot happen: Stats holds only numbers
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(append(b, '\n'))
+}
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	arrived := time.Now()
+	id := s.seq.Add(1)
+	sample, f := s.draw(id)
+
+	// Admission.
+	ctx := r.Context()
+	var n int64
+	admitted := arrived
+	s.mu.Lock()
+	s.c.Requests++
+	switch {
+	case s.closed:
+		s.c.Rejected++
+		s.mu.Unlock()
+		s.reject(w)
+		return
+	case s.cfg.Cap == 0 || (s.c.InFlight < int64(s.cfg.Cap) && s.head == nil):
+		s.c.InFlight++
+		s.c.Admitted++
+		s.c.PeakInFlight = max(s.c.PeakInFlight, s.c.InFlight)
+		n = s.c.InFlight
+		s.mu.Unlock()
+	case s.cfg.Overflow == OverflowReset:
+		s.c.Reset++
+		s.mu.Unlock()
+		resetConn(w)
+		return
+	case s.cfg.Overflow == OverflowReject || (s.cfg.QueueLimit > 0 && s.c.Queued >= int64(s.cfg.QueueLimit)):
+		s.c.Rejected++
+		s.mu.Unlock()
+		s.reject(w)
+		return
+	default:
+		wt := &waiter{ch: make(chan struct{}, 1)}
+		s.pushLocked(wt)
+		s.mu.Unlock()
+		if !s.awaitSlot(ctx, wt) {
+			if ctx.Err() == nil { // closing, not canceled: rejected
+				s.reject(w)
+			}
+			return
+		}
+		n, admitted = wt.inFlight, wt.at
+	}
+
+	// Service.
+	applied := toDur(float64(s.modelService(sample, n)) * s.scale)
+	queueWait := admitted.Sub(arrived)
+	s.wait.record(queueWait)
+	end, ok := s.timers.sleepUntil(ctx, admitted.Add(applied))
+	if !ok {
+		s.mu.Lock()
+		s.c.Canceled++
+		s.releaseLocked()
+		s.mu.Unlock()
+		return
+	}
+	took := end.Sub(admitted)
+	s.service.record(took)
+	s.mu.Lock()
+	switch f {
+	case faultReset:
+		s.c.Reset++
+	case faultStall:
+		s.c.Stalled++
+	case faultError:
+		s.c.ErrorsInjected++
+		s.c.Completed++
+	default:
+		s.c.Completed++
+	}
+	s.releaseLocked()
+	s.mu.Unlock()
+
+	// Answer (after freeing the slot, so a client's next request finds it).
+	switch f {
+	case faultReset:
+		resetConn(w)
+	case faultStall:
+		select {
+		case <-ctx.Done():
+		case <-s.done:
+			resetConn(w)
+		}
+	default:
+		status := http.StatusOK
+		if f == faultError {
+			status = s.cfg.ErrorStatus
+		}
+		s.answer(w, status, id, n, took, queueWait)
+	}
+}
+
+// draw returns request id's latency sample and fault, drawn from
+// PCG(Seed, id): the same for the same seed and id, whatever the scheduling.
+func (s *Server) draw(id uint64) (time.Duration, fault) {
+	var src rand.PCG
+	src.Seed(s.cfg.Seed, id)
+	rnd := rand.New(&src)
+	sample := s.lat.Sample(rnd)
+	u := rnd.Float64()
+	switch {
+	case u < s.faults[0]:
+		return sample, faultError
+	case u < s.faults[1]:
+		return sample, faultReset
+	case u < s.faults[2]:
+		return sample, faultStall
+	}
+	return sample, faultNone
+}
+
+// modelService stretches a latency sample by contention with n requests in
+// flight at admission (this one included): sample × (1 + Contention × (n − 1)).
+func (s *Server) modelService(sample time.Duration, n int64) time.Duration {
+	if s.cfg.Contention == 0 || n <= 1 {
+		return sample
+	}
+	return toDur(float64(sample) * (1 + s.cfg.Contention*float64(n-1)))
+}
+
+// pushLocked appends wt to the queue.
+func (s *Server) pushLocked(wt *waiter) {
+	if s.tail == nil {
+		s.head, s.tail = wt, wt
+	} else {
+		wt.prev, s.tail.next, s.tail = s.tail, wt, wt
+	}
+	s.c.Queued++
+	s.c.PeakQueued = max(s.c.PeakQueued, s.c.Queued)
+}
+
+// removeLocked takes wt out of the queue.
+func (s *Server) removeLocked(wt *waiter) {
+	if wt.prev != nil {
+		wt.prev.next = wt.next
+	} else {
+		s.head = wt.next
+	}
+	if wt.next != nil {
+		wt.next.prev = wt.prev
+	} else {
+		s.tail = wt.prev
+	}
+	wt.prev, wt.next = nil, nil
+	s.c.Queued--
+}
+
+// releaseLocked frees a slot and hands it to the first queued request.
+func (s *Server) releaseLocked() {
+	s.c.InFlight--
+	if s.head == nil || s.closed {
+		return
+	}
+	wt := s.head
+	s.removeLocked(wt)
+	s.c.InFlight++
+	s.c.Admitted++
+	wt.granted = true
+	wt.inFlight = s.c.InFlight
+	wt.at = time.Now()
+	wt.ch <- struct{}{}
+}
+
+// awaitSlot waits for wt to be granted a slot. It returns false if the
+// client went away (counted canceled) or the server closed (counted
+// rejected) first.
+func (s *Server) awaitSlot(ctx context.Context, wt *waiter) bool {
+	select {
+	case <-wt.ch:
+		return true
+	case <-ctx.Done():
+	case <-s.done:
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if wt.granted { // granted while we were giving up
+		if ctx.Err() == nil {
+			return true // closing: serve it, it holds a slot
+		}
+		s.c.Canceled++
+		s.releaseLocked()
+		return false
+	}
+	s.removeLocked(wt)
+	if ctx.Err() != nil {
+		s.c.Canceled++
+	} else {
+		s.c.Rejected++
+	}
+	return false
+}
+
+var (
+	jsonType = []string{"application/json"}
+	noSniff  = []string{"nosniff"}
+)
+
+func (s *Server) reject(w http.ResponseWriter) {
+	h := w.Header()
+	h["Content-Type"] = jsonType
+	h["X-Content-Type-Options"] = noSniff
+	h["Retry-After"] = s.retryAfter
+	h["X-Mock-Retry-After"] = s.retryModel
+	w.WriteHeader(s.cfg.RejectStatus)
+	io.WriteString(w, `{"error":"over capacity"}`+"\n")
+}
+
+// resetConn resets the client's TCP connection: hijack, linger 0, close.
+// Without a hijackable connection (HTTP/2, a recorder) it aborts the
+// handler, which makes net/http drop the stream.
+func resetConn(w http.ResponseWriter) {
+	hj, ok := w.(http.Hijacker)
+	if ok {
+		conn, _, err := hj.Hijack()
+		if err == nil {
+			if tc, ok := conn.(*net.TCPConn); ok {
+				tc.SetLinger(0)
+			}
+			conn.Close()
+			return
+		}
+	}
+	panic(http.ErrAbortHandler)
+}
+
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+
+func (s *Server) answer(w http.ResponseWriter, status int, id uint64, n int64, took, wait time.Duration) {
+	bp := bufPool.Get().(*[]byte)
+	b := (*bp)[:0]
+	b = append(b, `{"id":`...)
+	b = strconv.AppendUint(b, id, 10)
+	b = append(b, `,"status":`...)
+	b = strconv.AppendInt(b, int64(status), 10)
+	b = append(b, `,"in_flight":`...)
+	b = strconv.AppendInt(b, n, 10)
+	b = append(b, `,"latency_seconds":`...)
+	b = strconv.AppendFloat(b, took.Seconds(), 'g', -1, 64)
+	b = append(b, `,"queue_wait_seconds":`...)
+	b = strconv.AppendFloat(b, wait.Seconds(), 'g', -1, 64)
+	b = append(b, `,"model_latency_seconds":`...)
+	b = strconv.AppendFloat(b, took.Seconds()/s.scale, 'g', -1, 64)
+	b = append(b, `,"model_queue_wait_seconds":`...)
+	b = strconv.AppendFloat(b, wait.Seconds()/s.scale, 'g', -1, 64)
+	if s.padding != "" {
+		b = append(b, `,"padding":"`...)
+		b = append(b, s.padding...)
+		b = append(b, '"')
+	}
+	b = append(b, "}\n"...)
+	h := w.Header()
+	h["Content-Type"] = jsonType
+	h["Content-Length"] = []string{strconv.Itoa(len(b))}
+	h["X-Mock-Latency"] = []string{took.String()}
+	h["X-Mock-Queue-Wait"] = []string{wait.String()}
+	w.WriteHeader(status)
+	w.Write(b)
+	*bp = b
+	if cap(b) <= 64<<10 {
+		bufPool.Put(bp)
+	}
+}
+
+// Stats returns a consistent snapshot: the counters are copied under the
+// lock that guards every transition, so they balance exactly.
+func (s *Server) Stats() Stats {
+	s.mu.Lock()
+	st := Stats{Counters: s.c, Timescale: s.scale}
+	s.mu.Unlock()
+	st.ServiceTime, st.ModelServiceTime = s.service.summaries(s.scale)
+	st.QueueWait, st.ModelQueueWait = s.wait.summaries(s.scale)
+	return st
+}
+
+// ResetStats zeroes the counters and summaries between measurements. The
+// gauges stay true: requests in service or queued at the reset are counted
+// as requests (and the in-service ones as admitted) of the new period, so
+// the balance holds; the peaks restart from the current gauges.
+func (s *Server) ResetStats() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	in, q := s.c.InFlight, s.c.Queued
+	s.c = Counters{Requests: in + q, Admitted: in, InFlight: in, PeakInFlight: in, Queued: q, PeakQueued: q}
+	s.service.reset()
+	s.wait.reset()
+}
+
+// Close releases queued requests (answered as rejected) and stalled ones
+// (their connections reset); requests arriving afterwards are rejected,
+// and requests in service finish normally. Close is idempotent.
+func (s *Server) Close() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.closed {
+		s.closed = true
+		close(s.done)
+	}
+}

@@ -1,0 +1,585 @@
+package mocksrv
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// start serves cfg on an httptest server and returns it with a client whose
+// transport keeps enough idle connections for the tests' concurrency.
+func start(t *testing.T, cfg Config) (*Server, *httptest.Server, *http.Client) {
+	t.Helper()
+	s, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s)
+	tr := &http.Transport{MaxIdleConnsPerHost: 512, MaxIdleConns: 512}
+	t.Cleanup(func() {
+		s.Close()
+		ts.Close()
+		tr.CloseIdleConnections()
+	})
+	return s, ts, &http.Client{Transport: tr}
+}
+
+// get sends GET url with ctx and returns the status and the body.
+func get(ctx context.Context, c *http.Client, url string) (int, []byte, http.Header, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, b, resp.Header, err
+}
+
+// waitFor polls the server's stats until cond holds (or fails after 10 s,
+// which only a broken server reaches).
+func waitFor(t *testing.T, s *Server, what string, cond func(Stats) bool) Stats {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		st := s.Stats()
+		if cond(st) {
+			return st
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s; stats %+v", what, st.Counters)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func checkBalance(t *testing.T, c Counters) {
+	t.Helper()
+	if sum := c.Completed + c.Rejected + c.Reset + c.Stalled + c.Canceled + c.InFlight + c.Queued; sum != c.Requests {
+		t.Errorf("counters do not balance: requests %d, completed+rejected+reset+stalled+canceled+in_flight+queued = %d (%+v)", c.Requests, sum, c)
+	}
+}
+
+type answer struct {
+	ID             uint64  `json:"id"`
+	Status         int     `json:"status"`
+	InFlight       int64   `json:"in_flight"`
+	Latency        float64 `json:"latency_seconds"`
+	QueueWait      float64 `json:"queue_wait_seconds"`
+	ModelLatency   float64 `json:"model_latency_seconds"`
+	ModelQueueWait float64 `json:"model_queue_wait_seconds"`
+	Padding        string  `json:"padding"`
+}
+
+// TestQueueCap: n requests at once through cap c take at least ⌈n/c⌉
+// latencies, never more than c in flight.
+func TestQueueCap(t *testing.T) {
+	const n, capN = 9, 2
+	lat := 80 * time.Millisecond
+	s, ts, c := start(t, Config{Latency: "8s", Timescale: 0.01, Cap: capN})
+	began := time.Now()
+	var wg sync.WaitGroup
+	answers := make([]answer, n)
+	for i := range n {
+		wg.Go(func() {
+			code, body, _, err := get(t.Context(), c, ts.URL)
+			if err != nil || code != 200 {
+				t.Errorf("request %d: %d %v", i, code, err)
+				return
+			}
+			if err := json.Unmarshal(body, &answers[i]); err != nil {
+				t.Errorf("body %q: %v", body, err)
+			}
+		})
+	}
+	wg.Wait()
+	wall := time.Since(began)
+	rounds := (n + capN - 1) / capN
+	if min := time.Duration(rounds) * lat; wall < min {
+		t.Errorf("wall %v below the model's %d × %v = %v", wall, rounds, lat, min)
+	}
+	if max := time.Duration(rounds)*lat + 3*time.Second; wall > max {
+		t.Errorf("wall %v far above the model's %v", wall, time.Duration(rounds)*lat)
+	}
+	st := s.Stats()
+	checkBalance(t, st.Counters)
+	if st.PeakInFlight != capN || st.Completed != n || st.Admitted != n || st.InFlight != 0 || st.Queued != 0 {
+		t.Errorf("counters %+v, want peak_in_flight %d, completed and admitted %d", st.Counters, capN, n)
+	}
+	if st.PeakQueued < 1 || st.PeakQueued > n-capN {
+		t.Errorf("peak_queued %d, want 1..%d", st.PeakQueued, n-capN)
+	}
+	for _, a := range answers {
+		if a.Latency < lat.Seconds()*0.95 || a.ModelLatency < 7.6 {
+			t.Errorf("answer %+v: latency below the model's %v", a, lat)
+		}
+		if a.InFlight < 1 || a.InFlight > capN {
+			t.Errorf("answer %+v: in_flight outside 1..%d", a, capN)
+		}
+	}
+	if st.QueueWait.Count != n || st.ServiceTime.Count != n {
+		t.Errorf("summary counts %d, %d, want %d", st.QueueWait.Count, st.ServiceTime.Count, n)
+	}
+	if st.ModelServiceTime.P50 < 7.6 || st.ModelServiceTime.P50 > 30 || st.QueueWait.Max < lat.Seconds()*0.9 {
+		t.Errorf("summaries %+v %+v", st.ModelServiceTime, st.QueueWait)
+	}
+}
+
+// burst starts n requests that hold their slots (latency 1h) and returns a
+// function that cancels them and waits for them to end.
+func burst(t *testing.T, c *http.Client, url string, n int, results chan<- error) func() {
+	ctx, cancel := context.WithCancel(t.Context())
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			code, _, h, err := get(ctx, c, url)
+			if err == nil {
+				err = fmt.Errorf("status %d retry-after %q x-mock-retry-after %q", code, h.Get("Retry-After"), h.Get("X-Mock-Retry-After"))
+			}
+			results <- err
+		})
+	}
+	return func() { cancel(); wg.Wait() }
+}
+
+// TestRejectBurst: from a burst, exactly cap are admitted; the rest are
+// answered at once with the reject status and Retry-After.
+func TestRejectBurst(t *testing.T) {
+	for _, status := range []int{503, 429} {
+		s, ts, c := start(t, Config{Latency: "1h", Cap: 3, Overflow: OverflowReject, RejectStatus: status, RetryAfter: Duration(1500 * time.Millisecond)})
+		results := make(chan error, 10)
+		stop := burst(t, c, ts.URL, 10, results)
+		want := fmt.Sprintf(`status %d retry-after "2" x-mock-retry-after "1.5s"`, status)
+		for range 7 { // the rejected ones answer while the admitted ones hold their slots
+			if err := <-results; err == nil || err.Error() != want {
+				t.Errorf("rejected request: %v, want %s", err, want)
+			}
+		}
+		st := waitFor(t, s, "3 in flight", func(st Stats) bool { return st.InFlight == 3 })
+		checkBalance(t, st.Counters)
+		if st.Admitted != 3 || st.Rejected != 7 {
+			t.Errorf("counters %+v, want admitted 3, rejected 7", st.Counters)
+		}
+		stop()
+		for range 3 {
+			if err := <-results; !errors.Is(err, context.Canceled) {
+				t.Errorf("admitted request ended with %v, want context.Canceled", err)
+			}
+		}
+		st = waitFor(t, s, "slots freed", func(st Stats) bool { return st.InFlight == 0 })
+		checkBalance(t, st.Counters)
+		if st.Canceled != 3 || st.PeakInFlight != 3 {
+			t.Errorf("counters %+v, want canceled 3, peak_in_flight 3", st.Counters)
+		}
+	}
+}
+
+// TestResetOverflow: past the cap the client sees its connection reset.
+func TestResetOverflow(t *testing.T) {
+	s, ts, c := start(t, Config{Latency: "1h", Cap: 1, Overflow: OverflowReset})
+	results := make(chan error, 1)
+	stop := burst(t, c, ts.URL, 1, results)
+	waitFor(t, s, "1 in flight", func(st Stats) bool { return st.InFlight == 1 })
+	fresh := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	_, _, _, err := get(t.Context(), fresh, ts.URL)
+	if err == nil || !(strings.Contains(err.Error(), "connection reset") || strings.Contains(err.Error(), "EOF")) {
+		t.Errorf("over the cap: %v, want a connection reset", err)
+	}
+	stop()
+	<-results
+	st := waitFor(t, s, "slot freed", func(st Stats) bool { return st.InFlight == 0 })
+	checkBalance(t, st.Counters)
+	if st.Reset < 1 || st.Admitted != 1 || st.Canceled != 1 {
+		t.Errorf("counters %+v, want reset ≥ 1, admitted 1, canceled 1", st.Counters)
+	}
+}
+
+// TestQueueLimit: past queue_limit waiting requests, the excess is rejected.
+func TestQueueLimit(t *testing.T) {
+	s, ts, c := start(t, Config{Latency: "1h", Cap: 1, QueueLimit: 2})
+	results := make(chan error, 6)
+	stop := burst(t, c, ts.URL, 6, results)
+	for range 3 {
+		if err := <-results; err == nil || !strings.HasPrefix(err.Error(), "status 503") {
+			t.Errorf("past the queue limit: %v, want status 503", err)
+		}
+	}
+	st := waitFor(t, s, "1 in flight, 2 queued", func(st Stats) bool { return st.InFlight == 1 && st.Queued == 2 })
+	checkBalance(t, st.Counters)
+	stop()
+	for range 3 {
+		<-results
+	}
+	st = waitFor(t, s, "all gone", func(st Stats) bool { return st.InFlight == 0 && st.Queued == 0 })
+	checkBalance(t, st.Counters)
+	if st.Rejected != 3 || st.Canceled != 3 || st.PeakQueued != 2 {
+		t.Errorf("counters %+v, want rejected 3, canceled 3, peak_queued 2", st.Counters)
+	}
+}
+
+// TestDisconnectWhileQueued: a queued client that goes away frees its place
+// at once, and the slot passes on.
+func TestDisconnectWhileQueued(t *testing.T) {
+	s, ts, c := start(t, Config{Latency: "1h", Cap: 1})
+	first := make(chan error, 1)
+	stopFirst := burst(t, c, ts.URL, 1, first)
+	waitFor(t, s, "1 in flight", func(st Stats) bool { return st.InFlight == 1 })
+	second := make(chan error, 1)
+	stopSecond := burst(t, c, ts.URL, 1, second)
+	waitFor(t, s, "1 queued", func(st Stats) bool { return st.Queued == 1 })
+	stopSecond()
+	st := waitFor(t, s, "queue empty", func(st Stats) bool { return st.Queued == 0 })
+	checkBalance(t, st.Counters)
+	if st.Canceled != 1 || st.InFlight != 1 {
+		t.Errorf("after the queued client left: %+v, want canceled 1, in_flight 1", st.Counters)
+	}
+	stopFirst()
+	waitFor(t, s, "slot freed", func(st Stats) bool { return st.InFlight == 0 })
+	third := make(chan error, 1)
+	stopThird := burst(t, c, ts.URL, 1, third)
+	st = waitFor(t, s, "third admitted", func(st Stats) bool { return st.InFlight == 1 })
+	if st.Queued != 0 || st.Admitted != 2 {
+		t.Errorf("third request not admitted at once: %+v", st.Counters)
+	}
+	stopThird()
+	st = waitFor(t, s, "all gone", func(st Stats) bool { return st.InFlight == 0 })
+	checkBalance(t, st.Counters)
+	if st.Canceled != 3 {
+		t.Errorf("counters %+v, want canceled 3", st.Counters)
+	}
+}
+
+// TestContention checks the formula and that a served request applies it.
+func TestContention(t *testing.T) {
+	s, err := New(Config{Latency: "816ms", Cap: 2, Contention: 0.0392})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		n    int64
+		want time.Duration
+	}{{1, 816 * time.Millisecond}, {2, 847987200 * time.Nanosecond}, {5, 943948800 * time.Nanosecond}} {
+		if got := s.modelService(816*time.Millisecond, tt.n); got != tt.want {
+			t.Errorf("modelService(816ms, %d) = %v, want %v", tt.n, got, tt.want)
+		}
+	}
+	// Two requests in flight together: the second admitted is stretched.
+	_, ts, c := start(t, Config{Latency: "816ms", Cap: 2, Contention: 0.0392, Timescale: 0.01})
+	var wg sync.WaitGroup
+	answers := make([]answer, 2)
+	for i := range answers {
+		wg.Go(func() {
+			_, body, _, err := get(t.Context(), c, ts.URL)
+			if err == nil {
+				err = json.Unmarshal(body, &answers[i])
+			}
+			if err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	for _, a := range answers {
+		want := 0.816 * (1 + 0.0392*float64(a.InFlight-1))
+		if a.ModelLatency < want*0.99 || a.ModelLatency > want+2 {
+			t.Errorf("answer %+v: model latency, want about %.4f s", a, want)
+		}
+	}
+}
+
+// TestFaults: error_rate 1 answers every request with error_status after
+// the latency; the draws are seeded.
+func TestFaults(t *testing.T) {
+	s, ts, c := start(t, Config{Latency: "2ms", ErrorRate: 1, ErrorStatus: 502, BodyBytes: 100})
+	for range 5 {
+		code, body, h, err := get(t.Context(), c, ts.URL)
+		if err != nil || code != 502 {
+			t.Fatalf("got %d %v, want 502", code, err)
+		}
+		var a answer
+		if err := json.Unmarshal(body, &a); err != nil || len(a.Padding) != 100 || a.Status != 502 {
+			t.Errorf("body %q (%v), want status 502 and 100 bytes of padding", body, err)
+		}
+		if d, err := time.ParseDuration(h.Get("X-Mock-Latency")); err != nil || d < 2*time.Millisecond*95/100 {
+			t.Errorf("X-Mock-Latency %q", h.Get("X-Mock-Latency"))
+		}
+		if _, err := time.ParseDuration(h.Get("X-Mock-Queue-Wait")); err != nil {
+			t.Errorf("X-Mock-Queue-Wait %q", h.Get("X-Mock-Queue-Wait"))
+		}
+	}
+	st := s.Stats()
+	if st.ErrorsInjected != 5 || st.Completed != 5 {
+		t.Errorf("counters %+v, want 5 completed with injected errors", st.Counters)
+	}
+
+	// Same seed, same draws; the fault mix follows the rates.
+	a, _ := New(Config{Latency: "exponential(mean=10ms)", Seed: 42, ErrorRate: 0.2, ResetRate: 0.1, StallRate: 0.1})
+	b, _ := New(Config{Latency: "exponential(mean=10ms)", Seed: 42, ErrorRate: 0.2, ResetRate: 0.1, StallRate: 0.1})
+	d, _ := New(Config{Latency: "exponential(mean=10ms)", Seed: 43})
+	var counts [4]int
+	same := 0
+	for id := uint64(1); id <= 10000; id++ {
+		x, fx := a.draw(id)
+		y, fy := b.draw(id)
+		if x != y || fx != fy {
+			t.Fatalf("request %d: same seed, draws %v/%v and %v/%v", id, x, fx, y, fy)
+		}
+		if z, _ := d.draw(id); z == x {
+			same++
+		}
+		counts[fx]++
+	}
+	if same > 10 {
+		t.Errorf("%d of 10000 draws equal under another seed", same)
+	}
+	for f, want := range []float64{0.6, 0.2, 0.1, 0.1} {
+		if got := float64(counts[f]) / 10000; got < want-0.02 || got > want+0.02 {
+			t.Errorf("fault %d: fraction %.3f, want %.2f", f, got, want)
+		}
+	}
+}
+
+// TestStallAndResetFaults: a stalled request gets no answer until the
+// client gives up; a reset fault resets after the latency.
+func TestStallAndResetFaults(t *testing.T) {
+	s, ts, c := start(t, Config{Latency: "1ms", StallRate: 1})
+	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
+	_, _, _, err := get(ctx, c, ts.URL)
+	cancel()
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("stalled request: %v, want the client's deadline", err)
+	}
+	st := s.Stats()
+	checkBalance(t, st.Counters)
+	if st.Stalled != 1 || st.InFlight != 0 {
+		t.Errorf("counters %+v, want stalled 1 and the slot free", st.Counters)
+	}
+
+	s2, ts2, _ := start(t, Config{Latency: "1ms", ResetRate: 1})
+	fresh := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	if _, _, _, err := get(t.Context(), fresh, ts2.URL); err == nil {
+		t.Error("reset fault: request succeeded")
+	}
+	if st := s2.Stats(); st.Reset < 1 || st.Completed != 0 {
+		t.Errorf("counters %+v, want reset ≥ 1", st.Counters)
+	}
+}
+
+// TestCloseReleases: Close rejects queued requests and ends stalled ones.
+func TestCloseReleases(t *testing.T) {
+	s, ts, c := start(t, Config{Latency: "30ms", Cap: 1, StallRate: 1})
+	results := make(chan error, 3)
+	stop := burst(t, c, ts.URL, 3, results)
+	waitFor(t, s, "stalled and queued", func(st Stats) bool { return st.Stalled >= 1 && st.Queued+st.Stalled+st.InFlight == 3 })
+	s.Close()
+	s.Close() // idempotent
+	st := waitFor(t, s, "released", func(st Stats) bool { return st.Queued == 0 && st.InFlight == 0 })
+	checkBalance(t, st.Counters)
+	for range 3 {
+		if err := <-results; err == nil {
+			t.Error("a request got an answer, want a rejection or a reset")
+		} else if !strings.HasPrefix(err.Error(), "status 503") && !strings.Contains(err.Error(), "EOF") && !strings.Contains(err.Error(), "reset") {
+			t.Errorf("after Close: %v", err)
+		}
+	}
+	stop()
+	if code, _, _, err := get(t.Context(), c, ts.URL); err != nil || code != 503 {
+		t.Errorf("after Close: %d %v, want 503", code, err)
+	}
+}
+
+// TestStatsUnderLoad fires thousands of concurrent requests with every
+// outcome (queue, queue-full rejections, faults, client timeouts) while a
+// checker asserts the balance on every snapshot.
+func TestStatsUnderLoad(t *testing.T) {
+	const total, workers = 2000, 64
+	s, ts, c := start(t, Config{Latency: "uniform(0s,2ms)", Cap: 8, QueueLimit: 16,
+		ErrorRate: 0.1, ResetRate: 0.05, StallRate: 0.01, Seed: 7})
+	stop := make(chan struct{})
+	var snapshots atomic.Int64
+	checker := make(chan struct{})
+	go func() {
+		defer close(checker)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			s.mu.Lock()
+			st := Stats{Counters: s.c}
+			s.mu.Unlock()
+			checkBalance(t, st.Counters)
+			if st.InFlight > 8 || st.Queued > 16 || st.InFlight < 0 || st.Queued < 0 {
+				t.Errorf("gauges out of bounds: %+v", st.Counters)
+			}
+			if snapshots.Add(1)%100 == 0 {
+				checkBalance(t, s.Stats().Counters)
+			}
+			time.Sleep(10 * time.Microsecond)
+		}
+	}()
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	var answered atomic.Int64
+	for w := range workers {
+		wg.Go(func() {
+			for next.Add(1) <= total {
+				timeout := time.Second // stalled requests wait this long
+				if w%4 == 0 {
+					// some give up while queued or in service
+					timeout = time.Duration(1+next.Load()%20) * time.Millisecond
+				}
+				ctx, cancel := context.WithTimeout(t.Context(), timeout)
+				_, _, _, err := get(ctx, c, ts.URL)
+				cancel()
+				if err == nil {
+					answered.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	st := waitFor(t, s, "idle", func(st Stats) bool { return st.InFlight == 0 && st.Queued == 0 })
+	close(stop)
+	<-checker
+	checkBalance(t, st.Counters)
+	if st.Requests < answered.Load() || st.Requests > total*2 || answered.Load() < total/4 {
+		t.Errorf("requests %d, answered %d of %d", st.Requests, answered.Load(), total)
+	}
+	if st.PeakInFlight != 8 || st.Completed == 0 || st.Rejected == 0 || st.Canceled == 0 || st.Stalled == 0 || st.Reset == 0 || st.ErrorsInjected == 0 {
+		t.Errorf("expected every outcome: %+v", st.Counters)
+	}
+	t.Logf("%d snapshots; %+v", snapshots.Load(), st.Counters)
+
+	// ResetStats keeps the balance and zeroes the rest.
+	s.ResetStats()
+	st = s.Stats()
+	checkBalance(t, st.Counters)
+	if st.Requests != 0 || st.ServiceTime.Count != 0 || st.QueueWait.Count != 0 {
+		t.Errorf("after ResetStats: %+v", st)
+	}
+}
+
+// TestControlEndpoints: GET /_mock/stats and POST /_mock/reset.
+func TestControlEndpoints(t *testing.T) {
+	_, ts, c := start(t, Config{Latency: "1ms", Timescale: 0.5})
+	for range 3 {
+		if code, _, _, err := get(t.Context(), c, ts.URL+"/anything"); err != nil || code != 200 {
+			t.Fatalf("%d %v", code, err)
+		}
+	}
+	code, body, _, err := get(t.Context(), c, ts.URL+"/_mock/stats")
+	if err != nil || code != 200 {
+		t.Fatalf("stats: %d %v", code, err)
+	}
+	var st Stats
+	if err := json.Unmarshal(body, &st); err != nil {
+		t.Fatal(err)
+	}
+	if st.Requests != 3 || st.Completed != 3 || st.Timescale != 0.5 || st.ServiceTime.Count != 3 {
+		t.Errorf("stats %s", body)
+	}
+	if m, a := st.ModelServiceTime.Max, st.ServiceTime.Max; a <= 0 || m != a/0.5 {
+		t.Errorf("model max %v, applied max %v: want model = applied / timescale", m, a)
+	}
+	resp, err := c.Post(ts.URL+"/_mock/reset", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err := json.Unmarshal(body, &st); err != nil || st.Requests != 0 || resp.StatusCode != 200 {
+		t.Errorf("reset: %d %s", resp.StatusCode, body)
+	}
+	resp, err = c.Post(ts.URL+"/_mock/stats", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusMethodNotAllowed {
+		t.Errorf("POST /_mock/stats: %d, want 405", resp.StatusCode)
+	}
+	resp, err = c.Post(ts.URL+"/upload", "text/plain", strings.NewReader(strings.Repeat("x", MaxRequestBody+1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Errorf("oversized body: %d, want 413", resp.StatusCode)
+	}
+}
+
+func TestNewRejectsBadConfig(t *testing.T) {
+	if _, err := New(Config{Latency: "10ms", Cap: -1}); err == nil || !strings.Contains(err.Error(), "cap") {
+		t.Errorf("New with cap -1: %v", err)
+	}
+}
+
+func TestHistogram(t *testing.T) {
+	for _, v := range []uint64{0, 1, 127, 128, 129, 1000, 1 << 20, 5e6 + 3, 1 << 62, 1<<63 - 1} {
+		i := bucketOf(v)
+		lo, w := bucketRange(i)
+		if v < lo || v-lo >= w || i >= histBuckets {
+			t.Errorf("value %d in bucket %d [%d, +%d)", v, i, lo, w)
+		}
+		if v >= subCount && float64(w)/float64(lo) > 1.0/subCount+1e-12 {
+			t.Errorf("bucket %d relative width %g", i, float64(w)/float64(lo))
+		}
+	}
+	var h histogram
+	for i := 1; i <= 1000; i++ {
+		h.record(time.Duration(i) * time.Millisecond)
+	}
+	a, m := h.summaries(0.1)
+	for _, tt := range []struct{ got, want float64 }{{a.P50, 0.5}, {a.P90, 0.9}, {a.P99, 0.99}, {a.Max, 1}, {a.Mean, 0.5005}, {m.P50, 5}} {
+		if tt.got < tt.want*0.996 || tt.got > tt.want*1.004 {
+			t.Errorf("summary %+v / %+v: got %v, want %v ± 0.4%%", a, m, tt.got, tt.want)
+		}
+	}
+	if a.Count != 1000 {
+		t.Errorf("count %d", a.Count)
+	}
+}
+
+func TestListen(t *testing.T) {
+	s, err := New(Config{Latency: "1ms", MaxConns: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := Listen("", s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(r.URL, "http://127.0.0.1:") {
+		t.Errorf("URL %q", r.URL)
+	}
+	tr := &http.Transport{}
+	defer tr.CloseIdleConnections()
+	if code, _, _, err := get(t.Context(), &http.Client{Transport: tr}, r.URL); err != nil || code != 200 {
+		t.Errorf("GET: %d %v", code, err)
+	}
+	tr.CloseIdleConnections()
+	if err := r.Shutdown(t.Context()); err != nil {
+		t.Error(err)
+	}
+	if _, err := Listen("256.0.0.1:0", s); err == nil {
+		t.Error("Listen on a bad address succeeded")
+	}
+}
