@@ -1,12 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/poolbench/poolbench/bench"
@@ -130,4 +132,14 @@ func appendSummary(path, md string) error {
 		return fmt.Errorf("compare: $GITHUB_STEP_SUMMARY: %w", err)
 	}
 	return nil
+}
+
+// writeBenchFile writes dir/results.bench.txt, the run in the Go benchmark
+// format that benchstat reads (poolbench run calls it after results.json).
+func writeBenchFile(dir string, res *bench.Results) error {
+	var b bytes.Buffer
+	if err := compare.WriteBenchFormat(&b, res); err != nil {
+		return err
+	}
+	return bench.WriteFileAtomic(filepath.Join(dir, "results.bench.txt"), b.Bytes())
 }
