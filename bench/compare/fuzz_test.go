@@ -1,8 +1,13 @@
 package compare
 
 import (
+	"bytes"
+	"encoding/json"
+	"errors"
 	"math"
 	"testing"
+
+	"github.com/poolbench/poolbench/bench"
 )
 
 func TestParseThreshold(t *testing.T) {
@@ -35,6 +40,44 @@ func FuzzParseThreshold(f *testing.F) {
 		}
 		if err := (Options{Threshold: v, Alpha: 0.05}).Validate(); err != nil {
 			t.Fatalf("accepted threshold %v fails Validate: %v", v, err)
+		}
+	})
+}
+
+// FuzzResults feeds arbitrary results.json pairs through the comparison and
+// every writer: no panic, and the JSON written is valid JSON.
+func FuzzResults(f *testing.F) {
+	seed := func(s synth) []byte {
+		b, _ := json.Marshal(s.build())
+		return b
+	}
+	// Small seeds: the fuzzer mutates and minimizes them quickly.
+	small := defaultSynth()
+	small.pools, small.repeats = []int{4}, 2
+	slow := small
+	slow.factor = 1.1
+	f.Add(seed(small), seed(slow))
+	f.Add([]byte(`{"schema":1,"scenario":{"name":"x"},"cells":[{"strategy":"pooled","pool":2,"model_wall_seconds":0}]}`),
+		[]byte(`{"schema":1,"scenario":{"name":"x"},"cells":[{"strategy":"pooled","pool":2,"model_wall_seconds":1e308,"throughput":-1}]}`))
+	f.Fuzz(func(t *testing.T, a, b []byte) {
+		var ra, rb bench.Results
+		if json.Unmarshal(a, &ra) != nil || json.Unmarshal(b, &rb) != nil {
+			return
+		}
+		rep, err := Results(&ra, &rb, DefaultOptions)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out bytes.Buffer
+		if err := errors.Join(WriteText(&out, rep), WriteMarkdown(&out, rep)); err != nil {
+			t.Fatal(err)
+		}
+		out.Reset()
+		if err := WriteJSON(&out, rep); err != nil {
+			t.Fatal(err)
+		}
+		if !json.Valid(out.Bytes()) {
+			t.Fatalf("invalid JSON:\n%s", out.Bytes())
 		}
 	})
 }
