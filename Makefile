@@ -6,7 +6,7 @@ PKGS    := ./...
 .PHONY: help build test lint bench e2e compare baseline verify-model clean
 
 help: ## list the targets
-	@awk 'BEGIN{FS=":.*## "} /^[a-z-]+:.*## /{printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN{FS=":.*## "} /^[a-z0-9-]+:.*## /{printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 build: ## build bin/poolbench
 	$(GO) build -o $(BIN) .
@@ -26,6 +26,15 @@ bench: build ## run the seed-816s and cap-sweep scenarios on the embedded mock
 clean: ## remove built binaries and generated reports (keeps reports/baseline)
 	rm -rf bin
 	find reports -mindepth 1 -maxdepth 1 ! -name baseline -exec rm -rf {} +
+
+VERIFY_DIR ?= reports/verify-model
+verify-model: build ## run seed-816s and cap-sweep, compare every cell with the model (fails beyond 3%)
+	$(BIN) run -out $(VERIFY_DIR)/seed-816s seed-816s
+	$(BIN) run -out $(VERIFY_DIR)/cap-sweep cap-sweep
+	$(BIN) predict -verify $(VERIFY_DIR)/seed-816s $(VERIFY_DIR)/cap-sweep
+
+e2e: ## render a scenario page, check it in headless Chromium (installs Debian's chromium if missing)
+	./scripts/e2e.sh
 
 # The CI gate (bench/compare): the ci-gate scenario against its committed
 # baseline. `make compare` exits 1 on a regression, 2 when the baseline is

@@ -3,10 +3,195 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/poolbench/poolbench/bench"
+	"github.com/poolbench/poolbench/bench/model"
 )
 
-// cmdPredict is a placeholder until its issue lands.
+// cmdPredict prints what a scenario's sweep should measure, computed by the
+// model (bench/model) without sending a request. Flags override the
+// scenario for what-ifs far beyond the machine.
 func cmdPredict(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return errors.New("predict: not implemented yet")
+	fs := newFlagSet("predict", "[flags] SCENARIO\n       poolbench predict -verify [-tolerance F] [-min-latency D] RESULTS...", stderr)
+	items := fs.Int("items", 0, "items per cell (default: the scenario's; up to "+strconv.Itoa(model.MaxItems)+")")
+	pools := fs.String("pools", "", "pool sizes, comma-separated, like 1,2,4,10000 (default: the scenario's)")
+	strategies := fs.String("strategies", "", "strategies, comma-separated: serial, pooled, workers, unbounded (default: the scenario's)")
+	seed := fs.String("seed", "", "seed for the client and the upstream (default: the scenario's seeds)")
+	connect := fs.Duration("connect", 0, "model time a new connection costs when the scenario turns keep-alive off")
+	rtt := fs.Duration("rtt", 0, "network round trip per attempt in model time, for a remote service (default 0, loopback)")
+	verify := fs.Bool("verify", false, "compare measured runs with the model: the arguments are results.json files or their `DIR`s")
+	tolerance := fs.Float64("tolerance", 0.03, "with -verify: the largest accepted |measured − predicted| / predicted wall time")
+	minScaled := fs.Duration("min-latency", 5*time.Millisecond, "with -verify: cells whose mean service time as run (latency × contention × timescale) is below this are shown but not checked")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *verify {
+		if fs.NArg() == 0 {
+			fs.Usage()
+			return badInputf("predict -verify takes one or more results.json files or directories")
+		}
+		if !(*tolerance > 0) {
+			return badInputf("-tolerance %v: want a fraction above 0, like 0.03", *tolerance)
+		}
+		return verifyRuns(stdout, fs.Args(), *tolerance, *minScaled)
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return badInputf("predict takes one SCENARIO (a built-in name or a file), got %d arguments", fs.NArg())
+	}
+	var opts model.Options
+	if *items != 0 {
+		if *items < 1 || *items > model.MaxItems {
+			return badInputf("-items %d is out of range: want 1 to %d", *items, model.MaxItems)
+		}
+		opts.Items = *items
+	}
+	if *pools != "" {
+		p, err := model.ParsePools(*pools)
+		if err != nil {
+			return badInputf("-pools: %w", err)
+		}
+		opts.Pools = p
+	}
+	if *strategies != "" {
+		s, err := model.ParseStrategies(*strategies)
+		if err != nil {
+			return badInputf("-strategies: %w", err)
+		}
+		opts.Strategies = s
+	}
+	if *seed != "" {
+		s, err := strconv.ParseUint(*seed, 10, 64)
+		if err != nil {
+			return badInputf("-seed %q: want a whole number from 0 to %d", *seed, uint64(1<<64-1))
+		}
+		opts.Seed = &s
+	}
+	if *connect < 0 {
+		return badInputf("-connect %v: want a duration of 0 or more, like 2ms", *connect)
+	}
+	if *rtt < 0 {
+		return badInputf("-rtt %v: want a duration of 0 or more, like 40ms", *rtt)
+	}
+	opts.ConnectCost, opts.RoundTrip = *connect, *rtt
+
+	sc, err := bench.Load(fs.Arg(0), builtinScenarios())
+	if err != nil {
+		return badInput(err)
+	}
+	preds, err := model.Predict(ctx, sc, opts)
+	if errors.Is(err, model.ErrInput) {
+		return badInput(err)
+	}
+	if err != nil {
+		return err
+	}
+	return writePredictions(stdout, sc, opts, preds)
+}
+
+// writePredictions prints the predicted table and the recommendation.
+func writePredictions(w io.Writer, sc *bench.Scenario, opts model.Options, preds []model.Prediction) error {
+	up := sc.Upstream
+	n := sc.Items
+	if opts.Items != 0 {
+		n = opts.Items
+	}
+	capText := "no cap"
+	if up.Cap > 0 {
+		capText = fmt.Sprintf("cap %d (%s)", up.Cap, up.Overflow)
+	}
+	fmt.Fprintf(w, "%s: %d items, latency %s, %s, contention %g, timeout %s, %d attempts\n",
+		sc.Name, n, up.Latency, capText, up.Contention, sc.Client.Timeout.D(), sc.Client.Retry.MaxAttempts)
+	if opts.RoundTrip > 0 || opts.ConnectCost > 0 {
+		fmt.Fprintf(w, "what-if: network round trip %v, connection cost %v (keep-alive %v)\n", opts.RoundTrip, opts.ConnectCost, sc.Client.KeepAliveOn())
+	}
+	fmt.Fprintf(w, "predicted by the model, no request sent; times in model seconds (a run at timescale %g takes %g× as long)\n\n", sc.Timescale, sc.Timescale)
+
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "strategy\tpool\twall s\titems/s\tp50 s\tp99 s\tmax s\tattempts\tfailed\tpeak in flight\trejected\tmethod\t")
+	cells := make([]bench.Cell, len(preds))
+	for i, p := range preds {
+		cells[i] = p.Cell
+		pool := strconv.Itoa(p.Pool)
+		if p.Strategy == bench.Unbounded {
+			pool = "all"
+		}
+		method := "simulated"
+		if p.Exact {
+			method = "exact"
+		}
+		u := p.Upstream
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%s\t\n", p.Strategy, pool,
+			num(p.ModelWallSeconds), num(p.Throughput), num(p.Latency.P50), num(p.Latency.P99), num(p.Latency.Max),
+			p.Attempts, p.Failed, u.PeakInFlight, u.Rejected, method)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if rec := model.Recommend(cells); rec != nil {
+		fmt.Fprintf(w, "\nrecommended: %s pool %d: %s\n", rec.Strategy, rec.Pool, rec.Reason)
+	}
+	return nil
+}
+
+// num prints a figure with four significant digits, without exponent for
+// everyday magnitudes.
+func num(x float64) string {
+	switch {
+	case x == 0:
+		return "0"
+	case x >= 1e7 || x < 1e-3:
+		return strconv.FormatFloat(x, 'g', 4, 64)
+	case x >= 1000:
+		return strconv.FormatFloat(x, 'f', 0, 64)
+	}
+	return strconv.FormatFloat(x, 'g', 4, 64)
+}
+
+// verifyRuns prints measured against predicted wall time for every cell of
+// the given runs and fails if a checked cell is off by more than tolerance.
+func verifyRuns(w io.Writer, paths []string, tolerance float64, minScaled time.Duration) error {
+	var bad []string
+	for i, path := range paths {
+		r, err := bench.ReadResults(path)
+		if err != nil {
+			return badInput(err)
+		}
+		checks, err := model.Verify(r, tolerance, minScaled)
+		if err != nil {
+			return badInputf("%s: %w", path, err)
+		}
+		if i > 0 {
+			fmt.Fprintln(w)
+		}
+		fmt.Fprintf(w, "%s (%s): measured vs predicted wall time, model seconds, run at timescale %g\n", r.Scenario.Name, path, r.Scenario.Timescale)
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "cell\tmeasured s\tpredicted s\tdiff\tefficiency\tlatency as run\tverdict\t")
+		for _, c := range checks {
+			verdict := "ok"
+			switch {
+			case !c.Checked:
+				verdict = "not checked (< " + minScaled.String() + ")"
+			case !c.OK:
+				verdict = "OFF"
+				bad = append(bad, fmt.Sprintf("%s %s %+.1f%%", r.Scenario.Name, c.Cell.Label(), 100*c.Diff))
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%+.2f%%\t%.3f\t%s\t%s\t\n", c.Cell.Label(), num(c.Cell.ModelWallSeconds), num(c.Cell.PredictedWallSeconds),
+				100*c.Diff, c.Cell.Efficiency, c.ScaledLatency.Round(10*time.Microsecond), verdict)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	if len(bad) > 0 {
+		return fmt.Errorf("%d cells differ from the model by more than %.1f%%: %s", len(bad), 100*tolerance, strings.Join(bad, "; "))
+	}
+	fmt.Fprintf(w, "\nevery checked cell is within %.1f%% of the model\n", 100*tolerance)
+	return nil
 }

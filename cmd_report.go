@@ -3,10 +3,99 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/poolbench/poolbench/bench"
+	"github.com/poolbench/poolbench/bench/report"
 )
 
-// cmdReport is a placeholder until its issue lands.
+// cmdReport re-renders tables, charts and the HTML page from results.json
+// (and requests.jsonl) without running anything. DIR is a scenario folder
+// (it holds results.json), or a folder of scenario folders such as
+// reports/, whose every scenario is re-rendered and linked from
+// DIR/index.html.
 func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return errors.New("report: not implemented yet")
+	fs := newFlagSet("report", "DIR", stderr)
+	quiet := fs.Bool("q", false, "do not print the tables, only the page to open")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return badInputf("report: want one folder, got %d arguments", fs.NArg())
+	}
+	dir := fs.Arg(0)
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return badInputf("report: %w", err)
+	}
+	if !fi.IsDir() {
+		if filepath.Base(dir) != "results.json" {
+			return badInputf("report: %s is not a folder: name a scenario folder (it holds results.json) or a folder of them, like reports", dir)
+		}
+		dir = filepath.Dir(dir)
+	}
+	out := stdout
+	if *quiet {
+		out = io.Discard
+	}
+	if _, err := os.Stat(filepath.Join(dir, "results.json")); err == nil {
+		if err := renderScenario(dir, out); err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "report: open %s\n", filepath.Join(dir, "index.html"))
+		return nil
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return badInputf("report: %w", err)
+	}
+	n := 0
+	for _, e := range entries {
+		sub := filepath.Join(dir, e.Name())
+		if !e.IsDir() {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(sub, "results.json")); err != nil {
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return interrupted(err)
+		}
+		if n > 0 {
+			fmt.Fprintln(out)
+		}
+		if err := renderScenario(sub, out); err != nil {
+			return err
+		}
+		n++
+	}
+	if n == 0 {
+		return badInputf("report: %s holds no results.json, nor does any folder in it: run 'poolbench run SCENARIO' first, or name the folder it wrote (reports/<scenario>)", dir)
+	}
+	if err := report.WriteIndex(dir); err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	fmt.Fprintf(stderr, "report: open %s\n", filepath.Join(dir, "index.html"))
+	return nil
+}
+
+// renderScenario re-renders one scenario folder and prints its table.
+// Problems with the input files are bad input (exit 2); failing to write
+// is not.
+func renderScenario(dir string, stdout io.Writer) error {
+	r, err := bench.ReadResults(dir)
+	if err != nil {
+		return badInputf("report: %w", err)
+	}
+	if err := report.WriteAll(dir, r); err != nil {
+		if errors.Is(err, report.ErrNoCells) || errors.Is(err, report.ErrRequests) {
+			return badInputf("report: %s: %w", dir, err)
+		}
+		return fmt.Errorf("report: %s: %w", dir, err)
+	}
+	return report.WriteTable(stdout, r)
 }

@@ -7,16 +7,18 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
-	"text/tabwriter"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
 	"github.com/poolbench/poolbench/bench"
+	"github.com/poolbench/poolbench/bench/model"
+	"github.com/poolbench/poolbench/bench/report"
 )
 
 // cmdRun runs a scenario's sweep and writes reports/<name>/.
@@ -81,8 +83,16 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if cerr != nil {
 		return fmt.Errorf("writing %s: %w", recPath, cerr)
 	}
+	if err := os.Chmod(rec.Name(), 0o644); err != nil {
+		return err
+	}
 	if err := os.Rename(rec.Name(), recPath); err != nil {
 		return err
+	}
+	// The model predicts every measured cell and recommends a pool; a model
+	// failure costs the predictions, never the measurements.
+	if err := model.Annotate(res); err != nil {
+		fmt.Fprintf(stderr, "poolbench: model: %v (results written without predictions)\n", err)
 	}
 	if err := bench.WriteResults(filepath.Join(dir, "results.json"), res); err != nil {
 		return err
@@ -90,12 +100,21 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := writeBenchFile(dir, res); err != nil {
 		return err
 	}
-	if err := printTable(stdout, res); err != nil {
+	if err := report.WriteTable(stdout, res); err != nil {
 		return err
+	}
+	printFailures(stdout, res)
+	if err := report.WriteAll(dir, res); err != nil {
+		return fmt.Errorf("rendering the report in %s: %w", dir, err)
+	}
+	if *out == "" {
+		if err := report.WriteIndex(filepath.Dir(dir)); err != nil {
+			return fmt.Errorf("writing the reports index: %w", err)
+		}
 	}
 	switch {
 	case runErr == nil:
-		fmt.Fprintf(stderr, "wrote %s (results.json, requests.jsonl)\n", dir)
+		fmt.Fprintf(stderr, "wrote %s; open %s\n", dir, filepath.Join(dir, "index.html"))
 		return nil
 	case ctx.Err() != nil && errors.Is(runErr, ctx.Err()):
 		fmt.Fprintf(stderr, "interrupted: wrote the %d cells measured to %s (\"complete\": false)\n", len(res.Cells), dir)
@@ -212,43 +231,22 @@ func scaleLabel(t float64) string {
 	return "1:" + strconv.FormatFloat(1/t, 'f', -1, 64)
 }
 
-// printTable prints a plain table of the cells (the report package's table
-// replaces it once wired).
-func printTable(w io.Writer, r *bench.Results) error {
-	sc := &r.Scenario
-	state := ""
-	if !r.Complete {
-		state = " — INCOMPLETE (interrupted)"
-	}
-	fmt.Fprintf(w, "%s: %d items per cell; times in model seconds, run at %s%s\n", sc.Name, sc.Items, scaleLabel(sc.Timescale), state)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "strategy\tpool\trep\tok\tfailed\tattempts\tmodel s\titems/s\tp50 s\tp99 s\tpeak\trejected\twall s\t")
+// printFailures lists each cell's failed items by their last error class,
+// under the table.
+func printFailures(w io.Writer, r *bench.Results) {
 	for _, c := range r.Cells {
-		pool := strconv.Itoa(c.Pool)
-		if c.Strategy == bench.Unbounded {
-			pool = "∞"
+		if len(c.Failures) == 0 {
+			continue
 		}
-		peak, rejected := "-", "-"
-		if c.Upstream != nil {
-			peak = strconv.FormatInt(c.Upstream.PeakInFlight, 10)
-			rejected = strconv.FormatInt(c.Upstream.Rejected, 10)
+		classes := make([]string, 0, len(c.Failures))
+		for k := range c.Failures {
+			classes = append(classes, k)
 		}
-		name := string(c.Strategy)
-		if c.Interrupted {
-			name += "*"
+		slices.Sort(classes)
+		parts := make([]string, len(classes))
+		for i, k := range classes {
+			parts[i] = fmt.Sprintf("%d × %s", c.Failures[k], k)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%.1f\t%.2f\t%.3f\t%.3f\t%s\t%s\t%.2f\t\n",
-			name, pool, c.Repeat, c.Succeeded, c.Failed, c.Attempts, c.ModelWallSeconds, c.Throughput,
-			c.Latency.P50, c.Latency.P99, peak, rejected, c.WallSeconds)
+		fmt.Fprintf(w, "failed in %s: %s\n", c.Label(), strings.Join(parts, ", "))
 	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	for _, c := range r.Cells {
-		if c.Interrupted {
-			fmt.Fprintln(w, "* interrupted: unfinished items counted as failed (canceled)")
-			break
-		}
-	}
-	return nil
 }

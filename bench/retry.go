@@ -127,9 +127,11 @@ func (r Retry) Retries(outcome string) bool {
 // Delay returns how long to wait, in model time, before the attempt that
 // follows failed attempt number attempt (1 for the first). rnd supplies the
 // jitter of exponential backoff and may be nil for the other policies.
-// (It is not named Backoff because that is the policy's field.)
-// retryAfter is what the answer's Retry-After asked (0 when absent): when
-// r.RetryAfter is set the wait is at least that long, even past Max.
+// retryAfter is what the answer's Retry-After asked, in model time (0 when
+// absent): when r.RetryAfter is set the wait is at least that long, even
+// past Max. The runner multiplies the result by the time scale; bench/model
+// calls it with the same arguments to simulate the same policy. (It is not
+// named Backoff: that is the policy's field.)
 //
 //	none:        0
 //	constant:    Base

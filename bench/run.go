@@ -69,12 +69,14 @@ func Run(ctx context.Context, sc *Scenario, opts RunOptions) (*Results, error) {
 		if srv, err = mocksrv.New(cfg); err != nil {
 			return nil, fmt.Errorf("starting the mock upstream: %w", err)
 		}
-		defer srv.Close()
 		running, err := mocksrv.Listen("127.0.0.1:0", srv)
 		if err != nil {
+			srv.Close()
 			return nil, fmt.Errorf("starting the mock upstream: %w", err)
 		}
 		defer func() {
+			// Release anything stalled or queued first, then shut down.
+			srv.Close()
 			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
 			running.Shutdown(sctx)

@@ -1,0 +1,45 @@
+package model
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/poolbench/poolbench/bench"
+)
+
+// ParsePools reads a comma-separated list of pool sizes, "1,2,4,8": each
+// from 1 to MaxItems, none twice. Spaces around the numbers are allowed.
+func ParsePools(s string) ([]int, error) {
+	var out []int
+	for i, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		n, err := strconv.Atoi(f)
+		if err != nil || n < 1 || n > MaxItems {
+			return nil, fmt.Errorf("pool sizes %q: item %d, %q, is not accepted: want whole numbers from 1 to %d separated by commas, like 1,2,4,8", s, i+1, f, MaxItems)
+		}
+		if slices.Contains(out, n) {
+			return nil, fmt.Errorf("pool sizes %q: %d is listed twice", s, n)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+// ParseStrategies reads a comma-separated list of strategies,
+// "serial,pooled": each one of bench.Strategies, none twice.
+func ParseStrategies(s string) ([]bench.Strategy, error) {
+	var out []bench.Strategy
+	for i, f := range strings.Split(s, ",") {
+		st := bench.Strategy(strings.TrimSpace(f))
+		if !slices.Contains(bench.Strategies, st) {
+			return nil, fmt.Errorf("strategies %q: item %d, %q, is not accepted: want serial, pooled, workers or unbounded separated by commas", s, i+1, string(st))
+		}
+		if slices.Contains(out, st) {
+			return nil, fmt.Errorf("strategies %q: %s is listed twice", s, st)
+		}
+		out = append(out, st)
+	}
+	return out, nil
+}

@@ -1,0 +1,202 @@
+package model
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/poolbench/poolbench/bench"
+	"github.com/poolbench/poolbench/mocksrv"
+)
+
+// MaxItems bounds Options.Items. The simulation holds 40 bytes per item
+// plus its queues: 10,000,000 items all in flight at once (unbounded) peak
+// at about 1.7 GB and 15 s on the 2-core machine.
+const MaxItems = 10_000_000
+
+// ErrInput is wrapped by Predict's errors about its input (the scenario or
+// the options), as opposed to its work.
+var ErrInput = errors.New("bad input")
+
+// Options are what-if overrides for Predict. Zero values keep the
+// scenario's own.
+type Options struct {
+	// Items replaces the scenario's item count.
+	Items int
+	// Pools replaces the sweep's pool sizes.
+	Pools []int
+	// Strategies replaces the sweep's strategies.
+	Strategies []bench.Strategy
+	// Seed, when set, replaces both the scenario's seed and its upstream's.
+	Seed *uint64
+	// ConnectCost is the model time a new connection costs when the
+	// scenario turns keep-alive off (default 0; see Params.ConnectCost).
+	ConnectCost time.Duration
+	// RoundTrip is the network round trip per attempt (default 0: the
+	// loopback the harness runs on; see Params.RoundTrip).
+	RoundTrip time.Duration
+}
+
+// Prediction is one predicted cell.
+type Prediction struct {
+	// Cell is the simulated cell, in model seconds, except WallSeconds:
+	// the wall time a run at the scenario's time scale would take.
+	bench.Cell
+	// Exact is true when the closed formula applies (see Exact); the
+	// simulation then reproduces it.
+	Exact bool
+}
+
+// bench.Retry is the policy the model applies: the very same code as the
+// real clients.
+var _ Policy = bench.Retry{}
+
+// ParamsFor derives the simulation parameters of a scenario with an
+// embedded upstream, with bench's defaults applied (Scenario.WithDefaults:
+// a 30s timeout, keep-alive on, 4 attempts, retry on every class, no
+// backoff) and the scenario checked as bench checks it.
+func ParamsFor(sc *bench.Scenario) (Params, error) {
+	if sc.Upstream == nil {
+		return Params{}, fmt.Errorf("scenario %q has an external target: the model only knows the embedded mock (an upstream: block)", sc.Name)
+	}
+	s := sc.WithDefaults()
+	if err := s.Validate(); err != nil {
+		return Params{}, err
+	}
+	lat, err := mocksrv.ParseLatency(s.Upstream.Latency)
+	if err != nil {
+		return Params{}, fmt.Errorf("scenario %q: upstream: latency: %w", sc.Name, err)
+	}
+	return Params{
+		Items:       s.Items,
+		Upstream:    *s.Upstream,
+		Latency:     lat,
+		Timeout:     s.Client.Timeout.D(),
+		KeepAlive:   s.Client.KeepAliveOn(),
+		MaxAttempts: s.Client.Retry.MaxAttempts,
+		Retry:       s.Client.Retry,
+		Seed:        s.Seed,
+	}, nil
+}
+
+// Predict simulates every cell of a scenario's sweep (one per strategy ×
+// pool; serial and unbounded once), with opts applied, in sweep order.
+// Every cell uses the same seeds (common random numbers), so differences
+// between pools are not sampling noise.
+func Predict(ctx context.Context, sc *bench.Scenario, opts Options) ([]Prediction, error) {
+	p, err := ParamsFor(sc)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInput, err)
+	}
+	if err := opts.validate(); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInput, err)
+	}
+	if opts.Items != 0 {
+		p.Items = opts.Items
+	}
+	if opts.Seed != nil {
+		p.Seed, p.Upstream.Seed = *opts.Seed, *opts.Seed
+	}
+	p.ConnectCost, p.RoundTrip = opts.ConnectCost, opts.RoundTrip
+	strategies, pools := sc.Sweep.Strategies, sc.Sweep.PoolSizes
+	if opts.Strategies != nil {
+		strategies = opts.Strategies
+	}
+	if opts.Pools != nil {
+		pools = opts.Pools
+	}
+	scale := sc.Timescale
+	if scale == 0 {
+		scale = 1
+	}
+	var out []Prediction
+	for _, s := range strategies {
+		ps := pools
+		if s == bench.Serial || s == bench.Unbounded {
+			ps = []int{CellPool(s, 0)}
+		} else if len(ps) == 0 {
+			return nil, fmt.Errorf("strategy %s needs pool sizes", s)
+		}
+		for _, pool := range ps {
+			c, err := Simulate(ctx, p, s, pool)
+			if err != nil {
+				return nil, fmt.Errorf("%s pool %d: %w", s, pool, err)
+			}
+			c.WallSeconds = c.ModelWallSeconds * scale
+			_, exact := Exact(p, s, pool)
+			out = append(out, Prediction{Cell: c, Exact: exact})
+		}
+	}
+	return out, nil
+}
+
+func (o Options) validate() error {
+	if o.Items < 0 || o.Items > MaxItems {
+		return fmt.Errorf("items %d is out of range: want 1 to %d", o.Items, MaxItems)
+	}
+	for _, p := range o.Pools {
+		if p < 1 || p > MaxItems {
+			return fmt.Errorf("pool size %d is out of range: want 1 to %d", p, MaxItems)
+		}
+	}
+	for _, s := range o.Strategies {
+		if !slices.Contains(bench.Strategies, s) {
+			return fmt.Errorf("unknown strategy %q: want serial, pooled, workers or unbounded", s)
+		}
+	}
+	if o.ConnectCost < 0 || o.RoundTrip < 0 {
+		return fmt.Errorf("connection cost %v and round trip %v must not be negative", o.ConnectCost, o.RoundTrip)
+	}
+	return nil
+}
+
+// Annotate sets every measured cell's PredictedWallSeconds (the model's
+// wall time for the cell, in model seconds) and Efficiency (predicted /
+// measured model wall time: 1 is a harness that adds nothing, 0.9 one that
+// adds 11%), and r.Recommended from the measured cells (see Recommend).
+//
+// Cells of one strategy × pool share one prediction; interrupted cells get
+// none. A scenario with an external target gets a recommendation but no
+// predictions.
+func Annotate(r *bench.Results) error {
+	ctx := context.Background() // a whole sweep is predicted in well under a second
+	r.Recommended = Recommend(r.Cells)
+	if r.Scenario.Upstream == nil {
+		return nil
+	}
+	p, err := ParamsFor(&r.Scenario)
+	if err != nil {
+		return err
+	}
+	type key struct {
+		s           bench.Strategy
+		pool, items int
+	}
+	memo := map[key]float64{}
+	for i := range r.Cells {
+		c := &r.Cells[i]
+		if c.Items == 0 || c.Interrupted || !slices.Contains(bench.Strategies, c.Strategy) {
+			continue
+		}
+		k := key{c.Strategy, c.Pool, c.Items}
+		wall, ok := memo[k]
+		if !ok {
+			q := p
+			q.Items = c.Items
+			pc, err := Simulate(ctx, q, c.Strategy, c.Pool)
+			if err != nil {
+				return fmt.Errorf("predicting %s: %w", c.Label(), err)
+			}
+			wall = pc.ModelWallSeconds
+			memo[k] = wall
+		}
+		c.PredictedWallSeconds = wall
+		c.Efficiency = 0
+		if c.ModelWallSeconds > 0 {
+			c.Efficiency = wall / c.ModelWallSeconds
+		}
+	}
+	return nil
+}

@@ -1,0 +1,113 @@
+package model
+
+import (
+	"testing"
+
+	"github.com/poolbench/poolbench/bench"
+)
+
+// curve builds cells of one strategy: tput[i] at pools[i], failed[i] items
+// failed, each repeated with the given spreads (one cell per spread).
+func curve(s bench.Strategy, pools []int, tput []float64, failed []int, spreads ...float64) []bench.Cell {
+	if len(spreads) == 0 {
+		spreads = []float64{1}
+	}
+	var cells []bench.Cell
+	for r, f := range spreads {
+		for i, p := range pools {
+			cells = append(cells, bench.Cell{Strategy: s, Pool: p, Repeat: r, Items: 1000,
+				Succeeded: 1000 - failed[i], Failed: failed[i], Throughput: tput[i] * f})
+		}
+	}
+	return cells
+}
+
+func TestRecommend(t *testing.T) {
+	none := []int{0, 0, 0, 0, 0, 0}
+	pools := []int{1, 2, 4, 8, 16, 32}
+	for _, tc := range []struct {
+		name     string
+		cells    []bench.Cell
+		wantS    bench.Strategy
+		wantPool int
+	}{
+		{
+			// The seed: capped at 2, nothing gained beyond.
+			name:  "plateau at the cap",
+			cells: curve(bench.Pooled, pools, []float64{1.22, 2.36, 2.36, 2.35, 2.36, 2.34}, none),
+			wantS: bench.Pooled, wantPool: 2,
+		},
+		{
+			// 4 is 96% of the best (within 5%), 2 is 60%.
+			name:  "within 5 percent",
+			cells: curve(bench.Pooled, pools, []float64{1, 6, 9.6, 9.9, 10, 9.8}, none),
+			wantS: bench.Pooled, wantPool: 4,
+		},
+		{
+			// 4 is 94.9%: not close enough.
+			name:  "just outside 5 percent",
+			cells: curve(bench.Pooled, pools, []float64{1, 6, 9.49, 9.9, 10, 9.8}, none),
+			wantS: bench.Pooled, wantPool: 8,
+		},
+		{
+			// Pool 8 has the best throughput but fails items; pool 4 is
+			// within 5% of it without failures. The best by goodput is
+			// pool 4 anyway.
+			name:  "extra failures excluded",
+			cells: curve(bench.Pooled, pools, []float64{1, 5, 9.7, 10, 10, 10}, []int{0, 0, 0, 3, 40, 90}),
+			wantS: bench.Pooled, wantPool: 4,
+		},
+		{
+			// Failing fast inflates throughput: pool 32 "finishes" first
+			// only because half its items fail at once.
+			name:  "fast failures do not win",
+			cells: curve(bench.Pooled, pools, []float64{1, 2, 2, 2, 2, 3.5}, []int{0, 0, 0, 0, 0, 500}),
+			wantS: bench.Pooled, wantPool: 2,
+		},
+		{
+			// Medians over repeats: one slow repeat of pool 2 does not
+			// sink it.
+			name: "median over repeats",
+			cells: append(curve(bench.Pooled, []int{2}, []float64{10}, []int{0}, 1, 0.5, 1.01),
+				curve(bench.Pooled, []int{4}, []float64{10}, []int{0}, 1, 1, 1)...),
+			wantS: bench.Pooled, wantPool: 2,
+		},
+		{
+			// Serial counts as pool 1; unbounded never competes.
+			name: "serial and unbounded",
+			cells: append(curve(bench.Serial, []int{1}, []float64{10}, []int{0}),
+				append(curve(bench.Workers, []int{4}, []float64{10.2}, []int{0}),
+					curve(bench.Unbounded, []int{0}, []float64{50}, []int{0})...)...),
+			wantS: bench.Serial, wantPool: 1,
+		},
+		{
+			// Same pool for two strategies: the faster one.
+			name: "tie on pool",
+			cells: append(curve(bench.Pooled, []int{2, 8}, []float64{9.6, 10}, []int{0, 0}),
+				curve(bench.Workers, []int{2}, []float64{9.9}, []int{0})...),
+			wantS: bench.Workers, wantPool: 2,
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := Recommend(tc.cells)
+			if r == nil {
+				t.Fatal("no recommendation")
+			}
+			if r.Strategy != tc.wantS || r.Pool != tc.wantPool {
+				t.Errorf("recommended %s/%d, want %s/%d (%s)", r.Strategy, r.Pool, tc.wantS, tc.wantPool, r.Reason)
+			}
+			if r.Reason == "" || r.BestThroughput < r.Throughput*0.5 {
+				t.Errorf("bad recommendation fields: %+v", r)
+			}
+		})
+	}
+	if r := Recommend(curve(bench.Unbounded, []int{0}, []float64{5}, []int{0})); r != nil {
+		t.Errorf("unbounded only: got %+v, want nil", r)
+	}
+	if r := Recommend(curve(bench.Pooled, []int{1, 2}, []float64{5, 9}, []int{1000, 1000})); r != nil {
+		t.Errorf("everything failed: got %+v, want nil", r)
+	}
+	if r := Recommend(nil); r != nil {
+		t.Errorf("no cells: got %+v, want nil", r)
+	}
+}

@@ -1,0 +1,148 @@
+package report
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/poolbench/poolbench/bench"
+)
+
+// Describe says in words what a scenario runs: items and time scale, the
+// upstream, the client and the sweep, one sentence each.
+func Describe(sc bench.Scenario) []string {
+	var out []string
+	ts := sc.Timescale
+	if ts == 0 || ts == 1 {
+		out = append(out, fmt.Sprintf("Each cell sends %s items, in real time.", thousands(float64(sc.Items))))
+	} else {
+		out = append(out, fmt.Sprintf("Each cell sends %s items, run at %s: every duration is multiplied by %s at run time, and the report divides measured times back into model seconds.",
+			thousands(float64(sc.Items)), scaleText(ts), strconv.FormatFloat(ts, 'g', -1, 64)))
+	}
+	switch {
+	case sc.Upstream != nil:
+		out = append(out, upstreamText(sc))
+	case sc.Target != nil:
+		m := sc.Target.Method
+		if m == "" {
+			m = "GET"
+		}
+		out = append(out, fmt.Sprintf("Upstream: an external target, %s %s.", m, sc.Target.URL))
+	}
+	out = append(out, clientText(sc.Client))
+	out = append(out, sweepText(sc.Sweep))
+	return out
+}
+
+func upstreamText(sc bench.Scenario) string {
+	u := sc.Upstream
+	t := fmt.Sprintf("Upstream: the embedded mock on 127.0.0.1, latency %s", u.Latency)
+	if u.Cap > 0 {
+		t += fmt.Sprintf(", serving at most %d requests at once", u.Cap)
+		switch u.Overflow {
+		case "reject":
+			st := u.RejectStatus
+			if st == 0 {
+				st = 503
+			}
+			ra := u.RetryAfter.D()
+			if ra == 0 {
+				ra = time.Second
+			}
+			t += fmt.Sprintf(" and rejecting the excess with %d and Retry-After %s", st, ra)
+		case "reset":
+			t += " and resetting the connection of the excess"
+		default:
+			t += " while the excess waits in its queue"
+			if u.QueueLimit > 0 {
+				t += fmt.Sprintf(" (at most %d)", u.QueueLimit)
+			}
+		}
+	} else {
+		t += ", without a concurrency cap"
+	}
+	if u.Contention > 0 {
+		t += fmt.Sprintf("; each request is %.1f%% slower per other request in service", u.Contention*100)
+	}
+	var faults []string
+	if u.ErrorRate > 0 {
+		st := u.ErrorStatus
+		if st == 0 {
+			st = 500
+		}
+		faults = append(faults, fmt.Sprintf("%s answered %d", pct(u.ErrorRate), st))
+	}
+	if u.ResetRate > 0 {
+		faults = append(faults, pct(u.ResetRate)+" reset")
+	}
+	if u.StallRate > 0 {
+		faults = append(faults, pct(u.StallRate)+" stalled")
+	}
+	if len(faults) > 0 {
+		t += "; of admitted requests, " + strings.Join(faults, ", ")
+	}
+	return t + "."
+}
+
+// pct prints a rate as a percentage with up to two decimals: "2%", "0.5%".
+func pct(v float64) string {
+	return strconv.FormatFloat(v*100, 'f', -1, 64) + "%"
+}
+
+func clientText(c bench.Client) string {
+	conn := "keep-alive connections"
+	if c.KeepAlive != nil && !*c.KeepAlive {
+		conn = "a new connection per request"
+	}
+	t := "Client: " + conn
+	if c.Timeout > 0 {
+		t += fmt.Sprintf(", timeout %s per attempt", c.Timeout.D())
+	}
+	r := c.Retry
+	attempts := r.MaxAttempts
+	if attempts == 0 {
+		attempts = 4
+	}
+	if attempts == 1 {
+		return t + ", no retries."
+	}
+	on := r.On
+	if len(on) == 0 {
+		on = []string{"5xx", "429", "connect", "timeout"}
+	}
+	t += fmt.Sprintf(", up to %d attempts per item, retrying on %s", attempts, strings.Join(on, ", "))
+	switch r.Backoff {
+	case "constant":
+		t += fmt.Sprintf(" after %s", r.Base.D())
+	case "exponential":
+		t += fmt.Sprintf(" with exponential backoff and full jitter (from %s", r.Base.D())
+		if r.Max > 0 {
+			t += fmt.Sprintf(", at most %s", r.Max.D())
+		}
+		t += ")"
+	default:
+		t += " at once"
+	}
+	if r.RetryAfter {
+		t += ", honouring Retry-After"
+	}
+	return t + "."
+}
+
+func sweepText(sw bench.Sweep) string {
+	var st []string
+	for _, s := range sw.Strategies {
+		st = append(st, string(s))
+	}
+	var pools []string
+	for _, p := range sw.PoolSizes {
+		pools = append(pools, strconv.Itoa(p))
+	}
+	rep := max(1, sw.Repeats)
+	plural := "s"
+	if rep == 1 {
+		plural = ""
+	}
+	return fmt.Sprintf("Sweep: %s at pool sizes %s; %d repeat%s of each cell.", strings.Join(st, ", "), strings.Join(pools, ", "), rep, plural)
+}

@@ -1,0 +1,48 @@
+package report_test
+
+import (
+	"os"
+
+	"github.com/poolbench/poolbench/bench"
+	"github.com/poolbench/poolbench/bench/report"
+	"github.com/poolbench/poolbench/mocksrv"
+)
+
+// WriteTable prints the computed headline and the terminal table: one row
+// per strategy × pool, medians over repeats, times in model seconds.
+func ExampleWriteTable() {
+	cell := func(s bench.Strategy, pool int, wall, p50, p99 float64, peak int64) bench.Cell {
+		return bench.Cell{
+			Strategy: s, Pool: pool, Items: 1000, Succeeded: 1000, Attempts: 1000,
+			WallSeconds: wall / 100, ModelWallSeconds: wall, Throughput: 1000 / wall,
+			Latency:  bench.Percentiles{P50: p50, P95: p99, P99: p99, Max: p99},
+			Upstream: &mocksrv.Counters{Requests: 1000, Completed: 1000, PeakInFlight: peak},
+		}
+	}
+	r := &bench.Results{
+		Schema: bench.SchemaVersion,
+		Scenario: bench.Scenario{Name: "seed-816s", Items: 1000, Timescale: 0.01,
+			Upstream: &mocksrv.Config{Latency: "816ms", Cap: 2}},
+		Complete: true,
+		Cells: []bench.Cell{
+			cell(bench.Serial, 1, 816, 0.816, 0.82, 1),
+			cell(bench.Pooled, 2, 424, 0.848, 0.852, 2),
+			cell(bench.Pooled, 8, 424.5, 3.39, 3.4, 2),
+			cell(bench.Unbounded, 0, 424.2, 212, 420, 2),
+		},
+	}
+	if err := report.WriteTable(os.Stdout, r); err != nil {
+		panic(err)
+	}
+	// Output:
+	// seed-816s: serial 816 s → pooled(2) 424 s: 1.92× faster; pools above 2 gain nothing (upstream cap 2)
+	// Unbounded: 424 s (1.92× vs serial): item latency p50 212 s, p99 420 s vs 852 ms for pooled(2).
+	// cell       fail  tries   wall  speedup  items/s     p50     p95     p99  peak  rej
+	// ──────────────────────────────────────────────────────────────────────────────────
+	// serial        0   1000  816 s    1.00×     1.23  816 ms  820 ms  820 ms     1    0
+	// pooled(2)     0   1000  424 s    1.92×     2.36  848 ms  852 ms  852 ms     2    0
+	// pooled(8)     0   1000  425 s    1.92×     2.36  3.39 s   3.4 s   3.4 s     2    0
+	// unbounded     0   1000  424 s    1.92×     2.36   212 s   420 s   420 s     2    0
+	// 1,000 items per cell; times in model seconds (run at 1:100); latency per item, first attempt to
+	// final answer.
+}

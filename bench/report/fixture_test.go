@@ -1,0 +1,395 @@
+package report
+
+import (
+	"container/heap"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/poolbench/poolbench/bench"
+	"github.com/poolbench/poolbench/mocksrv"
+)
+
+// This file synthesises realistic results.json and requests.jsonl files for
+// the tests: a small discrete-event simulation of a capped upstream (FIFO
+// queue or rejection, contention, injected errors) and of clients with P
+// slots, retries and exponential backoff with full jitter. The figures are
+// what the built-in scenarios measure: seed-816s gives serial 816 s and
+// 424 s for every pool of 2 or more; cap-sweep rejects beyond 16 with 503.
+
+// upstreamSim is the simulated upstream and client policy.
+type upstreamSim struct {
+	latency     float64 // model seconds
+	contention  float64
+	cap         int
+	reject      bool
+	errRate     float64
+	maxAttempts int
+	backoffBase float64
+	backoffMax  float64
+	jitter      float64 // relative noise on service times
+	think       float64 // client time between an item's answer and the next item
+}
+
+// attemptRec is one simulated attempt.
+type attemptRec struct {
+	item       int
+	start, end float64
+	code       int
+}
+
+type simEvent struct {
+	t    float64
+	seq  int
+	kind int // 0 send, 1 service done, 2 response
+	item int
+	code int
+}
+
+type eventQueue []simEvent
+
+func (q eventQueue) Len() int { return len(q) }
+func (q eventQueue) Less(i, j int) bool {
+	if q[i].t != q[j].t {
+		return q[i].t < q[j].t
+	}
+	return q[i].seq < q[j].seq
+}
+func (q eventQueue) Swap(i, j int) { q[i], q[j] = q[j], q[i] }
+func (q *eventQueue) Push(x any)   { *q = append(*q, x.(simEvent)) }
+func (q *eventQueue) Pop() any {
+	old := *q
+	e := old[len(old)-1]
+	*q = old[:len(old)-1]
+	return e
+}
+
+// simulate runs items through a client with pool slots (pool = items for
+// unbounded) against u, and returns the cell and its attempts.
+func (u upstreamSim) simulate(items, pool int, seed uint64) (bench.Cell, []attemptRec) {
+	rnd := rand.New(rand.NewPCG(seed, 816))
+	var q eventQueue
+	seq := 0
+	push := func(e simEvent) {
+		seq++
+		e.seq = seq
+		heap.Push(&q, e)
+	}
+	var (
+		cnt        mocksrv.Counters
+		queue      []int
+		attempts   []attemptRec
+		firstStart = make([]float64, items)
+		attStart   = make([]float64, items)
+		tries      = make([]int, items)
+		latencies  []float64
+		next       int
+		wall       float64
+		cell       bench.Cell
+	)
+	admit := func(item int, t float64) {
+		cnt.Admitted++
+		cnt.InFlight++
+		cnt.PeakInFlight = max(cnt.PeakInFlight, cnt.InFlight)
+		s := u.latency * (1 + u.contention*float64(cnt.InFlight-1)) * (1 + u.jitter*rnd.NormFloat64())
+		push(simEvent{t: t + s, kind: 1, item: item})
+	}
+	startItem := func(t float64) {
+		if next < items {
+			firstStart[next] = t
+			push(simEvent{t: t, kind: 0, item: next})
+			next++
+		}
+	}
+	for range min(pool, items) {
+		startItem(0)
+	}
+	for q.Len() > 0 {
+		e := heap.Pop(&q).(simEvent)
+		switch e.kind {
+		case 0: // an attempt reaches the upstream
+			tries[e.item]++
+			attStart[e.item] = e.t
+			cnt.Requests++
+			switch {
+			case u.cap == 0 || cnt.InFlight < int64(u.cap):
+				admit(e.item, e.t)
+			case u.reject:
+				cnt.Rejected++
+				push(simEvent{t: e.t + 0.002, kind: 2, item: e.item, code: 503})
+			default:
+				queue = append(queue, e.item)
+				cnt.PeakQueued = max(cnt.PeakQueued, int64(len(queue)))
+			}
+		case 1: // service done
+			cnt.InFlight--
+			cnt.Completed++
+			code := 200
+			if rnd.Float64() < u.errRate {
+				code = 500
+				cnt.ErrorsInjected++
+			}
+			push(simEvent{t: e.t, kind: 2, item: e.item, code: code})
+			if len(queue) > 0 {
+				admit(queue[0], e.t)
+				queue = queue[1:]
+			}
+		case 2: // the client gets the answer
+			attempts = append(attempts, attemptRec{e.item, attStart[e.item], e.t, e.code})
+			if e.code != 200 && tries[e.item] < u.maxAttempts {
+				d := min(u.backoffMax, u.backoffBase*math.Pow(2, float64(tries[e.item]-1)))
+				push(simEvent{t: e.t + rnd.Float64()*d, kind: 0, item: e.item})
+				continue
+			}
+			if e.code == 200 {
+				cell.Succeeded++
+			} else {
+				cell.Failed++
+				if cell.Failures == nil {
+					cell.Failures = map[string]int{}
+				}
+				cell.Failures[itoa(e.code)+" after "+itoa(tries[e.item])+" attempts"]++
+			}
+			latencies = append(latencies, e.t-firstStart[e.item])
+			wall = e.t
+			startItem(e.t + u.think)
+		}
+	}
+	cell.Items = items
+	cell.Attempts = len(attempts)
+	cell.Outcomes = map[string]int{}
+	for _, a := range attempts {
+		cell.Outcomes[itoa(a.code)]++
+	}
+	cell.ModelWallSeconds = wall
+	cell.Throughput = float64(items) / wall
+	cell.Latency = percentilesOf(latencies)
+	cell.Upstream = &cnt
+	return cell, attempts
+}
+
+func itoa(i int) string { return string(appendInt(nil, i)) }
+
+func appendInt(b []byte, i int) []byte {
+	if i >= 10 {
+		b = appendInt(b, i/10)
+	}
+	return append(b, byte('0'+i%10))
+}
+
+// percentilesOf computes exact nearest-rank percentiles.
+func percentilesOf(v []float64) bench.Percentiles {
+	v = slices.Clone(v)
+	slices.Sort(v)
+	at := func(p float64) float64 { return v[max(0, int(math.Ceil(p*float64(len(v))))-1)] }
+	sum := 0.0
+	for _, x := range v {
+		sum += x
+	}
+	return bench.Percentiles{Mean: sum / float64(len(v)), P50: at(0.5), P90: at(0.9), P95: at(0.95), P99: at(0.99), Max: v[len(v)-1]}
+}
+
+// fixture is a synthetic run: its results and its attempts per cell label.
+type fixture struct {
+	results  *bench.Results
+	attempts map[string][]attemptRec
+}
+
+var fixtureStart = time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+
+// buildFixture simulates every cell of sc against u.
+func buildFixture(sc bench.Scenario, u upstreamSim) fixture {
+	f := fixture{attempts: map[string][]attemptRec{}}
+	r := &bench.Results{
+		Schema:   bench.SchemaVersion,
+		Scenario: sc,
+		Machine:  bench.Machine{GoVersion: "go1.26.8", GOOS: "linux", GOARCH: "amd64", CPUs: 2, GitRevision: "1f3775f"},
+		Started:  fixtureStart,
+		Complete: true,
+	}
+	ts := sc.Timescale
+	clock := 0.0
+	seed := uint64(1)
+	repeats := max(1, sc.Sweep.Repeats)
+	for rep := range repeats {
+		for _, st := range sc.Sweep.Strategies {
+			pools := sc.Sweep.PoolSizes
+			switch st {
+			case bench.Serial:
+				pools = []int{1}
+			case bench.Unbounded:
+				pools = []int{0}
+			}
+			for _, p := range pools {
+				slots := p
+				if p == 0 {
+					slots = sc.Items
+				}
+				seed++
+				c, att := u.simulate(sc.Items, slots, seed)
+				c.Strategy, c.Pool, c.Repeat = st, p, rep
+				c.WallSeconds = c.ModelWallSeconds * ts
+				for i := range att {
+					att[i].start = clock + att[i].start*ts
+					att[i].end = clock + att[i].end*ts
+				}
+				clock += c.WallSeconds + 0.05
+				f.attempts[c.Label()] = att
+				r.Cells = append(r.Cells, c)
+			}
+		}
+	}
+	r.Finished = fixtureStart.Add(time.Duration(clock * float64(time.Second)))
+	f.results = r
+	return f
+}
+
+// seedFixture is seed-816s as the bench and model helpers produce it:
+// 1,000 items, 816 ms, cap 2 queued with 4% contention, pools 1..64, with
+// the model's predictions and recommendation.
+func seedFixture() fixture {
+	sc := bench.Scenario{
+		Name:        "seed-816s",
+		Description: "The seed's measurement: 1,000 calls to a service that takes 816 ms and serves two at a time.",
+		Items:       1000,
+		Timescale:   0.01,
+		Seed:        816,
+		Upstream:    &mocksrv.Config{Latency: "816ms", Seed: 816, Cap: 2, Overflow: mocksrv.OverflowQueue, Contention: 32.0 / 816},
+		Client:      bench.Client{Timeout: mocksrv.Duration(30 * time.Minute), Retry: bench.Retry{MaxAttempts: 4}},
+		Sweep: bench.Sweep{
+			Strategies: []bench.Strategy{bench.Serial, bench.Pooled, bench.Workers, bench.Unbounded},
+			PoolSizes:  []int{1, 2, 4, 8, 16, 32, 64},
+			Repeats:    1,
+		},
+	}
+	f := buildFixture(sc, upstreamSim{latency: 0.816, contention: 32.0 / 816, cap: 2, maxAttempts: 4, jitter: 0.002})
+	for i := range f.results.Cells {
+		c := &f.results.Cells[i]
+		switch {
+		case c.Pool == 1:
+			c.PredictedWallSeconds = 816
+		default:
+			c.PredictedWallSeconds = 424
+		}
+		c.Efficiency = c.PredictedWallSeconds / c.ModelWallSeconds
+	}
+	var p2 bench.Cell
+	for _, c := range f.results.Cells {
+		if c.Strategy == bench.Pooled && c.Pool == 2 {
+			p2 = c
+		}
+	}
+	f.results.Recommended = &bench.Recommendation{
+		Strategy: bench.Pooled, Pool: 2, Throughput: p2.Throughput, BestThroughput: p2.Throughput * 1.001,
+		Reason: "the smallest pool within 5% of the best throughput without extra failures",
+	}
+	return f
+}
+
+// capSweepFixture is cap-sweep: cap 16 rejecting with 503, 2% injected
+// errors, 4 attempts with exponential backoff, pools 1..512 and unbounded,
+// 3 repeats, no predictions.
+func capSweepFixture() fixture {
+	sc := bench.Scenario{
+		Name:        "cap-sweep",
+		Description: "A service that serves 16 at a time and rejects the excess with 503: where bigger pools start paying in retries.",
+		Items:       1000,
+		Timescale:   0.02,
+		Seed:        16,
+		Upstream: &mocksrv.Config{Latency: "100ms", Seed: 16, Cap: 16, Overflow: mocksrv.OverflowReject,
+			RejectStatus: 503, RetryAfter: mocksrv.Duration(time.Second), ErrorRate: 0.02},
+		Client: bench.Client{Timeout: mocksrv.Duration(5 * time.Second), Retry: bench.Retry{
+			MaxAttempts: 4, Backoff: "exponential", Base: mocksrv.Duration(50 * time.Millisecond), Max: mocksrv.Duration(2 * time.Second)}},
+		Sweep: bench.Sweep{
+			Strategies: []bench.Strategy{bench.Serial, bench.Pooled, bench.Workers, bench.Unbounded},
+			PoolSizes:  []int{1, 2, 4, 8, 16, 32, 64, 128, 256, 512},
+			Repeats:    3,
+		},
+	}
+	return buildFixture(sc, upstreamSim{latency: 0.1, cap: 16, reject: true, errRate: 0.02, maxAttempts: 4,
+		backoffBase: 0.1, backoffMax: 2, jitter: 0.01, think: 0.01})
+}
+
+// writeRequests writes f's attempts as vegeta Results, one JSON line each,
+// cells in results order, Seq from 0 in start order.
+func (f fixture) writeRequests(t testing.TB, path string) {
+	t.Helper()
+	out, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	enc := vegeta.NewJSONEncoder(out)
+	for _, c := range f.results.Cells {
+		att := slices.Clone(f.attempts[c.Label()])
+		slices.SortStableFunc(att, func(a, b attemptRec) int {
+			switch {
+			case a.start < b.start:
+				return -1
+			case a.start > b.start:
+				return 1
+			}
+			return 0
+		})
+		for i, a := range att {
+			res := vegeta.Result{
+				Attack:    c.Label(),
+				Seq:       uint64(i),
+				Code:      uint16(a.code),
+				Timestamp: fixtureStart.Add(time.Duration(a.start * float64(time.Second))),
+				Latency:   time.Duration((a.end - a.start) * float64(time.Second)),
+				BytesIn:   64,
+				Method:    "GET",
+				URL:       "http://127.0.0.1:41000/item/" + itoa(a.item),
+			}
+			if a.code != 200 {
+				res.Error = itoa(a.code) + " Service Unavailable"
+			}
+			if err := enc.Encode(&res); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
+// writeDir writes f's results.json (and requests.jsonl when withRequests)
+// into a new folder under t.TempDir().
+func (f fixture) writeDir(t testing.TB, withRequests bool) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), f.results.Scenario.Name)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := bench.WriteResults(filepath.Join(dir, "results.json"), f.results); err != nil {
+		t.Fatal(err)
+	}
+	if withRequests {
+		f.writeRequests(t, filepath.Join(dir, "requests.jsonl"))
+	}
+	return dir
+}
+
+// requests returns the wanted cells' attempts as readRequests would from
+// the requests.jsonl writeRequests writes, without the file.
+func (f fixture) requests(want map[string]bool) map[string][]attempt {
+	out := map[string][]attempt{}
+	for label := range want {
+		for _, a := range f.attempts[label] {
+			start := fixtureStart.Add(time.Duration(a.start * float64(time.Second)))
+			out[label] = append(out[label], attempt{start, time.Duration((a.end - a.start) * float64(time.Second)), uint16(a.code)})
+		}
+		slices.SortStableFunc(out[label], func(x, y attempt) int { return x.start.Compare(y.start) })
+	}
+	return out
+}
+
+// writeResultsFile writes f's results.json to path.
+func writeResultsFile(path string, f fixture) error {
+	return bench.WriteResults(path, f.results)
+}

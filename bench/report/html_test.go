@@ -1,0 +1,203 @@
+package report
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// checkPage checks index.html's structure: the headline, the scenario in
+// words, the table with one row per strategy × pool, every chart inline
+// as SVG, the file links, and nothing that would reach the network.
+func checkPage(t *testing.T, page string, s *Summary, charts int, requests bool) {
+	t.Helper()
+	must := []string{
+		"<!DOCTYPE html>",
+		`<meta http-equiv="Content-Security-Policy" content="default-src 'none'`,
+		"<h1>" + s.Results.Scenario.Name,
+		`<section class="headline" id="headline">`,
+		"<strong>" + templateEscape(s.Headline) + "</strong>",
+		`<ul class="words" id="scenario">`,
+		`<table id="results">`,
+		`href="results.json"`, `href="table.md"`, `href="table.csv"`,
+	}
+	for _, m := range must {
+		if !strings.Contains(page, m) {
+			t.Errorf("page lacks %q", m)
+		}
+	}
+	if got := strings.Count(page, "<tr"); got != len(s.Rows)+1 {
+		t.Errorf("page has %d table rows, want %d", got, len(s.Rows)+1)
+	}
+	if got := len(regexp.MustCompile(`<figure id="chart-\w+">\n<svg`).FindAllString(page, -1)); got != charts {
+		t.Errorf("page has %d inline SVG charts, want %d", got, charts)
+	}
+	if strings.Contains(page, "<?xml") {
+		t.Error("page carries an XML prolog inside HTML")
+	}
+	if got := strings.Contains(page, `href="requests.jsonl"`); got != requests {
+		t.Errorf("page links requests.jsonl: %v, want %v", got, requests)
+	}
+	if regexp.MustCompile(`(src|href)="(https?:)?//`).MatchString(page) {
+		t.Error("page refers to the network")
+	}
+	if strings.Contains(page, `class="best"`) != (s.Best != nil) {
+		t.Error("recommended row highlight does not match the summary")
+	}
+}
+
+// templateEscape escapes as html/template does for text.
+func templateEscape(s string) string {
+	r := strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&#34;", "'", "&#39;")
+	return r.Replace(s)
+}
+
+func TestPageStructure(t *testing.T) {
+	for name, f := range fixtures() {
+		t.Run(name, func(t *testing.T) {
+			s, err := Summarize(f.results)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Charts are checked elsewhere; the page only needs SVG bodies.
+			var charts []chart
+			for _, n := range chartNames {
+				charts = append(charts, chart{Name: n, Title: n, Caption: "c", SVG: []byte("<?xml version=\"1.0\"?>\n<!-- x -->\n<svg viewBox=\"0 0 600 375\"></svg>\n")})
+			}
+			page, err := renderPage(s, charts, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkPage(t, string(page), s, len(charts), true)
+			again, _ := renderPage(s, charts, true)
+			if !bytes.Equal(page, again) {
+				t.Error("the page differs between two renderings")
+			}
+		})
+	}
+}
+
+func TestWriteIndex(t *testing.T) {
+	root := t.TempDir()
+	if err := WriteIndex(root); !errors.Is(err, ErrNoResults) {
+		t.Fatalf("empty root: err = %v, want ErrNoResults", err)
+	}
+	if _, err := os.Stat(filepath.Join(root, "index.html")); err == nil {
+		t.Fatal("index.html written for an empty root")
+	}
+	for _, f := range []fixture{seedFixture(), capSweepFixture()} {
+		dir := filepath.Join(root, f.results.Scenario.Name)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := writeResultsFile(filepath.Join(dir, "results.json"), f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.MkdirAll(filepath.Join(root, "baseline"), 0o755); err != nil { // no results.json: skipped
+		t.Fatal(err)
+	}
+	if err := WriteIndex(root); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(root, "index.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := string(b)
+	for _, want := range []string{
+		`href="cap-sweep/results.json"`, `href="seed-816s/table.md"`,
+		"serial 816 s → pooled(2) 424 s: 1.92× faster",
+		"serial 113 s → pooled(16) 7.08 s",
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("reports index lacks %q", want)
+		}
+	}
+	if strings.Index(page, "cap-sweep") > strings.Index(page, "seed-816s/") {
+		t.Error("scenarios not in folder order")
+	}
+
+	// A broken results.json is named, not skipped.
+	if err := os.WriteFile(filepath.Join(root, "seed-816s", "results.json"), []byte(`{"schema": 7}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteIndex(root); err == nil || !strings.Contains(err.Error(), "seed-816s") {
+		t.Errorf("broken results.json: err = %v", err)
+	}
+}
+
+// The requests.jsonl reader keeps the wanted cells, reads lines vegeta's
+// encoder did not write (other field order) through vegeta's decoder, and
+// names the record it cannot read.
+func TestDecodeRequests(t *testing.T) {
+	in := `{"attack":"pooled/p=2/r=0","seq":0,"code":200,"timestamp":"2026-11-22T12:00:01Z","latency":8480000}
+{"attack":"serial/p=1/r=0","seq":0,"code":200,"timestamp":"2026-11-22T12:00:00Z","latency":8160000}
+
+{"seq":1,"latency":9000000,"attack":"pooled/p=2/r=0","code":503,"timestamp":"2026-11-22T12:00:00Z"}
+`
+	got, err := decodeRequests(strings.NewReader(in), "requests.jsonl", map[string]bool{"pooled/p=2/r=0": true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := got["pooled/p=2/r=0"]
+	if len(got) != 1 || len(a) != 2 {
+		t.Fatalf("got %v", got)
+	}
+	if a[0].code != 503 || a[0].latency.Milliseconds() != 9 || a[1].code != 200 {
+		t.Errorf("attempts not decoded or not in start order: %+v", a)
+	}
+	_, err = decodeRequests(strings.NewReader(in+"{\"attack\": [1]}\n"), "requests.jsonl", map[string]bool{})
+	if err == nil || !strings.Contains(err.Error(), "record 5") {
+		t.Errorf("bad record: err = %v, want it named as record 5", err)
+	}
+}
+
+func FuzzDecodeRequests(f *testing.F) {
+	f.Add([]byte(`{"attack":"serial/p=1/r=0","seq":0,"code":200,"timestamp":"2026-11-22T12:00:00Z","latency":8160000}` + "\n"))
+	f.Add([]byte(`{"attack":"serial/p=1/r=0\"x","seq":0}` + "\n{}\n"))
+	f.Add([]byte("not json\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		want := map[string]bool{"serial/p=1/r=0": true}
+		got, err := decodeRequests(bytes.NewReader(data), "fuzz", want)
+		if err != nil {
+			return
+		}
+		for label := range got {
+			if !want[label] {
+				t.Errorf("unwanted cell %q kept", label)
+			}
+		}
+	})
+}
+
+func TestDescribe(t *testing.T) {
+	tests := []struct {
+		f    fixture
+		want []string
+	}{
+		{seedFixture(), []string{
+			"Each cell sends 1,000 items, run at 1:100: every duration is multiplied by 0.01",
+			"latency 816ms, serving at most 2 requests at once while the excess waits in its queue; each request is 3.9% slower per other request in service.",
+			"Client: keep-alive connections, timeout 30m0s per attempt, up to 4 attempts per item, retrying on 5xx, 429, connect, timeout at once.",
+			"Sweep: serial, pooled, workers, unbounded at pool sizes 1, 2, 4, 8, 16, 32, 64; 1 repeat of each cell.",
+		}},
+		{capSweepFixture(), []string{
+			"serving at most 16 requests at once and rejecting the excess with 503 and Retry-After 1s; of admitted requests, 2% answered 500.",
+			"with exponential backoff and full jitter (from 50ms, at most 2s)",
+			"3 repeats of each cell",
+		}},
+	}
+	for _, tt := range tests {
+		words := strings.Join(Describe(tt.f.results.Scenario), "\n")
+		for _, w := range tt.want {
+			if !strings.Contains(words, w) {
+				t.Errorf("%s: description lacks %q:\n%s", tt.f.results.Scenario.Name, w, words)
+			}
+		}
+	}
+}

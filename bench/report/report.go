@@ -1,0 +1,147 @@
+// Package report turns a run's results.json (and requests.jsonl) into what
+// people read: a headline, tables for the terminal, a pull request
+// (table.md) and a spreadsheet (table.csv), charts as PNG and SVG, and one
+// self-contained index.html per scenario, with reports/index.html linking
+// several.
+//
+// Every figure comes from the files; rendering the same files twice gives
+// the same bytes. It is the only package that imports tablewriter and
+// gonum/plot.
+//
+// A scenario folder after WriteAll:
+//
+//	results.json     the run (written by poolbench run)
+//	requests.jsonl   every attempt as a vegeta Result (optional)
+//	table.md         headline and table, GitHub Markdown
+//	table.csv        one row per strategy × pool, plain numbers
+//	charts/*.png     800×500 charts, and the same as *.svg
+//	index.html       the page: scenario, headline, table, charts inline
+package report
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/poolbench/poolbench/bench"
+)
+
+// ErrRequests is wrapped by errors about a malformed requests.jsonl.
+var ErrRequests = errors.New("malformed requests.jsonl")
+
+// chartNames lists every chart WriteAll may write, so a re-render removes
+// one it no longer draws (the in-flight chart without requests.jsonl).
+var chartNames = []string{"headline", "wall", "throughput", "latency", "cdf", "inflight"}
+
+// WriteAll renders r into dir: table.md, table.csv, the charts (PNG and
+// SVG under dir/charts) and index.html, each written atomically. It reads
+// dir/requests.jsonl, when present, for the latency CDF and the in-flight
+// chart.
+func WriteAll(dir string, r *bench.Results) error {
+	s, err := Summarize(r)
+	if err != nil {
+		return err
+	}
+	reqPath := filepath.Join(dir, "requests.jsonl")
+	reqs, err := readRequests(reqPath, wantedCells(s))
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrRequests, err)
+	}
+	charts, err := drawCharts(s, reqs)
+	if err != nil {
+		return err
+	}
+
+	var md, csv bytes.Buffer
+	if err := s.WriteMarkdown(&md); err != nil {
+		return err
+	}
+	if err := s.WriteCSV(&csv); err != nil {
+		return err
+	}
+	files := map[string][]byte{"table.md": md.Bytes(), "table.csv": csv.Bytes()}
+	drawn := map[string]bool{}
+	for _, c := range charts {
+		files[filepath.Join("charts", c.Name+".png")] = c.PNG
+		files[filepath.Join("charts", c.Name+".svg")] = c.SVG
+		drawn[c.Name] = true
+	}
+	_, statErr := os.Stat(reqPath)
+	page, err := renderPage(s, charts, statErr == nil)
+	if err != nil {
+		return err
+	}
+	files["index.html"] = page
+
+	// Written in a fixed order, the page last: it links everything else.
+	for _, name := range append([]string{"table.md", "table.csv"}, chartFiles(charts)...) {
+		if err := bench.WriteFileAtomic(filepath.Join(dir, name), files[name]); err != nil {
+			return err
+		}
+	}
+	for _, name := range chartNames {
+		if !drawn[name] {
+			for _, ext := range []string{".png", ".svg"} {
+				if err := os.Remove(filepath.Join(dir, "charts", name+ext)); err != nil && !errors.Is(err, os.ErrNotExist) {
+					return err
+				}
+			}
+		}
+	}
+	return bench.WriteFileAtomic(filepath.Join(dir, "index.html"), files["index.html"])
+}
+
+func chartFiles(charts []chart) []string {
+	var out []string
+	for _, c := range charts {
+		out = append(out, filepath.Join("charts", c.Name+".png"), filepath.Join("charts", c.Name+".svg"))
+	}
+	return out
+}
+
+// ErrNoResults is returned by WriteIndex when no folder under the root
+// holds a results.json.
+var ErrNoResults = errors.New("no scenario folder with a results.json")
+
+// WriteIndex writes root/index.html linking every scenario folder directly
+// under root that holds a results.json, with its headline. A results.json
+// that cannot be read is an error naming it.
+func WriteIndex(root string) error {
+	entries, err := os.ReadDir(root)
+	if err != nil {
+		return err
+	}
+	var items []indexItem
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		path := filepath.Join(root, e.Name(), "results.json")
+		if _, err := os.Stat(path); err != nil {
+			continue
+		}
+		r, err := bench.ReadResults(path)
+		if err != nil {
+			return err
+		}
+		s, err := Summarize(r)
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		_, pageErr := os.Stat(filepath.Join(root, e.Name(), "index.html"))
+		items = append(items, indexItem{
+			Dir: e.Name(), Name: r.Scenario.Name, Description: r.Scenario.Description,
+			Headline: s.Headline, Complete: r.Complete, HasPage: pageErr == nil,
+		})
+	}
+	if len(items) == 0 {
+		return fmt.Errorf("%s: %w", root, ErrNoResults)
+	}
+	page, err := renderIndex(items)
+	if err != nil {
+		return err
+	}
+	return bench.WriteFileAtomic(filepath.Join(root, "index.html"), page)
+}

@@ -1,0 +1,357 @@
+package report
+
+import (
+	"bytes"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/renderer"
+	"github.com/olekukonko/tablewriter/tw"
+
+	"github.com/poolbench/poolbench/bench"
+)
+
+// column is one column of the tables: its header in the terminal and in
+// Markdown (empty: not shown there), and how a row prints in it.
+type column struct {
+	term, md string
+	left     bool
+	value    func(r *Row, terminal bool) string
+}
+
+// statText prints a stat: the median, and "(min–max)" when repeats differ.
+func statText(st Stat, f func(float64) string) string {
+	if !st.Spread() {
+		return f(st.Median)
+	}
+	return fmt.Sprintf("%s (%s–%s)", f(st.Median), f(st.Min), f(st.Max))
+}
+
+// compactSeconds prints a wall time stat for the terminal: the median in
+// human units, and the min–max range as bare numbers in the same unit:
+// "6.44 s (6.4–6.46)".
+func compactSeconds(st Stat) string {
+	med := seconds(st.Median)
+	if !st.Spread() {
+		return med
+	}
+	num, unit, _ := strings.Cut(med, " ")
+	scale := map[string]float64{"h": 1.0 / 3600, "s": 1, "ms": 1e3, "µs": 1e6}[unit]
+	if scale == 0 || num == "" {
+		return statText(st, seconds)
+	}
+	return fmt.Sprintf("%s (%s–%s)", med, sig3(st.Min*scale), sig3(st.Max*scale))
+}
+
+// columns lists the table's columns for s: the upstream ones only when the
+// mock counted, the prediction ones only when a row carries a prediction.
+// The terminal table shows fewer, narrower columns to stay within 100
+// characters; Markdown and CSV show everything.
+func columns(s *Summary) []column {
+	medianOnly := func(st Stat, f func(float64) string, terminal bool) string {
+		if terminal {
+			return f(st.Median)
+		}
+		return statText(st, f)
+	}
+	cols := []column{
+		{"cell", "", true, func(r *Row, _ bool) string {
+			if r.Interrupted {
+				return r.Name() + "*"
+			}
+			return r.Name()
+		}},
+		{"", "strategy", true, func(r *Row, _ bool) string {
+			if r.Interrupted {
+				return string(r.Strategy) + "*"
+			}
+			return string(r.Strategy)
+		}},
+		{"", "pool", false, func(r *Row, _ bool) string { return r.PoolText() }},
+		{"", "items", false, func(r *Row, _ bool) string { return statText(r.Items, count) }},
+		{"", "succeeded", false, func(r *Row, _ bool) string { return statText(r.Succeeded, count) }},
+		{"fail", "failed", false, func(r *Row, t bool) string { return medianOnly(r.Failed, count, t) }},
+		{"tries", "attempts", false, func(r *Row, t bool) string { return medianOnly(r.Attempts, count, t) }},
+		{"wall", "wall time", false, func(r *Row, t bool) string {
+			if t {
+				return compactSeconds(r.Wall)
+			}
+			return statText(r.Wall, seconds)
+		}},
+		{"speedup", "speed-up vs " + baselineName(s), false, func(r *Row, _ bool) string { return times(r.SpeedUp) }},
+		{"items/s", "items/s", false, func(r *Row, t bool) string { return medianOnly(r.Throughput, rate, t) }},
+		{"p50", "p50", false, func(r *Row, _ bool) string { return seconds(r.P50.Median) }},
+		{"p95", "p95", false, func(r *Row, _ bool) string { return seconds(r.P95.Median) }},
+		{"p99", "p99", false, func(r *Row, _ bool) string { return seconds(r.P99.Median) }},
+	}
+	upstream, rejects, resets := false, false, false
+	for _, r := range s.Rows {
+		upstream = upstream || r.Upstream
+		rejects = rejects || r.Rejected.Max > 0
+		resets = resets || r.Reset.Max > 0
+	}
+	if upstream {
+		// The terminal names only what happened: rejections, resets or both.
+		term := "rej/rst"
+		switch {
+		case !resets:
+			term = "rej"
+		case !rejects:
+			term = "rst"
+		}
+		cols = append(cols,
+			column{"peak", "peak in flight", false, func(r *Row, _ bool) string {
+				if !r.Upstream {
+					return "–"
+				}
+				return count(r.PeakInFlight.Median)
+			}},
+			column{term, "rejected/reset", false, func(r *Row, t bool) string {
+				if !r.Upstream {
+					return "–"
+				}
+				switch {
+				case !t || term == "rej/rst":
+					return count(r.Rejected.Median) + "/" + count(r.Reset.Median)
+				case term == "rej":
+					return count(r.Rejected.Median)
+				}
+				return count(r.Reset.Median)
+			}})
+	}
+	if s.Predicted {
+		cols = append(cols,
+			column{"", "predicted", false, func(r *Row, _ bool) string {
+				if r.Predicted == 0 {
+					return "–"
+				}
+				return seconds(r.Predicted)
+			}},
+			column{"eff", "efficiency", false, func(r *Row, _ bool) string { return percent(r.Efficiency) }})
+	}
+	return cols
+}
+
+// baselineName names the row speed-ups are relative to.
+func baselineName(s *Summary) string {
+	if s.Baseline == nil {
+		return "serial"
+	}
+	return s.Baseline.Name()
+}
+
+// Caption describes the table's units and how rows summarise repeats.
+func (s *Summary) Caption() string {
+	r := s.Results
+	parts := []string{fmt.Sprintf("%s items per cell", thousands(float64(r.Scenario.Items)))}
+	ts := r.Scenario.Timescale
+	if ts == 0 || ts == 1 {
+		parts = append(parts, "times in model seconds (run in real time)")
+	} else {
+		parts = append(parts, fmt.Sprintf("times in model seconds (run at %s)", scaleText(ts)))
+	}
+	parts = append(parts, "latency per item, first attempt to final answer")
+	if s.Repeats > 1 {
+		parts = append(parts, fmt.Sprintf("median of %d repeats (min–max)", s.Repeats))
+	}
+	if s.Baseline != nil && s.Baseline != s.Serial {
+		parts = append(parts, fmt.Sprintf("speed-up vs %s (no serial cell)", s.Baseline.Name()))
+	}
+	if s.Predicted {
+		parts = append(parts, "efficiency = predicted / measured wall time")
+	}
+	for _, row := range s.Rows {
+		if row.Interrupted {
+			parts = append(parts, "* interrupted")
+			break
+		}
+	}
+	return strings.Join(parts, "; ") + "."
+}
+
+// termWidth is the terminal table's width budget.
+const termWidth = 100
+
+// headerLines prints the headline and details, wrapped at termWidth.
+func (s *Summary) headerLines(w io.Writer) error {
+	if _, err := io.WriteString(w, wrap(s.Results.Scenario.Name+": "+s.Headline, termWidth)); err != nil {
+		return err
+	}
+	for _, d := range s.Details {
+		if _, err := io.WriteString(w, wrap(d, termWidth)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// newTable builds a tablewriter table over s's rows.
+func newTable(w io.Writer, s *Summary, terminal bool, opts ...tablewriter.Option) (*tablewriter.Table, error) {
+	var cols []column
+	var header []any
+	for _, c := range columns(s) {
+		h := c.md
+		if terminal {
+			h = c.term
+		}
+		if h != "" {
+			cols = append(cols, c)
+			header = append(header, h)
+		}
+	}
+	align := make([]tw.Align, len(cols))
+	for i, c := range cols {
+		align[i] = tw.AlignRight
+		if c.left {
+			align[i] = tw.AlignLeft
+		}
+	}
+	opts = append(opts,
+		tablewriter.WithHeaderAutoFormat(tw.Off),
+		tablewriter.WithRowAutoWrap(tw.WrapNone),
+		tablewriter.WithHeaderAutoWrap(tw.WrapNone),
+		tablewriter.WithHeaderAlignmentConfig(tw.CellAlignment{PerColumn: align}),
+		tablewriter.WithRowAlignmentConfig(tw.CellAlignment{PerColumn: align}),
+	)
+	t := tablewriter.NewTable(w, opts...)
+	t.Header(header...)
+	for _, r := range s.Rows {
+		row := make([]string, len(cols))
+		for i, c := range cols {
+			row[i] = c.value(r, terminal)
+		}
+		if err := t.Append(row); err != nil {
+			return nil, err
+		}
+	}
+	return t, nil
+}
+
+// WriteTable writes the headline and the terminal table of r to w: one row
+// per strategy × pool, aligned, within 100 columns.
+func WriteTable(w io.Writer, r *bench.Results) error {
+	s, err := Summarize(r)
+	if err != nil {
+		return err
+	}
+	return s.WriteTerminal(w)
+}
+
+// WriteTerminal writes the headline, the terminal table and its caption.
+func (s *Summary) WriteTerminal(w io.Writer) error {
+	if err := s.headerLines(w); err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	t, err := newTable(&buf, s, true,
+		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{
+			Borders: tw.Border{Left: tw.Off, Right: tw.Off, Top: tw.Off, Bottom: tw.Off},
+			Settings: tw.Settings{
+				Separators: tw.Separators{BetweenColumns: tw.Off, BetweenRows: tw.Off},
+				Lines:      tw.Lines{ShowHeaderLine: tw.On},
+			},
+		})),
+		tablewriter.WithPadding(tw.Padding{Left: "", Right: "  ", Overwrite: true}),
+	)
+	if err != nil {
+		return err
+	}
+	if err := t.Render(); err != nil {
+		return err
+	}
+	// Trailing padding would only push lines past the terminal's width,
+	// and the header rule spans it too.
+	lines := strings.Split(strings.TrimRight(buf.String(), "\n"), "\n")
+	width := 0
+	for i, line := range lines {
+		lines[i] = strings.TrimRight(line, " ")
+		if !strings.HasPrefix(lines[i], "─") {
+			width = max(width, utf8.RuneCountInString(lines[i]))
+		}
+	}
+	for _, line := range lines {
+		if strings.HasPrefix(line, "─") {
+			line = strings.Repeat("─", width)
+		}
+		if _, err := fmt.Fprintln(w, line); err != nil {
+			return err
+		}
+	}
+	_, err = io.WriteString(w, wrap(s.Caption(), termWidth))
+	return err
+}
+
+// WriteMarkdown writes table.md: the headline, the full table as GitHub
+// Markdown and its caption, pasteable into a pull request.
+func (s *Summary) WriteMarkdown(w io.Writer) error {
+	if _, err := fmt.Fprintf(w, "### %s\n\n**%s**\n\n", s.Results.Scenario.Name, s.Headline); err != nil {
+		return err
+	}
+	for _, d := range s.Details {
+		if _, err := fmt.Fprintf(w, "%s\n\n", d); err != nil {
+			return err
+		}
+	}
+	t, err := newTable(w, s, false, tablewriter.WithRenderer(renderer.NewMarkdown()))
+	if err != nil {
+		return err
+	}
+	if err := t.Render(); err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(w, "\n_%s_\n", s.Caption())
+	return err
+}
+
+// csvHeader is table.csv's header: plain numbers, in the units the names
+// say (model seconds, items per model second).
+var csvHeader = []string{
+	"scenario", "strategy", "pool", "repeats", "items", "succeeded", "failed", "attempts",
+	"wall_s", "wall_min_s", "wall_max_s", "speedup_vs_serial",
+	"throughput_items_per_s", "throughput_min", "throughput_max",
+	"latency_p50_s", "latency_p95_s", "latency_p99_s",
+	"peak_in_flight", "rejected", "reset", "predicted_wall_s", "efficiency", "interrupted",
+}
+
+// WriteCSV writes table.csv: one row per strategy × pool with plain numbers
+// (medians over repeats, wall and throughput ranges), for spreadsheets.
+func (s *Summary) WriteCSV(w io.Writer) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(csvHeader); err != nil {
+		return err
+	}
+	num := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+	for _, r := range s.Rows {
+		up := func(st Stat) string {
+			if !r.Upstream {
+				return ""
+			}
+			return num(st.Median)
+		}
+		opt := func(v float64) string {
+			if v == 0 {
+				return ""
+			}
+			return num(v)
+		}
+		rec := []string{
+			s.Results.Scenario.Name, string(r.Strategy), strconv.Itoa(r.Pool), strconv.Itoa(r.Repeats),
+			num(r.Items.Median), num(r.Succeeded.Median), num(r.Failed.Median), num(r.Attempts.Median),
+			num(r.Wall.Median), num(r.Wall.Min), num(r.Wall.Max), opt(r.SpeedUp),
+			num(r.Throughput.Median), num(r.Throughput.Min), num(r.Throughput.Max),
+			num(r.P50.Median), num(r.P95.Median), num(r.P99.Median),
+			up(r.PeakInFlight), up(r.Rejected), up(r.Reset), opt(r.Predicted), opt(r.Efficiency),
+			strconv.FormatBool(r.Interrupted),
+		}
+		if err := cw.Write(rec); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}

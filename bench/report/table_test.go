@@ -1,0 +1,204 @@
+package report
+
+import (
+	"bytes"
+	"encoding/csv"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/poolbench/poolbench/bench"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
+
+// golden compares got with testdata/golden/name, or rewrites it with -update.
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", "golden", name)
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from the golden file (go test -update rewrites it):\n--- got\n%s\n--- want\n%s", name, got, want)
+	}
+}
+
+func fixtures() map[string]fixture {
+	return map[string]fixture{"seed-816s": seedFixture(), "cap-sweep": capSweepFixture()}
+}
+
+func TestTablesGolden(t *testing.T) {
+	for name, f := range fixtures() {
+		t.Run(name, func(t *testing.T) {
+			s, err := Summarize(f.results)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var term, md, cs bytes.Buffer
+			if err := s.WriteTerminal(&term); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.WriteMarkdown(&md); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.WriteCSV(&cs); err != nil {
+				t.Fatal(err)
+			}
+			golden(t, name+".txt", term.Bytes())
+			golden(t, name+".md", md.Bytes())
+			golden(t, name+".csv", cs.Bytes())
+
+			// The terminal table stays readable at 100 columns.
+			for line := range strings.Lines(term.String()) {
+				if n := utf8.RuneCountInString(strings.TrimRight(line, "\n")); n > termWidth {
+					t.Errorf("terminal line is %d runes wide (> %d): %q", n, termWidth, line)
+				}
+			}
+			// One CSV record per strategy × pool, plus the header, all the
+			// same width.
+			recs, err := csv.NewReader(&cs).ReadAll()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(recs) != len(s.Rows)+1 {
+				t.Errorf("table.csv has %d records, want %d", len(recs), len(s.Rows)+1)
+			}
+			// Markdown: a header, a separator and one line per row.
+			var tableLines int
+			for line := range strings.Lines(md.String()) {
+				if strings.HasPrefix(line, "|") {
+					tableLines++
+				}
+			}
+			if tableLines != len(s.Rows)+2 {
+				t.Errorf("table.md has %d table lines, want %d", tableLines, len(s.Rows)+2)
+			}
+		})
+	}
+}
+
+func TestHeadline(t *testing.T) {
+	tests := []struct {
+		name     string
+		f        fixture
+		headline string
+		details  []string
+	}{
+		{"seed-816s", seedFixture(),
+			"serial 816 s → pooled(2) 424 s: 1.92× faster; pools above 2 gain nothing (upstream cap 2)",
+			[]string{"Unbounded: 424 s", "p99 420 s vs 852 ms for pooled(2)", "Recommended: pooled(2)"}},
+		{"cap-sweep", capSweepFixture(),
+			"serial 113 s → pooled(16) 7.08 s: 15.9× faster; bigger pools only add failures, up to 833 of 1,000 items for workers(512) (upstream cap 16, excess rejected with 503)",
+			[]string{"Unbounded: 762 ms: 889 of 1,000 items failed", "rejected by the upstream"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := Summarize(tt.f.results)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.Headline != tt.headline {
+				t.Errorf("headline\n got %q\nwant %q", s.Headline, tt.headline)
+			}
+			all := strings.Join(s.Details, "\n")
+			for _, d := range tt.details {
+				if !strings.Contains(all, d) {
+					t.Errorf("details %q lack %q", all, d)
+				}
+			}
+		})
+	}
+}
+
+// The headline follows the data: without the model's recommendation the
+// rule picks the same pool; with a cap of 4 it names 4; without serial it
+// still says something.
+func TestHeadlineVariants(t *testing.T) {
+	f := seedFixture()
+	f.results.Recommended = nil
+	s, err := Summarize(f.results)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Best == nil || s.Best.Name() != "pooled(2)" {
+		t.Fatalf("best without recommendation = %v, want pooled(2)", s.Best)
+	}
+
+	f = seedFixture()
+	f.results.Scenario.Upstream.Cap = 4
+	f.results.Recommended.Pool = 4
+	s, _ = Summarize(f.results)
+	if !strings.Contains(s.Headline, "pooled(4)") || !strings.Contains(s.Headline, "upstream cap 4") {
+		t.Errorf("cap 4 headline: %q", s.Headline)
+	}
+
+	f = seedFixture()
+	f.results.Recommended = nil
+	var cells = f.results.Cells[:0]
+	for _, c := range f.results.Cells {
+		if c.Strategy != "serial" {
+			cells = append(cells, c)
+		}
+	}
+	f.results.Cells = cells
+	s, _ = Summarize(f.results)
+	if !strings.HasPrefix(s.Headline, "pooled(1) 816 s → pooled(2) 424 s: 1.92× faster") {
+		t.Errorf("no-serial headline: %q", s.Headline)
+	}
+	if !strings.Contains(s.Caption(), "speed-up vs pooled(1) (no serial cell)") {
+		t.Errorf("no-serial caption: %q", s.Caption())
+	}
+
+	// Only bounded pools above 1: no baseline, the best pool is named.
+	cells = f.results.Cells[:0]
+	for _, c := range f.results.Cells {
+		if c.Pool >= 2 {
+			cells = append(cells, c)
+		}
+	}
+	f.results.Cells = cells
+	s, _ = Summarize(f.results)
+	if !strings.HasPrefix(s.Headline, "best pool: pooled(2) 424 s") {
+		t.Errorf("no-baseline headline: %q", s.Headline)
+	}
+
+	// An interrupted run says so in the details, the table and the page.
+	f = seedFixture()
+	f.results.Complete = false
+	last := &f.results.Cells[len(f.results.Cells)-1]
+	last.Interrupted = true
+	s, _ = Summarize(f.results)
+	var term bytes.Buffer
+	if err := s.WriteTerminal(&term); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(strings.Join(s.Details, " "), "The run was interrupted") ||
+		!strings.Contains(term.String(), "unbounded*") || !strings.Contains(term.String(), "* interrupted") {
+		t.Errorf("interrupted run not marked:\n%s", term.String())
+	}
+	page, err := renderPage(s, nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(page), `class="incomplete"`) {
+		t.Error("page does not say the run was interrupted")
+	}
+
+	if _, err := Summarize(&bench.Results{Schema: bench.SchemaVersion}); err != ErrNoCells {
+		t.Errorf("no cells: err = %v, want ErrNoCells", err)
+	}
+}

@@ -1,0 +1,220 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+// mustParse parses a scenario written inline.
+func mustParse(t *testing.T, src string) *Scenario {
+	t.Helper()
+	sc, err := Parse(t.Name()+".yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sc
+}
+
+// openFDs counts this process's open file descriptors.
+func openFDs(t *testing.T) int {
+	t.Helper()
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skip("no /proc/self/fd:", err)
+	}
+	return len(ents)
+}
+
+// TestRunUpstream runs every strategy against the embedded mock and checks
+// what the mock saw, the books, the records and that nothing leaks.
+func TestRunUpstream(t *testing.T) {
+	sc := mustParse(t, `
+name: small
+items: 12
+timescale: 0.05
+upstream: {latency: 40ms, cap: 2, contention: 0.04}
+sweep: {strategies: [serial, pooled, workers, unbounded], pool_sizes: [1, 2, 4]}
+`)
+	fds := openFDs(t)
+	var rec bytes.Buffer
+	var cells int
+	res, err := Run(context.Background(), sc, RunOptions{Records: &rec, OnCell: func(i, n int, c *Cell) { cells++ }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Complete || len(res.Cells) != 8 || cells != 8 || res.Schema != SchemaVersion {
+		t.Fatalf("complete %v, %d cells, %d callbacks", res.Complete, len(res.Cells), cells)
+	}
+	attempts := 0
+	for _, c := range res.Cells {
+		want := int64(min(c.Pool, 2))
+		if c.Pool == 0 {
+			want = 2
+		}
+		if c.Upstream == nil || c.Upstream.PeakInFlight != want {
+			t.Errorf("%s: upstream %+v, want peak in flight %d", c.Label(), c.Upstream, want)
+		}
+		if c.Succeeded != 12 || c.Failed != 0 || c.Attempts != 12 || c.Upstream.Requests != 12 || c.Upstream.Completed != 12 {
+			t.Errorf("%s: %+v", c.Label(), c)
+		}
+		if c.ModelWallSeconds <= 0 || c.Throughput <= 0 || c.Latency.P50 < 0.04 || c.Latency.Max < c.Latency.P99 {
+			t.Errorf("%s: times %+v %+v", c.Label(), c.ModelWallSeconds, c.Latency)
+		}
+		attempts += c.Attempts
+	}
+	if s := res.Cells[0]; s.Strategy != Serial || s.Pool != 1 || res.Cells[7].Strategy != Unbounded || res.Cells[7].Pool != 0 {
+		t.Errorf("plan order: %s ... %s", s.Label(), res.Cells[7].Label())
+	}
+
+	// requests.jsonl: vegeta's decoder reads every attempt back, Seq from 0
+	// in start order within each cell.
+	dec := vegeta.NewJSONDecoder(&rec)
+	seq := map[string]uint64{}
+	n := 0
+	for {
+		var r vegeta.Result
+		if err := dec.Decode(&r); err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		if r.Seq != seq[r.Attack] || r.Code != 200 || r.Method != "GET" || r.URL == "" || r.Latency <= 0 {
+			t.Errorf("record %d: %+v", n, r)
+		}
+		seq[r.Attack]++
+		n++
+	}
+	if n != attempts || len(seq) != 8 || seq["pooled/p=4/r=0"] != 12 {
+		t.Errorf("%d records for %d attempts, attacks %v", n, attempts, seq)
+	}
+
+	// results.json round-trips.
+	p := filepath.Join(t.TempDir(), "results.json")
+	if err := WriteResults(p, res); err != nil {
+		t.Fatal(err)
+	}
+	back, err := ReadResults(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(back.Cells, res.Cells) || !reflect.DeepEqual(back.Scenario, res.Scenario) {
+		t.Errorf("results.json did not round-trip:\n%+v\n%+v", back.Cells[0], res.Cells[0])
+	}
+
+	// Every connection is closed again.
+	deadline := time.Now().Add(2 * time.Second)
+	for openFDs(t) != fds && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got := openFDs(t); got != fds {
+		t.Errorf("open file descriptors: %d after the run, %d before", got, fds)
+	}
+}
+
+// TestRunRetriesAndRejections: a capped mock that rejects the excess with
+// 503 + Retry-After; the unbounded client's retries and failures show, and
+// the client's books agree with the mock's.
+func TestRunRetriesAndRejections(t *testing.T) {
+	sc := mustParse(t, `
+name: rejects
+items: 20
+timescale: 0.01
+seed: 3
+upstream: {latency: 100ms, cap: 2, overflow: reject, retry_after: 500ms, error_rate: 0.1, seed: 5}
+client:
+  retry: {max_attempts: 3, backoff: exponential, base: 50ms, max: 1s, retry_after: true}
+sweep: {strategies: [pooled, unbounded], pool_sizes: [2]}
+`)
+	res, err := Run(context.Background(), sc, RunOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range res.Cells {
+		u := c.Upstream
+		if c.Succeeded+c.Failed != 20 || int64(c.Attempts) != u.Requests {
+			t.Errorf("%s: books %+v, mock %+v", c.Label(), c, u)
+		}
+		if int64(c.Outcomes["503"]) != u.Rejected || int64(c.Outcomes["500"]) != u.ErrorsInjected {
+			t.Errorf("%s: outcomes %v, mock rejected %d errors %d", c.Label(), c.Outcomes, u.Rejected, u.ErrorsInjected)
+		}
+	}
+	ub := res.Cells[1]
+	if ub.Strategy != Unbounded || ub.Retries() == 0 || ub.Failures["503 after 3 attempts"] == 0 || ub.Upstream.PeakInFlight != 2 {
+		t.Errorf("unbounded: retries %d, failures %v, peak %d", ub.Retries(), ub.Failures, ub.Upstream.PeakInFlight)
+	}
+	// Rejected attempts waited Retry-After (500 ms model) before retrying.
+	if ub.Latency.Max < 1.0 {
+		t.Errorf("unbounded max item latency %.3f model s, want ≥ 1 s (two Retry-After waits)", ub.Latency.Max)
+	}
+}
+
+// TestRunCancel: canceling mid-sweep returns the cells measured, the
+// current one marked interrupted with its unfinished items failed as
+// canceled, and ctx's error.
+func TestRunCancel(t *testing.T) {
+	sc := mustParse(t, `
+name: cancel
+items: 40
+timescale: 0.01
+upstream: {latency: 200ms, cap: 2}
+sweep: {strategies: [pooled], pool_sizes: [4, 2, 1]}
+`)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var rec bytes.Buffer
+	res, err := Run(ctx, sc, RunOptions{Records: &rec, OnCell: func(i, n int, c *Cell) {
+		if i == 0 {
+			time.AfterFunc(30*time.Millisecond, cancel) // during the second cell
+		}
+	}})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	if res == nil || res.Complete || len(res.Cells) != 2 {
+		t.Fatalf("results: %+v", res)
+	}
+	first, cut := res.Cells[0], res.Cells[1]
+	if first.Interrupted || first.Succeeded != 40 {
+		t.Errorf("first cell: %+v", first)
+	}
+	if !cut.Interrupted || cut.Failures[OutcomeCanceled] == 0 || cut.Succeeded+cut.Failed != 40 {
+		t.Errorf("interrupted cell: %+v", cut)
+	}
+	if rec.Len() == 0 {
+		t.Error("no records written for the measured cells")
+	}
+}
+
+func TestRunRefusesRemote(t *testing.T) {
+	sc := mustParse(t, "name: r\nitems: 1\ntarget: {url: 'http://192.0.2.1/'}\nsweep: {strategies: [serial]}\n")
+	if _, err := Run(context.Background(), sc, RunOptions{}); !errors.Is(err, ErrRemote) {
+		t.Errorf("err = %v, want ErrRemote", err)
+	}
+}
+
+func TestPlan(t *testing.T) {
+	w := Sweep{Strategies: []Strategy{Unbounded, Pooled, Serial}, PoolSizes: []int{1, 8}, Repeats: 2}
+	var got []string
+	for _, p := range w.Plan() {
+		got = append(got, Cell{Strategy: p.Strategy, Pool: p.Pool, Repeat: p.Repeat}.Label())
+	}
+	want := []string{"unbounded/p=0/r=0", "pooled/p=1/r=0", "pooled/p=8/r=0", "serial/p=1/r=0",
+		"unbounded/p=0/r=1", "pooled/p=1/r=1", "pooled/p=8/r=1", "serial/p=1/r=1"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Plan = %v", got)
+	}
+}
