@@ -27,6 +27,8 @@ import (
 // sec/op is the cell's wall time in model seconds, p95-sec its item
 // latency p95 in model seconds (both compared with the U test, as poolbench
 // compare does), retries the attempts beyond each item's first (exact).
+// Values are written in full (shortest exact form), so benchstat computes
+// the very same p-values as poolbench compare.
 func WriteBenchFormat(w io.Writer, r *bench.Results) error {
 	bw := bufio.NewWriter(w)
 	m := r.Machine
@@ -98,4 +100,4 @@ func oneLine(s string) string {
 	}, s)
 }
 
-func num(v float64) string { return strconv.FormatFloat(v, 'g', 6, 64) }
+func num(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
