@@ -1,12 +1,145 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/poolbench/poolbench/bench"
+	"github.com/poolbench/poolbench/bench/compare"
 )
 
-// cmdCompare is a placeholder until its issue lands.
+const compareUsage = `[flags] BASE NEW
+
+BASE and NEW are results.json files or report folders (reports/<name>/).
+Cells are matched by scenario, strategy and pool; their repeats are the
+samples. Timing metrics (wall, throughput, item latency p50/p95/p99) are
+compared with the Mann-Whitney U test: a row regresses only when the change
+is in the bad direction, beyond -threshold and significant at -alpha.
+Failed items and attempts regress on any increase; peak in flight on any
+change. A cell missing from NEW fails too.
+
+When $GITHUB_STEP_SUMMARY is set, the Markdown verdict is appended to it.
+Exit status: 0 no regression, 1 regression, 2 usage or unreadable input.`
+
+// cmdCompare compares two runs and fails (exit 1) on a regression.
 func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return errors.New("compare: not implemented yet")
+	fset := newFlagSet("compare", compareUsage, stderr)
+	threshold := fset.String("threshold", "5%", "smallest change of a timing median that counts, as 5% or 0.05")
+	alpha := fset.Float64("alpha", compare.DefaultOptions.Alpha, "significance level of the U test")
+	format := fset.String("format", "text", "output format: text, markdown or json")
+	// Flags may come before, between or after BASE and NEW.
+	var paths []string
+	for {
+		if err := parseFlags(fset, args); err != nil {
+			return err
+		}
+		if fset.NArg() == 0 {
+			break
+		}
+		paths = append(paths, fset.Arg(0))
+		args = fset.Args()[1:]
+	}
+	if len(paths) != 2 {
+		fset.Usage()
+		return badInputf("compare: want BASE and NEW, got %d argument(s)", len(paths))
+	}
+	th, err := compare.ParseThreshold(*threshold)
+	if err != nil {
+		return badInputf("compare: -threshold: %w", err)
+	}
+	opts := compare.Options{Threshold: th, Alpha: *alpha}
+	if err := opts.Validate(); err != nil {
+		return badInputf("compare: -alpha: %w", err)
+	}
+	write, ok := map[string]func(io.Writer, *compare.Report) error{
+		"text": compare.WriteText, "markdown": compare.WriteMarkdown, "md": compare.WriteMarkdown, "json": compare.WriteJSON,
+	}[*format]
+	if !ok {
+		return badInputf("compare: -format %q: want text, markdown or json", *format)
+	}
+	base, err := readRun("baseline", paths[0])
+	if err == nil {
+		var cur *bench.Results
+		if cur, err = readRun("new run", paths[1]); err == nil {
+			return compareRuns(base, cur, paths, opts, write, stdout)
+		}
+	}
+	// Say so in the job summary too: a gate that could not run is not a pass.
+	if path := os.Getenv("GITHUB_STEP_SUMMARY"); path != "" {
+		serr := appendSummary(path, fmt.Sprintf("## poolbench compare ⚠️ could not compare\n\n```\n%v\n```\n", err))
+		err = errors.Join(err, serr)
+	}
+	return err
+}
+
+// compareRuns compares two runs read from paths and writes the report.
+func compareRuns(base, cur *bench.Results, paths []string, opts compare.Options, write func(io.Writer, *compare.Report) error, stdout io.Writer) error {
+	rep, err := compare.Results(base, cur, opts)
+	if err != nil {
+		return badInputf("compare: %w", err)
+	}
+	rep.Base, rep.New = paths[0], paths[1]
+	if err := write(stdout, rep); err != nil {
+		return fmt.Errorf("compare: writing the report: %w", err)
+	}
+	if path := os.Getenv("GITHUB_STEP_SUMMARY"); path != "" {
+		var md strings.Builder
+		if err := compare.WriteMarkdown(&md, rep); err != nil {
+			return err
+		}
+		if err := appendSummary(path, md.String()); err != nil {
+			return err
+		}
+	}
+	if rep.Failed() {
+		return &exitError{exitFailed, fmt.Errorf("compare: %s", rep.Headline())}
+	}
+	return nil
+}
+
+// readRun reads one side; any failure is bad input: a missing or malformed
+// baseline is an error, never a pass.
+func readRun(what, path string) (*bench.Results, error) {
+	r, err := bench.ReadResults(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		hint := ""
+		if what == "baseline" {
+			hint = " (record one deliberately with `make baseline` or `poolbench run -out DIR`)"
+		}
+		return nil, badInputf("compare: %s %s: no results.json there%s", what, path, hint)
+	case err != nil:
+		return nil, badInputf("compare: %s: %w", what, err)
+	}
+	return r, nil
+}
+
+// appendSummary appends Markdown to a GitHub job summary file.
+func appendSummary(path, md string) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return fmt.Errorf("compare: $GITHUB_STEP_SUMMARY: %w", err)
+	}
+	_, werr := io.WriteString(f, md+"\n")
+	if err := errors.Join(werr, f.Close()); err != nil {
+		return fmt.Errorf("compare: $GITHUB_STEP_SUMMARY: %w", err)
+	}
+	return nil
+}
+
+// writeBenchFile writes dir/results.bench.txt, the run in the Go benchmark
+// format that benchstat reads (poolbench run calls it after results.json).
+func writeBenchFile(dir string, res *bench.Results) error {
+	var b bytes.Buffer
+	if err := compare.WriteBenchFormat(&b, res); err != nil {
+		return err
+	}
+	return bench.WriteFileAtomic(filepath.Join(dir, "results.bench.txt"), b.Bytes())
 }

@@ -97,6 +97,9 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := bench.WriteResults(filepath.Join(dir, "results.json"), res); err != nil {
 		return err
 	}
+	if err := writeBenchFile(dir, res); err != nil {
+		return err
+	}
 	if err := report.WriteTable(stdout, res); err != nil {
 		return err
 	}

@@ -1,0 +1,468 @@
+// Package compare compares two poolbench runs (results.json) cell by cell
+// and decides, with benchstat's statistics, whether the new run regressed.
+//
+// Cells are matched by scenario, strategy and pool; a cell's repeats are
+// the samples. Two kinds of metric are compared:
+//
+//   - Timing metrics (wall time, throughput, item latency p50/p95/p99) are
+//     summarised by their median and 95% interval over repeats and tested
+//     with the Mann-Whitney U test (golang.org/x/perf/benchmath's
+//     AssumeNothing, as benchstat does). A row is Regressed only when the
+//     change is in the bad direction, larger than the threshold and
+//     significant at alpha; Improved likewise in the good direction;
+//     Unchanged ("~") when the test finds no significant difference;
+//     Within when it is significant but no larger than the threshold; and
+//     Inconclusive when there are too few repeats for the test ever to
+//     reach alpha (MinRepeats says how many are needed).
+//   - Exact metrics (failed items, attempts, the upstream's peak requests
+//     in flight) are compared as the worst repeat, exactly: any increase in
+//     failures or attempts is a regression whatever the repeats. Peak in
+//     flight has no good direction: it is the concurrency the client
+//     really delivered, so a change either way (a pool admitting one
+//     request fewer than asked, or overshooting the upstream's cap) means
+//     the concurrency behaviour changed and is reported as Changed, which
+//     fails the gate like a regression.
+//
+// Cells present in the base but not in the new run are Missing and fail
+// the gate (coverage was lost: refresh the baseline deliberately if that
+// was intended); cells only in the new run are listed as New.
+package compare
+
+import (
+	"fmt"
+	"math"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+
+	"golang.org/x/perf/benchmath"
+
+	"github.com/poolbench/poolbench/bench"
+)
+
+// Options are the decision thresholds.
+type Options struct {
+	// Threshold is the smallest relative change of a timing metric's
+	// median that counts as a regression or an improvement (0.05 = 5%).
+	Threshold float64 `json:"threshold"`
+	// Alpha is the significance level of the U test (0.05).
+	Alpha float64 `json:"alpha"`
+}
+
+// DefaultOptions are a 5% threshold and alpha 0.05.
+var DefaultOptions = Options{Threshold: 0.05, Alpha: 0.05}
+
+// Validate reports options out of range.
+func (o Options) Validate() error {
+	if !(o.Threshold >= 0 && o.Threshold < 10) {
+		return fmt.Errorf("threshold %v out of range: want a fraction ≥ 0, e.g. 0.05 for 5%%", o.Threshold)
+	}
+	if !(o.Alpha > 0 && o.Alpha < 1) {
+		return fmt.Errorf("alpha %v out of range: want 0 < alpha < 1, e.g. 0.05", o.Alpha)
+	}
+	return nil
+}
+
+// Verdict is the decision for one row.
+type Verdict string
+
+// The verdicts. Regressed, Changed and Missing fail the gate.
+const (
+	Regressed    Verdict = "regressed"
+	Improved     Verdict = "improved"
+	Unchanged    Verdict = "~"
+	Within       Verdict = "within threshold"
+	Inconclusive Verdict = "inconclusive"
+	Changed      Verdict = "changed"
+	Missing      Verdict = "missing"
+	New          Verdict = "new"
+)
+
+// Fails reports whether a row with this verdict fails the gate.
+func (v Verdict) Fails() bool { return v == Regressed || v == Changed || v == Missing }
+
+// Metric describes one compared quantity of a cell.
+type Metric struct {
+	// Name is short: "wall", "throughput", "p50", "failed"...
+	Name string `json:"name"`
+	// Unit is what the values are in: "s" (model seconds), "items/s", "".
+	Unit string `json:"unit"`
+	// Better is -1 when lower is better, +1 when higher is better and 0
+	// when any change is bad.
+	Better int `json:"better"`
+	// Exact metrics are compared exactly, as the worst repeat.
+	Exact bool `json:"exact"`
+	value func(c bench.Cell) float64
+}
+
+// Metrics lists what is compared, in report order.
+var Metrics = []Metric{
+	{Name: "wall", Unit: "s", Better: -1, value: func(c bench.Cell) float64 { return c.ModelWallSeconds }},
+	{Name: "throughput", Unit: "items/s", Better: +1, value: func(c bench.Cell) float64 { return c.Throughput }},
+	{Name: "p50", Unit: "s", Better: -1, value: func(c bench.Cell) float64 { return c.Latency.P50 }},
+	{Name: "p95", Unit: "s", Better: -1, value: func(c bench.Cell) float64 { return c.Latency.P95 }},
+	{Name: "p99", Unit: "s", Better: -1, value: func(c bench.Cell) float64 { return c.Latency.P99 }},
+	{Name: "failed", Better: -1, Exact: true, value: func(c bench.Cell) float64 { return float64(c.Failed) }},
+	{Name: "attempts", Better: -1, Exact: true, value: func(c bench.Cell) float64 { return float64(c.Attempts) }},
+	{Name: "peak in flight", Better: 0, Exact: true, value: peakInFlight},
+}
+
+// peakInFlight is the upstream's peak, or NaN for an external target.
+func peakInFlight(c bench.Cell) float64 {
+	if c.Upstream == nil {
+		return math.NaN()
+	}
+	return float64(c.Upstream.PeakInFlight)
+}
+
+// Key identifies a cell across runs.
+type Key struct {
+	Scenario string         `json:"scenario"`
+	Strategy bench.Strategy `json:"strategy"`
+	Pool     int            `json:"pool"`
+}
+
+// String is "scenario pooled/pool=8".
+func (k Key) String() string {
+	return fmt.Sprintf("%s %s/pool=%d", k.Scenario, k.Strategy, k.Pool)
+}
+
+// Cell is "pooled/pool=8", the key without its scenario.
+func (k Key) Cell() string { return fmt.Sprintf("%s/pool=%d", k.Strategy, k.Pool) }
+
+// Summary summarises one side of a row.
+type Summary struct {
+	// Center is the median (timing) or the worst repeat (exact).
+	Center float64 `json:"center"`
+	// Lo and Hi bound the 95% interval of the median (timing; ±Inf when
+	// there are too few repeats) or the range of the repeats (exact).
+	Lo float64 `json:"lo"`
+	Hi float64 `json:"hi"`
+	// N is the number of repeats.
+	N int `json:"n"`
+	// Values are the repeats, ascending.
+	Values []float64 `json:"values"`
+}
+
+// Row is one metric of one cell.
+type Row struct {
+	Key    Key     `json:"cell"`
+	Metric Metric  `json:"metric"`
+	Old    Summary `json:"old"`
+	New    Summary `json:"new"`
+	// Delta is new/old − 1 (NaN when old is 0 and new is too, ±Inf when
+	// only old is 0).
+	Delta float64 `json:"delta"`
+	// P is the U test's p-value; NaN for exact metrics.
+	P       float64 `json:"p"`
+	Verdict Verdict `json:"verdict"`
+	// Note explains an inconclusive or changed verdict.
+	Note string `json:"note,omitempty"`
+}
+
+// Report is the comparison of two runs.
+type Report struct {
+	Base    string  `json:"base"`
+	New     string  `json:"new"`
+	Options Options `json:"options"`
+	// MinRepeats is the fewest repeats per side with which the U test can
+	// reach Alpha at all.
+	MinRepeats int   `json:"min_repeats"`
+	Rows       []Row `json:"rows"`
+	// MissingCells are in the base only (they fail the gate); NewCells
+	// are in the new run only.
+	MissingCells []Key `json:"missing_cells"`
+	NewCells     []Key `json:"new_cells"`
+	// Warnings say what the reader should know before trusting the result:
+	// scenarios that differ, incomplete runs, machines that differ.
+	Warnings []string `json:"warnings"`
+}
+
+// Failures returns the rows that fail the gate.
+func (r *Report) Failures() []Row {
+	var out []Row
+	for _, row := range r.Rows {
+		if row.Verdict.Fails() {
+			out = append(out, row)
+		}
+	}
+	return out
+}
+
+// Failed reports whether the new run fails the gate: a regressed or
+// changed row, or a missing cell.
+func (r *Report) Failed() bool { return len(r.Failures()) > 0 || len(r.MissingCells) > 0 }
+
+// Count returns how many rows have verdict v.
+func (r *Report) Count(v Verdict) int {
+	n := 0
+	for _, row := range r.Rows {
+		if row.Verdict == v {
+			n++
+		}
+	}
+	return n
+}
+
+// Results compares the new run with the base run. It never drops a cell:
+// cells only in one run are listed in MissingCells or NewCells.
+func Results(base, cur *bench.Results, opts Options) (*Report, error) {
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	if base == nil || cur == nil {
+		return nil, fmt.Errorf("compare: nil results")
+	}
+	rep := &Report{Options: opts, MinRepeats: MinRepeats(opts.Alpha)}
+	rep.Warnings = warnings(base, cur)
+	oldCells, oldKeys := group(base)
+	newCells, newKeys := group(cur)
+	for _, k := range oldKeys {
+		if _, ok := newCells[k]; !ok {
+			rep.MissingCells = append(rep.MissingCells, k)
+		}
+	}
+	for _, k := range newKeys {
+		if _, ok := oldCells[k]; !ok {
+			rep.NewCells = append(rep.NewCells, k)
+		}
+	}
+	for _, m := range Metrics {
+		for _, k := range oldKeys {
+			nc, ok := newCells[k]
+			if !ok {
+				continue
+			}
+			row, ok := compareMetric(k, m, oldCells[k], nc, opts)
+			if ok {
+				rep.Rows = append(rep.Rows, row)
+			}
+		}
+	}
+	for _, row := range rep.Rows {
+		if math.IsInf(row.Old.Lo, 0) || math.IsInf(row.New.Lo, 0) {
+			rep.Warnings = append(rep.Warnings, fmt.Sprintf("a median's 95%% interval needs ≥ %d repeats; with fewer it is shown as ± ∞ (the U test still decides)", medianCIRepeats()))
+			break
+		}
+	}
+	return rep, nil
+}
+
+// medianCIRepeats is the fewest repeats for which benchmath gives the
+// median a finite 95% interval.
+func medianCIRepeats() int {
+	th := benchmath.DefaultThresholds
+	for n := 2; n < 100; n++ {
+		v := make([]float64, n)
+		for i := range v {
+			v[i] = float64(i)
+		}
+		s := benchmath.AssumeNothing.Summary(benchmath.NewSample(v, &th), 0.95)
+		if !math.IsInf(s.Lo, 0) && !math.IsInf(s.Hi, 0) {
+			return n
+		}
+	}
+	return 100
+}
+
+// group collects a run's cells by key, keys in first-seen order.
+func group(r *bench.Results) (map[Key][]bench.Cell, []Key) {
+	m := map[Key][]bench.Cell{}
+	var keys []Key
+	for _, c := range r.Cells {
+		k := Key{r.Scenario.Name, c.Strategy, c.Pool}
+		if _, ok := m[k]; !ok {
+			keys = append(keys, k)
+		}
+		m[k] = append(m[k], c)
+	}
+	return m, keys
+}
+
+func values(cells []bench.Cell, m Metric) []float64 {
+	var v []float64
+	for _, c := range cells {
+		x := m.value(c)
+		if !math.IsNaN(x) {
+			v = append(v, x)
+		}
+	}
+	slices.Sort(v)
+	return v
+}
+
+// compareMetric builds the row for metric m of cell k; ok is false when the
+// metric does not apply (peak in flight of an external target).
+func compareMetric(k Key, m Metric, oldCells, newCells []bench.Cell, opts Options) (Row, bool) {
+	ov, nv := values(oldCells, m), values(newCells, m)
+	if len(ov) == 0 && len(nv) == 0 {
+		return Row{}, false
+	}
+	row := Row{Key: k, Metric: m, P: math.NaN()}
+	if len(ov) == 0 || len(nv) == 0 {
+		row.Verdict = Changed
+		row.Note = "measured in only one run"
+		row.Old, row.New = exactSummary(ov), exactSummary(nv)
+		row.Delta = math.NaN()
+		return row, true
+	}
+	if m.Exact {
+		row.Old, row.New = exactSummary(ov), exactSummary(nv)
+		row.Delta = delta(row.Old.Center, row.New.Center)
+		row.Verdict = exactVerdict(m, row.Old.Center, row.New.Center)
+		if row.Verdict == Changed {
+			row.Note = fmt.Sprintf("peak in flight %g → %g: the concurrency delivered to the upstream changed", row.Old.Center, row.New.Center)
+		}
+		return row, true
+	}
+	th := benchmath.DefaultThresholds
+	th.CompareAlpha = opts.Alpha
+	so, sn := benchmath.NewSample(ov, &th), benchmath.NewSample(nv, &th)
+	row.Old, row.New = timingSummary(so), timingSummary(sn)
+	row.Delta = delta(row.Old.Center, row.New.Center)
+	if minP(len(ov), len(nv)) > opts.Alpha {
+		row.Verdict = Inconclusive
+		row.Note = fmt.Sprintf("need ≥ %d repeats on each side for the U test to reach alpha %v (have %d+%d)", MinRepeats(opts.Alpha), opts.Alpha, len(ov), len(nv))
+		return row, true
+	}
+	cmp := benchmath.AssumeNothing.Compare(so, sn)
+	row.P = cmp.P
+	row.Verdict = timingVerdict(m, row.Delta, cmp.P, opts)
+	return row, true
+}
+
+func timingSummary(s *benchmath.Sample) Summary {
+	sum := benchmath.AssumeNothing.Summary(s, 0.95)
+	return Summary{Center: sum.Center, Lo: sum.Lo, Hi: sum.Hi, N: len(s.Values), Values: s.Values}
+}
+
+func exactSummary(v []float64) Summary {
+	if len(v) == 0 {
+		return Summary{Center: math.NaN(), Lo: math.NaN(), Hi: math.NaN()}
+	}
+	return Summary{Center: v[len(v)-1], Lo: v[0], Hi: v[len(v)-1], N: len(v), Values: v}
+}
+
+func delta(old, cur float64) float64 {
+	switch {
+	case old == cur:
+		return 0
+	case old == 0:
+		return math.Copysign(math.Inf(1), cur)
+	}
+	return cur/old - 1
+}
+
+func exactVerdict(m Metric, old, cur float64) Verdict {
+	switch {
+	case old == cur:
+		return Unchanged
+	case m.Better == 0:
+		return Changed
+	case (cur > old) == (m.Better < 0):
+		return Regressed
+	}
+	return Improved
+}
+
+// timingVerdict decides a timing row from its delta and p-value.
+func timingVerdict(m Metric, d, p float64, opts Options) Verdict {
+	if !(p <= opts.Alpha) { // benchstat's rule: "~" when P > alpha
+		return Unchanged
+	}
+	if math.IsNaN(d) || math.Abs(d) <= opts.Threshold {
+		return Within
+	}
+	if (d > 0) == (m.Better < 0) {
+		return Regressed
+	}
+	return Improved
+}
+
+// minP is the smallest two-sided p-value the Mann-Whitney U test can give
+// for samples of sizes n1 and n2 (no ties): 2 / C(n1+n2, n1).
+func minP(n1, n2 int) float64 {
+	if n1 == 0 || n2 == 0 {
+		return 1
+	}
+	// C(n1+n2, n1) computed in floating point; exact enough for the sizes
+	// a benchmark has.
+	c := 1.0
+	for i := 1; i <= n1; i++ {
+		c = c * float64(n2+i) / float64(i)
+	}
+	return math.Min(1, 2/c)
+}
+
+// MinRepeats is the fewest repeats per side for which the U test can reach
+// alpha: the smallest n with 2 / C(2n, n) ≤ alpha (4 for alpha 0.05, 5 for
+// 0.01).
+func MinRepeats(alpha float64) int {
+	for n := 1; ; n++ {
+		if minP(n, n) <= alpha {
+			return n
+		}
+		if n > 1000 {
+			return n
+		}
+	}
+}
+
+// warnings lists what differs between the runs beyond the cells.
+func warnings(base, cur *bench.Results) []string {
+	var w []string
+	if base.Scenario.Name != cur.Scenario.Name {
+		w = append(w, fmt.Sprintf("scenarios differ: base %q, new %q (no cell can match)", base.Scenario.Name, cur.Scenario.Name))
+	} else if d := scenarioDiff(base.Scenario, cur.Scenario); len(d) > 0 {
+		w = append(w, fmt.Sprintf("scenario %q differs between the runs in: %s", cur.Scenario.Name, strings.Join(d, ", ")))
+	}
+	if !base.Complete {
+		w = append(w, "the base run is incomplete (interrupted)")
+	}
+	if !cur.Complete {
+		w = append(w, "the new run is incomplete (interrupted): its canceled items count as failed")
+	}
+	bm, nm := base.Machine, cur.Machine
+	if bm.GOOS != nm.GOOS || bm.GOARCH != nm.GOARCH || bm.CPUs != nm.CPUs {
+		w = append(w, fmt.Sprintf("machines differ: base %s/%s %d CPUs, new %s/%s %d CPUs", bm.GOOS, bm.GOARCH, bm.CPUs, nm.GOOS, nm.GOARCH, nm.CPUs))
+	}
+	return w
+}
+
+// scenarioDiff names the scenario fields that differ, repeats aside.
+func scenarioDiff(a, b bench.Scenario) []string {
+	a.Sweep.Repeats, b.Sweep.Repeats = 0, 0
+	var d []string
+	va, vb := reflect.ValueOf(a), reflect.ValueOf(b)
+	t := va.Type()
+	for i := range t.NumField() {
+		if !reflect.DeepEqual(va.Field(i).Interface(), vb.Field(i).Interface()) {
+			name := t.Field(i).Tag.Get("json")
+			name, _, _ = strings.Cut(name, ",")
+			d = append(d, name)
+		}
+	}
+	return d
+}
+
+// ParseThreshold reads a threshold flag: "5%" or the fraction "0.05". A
+// bare number of 1 or more is refused as ambiguous.
+func ParseThreshold(s string) (float64, error) {
+	t := strings.TrimSpace(s)
+	pct := strings.HasSuffix(t, "%")
+	t = strings.TrimSuffix(t, "%")
+	v, err := strconv.ParseFloat(t, 64)
+	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0, fmt.Errorf("invalid threshold %q: want a percentage like 5%% or a fraction like 0.05", s)
+	}
+	if pct {
+		v /= 100
+	} else if v >= 1 {
+		return 0, fmt.Errorf("ambiguous threshold %q: write %s%% for a percentage, or a fraction below 1", s, t)
+	}
+	if v < 0 || v >= 10 {
+		return 0, fmt.Errorf("threshold %q out of range: want 0%% to 1000%%", s)
+	}
+	return v, nil
+}

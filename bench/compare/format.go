@@ -1,0 +1,300 @@
+package compare
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"strings"
+	"text/tabwriter"
+
+	"golang.org/x/perf/benchunit"
+)
+
+// title is a metric's section heading.
+func (m Metric) title() string {
+	var dir string
+	switch m.Better {
+	case -1:
+		dir = "lower is better"
+	case +1:
+		dir = "higher is better"
+	default:
+		dir = "any change fails"
+	}
+	switch {
+	case m.Exact:
+		return fmt.Sprintf("%s (exact, worst repeat; %s)", m.Name, dir)
+	case m.Name == "wall":
+		return "wall time, model s (" + dir + ")"
+	case m.Unit == "s":
+		return fmt.Sprintf("item latency %s, model s (%s)", m.Name, dir)
+	}
+	return fmt.Sprintf("%s, %s (%s)", m.Name, m.Unit, dir)
+}
+
+// center formats a summary as benchstat does: "1.512 ± 1%" for timing,
+// the worst repeat for exact metrics.
+func (s Summary) format(exact bool) string {
+	if s.N == 0 {
+		return "—"
+	}
+	if exact {
+		if s.Lo != s.Hi {
+			return fmt.Sprintf("%g (%g–%g)", s.Center, s.Lo, s.Hi)
+		}
+		return fmt.Sprintf("%g", s.Center)
+	}
+	v := benchunit.Scale(s.Center, benchunit.Decimal)
+	switch {
+	case math.IsInf(s.Lo, 0) || math.IsInf(s.Hi, 0):
+		return v + " ± ∞"
+	case s.Center == 0:
+		return v
+	}
+	pct := math.Max(s.Hi-s.Center, s.Center-s.Lo) / math.Abs(s.Center) * 100
+	return fmt.Sprintf("%s ± %.0f%%", v, pct)
+}
+
+// deltaString is "+10.05%", or "~" when the row shows no significant
+// change (benchstat's convention).
+func (r Row) deltaString() string {
+	switch {
+	case r.Verdict == Unchanged || r.Verdict == Inconclusive:
+		return "~"
+	case r.Metric.Exact:
+		return fmt.Sprintf("%+g", r.New.Center-r.Old.Center)
+	case math.IsNaN(r.Delta):
+		return "?"
+	case math.IsInf(r.Delta, 0):
+		return fmt.Sprintf("%g → %g", r.Old.Center, r.New.Center)
+	}
+	return fmt.Sprintf("%+.2f%%", r.Delta*100)
+}
+
+func (r Row) pString() string {
+	if r.Metric.Exact {
+		return "exact"
+	}
+	if math.IsNaN(r.P) {
+		return "—"
+	}
+	return fmt.Sprintf("p=%.3f", r.P)
+}
+
+func (r Row) nString() string { return fmt.Sprintf("n=%d+%d", r.Old.N, r.New.N) }
+
+func (r Row) verdictString() string {
+	if r.Verdict == Unchanged {
+		return ""
+	}
+	return string(r.Verdict)
+}
+
+// Headline says in one line whether the gate passes, and why not.
+func (r *Report) Headline() string {
+	if r.Failed() {
+		// Missing cells and exact metrics first: they are rarer and say
+		// more than a list of slower timings.
+		var parts []string
+		for _, k := range r.MissingCells {
+			parts = append(parts, k.String()+" missing")
+		}
+		for _, exact := range []bool{true, false} {
+			for _, row := range r.Failures() {
+				if row.Metric.Exact == exact {
+					parts = append(parts, fmt.Sprintf("%s %s %s", row.Key, row.Metric.Name, row.deltaString()))
+				}
+			}
+		}
+		const show = 3
+		more := ""
+		if len(parts) > show {
+			more = fmt.Sprintf("; and %d more", len(parts)-show)
+			parts = parts[:show]
+		}
+		return fmt.Sprintf("FAIL: %d regression(s): %s%s", len(r.Failures())+len(r.MissingCells), strings.Join(parts, "; "), more)
+	}
+	return fmt.Sprintf("ok: no regression (%d ~, %d within threshold, %d improved, %d inconclusive)",
+		r.Count(Unchanged), r.Count(Within), r.Count(Improved), r.Count(Inconclusive))
+}
+
+func (r *Report) settings() string {
+	return fmt.Sprintf("threshold %g%%, alpha %g; Mann-Whitney U over repeats, needs ≥ %d repeats a side",
+		r.Options.Threshold*100, r.Options.Alpha, r.MinRepeats)
+}
+
+// WriteText writes the terminal table in benchstat's look: one section per
+// metric with old, new, delta, p and n, then missing and new cells,
+// warnings, notes, and the verdict line.
+func WriteText(w io.Writer, r *Report) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "base: %s\nnew:  %s\n%s\n", r.Base, r.New, r.settings())
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	for _, m := range Metrics {
+		first := true
+		for _, row := range r.Rows {
+			if row.Metric.Name != m.Name {
+				continue
+			}
+			if first {
+				fmt.Fprintf(tw, "\n%s\n", m.title()) // no tab: each section aligns on its own
+				fmt.Fprintf(tw, "cell\told\tnew\tdelta\tp\tn\tverdict\n")
+				first = false
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", row.Key.Cell(), row.Old.format(m.Exact), row.New.format(m.Exact),
+				row.deltaString(), row.pString(), row.nString(), row.verdictString())
+		}
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	writeLists(&b, r, "")
+	fmt.Fprintf(&b, "\n%s\n", r.Headline())
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// writeLists writes missing and new cells, warnings and row notes, each
+// line prefixed (Markdown uses "- ").
+func writeLists(b *strings.Builder, r *Report, bullet string) {
+	if len(r.MissingCells) > 0 {
+		fmt.Fprintf(b, "\nmissing in new (they fail the gate; refresh the baseline if deliberate):\n")
+		for _, k := range r.MissingCells {
+			fmt.Fprintf(b, "%s  %s\n", bullet, k)
+		}
+	}
+	if len(r.NewCells) > 0 {
+		fmt.Fprintf(b, "\nnew cells, not in base (not compared):\n")
+		for _, k := range r.NewCells {
+			fmt.Fprintf(b, "%s  %s\n", bullet, k)
+		}
+	}
+	var notes []string
+	seen := map[string]bool{}
+	for _, row := range r.Rows {
+		if row.Note != "" && !seen[row.Note] {
+			seen[row.Note] = true
+			notes = append(notes, row.Note)
+		}
+	}
+	if len(r.Warnings)+len(notes) > 0 {
+		fmt.Fprintf(b, "\nnotes:\n")
+		for _, s := range append(append([]string{}, r.Warnings...), notes...) {
+			fmt.Fprintf(b, "%s  %s\n", bullet, s)
+		}
+	}
+}
+
+// WriteMarkdown writes the verdict for a pull request or a job summary:
+// the headline, the failing rows first, improvements, missing and new
+// cells, then the full table folded in <details>.
+func WriteMarkdown(w io.Writer, r *Report) error {
+	var b strings.Builder
+	mark := "✅"
+	if r.Failed() {
+		mark = "❌"
+	}
+	fmt.Fprintf(&b, "## poolbench compare %s %s\n\n", mark, mdEscape(r.Headline()))
+	fmt.Fprintf(&b, "Base `%s`, new `%s`; %s.\n", r.Base, r.New, r.settings())
+	section := func(title string, keep func(Row) bool) {
+		var rows []Row
+		for _, row := range r.Rows {
+			if keep(row) {
+				rows = append(rows, row)
+			}
+		}
+		if len(rows) == 0 {
+			return
+		}
+		fmt.Fprintf(&b, "\n### %s\n\n", title)
+		mdTable(&b, rows)
+	}
+	section("Regressions", func(row Row) bool { return row.Verdict.Fails() })
+	section("Improvements", func(row Row) bool { return row.Verdict == Improved })
+	section("Inconclusive", func(row Row) bool { return row.Verdict == Inconclusive })
+	var lists strings.Builder
+	writeLists(&lists, r, "-")
+	if lists.Len() > 0 {
+		b.WriteString(strings.ReplaceAll(lists.String(), "-  ", "- "))
+	}
+	fmt.Fprintf(&b, "\n<details><summary>Full table (%d rows)</summary>\n\n", len(r.Rows))
+	mdTable(&b, r.Rows)
+	fmt.Fprintf(&b, "\n</details>\n")
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func mdTable(b *strings.Builder, rows []Row) {
+	fmt.Fprintf(b, "| cell | metric | old | new | delta | p | n | verdict |\n")
+	fmt.Fprintf(b, "|---|---|--:|--:|--:|--:|--:|---|\n")
+	for _, row := range rows {
+		unit := row.Metric.Unit
+		if unit != "" {
+			unit = " (" + unit + ")"
+		}
+		fmt.Fprintf(b, "| %s | %s%s | %s | %s | %s | %s | %s | %s |\n", mdEscape(row.Key.String()), row.Metric.Name, unit,
+			row.Old.format(row.Metric.Exact), row.New.format(row.Metric.Exact), mdEscape(row.deltaString()),
+			row.pString(), row.nString(), mdEscape(string(row.Verdict)))
+	}
+}
+
+func mdEscape(s string) string {
+	return strings.NewReplacer("|", `\|`, "~", `\~`, "*", `\*`, "_", `\_`, "<", "&lt;").Replace(s)
+}
+
+// WriteJSON writes the report as indented JSON, a verdict on every row,
+// plus "failed" and the headline as "verdict". Numbers that are not finite
+// (an unbounded interval, no p-value for an exact metric) are null.
+func WriteJSON(w io.Writer, r *Report) error {
+	c := *r
+	c.MissingCells = nonNil(c.MissingCells)
+	c.NewCells = nonNil(c.NewCells)
+	c.Warnings = nonNil(c.Warnings)
+	c.Rows = nonNil(c.Rows)
+	out := struct {
+		Failed  bool   `json:"failed"`
+		Verdict string `json:"verdict"`
+		*Report
+	}{r.Failed(), r.Headline(), &c}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+// finite is v, or nil when v is NaN or infinite (JSON has no such numbers).
+func finite(v float64) *float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return nil
+	}
+	return &v
+}
+
+// MarshalJSON writes non-finite numbers as null.
+func (s Summary) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Center *float64  `json:"center"`
+		Lo     *float64  `json:"lo"`
+		Hi     *float64  `json:"hi"`
+		N      int       `json:"n"`
+		Values []float64 `json:"values"`
+	}{finite(s.Center), finite(s.Lo), finite(s.Hi), s.N, nonNil(s.Values)})
+}
+
+// MarshalJSON writes a missing p-value (exact metrics) and an undefined
+// delta as null.
+func (r Row) MarshalJSON() ([]byte, error) {
+	type plain Row // without this method
+	return json.Marshal(struct {
+		plain
+		Delta *float64 `json:"delta"`
+		P     *float64 `json:"p"`
+	}{plain(r), finite(r.Delta), finite(r.P)})
+}
