@@ -38,16 +38,17 @@ func (h *wakeHeap) Pop() any {
 
 var wakeupPool = sync.Pool{New: func() any { return &wakeup{ch: make(chan struct{}, 1), idx: -1} }}
 
-// popDue sends to every wakeup due at now and returns the next time, if
-// any. The caller holds the lock guarding h.
-func popDue(h *wakeHeap, now time.Time) (next time.Time, ok bool) {
+// popDue sends to every wakeup due at now and returns how many it woke and
+// the next time, if any. The caller holds the lock guarding h.
+func popDue(h *wakeHeap, now time.Time) (woke int, next time.Time, ok bool) {
 	for h.Len() > 0 {
 		w := (*h)[0]
 		if w.at.After(now) {
-			return w.at, true
+			return woke, w.at, true
 		}
 		heap.Pop(h)
 		w.ch <- struct{}{}
+		woke++
 	}
-	return time.Time{}, false
+	return woke, time.Time{}, false
 }

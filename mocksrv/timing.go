@@ -12,9 +12,10 @@ import (
 // Go timers fire late: on an idle Linux runtime a timer armed for d fires
 // after d rounded up to whole milliseconds plus 0.1–0.2 ms (a 4.1 ms timer
 // after about 5.1 ms; the netpoller waits in milliseconds), so arming early
-// cannot fix them. On Linux timing therefore waits with preciseWait (a
-// ppoll(2)-based sleeper thread, see sleeper_linux.go), elsewhere with a Go
-// timer. Either way the wake-up still comes late by the time it takes to
+// cannot fix them fully; on Linux preciseWait (a ppoll(2)-based sleeper, see
+// sleeper_linux.go) can, but the server uses it only when asked (see the
+// package doc: it stalls woken requests under concurrency). Either way the
+// wake-up still comes late by the time it takes to
 // wake a thread and schedule the goroutine (about 0.1–0.2 ms measured), so
 // timing tracks a low quantile (lateQuantile) of that lateness with a
 // stochastic quantile estimator, arms each wait that much before its
@@ -25,7 +26,7 @@ import (
 // estimate is clamped to [0, maxLateness]. Lateness from CPU contention
 // (the process not running at all) is not systematic and stays.
 type timing struct {
-	plainTimers bool         // use Go timers even where preciseWait exists (to measure them)
+	plainTimers bool         // use Go timers even where preciseWait exists (the server's default)
 	compensate  bool         // false only in tests and benchmarks measuring the error
 	late        atomic.Int64 // estimated low quantile of wake-up lateness, ns
 }
