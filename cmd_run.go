@@ -29,6 +29,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	timescale := fs.Float64("timescale", 0, "multiply every modeled duration by `X`, 0 < X ≤ 1 (overrides the scenario)")
 	strategies := fs.String("strategies", "", "comma-separated `list` of serial,pooled,workers,unbounded (overrides the scenario)")
 	pools := fs.String("pools", "", "comma-separated pool `sizes`, like 1,2,4 (overrides the scenario)")
+	parallel := fs.Int("parallel", 0, "run `N` cells at once, each against a mock of its own (overrides the scenario; upstream: scenarios only)")
 	allowRemote := fs.Bool("allow-remote", false, "allow a target that is not a loopback address (only a service you own)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -41,7 +42,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return badInput(err)
 	}
-	if err := applyOverrides(sc, *repeats, *timescale, *strategies, *pools); err != nil {
+	if err := applyOverrides(sc, *repeats, *parallel, *timescale, *strategies, *pools); err != nil {
 		return badInput(err)
 	}
 	if sc.Target != nil && !*allowRemote {
@@ -127,9 +128,12 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 
 // applyOverrides applies the command line's sweep overrides and validates
 // the scenario again.
-func applyOverrides(sc *bench.Scenario, repeats int, timescale float64, strategies, pools string) error {
+func applyOverrides(sc *bench.Scenario, repeats, parallel int, timescale float64, strategies, pools string) error {
 	if repeats != 0 {
 		sc.Sweep.Repeats = repeats
+	}
+	if parallel != 0 {
+		sc.Sweep.Parallel = parallel
 	}
 	if timescale != 0 {
 		sc.Timescale = timescale

@@ -140,17 +140,16 @@ type recordWriter struct {
 	bw       *bufio.Writer
 	enc      vegeta.Encoder
 	method   string
-	url      string
 	bytesOut uint64
 }
 
-func newRecordWriter(w io.Writer, method, url string, bytesOut int) *recordWriter {
+func newRecordWriter(w io.Writer, method string, bytesOut int) *recordWriter {
 	bw := bufio.NewWriterSize(w, 64<<10)
-	return &recordWriter{bw: bw, enc: vegeta.NewJSONEncoder(bw), method: method, url: url, bytesOut: uint64(bytesOut)}
+	return &recordWriter{bw: bw, enc: vegeta.NewJSONEncoder(bw), method: method, bytesOut: uint64(bytesOut)}
 }
 
 // write encodes a cell's attempts in start order, Seq from 0, and flushes.
-func (w *recordWriter) write(label string, items []item) error {
+func (w *recordWriter) write(label, url string, items []item) error {
 	var all []*attempt
 	for i := range items {
 		for j := range items[i].attempts {
@@ -169,7 +168,7 @@ func (w *recordWriter) write(label string, items []item) error {
 			BytesIn:   uint64(a.bytesIn),
 			BytesOut:  w.bytesOut,
 			Method:    w.method,
-			URL:       w.url,
+			URL:       url,
 		}
 		switch {
 		case a.err != nil:

@@ -67,6 +67,8 @@ func TestParseErrors(t *testing.T) {
 			[]string{"t.yaml:2:", "items: 0 is out of range: want 1 to 1000000"}},
 		{"bad pool", func(s string) string { return strings.Replace(s, "[1, 2]", "[1, 0]", 1) },
 			[]string{"t.yaml:13:", "sweep.pool_sizes[1]: 0 is out of range"}},
+		{"parallel out of range", func(s string) string { return s + "  parallel: 99\n" },
+			[]string{"t.yaml:14:", "sweep.parallel: 99 is out of range: want 1 to 16"}},
 		{"duplicate pool", func(s string) string { return strings.Replace(s, "[1, 2]", "[2, 2]", 1) },
 			[]string{"sweep.pool_sizes[1]: 2 is listed twice"}},
 		{"unknown strategy", func(s string) string { return strings.Replace(s, "[serial, pooled]", "[serial, async]", 1) },
@@ -130,6 +132,10 @@ func TestParseTarget(t *testing.T) {
 	}
 	if err := CheckTarget(sc.Target); err != nil {
 		t.Errorf("localhost refused: %v", err)
+	}
+	par := src + "  parallel: 2\n"
+	if _, err := Parse("ext.yaml", []byte(par)); err == nil || !strings.Contains(err.Error(), "ext.yaml:8:") || !strings.Contains(err.Error(), "share the external service") {
+		t.Errorf("parallel cells against a target: %v", err)
 	}
 	bad := strings.Replace(src, "http://localhost:8080/x", "ftp://x", 1)
 	if _, err := Parse("ext.yaml", []byte(bad)); err == nil || !strings.Contains(err.Error(), "ext.yaml:4:") {

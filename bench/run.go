@@ -1,12 +1,14 @@
 package bench
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -25,22 +27,22 @@ type RunOptions struct {
 	// ItemsDone, when set, is incremented as each item ends (for progress
 	// bars); it counts across cells.
 	ItemsDone *atomic.Int64
-	// OnCell, when set, is called after each cell with its index, the number
-	// of cells in the sweep, and the cell.
+	// OnCell, when set, is called as each cell ends with the number of cells
+	// ended before it, the number of cells in the sweep, and the cell. Calls
+	// never overlap, also when cells run in parallel.
 	OnCell func(i, total int, c *Cell)
 }
 
-// settleWait bounds how long Run waits, between cells, for the mock to
-// finish requests a previous cell gave up on (stalled or timed out).
-const settleWait = 2 * time.Second
-
 // Run runs the scenario's sweep and returns its results. sc must have its
-// defaults filled and be valid (as Load returns it). An `upstream:`
-// scenario starts the mock on 127.0.0.1 for the run's length, resets its
-// counters before each cell and stores them in Cell.Upstream after it.
+// defaults filled and be valid (as Load returns it). In an `upstream:`
+// scenario every cell gets a mock of its own on 127.0.0.1, started for the
+// cell and closed after it, so its counters (Cell.Upstream) are that cell's
+// alone and every cell sees the same seeded draws. Up to
+// sc.Sweep.Parallel cells run at once; an external target is only ever
+// called by one cell at a time.
 //
-// When ctx is canceled, Run stops: the cell running is marked
-// Interrupted, its unfinished items are counted failed ("canceled"), and
+// When ctx is canceled, Run stops: the cells running are marked
+// Interrupted, their unfinished items are counted failed ("canceled"), and
 // Run returns the results measured so far (Complete false) with ctx's
 // error.
 func Run(ctx context.Context, sc *Scenario, opts RunOptions) (*Results, error) {
@@ -61,28 +63,7 @@ func Run(ctx context.Context, sc *Scenario, opts RunOptions) (*Results, error) {
 		seed:    sc.Seed,
 		method:  http.MethodGet,
 	}
-	var srv *mocksrv.Server
-	if sc.Upstream != nil {
-		cfg := *sc.Upstream
-		cfg.Timescale = sc.Timescale
-		var err error
-		if srv, err = mocksrv.New(cfg); err != nil {
-			return nil, fmt.Errorf("starting the mock upstream: %w", err)
-		}
-		running, err := mocksrv.Listen("127.0.0.1:0", srv)
-		if err != nil {
-			srv.Close()
-			return nil, fmt.Errorf("starting the mock upstream: %w", err)
-		}
-		defer func() {
-			// Release anything stalled or queued first, then shut down.
-			srv.Close()
-			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			running.Shutdown(sctx)
-		}()
-		base.url = running.URL + "/item"
-	} else {
+	if sc.Target != nil {
 		if !opts.AllowRemote {
 			if err := CheckTarget(sc.Target); err != nil {
 				return nil, err
@@ -100,40 +81,52 @@ func Run(ctx context.Context, sc *Scenario, opts RunOptions) (*Results, error) {
 	}
 	var records *recordWriter
 	if opts.Records != nil {
-		records = newRecordWriter(opts.Records, base.method, base.url, len(base.body))
+		records = newRecordWriter(opts.Records, base.method, len(base.body))
 	}
+
 	plan := sc.Sweep.Plan()
-	var runErr error
+	cells := make([]*Cell, len(plan)) // by plan index; nil: not run
+	var (
+		mu       sync.Mutex // guards cells, finished, runErr and records
+		finished int
+		runErr   error
+		wg       sync.WaitGroup
+	)
+	failed := func() bool { mu.Lock(); defer mu.Unlock(); return runErr != nil }
+	slots := make(chan struct{}, max(sc.Sweep.Parallel, 1))
 	for i, p := range plan {
-		if ctx.Err() != nil {
+		select {
+		case slots <- struct{}{}:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil || failed() {
 			break
 		}
-		if srv != nil {
-			settle(ctx, srv)
-			srv.ResetStats()
-		}
-		c := *base
-		c.tr = newTransport(p.Pool, sc.Items, sc.Client.KeepAliveOn())
-		c.seed = sc.Seed ^ uint64(i+1)*0x9e3779b97f4a7c15
-		if err := c.prepare(); err != nil {
-			runErr = err
-			break
-		}
-		cell, items := runCell(ctx, &c, sc, p, opts.ItemsDone)
-		c.tr.CloseIdleConnections()
-		if srv != nil {
-			st := srv.Stats()
-			cell.Upstream = &st.Counters
-		}
-		res.Cells = append(res.Cells, cell)
-		if records != nil {
-			if err := records.write(cell.Label(), items); err != nil {
-				runErr = fmt.Errorf("writing request records: %w", err)
-				break
+		wg.Go(func() {
+			defer func() { <-slots }()
+			cell, url, items, err := runPlanned(ctx, base, sc, i, p, opts.ItemsDone)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				runErr = cmp.Or(runErr, err)
+				return
 			}
-		}
-		if opts.OnCell != nil {
-			opts.OnCell(i, len(plan), &res.Cells[len(res.Cells)-1])
+			cells[i] = &cell
+			if records != nil && runErr == nil {
+				if err := records.write(cell.Label(), url, items); err != nil {
+					runErr = fmt.Errorf("writing request records: %w", err)
+				}
+			}
+			finished++
+			if opts.OnCell != nil {
+				opts.OnCell(finished-1, len(plan), &cell)
+			}
+		})
+	}
+	wg.Wait()
+	for _, c := range cells {
+		if c != nil {
+			res.Cells = append(res.Cells, *c)
 		}
 	}
 	res.Finished = time.Now().UTC()
@@ -150,19 +143,61 @@ func Run(ctx context.Context, sc *Scenario, opts RunOptions) (*Results, error) {
 	return res, nil
 }
 
-func anyInterrupted(cells []Cell) bool {
-	return slices.ContainsFunc(cells, func(c Cell) bool { return c.Interrupted })
+// runPlanned runs plan cell i: with a transport of its own, and in an
+// `upstream:` scenario against a mock of its own. It returns the cell, the
+// URL it called and its items.
+func runPlanned(ctx context.Context, base *client, sc *Scenario, i int, p CellPlan, itemsDone *atomic.Int64) (Cell, string, []item, error) {
+	c := *base
+	c.seed = sc.Seed ^ uint64(i+1)*0x9e3779b97f4a7c15
+	var srv *mocksrv.Server
+	if sc.Upstream != nil {
+		var (
+			stop func()
+			err  error
+		)
+		srv, c.url, stop, err = startUpstream(sc)
+		if err != nil {
+			return Cell{}, "", nil, err
+		}
+		defer stop()
+	}
+	if err := c.prepare(); err != nil {
+		return Cell{}, "", nil, err
+	}
+	c.tr = newTransport(p.Pool, sc.Items, sc.Client.KeepAliveOn())
+	defer c.tr.CloseIdleConnections()
+	cell, items := runCell(ctx, &c, sc, p, itemsDone)
+	if srv != nil {
+		st := srv.Stats()
+		cell.Upstream = &st.Counters
+	}
+	return cell, c.url, items, nil
 }
 
-// settle waits (briefly, bounded) until the mock has nothing in flight or
-// queued, so that a cell's counters hold its own requests only.
-func settle(ctx context.Context, srv *mocksrv.Server) {
-	deadline := time.Now().Add(settleWait)
-	for time.Now().Before(deadline) && ctx.Err() == nil {
-		st := srv.Stats()
-		if st.InFlight == 0 && st.Queued == 0 {
-			return
-		}
-		time.Sleep(time.Millisecond)
+// startUpstream starts the scenario's mock on 127.0.0.1 and returns it, the
+// URL to call and the function that releases anything stalled or queued
+// and shuts it down.
+func startUpstream(sc *Scenario) (*mocksrv.Server, string, func(), error) {
+	cfg := *sc.Upstream
+	cfg.Timescale = sc.Timescale
+	srv, err := mocksrv.New(cfg)
+	if err != nil {
+		return nil, "", nil, fmt.Errorf("starting the mock upstream: %w", err)
 	}
+	running, err := mocksrv.Listen("127.0.0.1:0", srv)
+	if err != nil {
+		srv.Close()
+		return nil, "", nil, fmt.Errorf("starting the mock upstream: %w", err)
+	}
+	stop := func() {
+		srv.Close()
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		running.Shutdown(sctx)
+	}
+	return srv, running.URL + "/item", stop, nil
+}
+
+func anyInterrupted(cells []Cell) bool {
+	return slices.ContainsFunc(cells, func(c Cell) bool { return c.Interrupted })
 }

@@ -39,6 +39,83 @@ func openFDs(t *testing.T) int {
 	return len(ents)
 }
 
+// TestRunParallel runs cells side by side: each has a mock of its own (so
+// its own cap and counters), cells come back in plan order, and the
+// callbacks count up without overlapping.
+func TestRunParallel(t *testing.T) {
+	sc := mustParse(t, `
+name: par
+items: 8
+timescale: 0.05
+upstream: {latency: 40ms, cap: 2}
+sweep: {strategies: [serial, pooled, workers], pool_sizes: [1, 2, 4], parallel: 4}
+`)
+	fds := openFDs(t)
+	var rec bytes.Buffer
+	var seen []int
+	res, err := Run(context.Background(), sc, RunOptions{Records: &rec, OnCell: func(i, n int, c *Cell) { seen = append(seen, i) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan := sc.Sweep.Plan()
+	if !res.Complete || len(res.Cells) != len(plan) {
+		t.Fatalf("complete %v, %d cells, want %d", res.Complete, len(res.Cells), len(plan))
+	}
+	for i, c := range res.Cells {
+		if c.Strategy != plan[i].Strategy || c.Pool != plan[i].Pool {
+			t.Errorf("cell %d is %s, want the plan's %s/p=%d", i, c.Label(), plan[i].Strategy, plan[i].Pool)
+		}
+		if want := int64(min(c.Pool, 2)); c.Upstream == nil || c.Upstream.PeakInFlight != want || c.Upstream.Requests != 8 {
+			t.Errorf("%s: upstream %+v, want peak %d and its own 8 requests", c.Label(), c.Upstream, want)
+		}
+	}
+	for i, v := range seen {
+		if v != i {
+			t.Fatalf("callback ordinals %v, want 0..%d", seen, len(plan)-1)
+		}
+	}
+	// The cells really ran side by side: some two cells' requests overlap
+	// in time (4 slots, 7 cells of at least 16 ms each).
+	spans := map[string][2]time.Time{}
+	dec := vegeta.NewJSONDecoder(&rec)
+	n := 0
+	for {
+		var r vegeta.Result
+		if err := dec.Decode(&r); err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		n++
+		sp, ok := spans[r.Attack]
+		end := r.Timestamp.Add(r.Latency)
+		if !ok || r.Timestamp.Before(sp[0]) {
+			sp[0] = r.Timestamp
+		}
+		if end.After(sp[1]) {
+			sp[1] = end
+		}
+		spans[r.Attack] = sp
+	}
+	if n != 8*len(plan) {
+		t.Errorf("%d records, want %d", n, 8*len(plan))
+	}
+	overlap := false
+	for a, sa := range spans {
+		for b, sb := range spans {
+			if a < b && sa[0].Before(sb[1]) && sb[0].Before(sa[1]) {
+				overlap = true
+			}
+		}
+	}
+	if !overlap {
+		t.Errorf("no two cells overlapped in time: parallel 4 ran them one by one (%v)", spans)
+	}
+	if after := openFDs(t); after > fds {
+		t.Errorf("open fds %d after the sweep, %d before", after, fds)
+	}
+}
+
 // TestRunUpstream runs every strategy against the embedded mock and checks
 // what the mock saw, the books, the records and that nothing leaks.
 func TestRunUpstream(t *testing.T) {

@@ -96,4 +96,10 @@ type Sweep struct {
 	Strategies []Strategy `yaml:"strategies" json:"strategies"`
 	PoolSizes  []int      `yaml:"pool_sizes" json:"pool_sizes"`
 	Repeats    int        `yaml:"repeats,omitempty" json:"repeats,omitempty"`
+	// Parallel is how many cells run at once (default 1). Each cell has an
+	// upstream of its own, so cells never share a cap; only `upstream:`
+	// scenarios may run cells in parallel, never an external target.
+	// Running cells side by side lets a sweep use a slower time scale
+	// (less harness overhead per modeled second) in the same wall time.
+	Parallel int `yaml:"parallel,omitempty" json:"parallel,omitempty"`
 }

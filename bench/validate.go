@@ -24,6 +24,8 @@ const (
 	MaxPool = 100_000
 	// MaxRepeats bounds the repeats of a sweep.
 	MaxRepeats = 100
+	// MaxParallel bounds how many cells run at once.
+	MaxParallel = 16
 	// MaxTimeout bounds one attempt's timeout (model time).
 	MaxTimeout = time.Hour
 )
@@ -54,6 +56,9 @@ func (s Scenario) WithDefaults() Scenario {
 	}
 	s.Client.Retry.On = slices.Clone(s.Client.Retry.On)
 	s.Client.Retry = s.Client.Retry.WithDefaults()
+	if s.Sweep.Parallel == 0 {
+		s.Sweep.Parallel = 1
+	}
 	if s.Sweep.Repeats == 0 {
 		s.Sweep.Repeats = 1
 	}
@@ -126,6 +131,9 @@ func (s *Scenario) Validate() error {
 	}
 	if err := s.Sweep.validate(); err != nil {
 		return prefixed("sweep", err)
+	}
+	if s.Target != nil && s.Sweep.Parallel > 1 {
+		return fieldErrorf("sweep.parallel", "%d is not accepted with a target: cells would share the external service and measure each other; want 1 (or use upstream:, where every cell gets a mock of its own)", s.Sweep.Parallel)
 	}
 	return nil
 }
@@ -201,6 +209,9 @@ func (w Sweep) validate() error {
 	}
 	if w.Repeats < 1 || w.Repeats > MaxRepeats {
 		return fieldErrorf("repeats", "%d is out of range: want 1 to %d", w.Repeats, MaxRepeats)
+	}
+	if w.Parallel < 1 || w.Parallel > MaxParallel {
+		return fieldErrorf("parallel", "%d is out of range: want 1 to %d cells at once", w.Parallel, MaxParallel)
 	}
 	return nil
 }
