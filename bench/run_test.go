@@ -39,6 +39,35 @@ func openFDs(t *testing.T) int {
 	return len(ents)
 }
 
+// fdsBackTo waits (up to 2 s, as connections finish closing) for the open
+// file descriptors to be back to before, and fails the test if they are not.
+func fdsBackTo(t *testing.T, before int) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Second)
+	for openFDs(t) != before && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got := openFDs(t); got != before {
+		t.Errorf("open file descriptors: %d after the run, %d before", got, before)
+	}
+}
+
+// decodeRecords reads requests.jsonl lines back with vegeta's decoder.
+func decodeRecords(t *testing.T, rec io.Reader) []vegeta.Result {
+	t.Helper()
+	var out []vegeta.Result
+	dec := vegeta.NewJSONDecoder(rec)
+	for {
+		var r vegeta.Result
+		if err := dec.Decode(&r); err == io.EOF {
+			return out
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, r)
+	}
+}
+
 // TestRunParallel runs cells side by side: each has a mock of its own (so
 // its own cap and counters), cells come back in plan order, and the
 // callbacks count up without overlapping.
@@ -77,16 +106,8 @@ sweep: {strategies: [serial, pooled, workers], pool_sizes: [1, 2, 4], parallel: 
 	// The cells really ran side by side: some two cells' requests overlap
 	// in time (4 slots, 7 cells of at least 16 ms each).
 	spans := map[string][2]time.Time{}
-	dec := vegeta.NewJSONDecoder(&rec)
-	n := 0
-	for {
-		var r vegeta.Result
-		if err := dec.Decode(&r); err == io.EOF {
-			break
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		n++
+	records := decodeRecords(t, &rec)
+	for _, r := range records {
 		sp, ok := spans[r.Attack]
 		end := r.Timestamp.Add(r.Latency)
 		if !ok || r.Timestamp.Before(sp[0]) {
@@ -97,8 +118,8 @@ sweep: {strategies: [serial, pooled, workers], pool_sizes: [1, 2, 4], parallel: 
 		}
 		spans[r.Attack] = sp
 	}
-	if n != 8*len(plan) {
-		t.Errorf("%d records, want %d", n, 8*len(plan))
+	if len(records) != 8*len(plan) {
+		t.Errorf("%d records, want %d", len(records), 8*len(plan))
 	}
 	overlap := false
 	for a, sa := range spans {
@@ -111,9 +132,7 @@ sweep: {strategies: [serial, pooled, workers], pool_sizes: [1, 2, 4], parallel: 
 	if !overlap {
 		t.Errorf("no two cells overlapped in time: parallel 4 ran them one by one (%v)", spans)
 	}
-	if after := openFDs(t); after > fds {
-		t.Errorf("open fds %d after the sweep, %d before", after, fds)
-	}
+	fdsBackTo(t, fds)
 }
 
 // TestRunUpstream runs every strategy against the embedded mock and checks
@@ -159,16 +178,9 @@ sweep: {strategies: [serial, pooled, workers, unbounded], pool_sizes: [1, 2, 4]}
 
 	// requests.jsonl: vegeta's decoder reads every attempt back, Seq from 0
 	// in start order within each cell.
-	dec := vegeta.NewJSONDecoder(&rec)
 	seq := map[string]uint64{}
 	n := 0
-	for {
-		var r vegeta.Result
-		if err := dec.Decode(&r); err == io.EOF {
-			break
-		} else if err != nil {
-			t.Fatal(err)
-		}
+	for _, r := range decodeRecords(t, &rec) {
 		if r.Seq != seq[r.Attack] || r.Code != 200 || r.Method != "GET" || r.URL == "" || r.Latency <= 0 {
 			t.Errorf("record %d: %+v", n, r)
 		}
@@ -193,13 +205,7 @@ sweep: {strategies: [serial, pooled, workers, unbounded], pool_sizes: [1, 2, 4]}
 	}
 
 	// Every connection is closed again.
-	deadline := time.Now().Add(2 * time.Second)
-	for openFDs(t) != fds && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
-	if got := openFDs(t); got != fds {
-		t.Errorf("open file descriptors: %d after the run, %d before", got, fds)
-	}
+	fdsBackTo(t, fds)
 }
 
 // TestRunRetriesAndRejections: a capped mock that rejects the excess with
