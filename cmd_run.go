@@ -101,17 +101,13 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := writeBenchFile(dir, res); err != nil {
 		return err
 	}
-	if err := report.WriteTable(stdout, res); err != nil {
-		return err
-	}
-	printFailures(stdout, res)
-	if err := report.WriteAll(dir, res); err != nil {
-		return fmt.Errorf("rendering the report in %s: %w", dir, err)
-	}
-	if *out == "" {
-		if err := report.WriteIndex(filepath.Dir(dir)); err != nil {
-			return fmt.Errorf("writing the reports index: %w", err)
+	// A report that cannot be rendered must not hide how the run itself
+	// ended (an interrupted run still exits 130).
+	if err := writeReport(stdout, dir, *out == "", res); err != nil {
+		if runErr == nil {
+			return err
 		}
+		fmt.Fprintf(stderr, "poolbench: %v\n", err)
 	}
 	switch {
 	case runErr == nil:
@@ -233,6 +229,24 @@ func scaleLabel(t float64) string {
 		return "real time"
 	}
 	return "1:" + strconv.FormatFloat(1/t, 'f', -1, 64)
+}
+
+// writeReport prints the table and the failures, and writes the report's
+// files into dir (and the reports index beside it when dir is the default).
+func writeReport(stdout io.Writer, dir string, index bool, res *bench.Results) error {
+	if err := report.WriteTable(stdout, res); err != nil {
+		return err
+	}
+	printFailures(stdout, res)
+	if err := report.WriteAll(dir, res); err != nil {
+		return fmt.Errorf("rendering the report in %s: %w", dir, err)
+	}
+	if index {
+		if err := report.WriteIndex(filepath.Dir(dir)); err != nil {
+			return fmt.Errorf("writing the reports index: %w", err)
+		}
+	}
+	return nil
 }
 
 // printFailures lists each cell's failed items by their last error class,

@@ -86,10 +86,14 @@ func Run(ctx context.Context, sc *Scenario, opts RunOptions) (*Results, error) {
 
 	plan := sc.Sweep.Plan()
 	cells := make([]*Cell, len(plan)) // by plan index; nil: not run
+	// A cell's error stops the cells running beside it too.
+	runCtx, stopCells := context.WithCancel(ctx)
+	defer stopCells()
 	var (
-		mu       sync.Mutex // guards cells, finished, runErr and records
+		mu       sync.Mutex // guards cells, finished, runErr, recErr and records
 		finished int
 		runErr   error
+		recErr   error // a write to Records failed: no more records
 		wg       sync.WaitGroup
 	)
 	failed := func() bool { mu.Lock(); defer mu.Unlock(); return runErr != nil }
@@ -97,24 +101,27 @@ func Run(ctx context.Context, sc *Scenario, opts RunOptions) (*Results, error) {
 	for i, p := range plan {
 		select {
 		case slots <- struct{}{}:
-		case <-ctx.Done():
+		case <-runCtx.Done():
 		}
-		if ctx.Err() != nil || failed() {
+		if runCtx.Err() != nil || failed() {
 			break
 		}
 		wg.Go(func() {
 			defer func() { <-slots }()
-			cell, url, items, err := runPlanned(ctx, base, sc, i, p, opts.ItemsDone)
+			cell, url, items, err := runPlanned(runCtx, base, sc, i, p, opts.ItemsDone)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
 				runErr = cmp.Or(runErr, err)
+				stopCells()
 				return
 			}
 			cells[i] = &cell
-			if records != nil && runErr == nil {
+			if records != nil && recErr == nil {
 				if err := records.write(cell.Label(), url, items); err != nil {
-					runErr = fmt.Errorf("writing request records: %w", err)
+					recErr = fmt.Errorf("writing request records: %w", err)
+					runErr = cmp.Or(runErr, recErr)
+					stopCells()
 				}
 			}
 			finished++

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -299,5 +300,37 @@ func TestPlan(t *testing.T) {
 		"unbounded/p=0/r=1", "pooled/p=1/r=1", "pooled/p=8/r=1", "serial/p=1/r=1"}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Plan = %v", got)
+	}
+}
+
+// failingWriter fails every write, like a full disk.
+type failingWriter struct{}
+
+func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("disk full") }
+
+// TestRunErrorStopsParallelCells: when one cell's records cannot be
+// written, the cell running beside it is stopped (interrupted), not run to
+// its end, and Run reports the write error.
+func TestRunErrorStopsParallelCells(t *testing.T) {
+	sc := mustParse(t, `
+name: stop
+items: 400
+timescale: 0.01
+upstream: {latency: 100ms, cap: 8}
+sweep: {strategies: [pooled, serial], pool_sizes: [8], parallel: 2}
+`)
+	// pooled(8) ends after ~50 requests' time and fails to write its
+	// records; serial needs 400 and is still running then.
+	res, err := Run(context.Background(), sc, RunOptions{Records: failingWriter{}})
+	if err == nil || !strings.Contains(err.Error(), "writing request records: disk full") {
+		t.Fatalf("err = %v, want the records write error", err)
+	}
+	if res.Complete {
+		t.Error("a run that failed says it is complete")
+	}
+	for _, c := range res.Cells {
+		if c.Strategy == Serial && (!c.Interrupted || c.Failures[OutcomeCanceled] == 0 || c.Succeeded+c.Failed != c.Items) {
+			t.Errorf("serial ran on after the error: %+v", c)
+		}
 	}
 }

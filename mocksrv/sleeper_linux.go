@@ -21,8 +21,8 @@ import (
 // goroutine exits after idleLinger without pending deadlines and restarts on
 // demand, so an idle process keeps no extra thread.
 //
-// The goroutine is not locked to its thread, and after waking requests it
-// yields (runtime.Gosched) before it waits again. A goroutine blocked in a
+// The goroutine is locked to its thread only around each wait (timer slack
+// is per thread), and after waking requests it yields (runtime.Gosched) before it waits again. A goroutine blocked in a
 // syscall keeps its P until sysmon retakes it, which takes up to 10 ms when
 // sysmon is idle: had the sleeper gone straight back into ppoll, the
 // requests it had just made runnable on its P would have waited that long
@@ -121,9 +121,12 @@ func (s *sleeper) loop() {
 			runtime.Gosched()
 			continue
 		}
-		unix.Prctl(unix.PR_SET_TIMERSLACK, 1, 0, 0, 0) // this thread's, for this wait
+		// The timer slack is per thread: set it and wait on the same one.
+		runtime.LockOSThread()
+		unix.Prctl(unix.PR_SET_TIMERSLACK, 1, 0, 0, 0)
 		ts := unix.NsecToTimespec(int64(d))
 		n, _ := unix.Ppoll(fds, &ts, nil)
+		runtime.UnlockOSThread()
 		if n > 0 {
 			unix.Read(s.efd, buf[:])
 		}

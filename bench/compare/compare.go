@@ -433,6 +433,8 @@ func warnings(base, cur *bench.Results) []string {
 // scenarioDiff names the scenario fields that differ, repeats aside.
 func scenarioDiff(a, b bench.Scenario) []string {
 	a.Sweep.Repeats, b.Sweep.Repeats = 0, 0
+	// Results written before sweep.parallel existed ran one cell at a time.
+	a.Sweep.Parallel, b.Sweep.Parallel = max(a.Sweep.Parallel, 1), max(b.Sweep.Parallel, 1)
 	var d []string
 	va, vb := reflect.ValueOf(a), reflect.ValueOf(b)
 	t := va.Type()
