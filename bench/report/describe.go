@@ -144,5 +144,9 @@ func sweepText(sw bench.Sweep) string {
 	if rep == 1 {
 		plural = ""
 	}
-	return fmt.Sprintf("Sweep: %s at pool sizes %s; %d repeat%s of each cell.", strings.Join(st, ", "), strings.Join(pools, ", "), rep, plural)
+	t := fmt.Sprintf("Sweep: %s at pool sizes %s; %d repeat%s of each cell", strings.Join(st, ", "), strings.Join(pools, ", "), rep, plural)
+	if sw.Parallel > 1 {
+		t += fmt.Sprintf("; %d cells at a time, each against a mock of its own", sw.Parallel)
+	}
+	return t + "."
 }

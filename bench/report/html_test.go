@@ -192,6 +192,12 @@ func TestDescribe(t *testing.T) {
 			"3 repeats of each cell",
 		}},
 	}
+	par := seedFixture()
+	par.results.Scenario.Sweep.Parallel = 12
+	tests = append(tests, struct {
+		f    fixture
+		want []string
+	}{par, []string{"1 repeat of each cell; 12 cells at a time, each against a mock of its own."}})
 	for _, tt := range tests {
 		words := strings.Join(Describe(tt.f.results.Scenario), "\n")
 		for _, w := range tt.want {
