@@ -91,7 +91,7 @@ func summarise(items []item, wall time.Duration, timescale float64) Cell {
 			c.Failures[OutcomeCanceled]++
 		default:
 			last := &it.attempts[len(it.attempts)-1]
-			c.Failures[failureClass(last.outcome(), len(it.attempts))]++
+			c.Failures[FailureClass(last.outcome(), len(it.attempts))]++
 		}
 	}
 	c.Failed = c.Items - c.Succeeded

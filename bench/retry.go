@@ -161,9 +161,11 @@ func (r Retry) Delay(attempt int, rnd *rand.Rand, retryAfter time.Duration) time
 	return d
 }
 
-// failureClass names why an item failed: "503 after 4 attempts",
-// "timeout after 1 attempt", or "canceled".
-func failureClass(outcome string, attempts int) string {
+// FailureClass names why an item failed from its last attempt's outcome
+// and its number of attempts: "503 after 4 attempts", "timeout after 1
+// attempt", or "canceled". Cell.Failures is keyed by it; bench/model uses it
+// too, so predicted and measured failures have the same names.
+func FailureClass(outcome string, attempts int) string {
 	if outcome == OutcomeCanceled {
 		return OutcomeCanceled
 	}

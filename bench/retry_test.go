@@ -93,8 +93,8 @@ func TestFailureClass(t *testing.T) {
 		{"timeout", 1, "timeout after 1 attempt"},
 		{OutcomeCanceled, 2, "canceled"},
 	} {
-		if got := failureClass(tt.outcome, tt.n); got != tt.want {
-			t.Errorf("failureClass(%q, %d) = %q, want %q", tt.outcome, tt.n, got, tt.want)
+		if got := FailureClass(tt.outcome, tt.n); got != tt.want {
+			t.Errorf("FailureClass(%q, %d) = %q, want %q", tt.outcome, tt.n, got, tt.want)
 		}
 	}
 }

@@ -571,7 +571,7 @@ func (m *sim) cell(s bench.Strategy, pool int) bench.Cell {
 		for o, byAttempts := range m.failures {
 			for a, v := range byAttempts {
 				if v > 0 {
-					c.Failures[failureClass(m.names[o], a)] += v
+					c.Failures[bench.FailureClass(m.names[o], a)] += v
 				}
 			}
 		}
@@ -653,13 +653,4 @@ func selectKth(a []int64, lo, hi, k int) {
 		}
 	}
 	slices.Sort(a[lo : hi+1])
-}
-
-// failureClass names a failed item's last error class as bench does:
-// "503 after 4 attempts".
-func failureClass(outcome string, attempts int) string {
-	if attempts == 1 {
-		return outcome + " after 1 attempt"
-	}
-	return outcome + " after " + strconv.Itoa(attempts) + " attempts"
 }
