@@ -184,7 +184,13 @@ func New(cfg Config) (*Server, error) {
 	s.faults[1] = s.faults[0] + cfg.ResetRate
 	s.faults[2] = s.faults[1] + cfg.StallRate
 	s.timers.compensate = true
-	s.timers.plainTimers = os.Getenv("POOLBENCH_MOCK_TIMERS") != "precise"
+	switch v := os.Getenv("POOLBENCH_MOCK_TIMERS"); v {
+	case "", "go":
+	case "precise":
+		s.timers.precise = true
+	default:
+		return nil, fmt.Errorf("POOLBENCH_MOCK_TIMERS=%q: want go (the default) or precise, or leave it unset", v)
+	}
 	return s, nil
 }
 

@@ -583,3 +583,18 @@ func TestListen(t *testing.T) {
 		t.Error("Listen on a bad address succeeded")
 	}
 }
+
+func TestNewTimersEnv(t *testing.T) {
+	cfg := Config{Latency: "1ms"}
+	for v, precise := range map[string]bool{"": false, "go": false, "precise": true} {
+		t.Setenv("POOLBENCH_MOCK_TIMERS", v)
+		s, err := New(cfg)
+		if err != nil || s.timers.precise != precise {
+			t.Errorf("POOLBENCH_MOCK_TIMERS=%q: precise %v, err %v; want precise %v", v, s != nil && s.timers.precise, err, precise)
+		}
+	}
+	t.Setenv("POOLBENCH_MOCK_TIMERS", "fast")
+	if _, err := New(cfg); err == nil || !strings.Contains(err.Error(), "want go (the default) or precise") {
+		t.Errorf("an unknown value: err %v, want one naming what is accepted", err)
+	}
+}

@@ -26,9 +26,9 @@ import (
 // estimate is clamped to [0, maxLateness]. Lateness from CPU contention
 // (the process not running at all) is not systematic and stays.
 type timing struct {
-	plainTimers bool         // use Go timers even where preciseWait exists (the server's default)
-	compensate  bool         // false only in tests and benchmarks measuring the error
-	late        atomic.Int64 // estimated low quantile of wake-up lateness, ns
+	precise    bool         // wait with preciseWait (POOLBENCH_MOCK_TIMERS=precise); Go timers otherwise
+	compensate bool         // false only in tests and benchmarks measuring the error
+	late       atomic.Int64 // estimated low quantile of wake-up lateness, ns
 }
 
 const (
@@ -76,10 +76,10 @@ func (t *timing) sleepUntil(ctx context.Context, deadline time.Time) (time.Time,
 }
 
 func (t *timing) wait(ctx context.Context, at time.Time) bool {
-	if t.plainTimers {
-		return timerWait(ctx, at)
+	if t.precise {
+		return preciseWait(ctx, at)
 	}
-	return preciseWait(ctx, at)
+	return timerWait(ctx, at)
 }
 
 // timerWait waits on a Go timer until at or until ctx is done.

@@ -13,7 +13,7 @@ import (
 // when it reports reaching it, and stops at once when ctx is done.
 func TestSleepUntil(t *testing.T) {
 	for _, comp := range []bool{false, true} {
-		tm := timing{compensate: comp, plainTimers: comp}
+		tm := timing{compensate: comp, precise: !comp}
 		for range 20 {
 			deadline := time.Now().Add(2 * time.Millisecond)
 			end, ok := tm.sleepUntil(context.Background(), deadline)
@@ -46,7 +46,7 @@ func BenchmarkSleepAccuracy(b *testing.B) {
 				plain, comp bool
 			}{{"gotimer", true, false}, {"gotimer+comp", true, true}, {"precise", false, false}, {"precise+comp", false, true}} {
 				b.Run(fmt.Sprintf("d=%v/sleepers=%d/%s", d, par, mode.name), func(b *testing.B) {
-					tm := timing{plainTimers: mode.plain, compensate: mode.comp}
+					tm := timing{precise: !mode.plain, compensate: mode.comp}
 					// Warm the estimator up as a busy server would.
 					var wg sync.WaitGroup
 					for range 2 * par {
