@@ -30,15 +30,18 @@ type command struct {
 	name    string
 	summary string
 	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+	// timed marks commands whose results depend on prompt wake-ups (they
+	// run with at least minProcs Ps, see raiseProcs).
+	timed bool
 }
 
 var commands = []command{
-	{"run", "run a scenario's sweep and write reports/<name>/", cmdRun},
-	{"mock", "serve the mock upstream on 127.0.0.1", cmdMock},
-	{"report", "re-render tables, charts and the HTML page from results.json", cmdReport},
-	{"compare", "compare two runs with statistics; exit 1 on a regression", cmdCompare},
-	{"predict", "predict a scenario's sweep without sending a request", cmdPredict},
-	{"scenarios", "list the built-in scenarios", cmdScenarios},
+	{"run", "run a scenario's sweep and write reports/<name>/", cmdRun, true},
+	{"mock", "serve the mock upstream on 127.0.0.1", cmdMock, true},
+	{"report", "re-render tables, charts and the HTML page from results.json", cmdReport, false},
+	{"compare", "compare two runs with statistics; exit 1 on a regression", cmdCompare, false},
+	{"predict", "predict a scenario's sweep without sending a request", cmdPredict, false},
+	{"scenarios", "list the built-in scenarios", cmdScenarios, false},
 }
 
 // Exit codes.
@@ -125,7 +128,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	for _, c := range commands {
 		if c.name == args[0] {
-			if c.name == "run" || c.name == "mock" {
+			if c.timed {
 				raiseProcs()
 			}
 			return c.run(ctx, args[1:], stdout, stderr)
