@@ -96,14 +96,13 @@ func Run(ctx context.Context, sc *Scenario, opts RunOptions) (*Results, error) {
 		recErr   error // a write to Records failed: no more records
 		wg       sync.WaitGroup
 	)
-	failed := func() bool { mu.Lock(); defer mu.Unlock(); return runErr != nil }
 	slots := make(chan struct{}, max(sc.Sweep.Parallel, 1))
 	for i, p := range plan {
 		select {
 		case slots <- struct{}{}:
 		case <-runCtx.Done():
 		}
-		if runCtx.Err() != nil || failed() {
+		if runCtx.Err() != nil { // canceled, or a cell failed (it cancels runCtx)
 			break
 		}
 		wg.Go(func() {
