@@ -211,14 +211,17 @@ sweep: {strategies: [serial, pooled, workers, unbounded], pool_sizes: [1, 2, 4]}
 
 // TestRunRetriesAndRejections: a capped mock that rejects the excess with
 // 503 + Retry-After; the unbounded client's retries and failures show, and
-// the client's books agree with the mock's.
+// the client's books agree with the mock's. The service (1 s) outlasts the
+// Retry-After wait (500 ms), so every second attempt of the unbounded cell
+// finds both slots busy and at most 2 third attempts get in: failures
+// "after 3 attempts" are certain, not a matter of scheduling.
 func TestRunRetriesAndRejections(t *testing.T) {
 	sc := mustParse(t, `
 name: rejects
 items: 20
 timescale: 0.01
 seed: 3
-upstream: {latency: 100ms, cap: 2, overflow: reject, retry_after: 500ms, error_rate: 0.1, seed: 5}
+upstream: {latency: 1s, cap: 2, overflow: reject, retry_after: 500ms, error_rate: 0.1, seed: 5}
 client:
   retry: {max_attempts: 3, backoff: exponential, base: 50ms, max: 1s, retry_after: true}
 sweep: {strategies: [pooled, unbounded], pool_sizes: [2]}
