@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -22,43 +23,81 @@ const (
 	MaxHeaderBytes    = 64 << 10
 )
 
+// Engine is what serves the mock's connections.
+type Engine string
+
+const (
+	// EngineLoop serves from one epoll loop on its own thread (Linux
+	// only; see loop_linux.go): about a quarter of net/http's CPU per
+	// request, and deadlines kept by a timerfd, not by Go timers.
+	EngineLoop Engine = "loop"
+	// EngineHTTP serves through net/http with the Server as its handler.
+	EngineHTTP Engine = "http"
+)
+
+// DefaultEngine is the engine of Listen: EngineLoop on Linux, EngineHTTP
+// elsewhere.
+var DefaultEngine = defaultEngine
+
+// Engines lists the engines this platform has.
+func Engines() []Engine { return engines }
+
 // Running is a mock server listening on a TCP address.
 type Running struct {
 	// URL is the base URL, like "http://127.0.0.1:PORT".
 	URL string
 	// Addr is the address the listener is bound to.
 	Addr net.Addr
+	// Engine is what serves it.
+	Engine Engine
 
 	mock *Server
-	http *http.Server
+	http *http.Server // EngineHTTP
+	loop *loop        // EngineLoop
 	done chan error
 }
 
-// Listen serves s on addr (DefaultAddr when empty; binding elsewhere than
+// Listen serves s on addr with DefaultEngine; see ListenEngine.
+func Listen(addr string, s *Server) (*Running, error) {
+	return ListenEngine(addr, s, DefaultEngine)
+}
+
+// ListenEngine serves s on addr (DefaultAddr when empty; binding elsewhere than
 // loopback is the caller's explicit choice) with header-read and idle
 // timeouts, a header size limit, the MaxRequestBody limit of the handler,
 // and, when s's config sets MaxConns, a cap on TCP connections. It returns
 // once the listener is bound.
-func Listen(addr string, s *Server) (*Running, error) {
+func ListenEngine(addr string, s *Server, engine Engine) (*Running, error) {
 	if addr == "" {
 		addr = DefaultAddr
+	}
+	switch engine {
+	case EngineHTTP:
+	case EngineLoop:
+		if !slices.Contains(engines, EngineLoop) {
+			return nil, fmt.Errorf("mock engine %q: not available on this platform (want %s)", engine, EngineHTTP)
+		}
+		l, tcp, err := listenLoop(addr, s)
+		if err != nil {
+			return nil, fmt.Errorf("mock listen: %w", err)
+		}
+		return &Running{URL: baseURL(tcp), Addr: tcp, Engine: engine, mock: s, loop: l}, nil
+	default:
+		return nil, fmt.Errorf("mock engine %q: want %s or %s", engine, EngineLoop, EngineHTTP)
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("mock listen: %w", err)
 	}
 	tcp := ln.Addr().(*net.TCPAddr)
-	host := tcp.IP.String()
-	if tcp.IP.IsUnspecified() {
-		host = "127.0.0.1"
-	}
 	if s.cfg.MaxConns > 0 {
 		ln = netutil.LimitListener(ln, s.cfg.MaxConns)
 	}
 	r := &Running{
-		URL:  "http://" + net.JoinHostPort(host, strconv.Itoa(tcp.Port)),
-		Addr: tcp,
-		mock: s,
+		URL:    baseURL(tcp),
+		Addr:   tcp,
+		Engine: EngineHTTP,
+		mock:   s,
 		http: &http.Server{
 			Handler:           s,
 			ReadHeaderTimeout: ReadHeaderTimeout,
@@ -71,11 +110,30 @@ func Listen(addr string, s *Server) (*Running, error) {
 	return r, nil
 }
 
+// baseURL is the URL of a listener bound to tcp (127.0.0.1 for an
+// unspecified address).
+func baseURL(tcp *net.TCPAddr) string {
+	host := tcp.IP.String()
+	if tcp.IP.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, strconv.Itoa(tcp.Port))
+}
+
 // Shutdown closes the mock (queued and stalled requests are released),
 // stops accepting connections and waits, until ctx is done, for requests in
 // service to finish; then it closes whatever is left.
 func (r *Running) Shutdown(ctx context.Context) error {
 	r.mock.Close()
+	if r.loop != nil {
+		select {
+		case <-r.loop.shutdown(false):
+			return nil
+		case <-ctx.Done():
+			<-r.loop.shutdown(true)
+			return fmt.Errorf("mock shutdown: %w", ctx.Err())
+		}
+	}
 	err := r.http.Shutdown(ctx)
 	if err != nil {
 		r.http.Close()

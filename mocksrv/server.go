@@ -123,12 +123,13 @@ type Server struct {
 
 	seq atomic.Uint64
 
-	mu     sync.Mutex // guards c, the queue and closed
-	c      Counters
-	head   *waiter
-	tail   *waiter
-	closed bool
-	done   chan struct{} // closed by Close
+	mu      sync.Mutex // guards c, the queue and closed
+	c       Counters
+	head    *waiter
+	tail    *waiter
+	closed  bool
+	done    chan struct{} // closed by Close
+	onClose []func()      // called by Close (engines other than net/http)
 
 	service histogram // applied service time
 	wait    histogram // queue wait
@@ -138,7 +139,9 @@ type Server struct {
 
 // waiter is a request queued for a slot.
 type waiter struct {
-	ch         chan struct{} // receives once when granted
+	ch         chan struct{} // receives once when granted, unless notify is set
+	notify     func(*waiter) // called once when granted, with Server.mu held
+	owner      any           // for notify: what the waiter belongs to
 	prev, next *waiter
 	granted    bool      // guarded by Server.mu
 	inFlight   int64     // in flight at admission, set when granted
@@ -247,36 +250,16 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 
 	// Admission.
 	ctx := r.Context()
-	var n int64
 	admitted := arrived
-	s.mu.Lock()
-	s.c.Requests++
-	switch {
-	case s.closed:
-		s.c.Rejected++
-		s.mu.Unlock()
+	adm, wt, n := s.arrive(nil, nil)
+	switch adm {
+	case admRejected:
 		s.reject(w)
 		return
-	case s.cfg.Cap == 0 || (s.c.InFlight < int64(s.cfg.Cap) && s.head == nil):
-		s.c.InFlight++
-		s.c.Admitted++
-		s.c.PeakInFlight = max(s.c.PeakInFlight, s.c.InFlight)
-		n = s.c.InFlight
-		s.mu.Unlock()
-	case s.cfg.Overflow == OverflowReset:
-		s.c.Reset++
-		s.mu.Unlock()
+	case admReset:
 		resetConn(w)
 		return
-	case s.cfg.Overflow == OverflowReject || (s.cfg.QueueLimit > 0 && s.c.Queued >= int64(s.cfg.QueueLimit)):
-		s.c.Rejected++
-		s.mu.Unlock()
-		s.reject(w)
-		return
-	default:
-		wt := &waiter{ch: make(chan struct{}, 1)}
-		s.pushLocked(wt)
-		s.mu.Unlock()
+	case admQueued:
 		if !s.awaitSlot(ctx, wt) {
 			if ctx.Err() == nil { // closing, not canceled: rejected
 				s.reject(w)
@@ -287,18 +270,85 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 
 	// Service.
-	applied := toDur(float64(s.modelService(sample, n)) * s.scale)
+	applied := s.applied(sample, n)
 	queueWait := admitted.Sub(arrived)
 	s.wait.record(queueWait)
 	end, ok := s.timers.sleepUntil(ctx, admitted.Add(applied))
 	if !ok {
-		s.mu.Lock()
-		s.c.Canceled++
-		s.releaseLocked()
-		s.mu.Unlock()
+		s.cancelService()
 		return
 	}
 	took := end.Sub(admitted)
+	s.finish(f, took)
+
+	// Answer (after freeing the slot, so a client's next request finds it).
+	switch f {
+	case faultReset:
+		resetConn(w)
+	case faultStall:
+		select {
+		case <-ctx.Done():
+		case <-s.done:
+			resetConn(w)
+		}
+	default:
+		s.answer(w, s.status(f), id, n, took, queueWait)
+	}
+}
+
+// admission is what arrive decided for a modeled request.
+type admission uint8
+
+const (
+	admNow      admission = iota // in service at once
+	admQueued                    // waiting in the queue for a slot
+	admRejected                  // to be answered with RejectStatus at once
+	admReset                     // its connection to be reset at once
+)
+
+// arrive counts a modeled request and decides its admission. It returns
+// the number in flight including this request when admitted at once, or,
+// when the request must wait, the waiter it queued: granted later by a
+// send on its channel or, if notify is not nil, by a call to notify (made
+// with s.mu held; it must not block or take s.mu). owner is kept in the
+// waiter for notify's use.
+func (s *Server) arrive(notify func(*waiter), owner any) (admission, *waiter, int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.c.Requests++
+	switch {
+	case s.closed:
+		s.c.Rejected++
+		return admRejected, nil, 0
+	case s.cfg.Cap == 0 || (s.c.InFlight < int64(s.cfg.Cap) && s.head == nil):
+		s.c.InFlight++
+		s.c.Admitted++
+		s.c.PeakInFlight = max(s.c.PeakInFlight, s.c.InFlight)
+		return admNow, nil, s.c.InFlight
+	case s.cfg.Overflow == OverflowReset:
+		s.c.Reset++
+		return admReset, nil, 0
+	case s.cfg.Overflow == OverflowReject || (s.cfg.QueueLimit > 0 && s.c.Queued >= int64(s.cfg.QueueLimit)):
+		s.c.Rejected++
+		return admRejected, nil, 0
+	}
+	wt := &waiter{notify: notify, owner: owner}
+	if notify == nil {
+		wt.ch = make(chan struct{}, 1)
+	}
+	s.pushLocked(wt)
+	return admQueued, wt, 0
+}
+
+// applied is the wall service time of a latency sample admitted with n in
+// flight: the contention-stretched model time times the time scale.
+func (s *Server) applied(sample time.Duration, n int64) time.Duration {
+	return toDur(float64(s.modelService(sample, n)) * s.scale)
+}
+
+// finish accounts a request that reached the end of its service time,
+// which took took, with fault f, and frees its slot.
+func (s *Server) finish(f fault, took time.Duration) {
 	s.service.record(took)
 	s.mu.Lock()
 	switch f {
@@ -314,24 +364,23 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	s.releaseLocked()
 	s.mu.Unlock()
+}
 
-	// Answer (after freeing the slot, so a client's next request finds it).
-	switch f {
-	case faultReset:
-		resetConn(w)
-	case faultStall:
-		select {
-		case <-ctx.Done():
-		case <-s.done:
-			resetConn(w)
-		}
-	default:
-		status := http.StatusOK
-		if f == faultError {
-			status = s.cfg.ErrorStatus
-		}
-		s.answer(w, status, id, n, took, queueWait)
+// cancelService accounts a request in service whose client went away and
+// frees its slot.
+func (s *Server) cancelService() {
+	s.mu.Lock()
+	s.c.Canceled++
+	s.releaseLocked()
+	s.mu.Unlock()
+}
+
+// status is the answer's status for fault f (faultNone or faultError).
+func (s *Server) status(f fault) int {
+	if f == faultError {
+		return s.cfg.ErrorStatus
 	}
+	return http.StatusOK
 }
 
 // draw returns request id's latency sample and fault, drawn from
@@ -415,6 +464,10 @@ func (s *Server) releaseLocked() {
 	wt.granted = true
 	wt.inFlight = s.c.InFlight
 	wt.at = time.Now()
+	if wt.notify != nil {
+		wt.notify(wt)
+		return
+	}
 	wt.ch <- struct{}{}
 }
 
@@ -428,18 +481,27 @@ func (s *Server) awaitSlot(ctx context.Context, wt *waiter) bool {
 	case <-ctx.Done():
 	case <-s.done:
 	}
+	return s.giveUp(wt, ctx.Err() != nil)
+}
+
+// giveUp takes queued wt out of the queue because its client went away
+// (canceled, counted canceled) or the server is closing (counted
+// rejected). If wt was granted a slot meanwhile, a canceled request frees
+// it, and a closing one keeps it: giveUp then returns true, and the
+// request is to be served.
+func (s *Server) giveUp(wt *waiter, canceled bool) (holdsSlot bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if wt.granted { // granted while we were giving up
-		if ctx.Err() == nil {
-			return true // closing: serve it, it holds a slot
+	if wt.granted {
+		if !canceled {
+			return true
 		}
 		s.c.Canceled++
 		s.releaseLocked()
 		return false
 	}
 	s.removeLocked(wt)
-	if ctx.Err() != nil {
+	if canceled {
 		s.c.Canceled++
 	} else {
 		s.c.Rejected++
@@ -484,7 +546,27 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }
 
 func (s *Server) answer(w http.ResponseWriter, status int, id uint64, n int64, took, wait time.Duration) {
 	bp := bufPool.Get().(*[]byte)
-	b := (*bp)[:0]
+	b := s.appendAnswer((*bp)[:0], status, id, n, took, wait)
+	// Both duration headers from one string and one slice.
+	var hb [64]byte
+	hv := appendMillis(hb[:0], took)
+	cut := len(hv)
+	hs := string(appendMillis(hv, wait))
+	vals := []string{hs[:cut], hs[cut:]}
+	h := w.Header()
+	h["Content-Type"] = jsonType
+	h["X-Mock-Latency"] = vals[:1:1]
+	h["X-Mock-Queue-Wait"] = vals[1:]
+	w.WriteHeader(status)
+	w.Write(b)
+	*bp = b
+	if cap(b) <= 64<<10 {
+		bufPool.Put(bp)
+	}
+}
+
+// appendAnswer appends the JSON body of an answer to b.
+func (s *Server) appendAnswer(b []byte, status int, id uint64, n int64, took, wait time.Duration) []byte {
 	b = append(b, `{"id":`...)
 	b = strconv.AppendUint(b, id, 10)
 	b = append(b, `,"status":`...)
@@ -504,23 +586,7 @@ func (s *Server) answer(w http.ResponseWriter, status int, id uint64, n int64, t
 		b = append(b, s.padding...)
 		b = append(b, '"')
 	}
-	b = append(b, "}\n"...)
-	// Both duration headers from one string and one slice.
-	var hb [64]byte
-	hv := appendMillis(hb[:0], took)
-	cut := len(hv)
-	hs := string(appendMillis(hv, wait))
-	vals := []string{hs[:cut], hs[cut:]}
-	h := w.Header()
-	h["Content-Type"] = jsonType
-	h["X-Mock-Latency"] = vals[:1:1]
-	h["X-Mock-Queue-Wait"] = vals[1:]
-	w.WriteHeader(status)
-	w.Write(b)
-	*bp = b
-	if cap(b) <= 64<<10 {
-		bufPool.Put(bp)
-	}
+	return append(b, "}\n"...)
 }
 
 // appendMillis appends d as a Go duration string in milliseconds with
@@ -559,9 +625,29 @@ func (s *Server) ResetStats() {
 // and requests in service finish normally. Close is idempotent.
 func (s *Server) Close() {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if !s.closed {
-		s.closed = true
-		close(s.done)
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	s.closed = true
+	close(s.done)
+	hooks := s.onClose
+	s.mu.Unlock()
+	for _, f := range hooks {
+		f()
+	}
+}
+
+// whenClosed registers f to be called by Close (at once if already
+// closed). f must not block.
+func (s *Server) whenClosed(f func()) {
+	s.mu.Lock()
+	closed := s.closed
+	if !closed {
+		s.onClose = append(s.onClose, f)
+	}
+	s.mu.Unlock()
+	if closed {
+		f()
 	}
 }

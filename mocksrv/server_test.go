@@ -19,22 +19,48 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// start serves cfg on an httptest server and returns it with a client whose
-// transport keeps enough idle connections for the tests' concurrency.
-func start(t *testing.T, cfg Config) (*Server, *httptest.Server, *http.Client) {
+// served is a mock under test: its base URL.
+type served struct{ URL string }
+
+// forEngines runs test once per engine this platform has, as subtests.
+func forEngines(t *testing.T, test func(*testing.T, Engine)) {
+	for _, e := range Engines() {
+		t.Run(string(e), func(t *testing.T) { test(t, e) })
+	}
+}
+
+// start serves cfg with engine e (EngineHTTP behind an httptest server)
+// and returns it with a client whose transport keeps enough idle
+// connections for the tests' concurrency.
+func start(t *testing.T, e Engine, cfg Config) (*Server, served, *http.Client) {
 	t.Helper()
 	s, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := httptest.NewServer(s)
 	tr := &http.Transport{MaxIdleConnsPerHost: 512, MaxIdleConns: 512}
+	if e == EngineHTTP {
+		ts := httptest.NewServer(s)
+		t.Cleanup(func() {
+			s.Close()
+			ts.Close()
+			tr.CloseIdleConnections()
+		})
+		return s, served{ts.URL}, &http.Client{Transport: tr}
+	}
+	r, err := ListenEngine("", s, e)
+	if err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(func() {
-		s.Close()
-		ts.Close()
 		tr.CloseIdleConnections()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := r.Shutdown(ctx); err != nil {
+			t.Errorf("shutdown: %v", err)
+		}
 	})
-	return s, ts, &http.Client{Transport: tr}
+	return s, served{r.URL}, &http.Client{Transport: tr}
 }
 
 // get sends GET url with ctx and returns the status and the body.
@@ -89,10 +115,12 @@ type answer struct {
 
 // TestQueueCap: n requests at once through cap c take at least ⌈n/c⌉
 // latencies, never more than c in flight.
-func TestQueueCap(t *testing.T) {
+func TestQueueCap(t *testing.T) { forEngines(t, testQueueCap) }
+
+func testQueueCap(t *testing.T, e Engine) {
 	const n, capN = 9, 2
 	lat := 80 * time.Millisecond
-	s, ts, c := start(t, Config{Latency: "8s", Timescale: 0.01, Cap: capN})
+	s, ts, c := start(t, e, Config{Latency: "8s", Timescale: 0.01, Cap: capN})
 	began := time.Now()
 	var wg sync.WaitGroup
 	answers := make([]answer, n)
@@ -160,9 +188,11 @@ func burst(t *testing.T, c *http.Client, url string, n int, results chan<- error
 
 // TestRejectBurst: from a burst, exactly cap are admitted; the rest are
 // answered at once with the reject status and Retry-After.
-func TestRejectBurst(t *testing.T) {
+func TestRejectBurst(t *testing.T) { forEngines(t, testRejectBurst) }
+
+func testRejectBurst(t *testing.T, e Engine) {
 	for _, status := range []int{503, 429} {
-		s, ts, c := start(t, Config{Latency: "1h", Cap: 3, Overflow: OverflowReject, RejectStatus: status, RetryAfter: Duration(1500 * time.Millisecond)})
+		s, ts, c := start(t, e, Config{Latency: "1h", Cap: 3, Overflow: OverflowReject, RejectStatus: status, RetryAfter: Duration(1500 * time.Millisecond)})
 		results := make(chan error, 10)
 		stop := burst(t, c, ts.URL, 10, results)
 		want := fmt.Sprintf(`status %d retry-after "2" x-mock-retry-after "1.5s"`, status)
@@ -191,8 +221,10 @@ func TestRejectBurst(t *testing.T) {
 }
 
 // TestResetOverflow: past the cap the client sees its connection reset.
-func TestResetOverflow(t *testing.T) {
-	s, ts, c := start(t, Config{Latency: "1h", Cap: 1, Overflow: OverflowReset})
+func TestResetOverflow(t *testing.T) { forEngines(t, testResetOverflow) }
+
+func testResetOverflow(t *testing.T, e Engine) {
+	s, ts, c := start(t, e, Config{Latency: "1h", Cap: 1, Overflow: OverflowReset})
 	results := make(chan error, 1)
 	stop := burst(t, c, ts.URL, 1, results)
 	waitFor(t, s, "1 in flight", func(st Stats) bool { return st.InFlight == 1 })
@@ -211,8 +243,10 @@ func TestResetOverflow(t *testing.T) {
 }
 
 // TestQueueLimit: past queue_limit waiting requests, the excess is rejected.
-func TestQueueLimit(t *testing.T) {
-	s, ts, c := start(t, Config{Latency: "1h", Cap: 1, QueueLimit: 2})
+func TestQueueLimit(t *testing.T) { forEngines(t, testQueueLimit) }
+
+func testQueueLimit(t *testing.T, e Engine) {
+	s, ts, c := start(t, e, Config{Latency: "1h", Cap: 1, QueueLimit: 2})
 	results := make(chan error, 6)
 	stop := burst(t, c, ts.URL, 6, results)
 	for range 3 {
@@ -235,8 +269,10 @@ func TestQueueLimit(t *testing.T) {
 
 // TestDisconnectWhileQueued: a queued client that goes away frees its place
 // at once, and the slot passes on.
-func TestDisconnectWhileQueued(t *testing.T) {
-	s, ts, c := start(t, Config{Latency: "1h", Cap: 1})
+func TestDisconnectWhileQueued(t *testing.T) { forEngines(t, testDisconnectWhileQueued) }
+
+func testDisconnectWhileQueued(t *testing.T, e Engine) {
+	s, ts, c := start(t, e, Config{Latency: "1h", Cap: 1})
 	first := make(chan error, 1)
 	stopFirst := burst(t, c, ts.URL, 1, first)
 	waitFor(t, s, "1 in flight", func(st Stats) bool { return st.InFlight == 1 })
@@ -266,7 +302,9 @@ func TestDisconnectWhileQueued(t *testing.T) {
 }
 
 // TestContention checks the formula and that a served request applies it.
-func TestContention(t *testing.T) {
+func TestContention(t *testing.T) { forEngines(t, testContention) }
+
+func testContention(t *testing.T, e Engine) {
 	s, err := New(Config{Latency: "816ms", Cap: 2, Contention: 0.0392})
 	if err != nil {
 		t.Fatal(err)
@@ -280,7 +318,7 @@ func TestContention(t *testing.T) {
 		}
 	}
 	// Two requests in flight together: the second admitted is stretched.
-	_, ts, c := start(t, Config{Latency: "816ms", Cap: 2, Contention: 0.0392, Timescale: 0.01})
+	_, ts, c := start(t, e, Config{Latency: "816ms", Cap: 2, Contention: 0.0392, Timescale: 0.01})
 	var wg sync.WaitGroup
 	answers := make([]answer, 2)
 	for i := range answers {
@@ -305,8 +343,10 @@ func TestContention(t *testing.T) {
 
 // TestFaults: error_rate 1 answers every request with error_status after
 // the latency; the draws are seeded.
-func TestFaults(t *testing.T) {
-	s, ts, c := start(t, Config{Latency: "2ms", ErrorRate: 1, ErrorStatus: 502, BodyBytes: 100})
+func TestFaults(t *testing.T) { forEngines(t, testFaults) }
+
+func testFaults(t *testing.T, e Engine) {
+	s, ts, c := start(t, e, Config{Latency: "2ms", ErrorRate: 1, ErrorStatus: 502, BodyBytes: 100})
 	for range 5 {
 		code, body, h, err := get(t.Context(), c, ts.URL)
 		if err != nil || code != 502 {
@@ -357,8 +397,10 @@ func TestFaults(t *testing.T) {
 
 // TestStallAndResetFaults: a stalled request gets no answer until the
 // client gives up; a reset fault resets after the latency.
-func TestStallAndResetFaults(t *testing.T) {
-	s, ts, c := start(t, Config{Latency: "1ms", StallRate: 1})
+func TestStallAndResetFaults(t *testing.T) { forEngines(t, testStallAndResetFaults) }
+
+func testStallAndResetFaults(t *testing.T, e Engine) {
+	s, ts, c := start(t, e, Config{Latency: "1ms", StallRate: 1})
 	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
 	_, _, _, err := get(ctx, c, ts.URL)
 	cancel()
@@ -371,7 +413,7 @@ func TestStallAndResetFaults(t *testing.T) {
 		t.Errorf("counters %+v, want stalled 1 and the slot free", st.Counters)
 	}
 
-	s2, ts2, _ := start(t, Config{Latency: "1ms", ResetRate: 1})
+	s2, ts2, _ := start(t, e, Config{Latency: "1ms", ResetRate: 1})
 	fresh := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
 	if _, _, _, err := get(t.Context(), fresh, ts2.URL); err == nil {
 		t.Error("reset fault: request succeeded")
@@ -382,8 +424,10 @@ func TestStallAndResetFaults(t *testing.T) {
 }
 
 // TestCloseReleases: Close rejects queued requests and ends stalled ones.
-func TestCloseReleases(t *testing.T) {
-	s, ts, c := start(t, Config{Latency: "30ms", Cap: 1, StallRate: 1})
+func TestCloseReleases(t *testing.T) { forEngines(t, testCloseReleases) }
+
+func testCloseReleases(t *testing.T, e Engine) {
+	s, ts, c := start(t, e, Config{Latency: "30ms", Cap: 1, StallRate: 1})
 	results := make(chan error, 3)
 	stop := burst(t, c, ts.URL, 3, results)
 	waitFor(t, s, "stalled and queued", func(st Stats) bool { return st.Stalled >= 1 && st.Queued+st.Stalled+st.InFlight == 3 })
@@ -407,9 +451,11 @@ func TestCloseReleases(t *testing.T) {
 // TestStatsUnderLoad fires thousands of concurrent requests with every
 // outcome (queue, queue-full rejections, faults, client timeouts) while a
 // checker asserts the balance on every snapshot.
-func TestStatsUnderLoad(t *testing.T) {
+func TestStatsUnderLoad(t *testing.T) { forEngines(t, testStatsUnderLoad) }
+
+func testStatsUnderLoad(t *testing.T, e Engine) {
 	const total, workers = 2000, 64
-	s, ts, c := start(t, Config{Latency: "uniform(0s,2ms)", Cap: 8, QueueLimit: 16,
+	s, ts, c := start(t, e, Config{Latency: "uniform(0s,2ms)", Cap: 8, QueueLimit: 16,
 		ErrorRate: 0.1, ResetRate: 0.05, StallRate: 0.01, Seed: 7})
 	stop := make(chan struct{})
 	var snapshots atomic.Int64
@@ -478,8 +524,10 @@ func TestStatsUnderLoad(t *testing.T) {
 }
 
 // TestControlEndpoints: GET /_mock/stats and POST /_mock/reset.
-func TestControlEndpoints(t *testing.T) {
-	_, ts, c := start(t, Config{Latency: "1ms", Timescale: 0.5})
+func TestControlEndpoints(t *testing.T) { forEngines(t, testControlEndpoints) }
+
+func testControlEndpoints(t *testing.T, e Engine) {
+	_, ts, c := start(t, e, Config{Latency: "1ms", Timescale: 0.5})
 	for range 3 {
 		if code, _, _, err := get(t.Context(), c, ts.URL+"/anything"); err != nil || code != 200 {
 			t.Fatalf("%d %v", code, err)

@@ -1,0 +1,930 @@
+//go:build linux
+
+package mocksrv
+
+import (
+	"bufio"
+	"bytes"
+	"container/heap"
+	"encoding/json"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"runtime"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// The loop engine serves the mock from one goroutine locked to its OS
+// thread: an epoll(7) loop that accepts connections, reads and parses
+// requests (net/http's parser, on complete requests only), keeps every
+// request in service in a heap of deadlines and answers each when a
+// timerfd(2) armed with nanosecond resolution (absolute CLOCK_MONOTONIC)
+// fires. Nothing blocks but epoll_wait: no goroutine per connection or per
+// request, no Go timer, no scheduler hand-off between the read, the sleep
+// and the write.
+//
+// Why: behind net/http the mock cost about 60 µs of CPU per request on a
+// 2-vCPU VM (goroutine wake-ups, netpoller, timers, header maps); the loop
+// costs about 15 µs, so the mock keeps up with load generators on the same
+// machine, and the time from deadline to answer is not lengthened by the
+// Go scheduler (measured in docs/notes/mock.md).
+//
+// The model is the Server's: arrive, finish, cancelService and giveUp do
+// the admission and the accounting for both engines, so the counters, the
+// queue and the answers are the same. A request queued behind the cap is
+// granted through the waiter's notify, which hands it to the loop through
+// an inbox (and an eventfd when the loop sleeps), so a Server may be
+// served by both engines at once.
+//
+// Timer lateness is compensated as in timing: the timerfd is armed a low
+// quantile of the observed lateness before the earliest deadline, and the
+// loop spins the rest of the way when it wakes early.
+
+// connState is where a connection's current request is.
+type connState uint8
+
+const (
+	connIdle    connState = iota // between requests (or reading one)
+	connQueued                   // waiting for a slot
+	connService                  // in service until its deadline
+	connStalled                  // stall fault: no answer until the client leaves
+)
+
+// loopConn is one client connection and its request in progress.
+type loopConn struct {
+	fd    int
+	in    []byte // received, not yet parsed
+	out   []byte // answer bytes not yet written
+	state connState
+	gen   uint32    // bumped when a pending deadline becomes stale
+	since time.Time // idle since, or reading a request since
+	// closeAfter: close once out is written; eof: the client closed its
+	// side; head: a HEAD request (no body); continued: 100 Continue sent;
+	// wantOut, paused: EPOLLOUT registered, EPOLLIN not registered.
+	// lingering: answered and half-closed, discarding input until the
+	// client closes too.
+	closeAfter, eof, head, continued, wantOut, paused, lingering, closed bool
+
+	id                uint64
+	f                 fault
+	sample            time.Duration
+	n                 int64
+	arrived, admitted time.Time
+	wt                *waiter
+}
+
+// loopTimer is a pending deadline: a request's end of service (c, gen),
+// the end of a lingering close (c, gen, linger), housekeeping (c nil) or
+// resuming accept after an error (resume).
+type loopTimer struct {
+	at     int64 // ns since loop.t0
+	c      *loopConn
+	gen    uint32
+	linger bool
+	resume bool
+}
+
+type timerHeap []loopTimer
+
+func (h timerHeap) Len() int           { return len(h) }
+func (h timerHeap) Less(i, j int) bool { return h[i].at < h[j].at }
+func (h timerHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *timerHeap) Push(x any)        { *h = append(*h, x.(loopTimer)) }
+func (h *timerHeap) Pop() any {
+	old := *h
+	t := old[len(old)-1]
+	old[len(old)-1] = loopTimer{}
+	*h = old[:len(old)-1]
+	return t
+}
+
+const (
+	housekeepEvery = time.Second
+	// maxEarly bounds how early the timerfd is armed, so how long the loop
+	// may spin towards a deadline instead of serving connections.
+	maxEarly    = 250 * time.Microsecond
+	acceptPause = 100 * time.Millisecond
+	// lingerFor is how long a connection closed after an answer keeps
+	// reading (and discarding) what the client still sends, so that the
+	// client reads the answer instead of a reset (net/http waits 500 ms).
+	lingerFor = 500 * time.Millisecond
+	readChunk = 64 << 10
+	// maxInput bounds what a connection may have buffered: a request's
+	// headers and body plus one pipelined request's worth.
+	maxInput = MaxHeaderBytes + MaxRequestBody + readChunk
+)
+
+// loop is the epoll loop serving one Server on one listener.
+type loop struct {
+	s        *Server
+	ep       int // epoll
+	lfd      int // listener, -1 once closed
+	tfd      int // timerfd
+	efd      int // eventfd: wakes the loop for the inbox
+	conns    map[int]*loopConn
+	timers   timerHeap
+	armedAt  int64 // what the timerfd is armed for (ns since t0), 0 if not
+	late     int64 // low-quantile estimate of timerfd lateness, ns
+	mono0    int64 // CLOCK_MONOTONIC at t0, ns
+	t0       time.Time
+	pausedLn bool // listener removed from epoll (MaxConns reached or accept error)
+	draining bool // shutting down: no new connections, close when idle
+
+	released bool // the Server closed: queued and stalled requests released
+
+	inMu      sync.Mutex
+	inbox     []*waiter // granted waiters, for the loop to start
+	srvClosed bool      // the Server closed (Close)
+	stop      int       // 1: graceful shutdown asked, 2: close everything now
+	exited    bool      // the loop has exited (its descriptors are closed)
+	sleeping  atomic.Bool
+	done      chan struct{}
+	notifyFn  func(*waiter)
+
+	rbuf    []byte
+	rd      bytes.Reader
+	br      *bufio.Reader
+	date    []byte
+	dateSec int64
+}
+
+// listenLoop binds addr and starts the loop engine serving s there.
+func listenLoop(addr string, s *Server) (*loop, *net.TCPAddr, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, nil, err
+	}
+	tcp := ln.Addr().(*net.TCPAddr)
+	f, err := ln.(*net.TCPListener).File() // a blocking dup of the socket
+	ln.Close()
+	if err != nil {
+		return nil, nil, err
+	}
+	lfd, err := unix.Dup(int(f.Fd()))
+	f.Close()
+	if err != nil {
+		return nil, nil, err
+	}
+	l := &loop{s: s, lfd: lfd, ep: -1, tfd: -1, efd: -1, conns: map[int]*loopConn{},
+		done: make(chan struct{}), rbuf: make([]byte, readChunk)}
+	l.br = bufio.NewReaderSize(&l.rd, 4096)
+	l.notifyFn = l.notify
+	if err := l.open(); err != nil {
+		l.closeFDs()
+		return nil, nil, err
+	}
+	s.whenClosed(l.serverClosed)
+	go l.run()
+	return l, tcp, nil
+}
+
+func (l *loop) open() error {
+	unix.CloseOnExec(l.lfd)
+	if err := unix.SetNonblock(l.lfd, true); err != nil {
+		return err
+	}
+	var err error
+	if l.ep, err = unix.EpollCreate1(unix.EPOLL_CLOEXEC); err != nil {
+		return err
+	}
+	if l.tfd, err = unix.TimerfdCreate(unix.CLOCK_MONOTONIC, unix.TFD_NONBLOCK|unix.TFD_CLOEXEC); err != nil {
+		return err
+	}
+	if l.efd, err = unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC); err != nil {
+		return err
+	}
+	for _, fd := range []int{l.lfd, l.tfd, l.efd} {
+		if err := unix.EpollCtl(l.ep, unix.EPOLL_CTL_ADD, fd, &unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(fd)}); err != nil {
+			return err
+		}
+	}
+	var ts unix.Timespec
+	if err := unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts); err != nil {
+		return err
+	}
+	l.t0 = time.Now()
+	l.mono0 = ts.Nano()
+	return nil
+}
+
+func (l *loop) closeFDs() {
+	for _, fd := range []int{l.lfd, l.ep, l.tfd, l.efd} {
+		if fd >= 0 {
+			unix.Close(fd)
+		}
+	}
+}
+
+// since is the loop clock: ns since t0 (monotonic).
+func (l *loop) since(t time.Time) int64 { return int64(t.Sub(l.t0)) }
+
+// notify is every loop waiter's grant callback (Server.mu is held).
+func (l *loop) notify(wt *waiter) {
+	l.inMu.Lock()
+	l.inbox = append(l.inbox, wt)
+	l.inMu.Unlock()
+	if l.sleeping.Load() {
+		l.wake()
+	}
+}
+
+// serverClosed is the Server's close hook.
+func (l *loop) serverClosed() {
+	l.inMu.Lock()
+	defer l.inMu.Unlock()
+	l.srvClosed = true
+	if !l.exited {
+		l.wake()
+	}
+}
+
+func (l *loop) wake() {
+	one := [8]byte{1}
+	unix.Write(l.efd, one[:])
+}
+
+// shutdown asks the loop to stop: gracefully (answer what is in service,
+// then close) or, with now, at once (requests in service count as
+// canceled). It returns the channel closed when the loop has exited.
+func (l *loop) shutdown(now bool) <-chan struct{} {
+	l.inMu.Lock()
+	defer l.inMu.Unlock()
+	l.stop = max(l.stop, 1)
+	if now {
+		l.stop = 2
+	}
+	if !l.exited {
+		l.wake()
+	}
+	return l.done
+}
+
+func (l *loop) run() {
+	runtime.LockOSThread() // the timer slack is per thread; the thread ends with the loop
+	unix.Prctl(unix.PR_SET_TIMERSLACK, 1, 0, 0, 0)
+	defer close(l.done)
+	defer func() {
+		l.inMu.Lock()
+		l.exited = true
+		l.closeFDs()
+		l.inMu.Unlock()
+	}()
+	l.push(loopTimer{at: l.since(time.Now()) + int64(housekeepEvery)})
+	evs := make([]unix.EpollEvent, 256)
+	for {
+		if l.takeInbox() {
+			return
+		}
+		l.arm()
+		l.sleeping.Store(true)
+		l.inMu.Lock()
+		pending := len(l.inbox) > 0 || l.srvClosed && !l.released || l.stop > 0 && !l.draining || l.stop > 1
+		l.inMu.Unlock()
+		if pending {
+			l.sleeping.Store(false)
+			continue
+		}
+		n, err := unix.EpollWait(l.ep, evs, -1)
+		l.sleeping.Store(false)
+		if err != nil && err != unix.EINTR {
+			return // cannot happen with valid descriptors
+		}
+		for _, ev := range evs[:max(n, 0)] {
+			switch fd := int(ev.Fd); fd {
+			case l.lfd:
+				l.accept()
+			case l.tfd:
+				l.timerFired()
+			case l.efd:
+				var b [8]byte
+				unix.Read(l.efd, b[:])
+			default:
+				if c := l.conns[fd]; c != nil {
+					l.event(c, ev.Events)
+				}
+			}
+			// Deadlines first: a batch of events can take milliseconds.
+			l.runTimers(false)
+		}
+		l.runTimers(true)
+		if l.draining && len(l.conns) == 0 {
+			return
+		}
+	}
+}
+
+// takeInbox starts the granted waiters and handles a shutdown request. It
+// returns true when the loop must exit now.
+func (l *loop) takeInbox() bool {
+	l.inMu.Lock()
+	granted := l.inbox
+	l.inbox = nil
+	stop, srvClosed := l.stop, l.srvClosed
+	l.inMu.Unlock()
+	for _, wt := range granted {
+		c := wt.owner.(*loopConn)
+		if c.closed || c.state != connQueued || c.wt != wt {
+			continue // its client left; giveUp accounted for it
+		}
+		c.wt = nil
+		l.admit(c, wt.inFlight, wt.at)
+	}
+	if len(granted) > 0 {
+		l.runTimers(true) // zero service times
+	}
+	if srvClosed && !l.released {
+		l.release()
+	}
+	if stop == 0 {
+		return false
+	}
+	if !l.draining {
+		l.drain()
+	}
+	if stop > 1 {
+		for _, c := range l.conns {
+			l.gone(c)
+		}
+		return true
+	}
+	return len(l.conns) == 0
+}
+
+// release answers what the closed Server no longer serves: queued
+// requests are rejected, stalled ones reset (and those stalling later
+// are reset at once). Requests arriving later are rejected by arrive.
+func (l *loop) release() {
+	l.released = true
+	for _, c := range l.conns {
+		switch c.state {
+		case connQueued:
+			if l.s.giveUp(c.wt, false) {
+				continue // granted just before the close: the inbox starts it
+			}
+			c.wt = nil
+			c.state = connIdle
+			l.reject(c)
+			l.serve(c)
+		case connStalled:
+			l.reset(c)
+		}
+	}
+}
+
+// drain starts a graceful shutdown (after release): no new connections,
+// idle ones closed, requests in service answered and then their
+// connections closed.
+func (l *loop) drain() {
+	l.draining = true
+	if !l.released {
+		l.release() // Shutdown closes the Server first; this is for safety
+	}
+	if l.lfd >= 0 {
+		unix.Close(l.lfd)
+		l.lfd = -1
+	}
+	for _, c := range l.conns {
+		c.closeAfter = true
+		if c.state == connIdle && len(c.out) == 0 {
+			l.close(c)
+		}
+	}
+}
+
+// arm sets the timerfd for the earliest deadline, minus the lateness
+// estimate.
+func (l *loop) arm() {
+	if len(l.timers) == 0 {
+		return
+	}
+	at := l.timers[0].at - l.late
+	if at == l.armedAt {
+		return
+	}
+	l.armedAt = at
+	ts := unix.NsecToTimespec(l.mono0 + max(at, 1))
+	unix.TimerfdSettime(l.tfd, unix.TFD_TIMER_ABSTIME, &unix.ItimerSpec{Value: ts}, nil)
+}
+
+// timerFired reads the timerfd and updates the lateness estimate, as
+// timing does.
+func (l *loop) timerFired() {
+	var b [8]byte
+	if n, _ := unix.Read(l.tfd, b[:]); n != 8 || l.armedAt == 0 {
+		return
+	}
+	lateness := l.since(time.Now()) - l.armedAt
+	l.armedAt = 0
+	next := l.late - int64(lateStepDown)
+	if lateness > l.late {
+		next = l.late + int64(lateStepUp)
+	}
+	l.late = min(max(next, 0), int64(maxEarly))
+}
+
+func (l *loop) push(t loopTimer) { heap.Push(&l.timers, t) }
+
+// runTimers handles every deadline that is due and, with spin, spins to
+// those closer than the lateness estimate (the timer was armed that early).
+func (l *loop) runTimers(spin bool) {
+	now := l.since(time.Now())
+	for len(l.timers) > 0 {
+		t := l.timers[0]
+		if t.c != nil && (t.c.closed || t.c.gen != t.gen || t.linger != t.c.lingering || !t.linger && t.c.state != connService) {
+			heap.Pop(&l.timers) // stale
+			continue
+		}
+		if t.at > now {
+			if !spin || t.at-now > l.late {
+				return
+			}
+			for t.at > now {
+				now = l.since(time.Now())
+			}
+		}
+		heap.Pop(&l.timers)
+		switch {
+		case t.resume:
+			l.resumeAccept()
+		case t.c == nil:
+			l.housekeep(now)
+			l.push(loopTimer{at: now + int64(housekeepEvery)})
+		case t.linger:
+			l.close(t.c)
+		default:
+			l.expire(t.c)
+		}
+	}
+}
+
+// housekeep closes connections idle past IdleTimeout and those whose
+// request has been arriving for longer than ReadHeaderTimeout.
+func (l *loop) housekeep(now int64) {
+	for _, c := range l.conns {
+		if c.state != connIdle || len(c.out) > 0 || c.lingering {
+			continue
+		}
+		limit := IdleTimeout
+		if len(c.in) > 0 {
+			limit = ReadHeaderTimeout
+		}
+		if now-l.since(c.since) > int64(limit) {
+			l.close(c)
+		}
+	}
+}
+
+func (l *loop) accept() {
+	for l.draining == false && (l.s.cfg.MaxConns == 0 || len(l.conns) < l.s.cfg.MaxConns) {
+		fd, _, err := unix.Accept4(l.lfd, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
+		switch {
+		case err == nil:
+		case err == unix.EAGAIN:
+			return
+		case err == unix.EINTR || err == unix.ECONNABORTED:
+			continue
+		default: // out of descriptors or memory: stop accepting a moment
+			l.pauseAccept()
+			l.push(loopTimer{at: l.since(time.Now()) + int64(acceptPause), resume: true})
+			return
+		}
+		unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
+		c := &loopConn{fd: fd, since: time.Now()}
+		if err := unix.EpollCtl(l.ep, unix.EPOLL_CTL_ADD, fd, &unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLRDHUP, Fd: int32(fd)}); err != nil {
+			unix.Close(fd)
+			continue
+		}
+		l.conns[fd] = c
+	}
+	if !l.draining {
+		l.pauseAccept() // MaxConns reached; close resumes
+	}
+}
+
+func (l *loop) pauseAccept() {
+	if !l.pausedLn && l.lfd >= 0 {
+		l.pausedLn = true
+		unix.EpollCtl(l.ep, unix.EPOLL_CTL_DEL, l.lfd, nil)
+	}
+}
+
+func (l *loop) resumeAccept() {
+	if l.pausedLn && l.lfd >= 0 {
+		l.pausedLn = false
+		unix.EpollCtl(l.ep, unix.EPOLL_CTL_ADD, l.lfd, &unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(l.lfd)})
+	}
+}
+
+// event handles readiness of a client connection.
+func (l *loop) event(c *loopConn, ev uint32) {
+	if ev&unix.EPOLLOUT != 0 {
+		l.flush(c)
+		l.serve(c)
+		if c.closed {
+			return
+		}
+	}
+	switch {
+	case ev&(unix.EPOLLIN|unix.EPOLLRDHUP|unix.EPOLLHUP|unix.EPOLLERR) == 0:
+	case !c.paused:
+		l.read(c)
+	case ev&(unix.EPOLLRDHUP|unix.EPOLLHUP|unix.EPOLLERR) != 0:
+		l.gone(c) // left while its input was full
+	}
+}
+
+// read takes what the client sent; on end of file or an error the client
+// is gone, after what it sent is parsed (so a request sent just before the
+// client closed counts, as canceled, like net/http's).
+func (l *loop) read(c *loopConn) {
+	if c.lingering {
+		for {
+			n, err := unix.Read(c.fd, l.rbuf)
+			if n > 0 || err == unix.EINTR {
+				continue
+			}
+			if err != unix.EAGAIN {
+				l.close(c) // the client closed too
+			}
+			return
+		}
+	}
+	for len(c.in) < maxInput {
+		n, err := unix.Read(c.fd, l.rbuf)
+		if n > 0 {
+			if len(c.in) == 0 && c.state == connIdle {
+				c.since = time.Now()
+			}
+			c.in = append(c.in, l.rbuf[:n]...)
+			if n < len(l.rbuf) {
+				break
+			}
+			continue
+		}
+		if err == unix.EAGAIN {
+			break
+		}
+		if err == unix.EINTR {
+			continue
+		}
+		c.eof = true
+		break
+	}
+	if len(c.in) >= maxInput && !c.paused {
+		// Full: stop reading until the request in progress is done.
+		c.paused = true
+		l.interest(c)
+	}
+	l.serve(c)
+	if c.eof && !c.closed {
+		l.gone(c)
+	}
+}
+
+// interest updates the connection's epoll events.
+func (l *loop) interest(c *loopConn) {
+	ev := uint32(unix.EPOLLRDHUP)
+	if !c.paused {
+		ev |= unix.EPOLLIN
+	}
+	if c.wantOut {
+		ev |= unix.EPOLLOUT
+	}
+	unix.EpollCtl(l.ep, unix.EPOLL_CTL_MOD, c.fd, &unix.EpollEvent{Events: ev, Fd: int32(c.fd)})
+}
+
+// serve parses and starts requests while the connection is between
+// requests with nothing left to write.
+func (l *loop) serve(c *loopConn) {
+	for !c.closed && c.state == connIdle && len(c.out) == 0 && !c.closeAfter && len(c.in) > 0 {
+		if !l.parse(c) {
+			break
+		}
+	}
+	if c.paused && len(c.in) < maxInput && !c.closed {
+		c.paused = false
+		l.interest(c)
+	}
+}
+
+// headerEnd returns the length of the header block at the start of b
+// (through its blank line), or -1 if it is not complete.
+func headerEnd(b []byte) int {
+	for i := 0; ; {
+		j := bytes.IndexByte(b[i:], '\n')
+		if j < 0 {
+			return -1
+		}
+		i += j + 1
+		if i < len(b) && b[i] == '\n' {
+			return i + 1
+		}
+		if i+1 < len(b) && b[i] == '\r' && b[i+1] == '\n' {
+			return i + 2
+		}
+	}
+}
+
+// parse parses one complete request from c.in and starts it. It returns
+// false when the request is not complete yet (or the connection ended).
+func (l *loop) parse(c *loopConn) bool {
+	if headerEnd(c.in) < 0 {
+		if len(c.in) > MaxHeaderBytes {
+			l.fail(c, http.StatusRequestHeaderFieldsTooLarge, "431 Request Header Fields Too Large")
+		}
+		return false
+	}
+	l.rd.Reset(c.in)
+	l.br.Reset(&l.rd)
+	req, err := http.ReadRequest(l.br)
+	if err != nil {
+		l.fail(c, http.StatusBadRequest, "400 Bad Request")
+		return false
+	}
+	if req.ContentLength > MaxRequestBody {
+		l.fail(c, http.StatusRequestEntityTooLarge, "request body too large or unreadable")
+		return false
+	}
+	n, err := io.Copy(io.Discard, io.LimitReader(req.Body, MaxRequestBody+1))
+	switch {
+	case n > MaxRequestBody:
+		l.fail(c, http.StatusRequestEntityTooLarge, "request body too large or unreadable")
+		return false
+	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
+		// The body has not all arrived.
+		if !c.continued && req.Header.Get("Expect") == "100-continue" {
+			c.continued = true
+			l.write(c, []byte("HTTP/1.1 100 Continue\r\n\r\n"))
+		}
+		return false
+	case err != nil:
+		l.fail(c, http.StatusBadRequest, "400 Bad Request")
+		return false
+	}
+	used := len(c.in) - l.rd.Len() - l.br.Buffered()
+	c.in = c.in[:copy(c.in, c.in[used:])]
+	c.continued = false
+	c.closeAfter = req.Close || l.draining
+	c.head = req.Method == http.MethodHead
+	switch req.URL.Path {
+	case "/_mock/stats":
+		if req.Method != http.MethodGet && req.Method != http.MethodHead {
+			l.methodNotAllowed(c, "GET, HEAD", "use GET")
+			return true
+		}
+		l.stats(c)
+	case "/_mock/reset":
+		if req.Method != http.MethodPost {
+			l.methodNotAllowed(c, "POST", "use POST")
+			return true
+		}
+		l.s.ResetStats()
+		l.stats(c)
+	default:
+		l.start(c)
+	}
+	return true
+}
+
+// start admits, queues, rejects or resets a modeled request.
+func (l *loop) start(c *loopConn) {
+	s := l.s
+	c.arrived = time.Now()
+	c.id = s.seq.Add(1)
+	c.sample, c.f = s.draw(c.id)
+	adm, wt, n := s.arrive(l.notifyFn, c)
+	switch adm {
+	case admRejected:
+		l.reject(c)
+	case admReset:
+		l.reset(c)
+	case admQueued:
+		c.state, c.wt = connQueued, wt
+	default:
+		l.admit(c, n, c.arrived)
+	}
+}
+
+// admit puts a request in service from at with n in flight.
+func (l *loop) admit(c *loopConn, n int64, at time.Time) {
+	c.state, c.n, c.admitted = connService, n, at
+	l.s.wait.record(at.Sub(c.arrived))
+	c.gen++
+	l.push(loopTimer{at: l.since(at.Add(l.s.applied(c.sample, n))), c: c, gen: c.gen})
+}
+
+// expire ends a request's service: accounting, then the answer.
+func (l *loop) expire(c *loopConn) {
+	end := time.Now()
+	took := end.Sub(c.admitted)
+	l.s.finish(c.f, took)
+	switch c.f {
+	case faultReset:
+		l.reset(c)
+	case faultStall:
+		c.state = connStalled
+		if l.released {
+			l.reset(c)
+		}
+	default:
+		c.state = connIdle
+		l.answer(c, took)
+		l.serve(c)
+	}
+}
+
+// gone handles a client that left: its request, queued or in service,
+// counts as canceled and frees its place; then the connection closes.
+func (l *loop) gone(c *loopConn) {
+	switch c.state {
+	case connQueued:
+		l.s.giveUp(c.wt, true)
+		c.wt = nil
+	case connService:
+		l.s.cancelService()
+	}
+	c.state = connIdle
+	l.close(c)
+}
+
+func (l *loop) close(c *loopConn) {
+	if c.closed {
+		return
+	}
+	c.closed = true
+	c.gen++
+	delete(l.conns, c.fd)
+	unix.Close(c.fd) // also leaves the epoll set
+	if l.pausedLn && !l.draining {
+		l.resumeAccept()
+	}
+}
+
+// reset resets the client's connection: linger 0, then close.
+func (l *loop) reset(c *loopConn) {
+	unix.SetsockoptLinger(c.fd, unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1, Linger: 0})
+	c.state = connIdle
+	l.close(c)
+}
+
+// write queues b and writes as much as the socket takes. Callers go on
+// with serve, which starts a pipelined request once all is written.
+func (l *loop) write(c *loopConn, b []byte) {
+	c.out = append(c.out, b...)
+	l.flush(c)
+}
+
+func (l *loop) flush(c *loopConn) {
+	for len(c.out) > 0 {
+		n, err := unix.Write(c.fd, c.out)
+		if n > 0 {
+			c.out = c.out[:copy(c.out, c.out[n:])]
+			continue
+		}
+		if err == unix.EINTR {
+			continue
+		}
+		if err == unix.EAGAIN {
+			if !c.wantOut {
+				c.wantOut = true
+				l.interest(c)
+			}
+			return
+		}
+		l.gone(c) // the client is gone
+		return
+	}
+	if c.wantOut {
+		c.wantOut = false
+		l.interest(c)
+	}
+	if c.state == connIdle {
+		c.since = time.Now()
+		if c.closeAfter {
+			l.lingerClose(c)
+		}
+	}
+}
+
+// lingerClose closes the connection after its last answer: it half-closes
+// it, then reads and discards what the client still sends until the
+// client closes or lingerFor passes.
+func (l *loop) lingerClose(c *loopConn) {
+	if c.lingering || c.closed {
+		return
+	}
+	if unix.Shutdown(c.fd, unix.SHUT_WR) != nil || c.eof {
+		l.close(c)
+		return
+	}
+	c.lingering, c.paused, c.wantOut = true, false, false
+	c.in = c.in[:0]
+	l.interest(c)
+	l.push(loopTimer{at: l.since(time.Now()) + int64(lingerFor), c: c, gen: c.gen, linger: true})
+}
+
+// head appends a status line and the common headers; the caller appends
+// its own headers and the blank line.
+func (l *loop) head(b []byte, c *loopConn, status int, contentType string, length int) []byte {
+	b = append(b, "HTTP/1.1 "...)
+	b = strconv.AppendInt(b, int64(status), 10)
+	b = append(b, ' ')
+	b = append(b, http.StatusText(status)...)
+	b = append(b, "\r\nContent-Type: "...)
+	b = append(b, contentType...)
+	b = append(b, "\r\nDate: "...)
+	if now := time.Now(); now.Unix() != l.dateSec {
+		l.dateSec = now.Unix()
+		l.date = now.UTC().AppendFormat(l.date[:0], http.TimeFormat)
+	}
+	b = append(b, l.date...)
+	b = append(b, "\r\nContent-Length: "...)
+	b = strconv.AppendInt(b, int64(length), 10)
+	b = append(b, "\r\n"...)
+	if c.closeAfter {
+		b = append(b, "Connection: close\r\n"...)
+	}
+	return b
+}
+
+// body appends the blank line and, unless the request was HEAD, body.
+func (l *loop) body(b []byte, c *loopConn, body []byte) []byte {
+	b = append(b, "\r\n"...)
+	if !c.head {
+		b = append(b, body...)
+	}
+	return b
+}
+
+func (l *loop) answer(c *loopConn, took time.Duration) {
+	s := l.s
+	wait := c.admitted.Sub(c.arrived)
+	status := s.status(c.f)
+	bp := bufPool.Get().(*[]byte)
+	body := s.appendAnswer((*bp)[:0], status, c.id, c.n, took, wait)
+	b := l.head(c.out, c, status, "application/json", len(body))
+	b = append(b, "X-Mock-Latency: "...)
+	b = appendMillis(b, took)
+	b = append(b, "\r\nX-Mock-Queue-Wait: "...)
+	b = appendMillis(b, wait)
+	b = append(b, "\r\n"...)
+	c.out = l.body(b, c, body)
+	*bp = body
+	if cap(body) <= 64<<10 {
+		bufPool.Put(bp)
+	}
+	l.flush(c)
+}
+
+var overCapacity = []byte(`{"error":"over capacity"}` + "\n")
+
+func (l *loop) reject(c *loopConn) {
+	s := l.s
+	b := l.head(c.out, c, s.cfg.RejectStatus, "application/json", len(overCapacity))
+	b = append(b, "X-Content-Type-Options: nosniff\r\nRetry-After: "...)
+	b = append(b, s.retryAfter[0]...)
+	b = append(b, "\r\nX-Mock-Retry-After: "...)
+	b = append(b, s.retryModel[0]...)
+	b = append(b, "\r\n"...)
+	c.out = l.body(b, c, overCapacity)
+	l.flush(c)
+}
+
+func (l *loop) stats(c *loopConn) {
+	body, _ := json.MarshalIndent(l.s.Stats(), "", "  ") // numbers only: cannot fail
+	body = append(body, '\n')
+	c.out = l.body(l.head(c.out, c, http.StatusOK, "application/json", len(body)), c, body)
+	l.flush(c)
+}
+
+func (l *loop) methodNotAllowed(c *loopConn, allow, msg string) {
+	body := []byte(msg + "\n")
+	b := l.head(c.out, c, http.StatusMethodNotAllowed, "text/plain; charset=utf-8", len(body))
+	b = append(b, "Allow: "...)
+	b = append(b, allow...)
+	b = append(b, "\r\nX-Content-Type-Options: nosniff\r\n"...)
+	c.out = l.body(b, c, body)
+	l.flush(c)
+}
+
+// fail answers a request that cannot be served and closes the connection
+// (what follows it in the stream cannot be trusted).
+func (l *loop) fail(c *loopConn, status int, msg string) {
+	c.closeAfter = true
+	c.in = c.in[:0]
+	body := []byte(msg + "\n")
+	b := l.head(c.out, c, status, "text/plain; charset=utf-8", len(body))
+	b = append(b, "X-Content-Type-Options: nosniff\r\n"...)
+	c.out = l.body(b, c, body)
+	l.flush(c)
+}
+
+const defaultEngine = EngineLoop
+
+var engines = []Engine{EngineLoop, EngineHTTP}

@@ -1,0 +1,254 @@
+//go:build linux
+
+package mocksrv
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// listenLoopT serves cfg with the loop engine and shuts it down at cleanup.
+func listenLoopT(t *testing.T, cfg Config) (*Server, *Running) {
+	t.Helper()
+	s, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := ListenEngine("", s, EngineLoop)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		r.Shutdown(ctx)
+	})
+	return s, r
+}
+
+// rawConn dials r and returns the connection and a reader of its answers.
+func rawConn(t *testing.T, r *Running) (net.Conn, *bufio.Reader) {
+	t.Helper()
+	c, err := net.Dial("tcp", r.Addr.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	return c, bufio.NewReader(c)
+}
+
+func send(t *testing.T, c net.Conn, s string) {
+	t.Helper()
+	if _, err := io.WriteString(c, s); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// readAnswer reads one answer to a request with method and returns it with
+// its body.
+func readAnswer(t *testing.T, br *bufio.Reader, method string) (*http.Response, string) {
+	t.Helper()
+	resp, err := http.ReadResponse(br, &http.Request{Method: method})
+	if err != nil {
+		t.Fatalf("reading an answer: %v", err)
+	}
+	b, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		t.Fatalf("reading a body: %v", err)
+	}
+	return resp, string(b)
+}
+
+// wantClosed checks that the server closed the connection.
+func wantClosed(t *testing.T, br *bufio.Reader) {
+	t.Helper()
+	if _, err := br.ReadByte(); err == nil {
+		t.Error("the connection stayed open, want it closed")
+	}
+}
+
+// TestLoopPipelining: requests sent together are answered in order, HEAD
+// without a body, and HTTP/1.0 or Connection: close end the connection.
+func TestLoopPipelining(t *testing.T) {
+	_, r := listenLoopT(t, Config{Latency: "uniform(1ms,5ms)", Seed: 3})
+	c, br := rawConn(t, r)
+	send(t, c, "GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\nHEAD /c HTTP/1.1\r\nHost: x\r\n\r\n")
+	for i, method := range []string{"GET", "GET", "HEAD"} {
+		resp, body := readAnswer(t, br, method)
+		if resp.StatusCode != 200 || resp.Header.Get("X-Mock-Latency") == "" || resp.Header.Get("Date") == "" {
+			t.Fatalf("answer %d: %d %v", i, resp.StatusCode, resp.Header)
+		}
+		if method == "HEAD" {
+			if body != "" || resp.ContentLength <= 0 {
+				t.Errorf("HEAD: body %q, length %d; want none, with the GET's length", body, resp.ContentLength)
+			}
+			continue
+		}
+		var a answer
+		if err := json.Unmarshal([]byte(body), &a); err != nil || a.ID != uint64(i+1) {
+			t.Errorf("answer %d: %q (%v), want id %d", i, body, err, i+1)
+		}
+	}
+	send(t, c, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+	if resp, _ := readAnswer(t, br, "GET"); resp.StatusCode != 200 || !resp.Close {
+		t.Errorf("Connection: close: %d, close %v", resp.StatusCode, resp.Close)
+	}
+	wantClosed(t, br)
+
+	c, br = rawConn(t, r)
+	send(t, c, "GET / HTTP/1.0\r\n\r\n")
+	if resp, _ := readAnswer(t, br, "GET"); resp.StatusCode != 200 {
+		t.Errorf("HTTP/1.0: %d", resp.StatusCode)
+	}
+	wantClosed(t, br)
+}
+
+// TestLoopRequests: bodies by length or chunks, requests arriving in
+// pieces, Expect: 100-continue, and bad input.
+func TestLoopRequests(t *testing.T) {
+	s, r := listenLoopT(t, Config{Latency: "1ms"})
+	c, br := rawConn(t, r)
+	send(t, c, "POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhelloPOST /y HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n")
+	for i := range 2 {
+		if resp, _ := readAnswer(t, br, "POST"); resp.StatusCode != 200 {
+			t.Errorf("POST %d: %d", i, resp.StatusCode)
+		}
+	}
+	for _, piece := range []string{"GET / HT", "TP/1.1\r\nHo", "st: x\r\n", "\r\n"} {
+		send(t, c, piece)
+		time.Sleep(5 * time.Millisecond)
+	}
+	if resp, _ := readAnswer(t, br, "GET"); resp.StatusCode != 200 {
+		t.Errorf("a request in pieces: %d", resp.StatusCode)
+	}
+	send(t, c, "PUT / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\n")
+	line, err := br.ReadString('\n')
+	if err != nil || !strings.HasPrefix(line, "HTTP/1.1 100 Continue") {
+		t.Fatalf("Expect: 100-continue: %q %v", line, err)
+	}
+	br.ReadString('\n') // the blank line
+	send(t, c, "abc")
+	if resp, _ := readAnswer(t, br, "PUT"); resp.StatusCode != 200 {
+		t.Errorf("after 100 Continue: %d", resp.StatusCode)
+	}
+	if st := s.Stats(); st.Requests != 4 || st.Completed != 4 {
+		t.Errorf("stats %+v, want 4 requests completed", st.Counters)
+	}
+
+	for _, tt := range []struct {
+		name, req string
+		status    int
+	}{
+		{"garbage", "NONSENSE\r\n\r\n", 400},
+		{"bad version", "GET / HTTP/9\r\n\r\n", 400},
+		{"huge headers", "GET / HTTP/1.1\r\nX: " + strings.Repeat("a", MaxHeaderBytes+10), 431},
+		{"huge body", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2000000\r\n\r\n", 413},
+		{"bad chunk", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400},
+	} {
+		c, br := rawConn(t, r)
+		send(t, c, tt.req)
+		resp, _ := readAnswer(t, br, "GET")
+		if resp.StatusCode != tt.status {
+			t.Errorf("%s: %d, want %d", tt.name, resp.StatusCode, tt.status)
+		}
+		wantClosed(t, br)
+	}
+	if st := s.Stats(); st.Requests != 4 {
+		t.Errorf("bad requests were counted: %+v", st.Counters)
+	}
+}
+
+// TestLoopBigAnswer: an answer larger than the socket buffers reaches a
+// slow reader whole.
+func TestLoopBigAnswer(t *testing.T) {
+	_, r := listenLoopT(t, Config{Latency: "0s", BodyBytes: 8 << 20})
+	c, br := rawConn(t, r)
+	send(t, c, "GET / HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	time.Sleep(50 * time.Millisecond) // let the server fill the buffers
+	for i := range 2 {
+		_, body := readAnswer(t, br, "GET")
+		var a answer
+		if err := json.Unmarshal([]byte(body), &a); err != nil || len(a.Padding) != 8<<20 || a.ID != uint64(i+1) {
+			t.Fatalf("answer %d: %d bytes, id %d, %v", i, len(body), a.ID, err)
+		}
+	}
+}
+
+// TestLoopClientLeaves: a client that closes its connection while its
+// request is in service frees the slot; the request counts as canceled.
+func TestLoopClientLeaves(t *testing.T) {
+	s, r := listenLoopT(t, Config{Latency: "1h", Cap: 1})
+	c, _ := rawConn(t, r)
+	send(t, c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	waitFor(t, s, "in service", func(st Stats) bool { return st.InFlight == 1 })
+	c.Close()
+	st := waitFor(t, s, "canceled", func(st Stats) bool { return st.InFlight == 0 })
+	if st.Canceled != 1 {
+		t.Errorf("stats %+v, want 1 canceled", st.Counters)
+	}
+	checkBalance(t, st.Counters)
+}
+
+// TestLoopMaxConns: past MaxConns a connection waits to be accepted until
+// another closes.
+func TestLoopMaxConns(t *testing.T) {
+	_, r := listenLoopT(t, Config{Latency: "0s", MaxConns: 1})
+	c1, br1 := rawConn(t, r)
+	send(t, c1, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	readAnswer(t, br1, "GET")
+	c2, br2 := rawConn(t, r)
+	send(t, c2, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	c2.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
+	if _, err := br2.ReadByte(); err == nil {
+		t.Fatal("a second connection was served past MaxConns 1")
+	}
+	c2.SetReadDeadline(time.Now().Add(10 * time.Second))
+	c1.Close()
+	if resp, _ := readAnswer(t, br2, "GET"); resp.StatusCode != 200 {
+		t.Errorf("after the first closed: %d", resp.StatusCode)
+	}
+}
+
+// TestLoopShutdown: Shutdown answers requests in service before it
+// returns; past its context it closes them (counted canceled).
+func TestLoopShutdown(t *testing.T) {
+	s, r := listenLoopT(t, Config{Latency: "200ms"})
+	c, br := rawConn(t, r)
+	send(t, c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	waitFor(t, s, "in service", func(st Stats) bool { return st.InFlight == 1 })
+	if err := r.Shutdown(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if resp, _ := readAnswer(t, br, "GET"); resp.StatusCode != 200 || !resp.Close {
+		t.Errorf("answer during shutdown: %d, close %v", resp.StatusCode, resp.Close)
+	}
+	if _, err := net.Dial("tcp", r.Addr.String()); err == nil {
+		t.Error("a connection was accepted after Shutdown")
+	}
+
+	s, r = listenLoopT(t, Config{Latency: "1h"})
+	c, br = rawConn(t, r)
+	send(t, c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	waitFor(t, s, "in service", func(st Stats) bool { return st.InFlight == 1 })
+	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+	defer cancel()
+	if err := r.Shutdown(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Shutdown past its context: %v", err)
+	}
+	wantClosed(t, br)
+	st := s.Stats()
+	if st.Canceled != 1 || st.InFlight != 0 {
+		t.Errorf("stats %+v, want the request in service canceled", st.Counters)
+	}
+	checkBalance(t, st.Counters)
+}
