@@ -5,7 +5,6 @@ package mocksrv
 import (
 	"bufio"
 	"bytes"
-	"container/heap"
 	"encoding/json"
 	"errors"
 	"io"
@@ -44,7 +43,10 @@ import (
 //
 // Timer lateness is compensated as in timing: the timerfd is armed a low
 // quantile of the observed lateness before the earliest deadline, and the
-// loop spins the rest of the way when it wakes early.
+// loop polls (epoll_wait without a timeout) the rest of the way when it
+// wakes early. A plain spin would be simpler but holds back the requests
+// arriving meanwhile: measured with wrk -c200 at 10 ms, 84-86% of the
+// ideal rate spinning against 93-95% not waiting at all.
 
 // connState is where a connection's current request is.
 type connState uint8
@@ -90,24 +92,50 @@ type loopTimer struct {
 	resume bool
 }
 
+// timerHeap is a min-heap of deadlines (typed, so pushing does not
+// allocate as container/heap's interface would).
 type timerHeap []loopTimer
 
-func (h timerHeap) Len() int           { return len(h) }
-func (h timerHeap) Less(i, j int) bool { return h[i].at < h[j].at }
-func (h timerHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *timerHeap) Push(x any)        { *h = append(*h, x.(loopTimer)) }
-func (h *timerHeap) Pop() any {
-	old := *h
-	t := old[len(old)-1]
-	old[len(old)-1] = loopTimer{}
-	*h = old[:len(old)-1]
-	return t
+func (h *timerHeap) push(t loopTimer) {
+	*h = append(*h, t)
+	a := *h
+	for i := len(a) - 1; i > 0; {
+		p := (i - 1) / 2
+		if a[p].at <= a[i].at {
+			break
+		}
+		a[p], a[i] = a[i], a[p]
+		i = p
+	}
+}
+
+func (h *timerHeap) pop() {
+	a := *h
+	n := len(a) - 1
+	a[0] = a[n]
+	a[n] = loopTimer{}
+	a = a[:n]
+	for i := 0; ; {
+		m, l, r := i, 2*i+1, 2*i+2
+		if l < n && a[l].at < a[m].at {
+			m = l
+		}
+		if r < n && a[r].at < a[m].at {
+			m = r
+		}
+		if m == i {
+			break
+		}
+		a[m], a[i] = a[i], a[m]
+		i = m
+	}
+	*h = a
 }
 
 const (
 	housekeepEvery = time.Second
 	// maxEarly bounds how early the timerfd is armed, so how long the loop
-	// may spin towards a deadline instead of serving connections.
+	// may poll towards a deadline instead of sleeping.
 	maxEarly    = 250 * time.Microsecond
 	acceptPause = 100 * time.Millisecond
 	// lingerFor is how long a connection closed after an answer keeps
@@ -290,12 +318,19 @@ func (l *loop) run() {
 			l.sleeping.Store(false)
 			continue
 		}
-		n, err := unix.EpollWait(l.ep, evs, -1)
+		// Close to a deadline (within the lateness estimate, the timerfd
+		// was armed that early) poll instead of sleeping, so connections
+		// are served while the loop waits for it.
+		timeout := -1
+		if len(l.timers) > 0 && l.timers[0].at-l.since(time.Now()) <= l.late {
+			timeout = 0
+		}
+		n, err := unix.EpollWait(l.ep, evs, timeout)
 		l.sleeping.Store(false)
 		if err != nil && err != unix.EINTR {
 			return // cannot happen with valid descriptors
 		}
-		for _, ev := range evs[:max(n, 0)] {
+		for i, ev := range evs[:max(n, 0)] {
 			switch fd := int(ev.Fd); fd {
 			case l.lfd:
 				l.accept()
@@ -309,10 +344,11 @@ func (l *loop) run() {
 					l.event(c, ev.Events)
 				}
 			}
-			// Deadlines first: a batch of events can take milliseconds.
-			l.runTimers(false)
+			if i%32 == 31 {
+				l.runTimers() // a long batch must not hold deadlines back
+			}
 		}
-		l.runTimers(true)
+		l.runTimers()
 		if l.draining && len(l.conns) == 0 {
 			return
 		}
@@ -336,7 +372,7 @@ func (l *loop) takeInbox() bool {
 		l.admit(c, wt.inFlight, wt.at)
 	}
 	if len(granted) > 0 {
-		l.runTimers(true) // zero service times
+		l.runTimers() // zero service times
 	}
 	if srvClosed && !l.released {
 		l.release()
@@ -428,27 +464,21 @@ func (l *loop) timerFired() {
 	l.late = min(max(next, 0), int64(maxEarly))
 }
 
-func (l *loop) push(t loopTimer) { heap.Push(&l.timers, t) }
+func (l *loop) push(t loopTimer) { l.timers.push(t) }
 
-// runTimers handles every deadline that is due and, with spin, spins to
-// those closer than the lateness estimate (the timer was armed that early).
-func (l *loop) runTimers(spin bool) {
+// runTimers handles every deadline that is due.
+func (l *loop) runTimers() {
 	now := l.since(time.Now())
 	for len(l.timers) > 0 {
 		t := l.timers[0]
 		if t.c != nil && (t.c.closed || t.c.gen != t.gen || t.linger != t.c.lingering || !t.linger && t.c.state != connService) {
-			heap.Pop(&l.timers) // stale
+			l.timers.pop() // stale
 			continue
 		}
 		if t.at > now {
-			if !spin || t.at-now > l.late {
-				return
-			}
-			for t.at > now {
-				now = l.since(time.Now())
-			}
+			return
 		}
-		heap.Pop(&l.timers)
+		l.timers.pop()
 		switch {
 		case t.resume:
 			l.resumeAccept()
@@ -633,7 +663,16 @@ func headerEnd(b []byte) int {
 
 // parse parses one complete request from c.in and starts it. It returns
 // false when the request is not complete yet (or the connection ended).
+// The requests load generators send take parseSimple's path, which does
+// not allocate; the rest net/http's parser.
 func (l *loop) parse(c *loopConn) bool {
+	if r, ok := parseSimple(c.in); ok {
+		m := methodOf(r.method)
+		rt := routeOf(r.path)
+		c.in = c.in[:copy(c.in, c.in[r.length:])]
+		l.dispatch(c, m, rt, r.close)
+		return true
+	}
 	if headerEnd(c.in) < 0 {
 		if len(c.in) > MaxHeaderBytes {
 			l.fail(c, http.StatusRequestHeaderFieldsTooLarge, "431 Request Header Fields Too Large")
@@ -669,27 +708,73 @@ func (l *loop) parse(c *loopConn) bool {
 	}
 	used := len(c.in) - l.rd.Len() - l.br.Buffered()
 	c.in = c.in[:copy(c.in, c.in[used:])]
-	c.continued = false
-	c.closeAfter = req.Close || l.draining
-	c.head = req.Method == http.MethodHead
-	switch req.URL.Path {
+	l.dispatch(c, methodOf([]byte(req.Method)), routeOf([]byte(req.URL.Path)), req.Close)
+	return true
+}
+
+// method is the request methods the mock tells apart.
+type method uint8
+
+const (
+	methodOther method = iota
+	methodGet
+	methodHead
+	methodPost
+)
+
+func methodOf(m []byte) method {
+	switch string(m) {
+	case http.MethodGet:
+		return methodGet
+	case http.MethodHead:
+		return methodHead
+	case http.MethodPost:
+		return methodPost
+	}
+	return methodOther
+}
+
+// route is what a request's path asks for.
+type route uint8
+
+const (
+	routeModel route = iota
+	routeStats
+	routeReset
+)
+
+func routeOf(path []byte) route {
+	switch string(path) {
 	case "/_mock/stats":
-		if req.Method != http.MethodGet && req.Method != http.MethodHead {
+		return routeStats
+	case "/_mock/reset":
+		return routeReset
+	}
+	return routeModel
+}
+
+// dispatch serves a parsed request, as ServeHTTP does.
+func (l *loop) dispatch(c *loopConn, m method, rt route, closeAfter bool) {
+	c.continued = false
+	c.closeAfter = closeAfter || l.draining
+	c.head = m == methodHead
+	switch rt {
+	case routeStats:
+		if m != methodGet && m != methodHead {
 			l.methodNotAllowed(c, "GET, HEAD", "use GET")
-			return true
+			return
 		}
 		l.stats(c)
-	case "/_mock/reset":
-		if req.Method != http.MethodPost {
+	case routeReset:
+		if m != methodPost {
 			l.methodNotAllowed(c, "POST", "use POST")
-			return true
+			return
 		}
 		l.s.ResetStats()
 		l.stats(c)
 	default:
 		l.start(c)
 	}
-	return true
 }
 
 // start admits, queues, rejects or resets a modeled request.

@@ -8,8 +8,10 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -251,4 +253,33 @@ func TestLoopShutdown(t *testing.T) {
 		t.Errorf("stats %+v, want the request in service canceled", st.Counters)
 	}
 	checkBalance(t, st.Counters)
+}
+
+func TestTimerHeap(t *testing.T) {
+	var h timerHeap
+	r := rand.New(rand.NewPCG(1, 2))
+	var want []int64
+	for range 1000 {
+		at := r.Int64N(100)
+		h.push(loopTimer{at: at})
+		want = append(want, at)
+		if r.IntN(3) == 0 {
+			slices.Sort(want)
+			if h[0].at != want[0] {
+				t.Fatalf("top %d, want %d", h[0].at, want[0])
+			}
+			h.pop()
+			want = want[1:]
+		}
+	}
+	slices.Sort(want)
+	for _, w := range want {
+		if h[0].at != w {
+			t.Fatalf("popped %d, want %d", h[0].at, w)
+		}
+		h.pop()
+	}
+	if len(h) != 0 {
+		t.Errorf("%d left", len(h))
+	}
 }

@@ -1,0 +1,153 @@
+package mocksrv
+
+import "bytes"
+
+// simpleRequest is what parseSimple reads of a request.
+type simpleRequest struct {
+	method, path []byte
+	close        bool // the connection ends after the answer
+	length       int  // bytes of the request, through the blank line
+}
+
+// parseSimple parses, without allocating, the requests load generators
+// send: a request line with an origin-form target and HTTP/1.0 or 1.1,
+// CRLF-ended header lines with token names and visible values, at most a
+// Content-Length of 0, no Transfer-Encoding or Expect, and for HTTP/1.1
+// exactly one Host. Anything else returns ok false, and the caller parses
+// it with net/http's parser, which accepts or refuses it with the right
+// status; whatever parseSimple accepts, net/http's parser accepts the
+// same way (FuzzParseSimple checks both).
+func parseSimple(b []byte) (r simpleRequest, ok bool) {
+	eol := bytes.Index(b, crlf)
+	if eol < 0 {
+		return r, false
+	}
+	line := b[:eol]
+	sp1 := bytes.IndexByte(line, ' ')
+	if sp1 <= 0 || !isToken(line[:sp1]) {
+		return r, false
+	}
+	r.method = line[:sp1]
+	rest := line[sp1+1:]
+	sp2 := bytes.IndexByte(rest, ' ')
+	if sp2 <= 0 || rest[0] != '/' {
+		return r, false
+	}
+	target, version := rest[:sp2], rest[sp2+1:]
+	for _, c := range target {
+		if c <= ' ' || c >= 0x7f || c == '%' || c == '#' {
+			return r, false
+		}
+	}
+	if len(target) > 1 && target[1] == '/' {
+		return r, false // "//host/path" is parsed as an authority
+	}
+	r.path = target
+	if q := bytes.IndexByte(target, '?'); q >= 0 {
+		r.path = target[:q]
+	}
+	var http11 bool
+	switch string(version) {
+	case "HTTP/1.1":
+		http11 = true
+	case "HTTP/1.0":
+	default:
+		return r, false
+	}
+	keepAlive, hosts := false, 0
+	pos := eol + 2
+	for {
+		eol := bytes.Index(b[pos:], crlf)
+		if eol < 0 {
+			return r, false
+		}
+		if eol == 0 {
+			r.length = pos + 2
+			break
+		}
+		line := b[pos : pos+eol]
+		pos += eol + 2
+		colon := bytes.IndexByte(line, ':')
+		if colon <= 0 || !isToken(line[:colon]) {
+			return r, false
+		}
+		name, value := line[:colon], bytes.Trim(line[colon+1:], " \t")
+		for _, c := range value {
+			if c < ' ' && c != '\t' || c == 0x7f {
+				return r, false
+			}
+		}
+		switch {
+		case bytes.EqualFold(name, []byte("Host")):
+			hosts++
+			if !validHost(value) {
+				return r, false
+			}
+		case bytes.EqualFold(name, []byte("Content-Length")):
+			if string(value) != "0" {
+				return r, false
+			}
+		case bytes.EqualFold(name, []byte("Transfer-Encoding")), bytes.EqualFold(name, []byte("Expect")):
+			return r, false
+		case bytes.EqualFold(name, []byte("Connection")):
+			for tok := range bytes.SplitSeq(value, []byte(",")) {
+				tok = bytes.Trim(tok, " \t")
+				switch {
+				case bytes.EqualFold(tok, []byte("close")):
+					r.close = true
+				case bytes.EqualFold(tok, []byte("keep-alive")):
+					keepAlive = true
+				}
+			}
+		}
+	}
+	if http11 && hosts != 1 || !http11 && hosts > 1 {
+		return r, false
+	}
+	if !http11 && !keepAlive {
+		r.close = true
+	}
+	return r, true
+}
+
+var crlf = []byte("\r\n")
+
+// isToken reports whether b is a non-empty RFC 9110 token.
+func isToken(b []byte) bool {
+	if len(b) == 0 {
+		return false
+	}
+	for _, c := range b {
+		if c >= 0x80 || !tokenChar[c] {
+			return false
+		}
+	}
+	return true
+}
+
+// validHost accepts the plain host[:port] values net/http accepts too.
+func validHost(b []byte) bool {
+	for _, c := range b {
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case c == '.' || c == '-' || c == ':' || c == '[' || c == ']' || c == '_':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+var tokenChar = func() (t [128]bool) {
+	for c := '0'; c <= '9'; c++ {
+		t[c] = true
+	}
+	for c := 'a'; c <= 'z'; c++ {
+		t[c] = true
+		t[c-'a'+'A'] = true
+	}
+	for _, c := range "!#$%&'*+-.^_`|~" {
+		t[c] = true
+	}
+	return t
+}()

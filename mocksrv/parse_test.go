@@ -1,0 +1,69 @@
+package mocksrv
+
+import (
+	"bufio"
+	"bytes"
+	"io"
+	"net/http"
+	"testing"
+)
+
+func TestParseSimple(t *testing.T) {
+	for _, tt := range []struct {
+		req          string
+		ok           bool
+		method, path string
+		close        bool
+	}{
+		{"GET / HTTP/1.1\r\nHost: x\r\n\r\n", true, "GET", "/", false},
+		{"GET /a/b?c=d HTTP/1.1\r\nHost: 127.0.0.1:80\r\nUser-Agent: wrk\r\n\r\nGET", true, "GET", "/a/b", false},
+		{"HEAD /_mock/stats HTTP/1.1\r\nhost: x\r\nConnection: close\r\n\r\n", true, "HEAD", "/_mock/stats", true},
+		{"GET / HTTP/1.0\r\n\r\n", true, "GET", "/", true},
+		{"GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n", true, "GET", "/", false},
+		{"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n", true, "POST", "/", false},
+		{"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello", false, "", "", false},
+		{"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n", false, "", "", false},
+		{"GET / HTTP/1.1\r\n\r\n", false, "", "", false}, // no Host
+		{"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", false, "", "", false},
+		{"GET /%41 HTTP/1.1\r\nHost: x\r\n\r\n", false, "", "", false},
+		{"GET http://x/ HTTP/1.1\r\nHost: x\r\n\r\n", false, "", "", false},
+		{"GET / HTTP/1.1\nHost: x\n\n", false, "", "", false},
+		{"GET / HTTP/1.1\r\nHost: x\r\n", false, "", "", false}, // incomplete
+		{"GET / HTTP/2.0\r\nHost: x\r\n\r\n", false, "", "", false},
+		{"G(T / HTTP/1.1\r\nHost: x\r\n\r\n", false, "", "", false},
+	} {
+		r, ok := parseSimple([]byte(tt.req))
+		if ok != tt.ok || ok && (string(r.method) != tt.method || string(r.path) != tt.path || r.close != tt.close) {
+			t.Errorf("%q: ok %v %q %q close %v; want ok %v %q %q close %v", tt.req, ok, r.method, r.path, r.close, tt.ok, tt.method, tt.path, tt.close)
+		}
+	}
+}
+
+// FuzzParseSimple: whatever parseSimple accepts, net/http's parser accepts
+// with the same method, path, connection handling and length.
+func FuzzParseSimple(f *testing.F) {
+	for _, s := range []string{
+		"GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+		"GET /a?b HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+		"HEAD /_mock/stats HTTP/1.1\r\nHost: [::1]:80\r\nConnection: close, te\r\nX: \t y \r\n\r\n",
+		"POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		r, ok := parseSimple(b)
+		if !ok {
+			return
+		}
+		req, err := http.ReadRequest(bufio.NewReader(bytes.NewReader(b[:r.length])))
+		if err != nil {
+			t.Fatalf("parseSimple accepted %q, net/http refuses it: %v", b[:r.length], err)
+		}
+		if n, err := io.Copy(io.Discard, req.Body); n != 0 || err != nil {
+			t.Fatalf("%q: a body of %d bytes (%v)", b, n, err)
+		}
+		if req.Method != string(r.method) || req.URL.Path != string(r.path) || req.Close != r.close {
+			t.Fatalf("%q: parseSimple %q %q close %v; net/http %q %q close %v", b, r.method, r.path, r.close, req.Method, req.URL.Path, req.Close)
+		}
+	})
+}
