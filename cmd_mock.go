@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -31,6 +32,7 @@ const mockShutdownTimeout = 10 * time.Second
 func cmdMock(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("mock", "[flags]", stderr)
 	addr := fs.String("addr", mocksrv.DefaultAddr, "`host:port` to listen on (port 0 picks a free one); binding beyond loopback is your choice")
+	engine := fs.String("engine", string(mocksrv.DefaultEngine), "what serves connections: "+engineList()+"; loop (Linux) is an epoll loop using a quarter of net/http's CPU per request")
 	configFile := fs.String("config", "", "read the upstream config from `FILE` (YAML, or JSON if it ends in .json); flags given explicitly override it")
 	var fc mocksrv.Config
 	fs.StringVar(&fc.Latency, "latency", defaultMockLatency, "service time `spec`: "+mocksrv.LatencyForms)
@@ -78,19 +80,22 @@ func cmdMock(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return badInput(err)
 	}
+	if !slices.Contains(mocksrv.Engines(), mocksrv.Engine(*engine)) {
+		return badInputf("--engine %q: want %s", *engine, engineList())
+	}
 	if host, _, err := net.SplitHostPort(*addr); err != nil {
 		return badInputf("--addr %q: %v (want host:port, like 127.0.0.1:8080)", *addr, err)
 	} else if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
 		fmt.Fprintf(stderr, "poolbench mock: warning: listening on %s, beyond loopback\n", *addr)
 	}
-	running, err := mocksrv.Listen(*addr, srv)
+	running, err := mocksrv.ListenEngine(*addr, srv, mocksrv.Engine(*engine))
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "mock upstream listening on %s\n", running.URL)
 	c := srv.Config()
-	fmt.Fprintf(stderr, "latency %s (mean %v), cap %d, overflow %s, timescale %g; stats: GET %s/_mock/stats; stop with Ctrl-C\n",
-		srv.Latency(), srv.Latency().Mean(), c.Cap, c.Overflow, c.Timescale, running.URL)
+	fmt.Fprintf(stderr, "latency %s (mean %v), cap %d, overflow %s, timescale %g, engine %s; stats: GET %s/_mock/stats; stop with Ctrl-C\n",
+		srv.Latency(), srv.Latency().Mean(), c.Cap, c.Overflow, c.Timescale, running.Engine, running.URL)
 
 	<-ctx.Done()
 	sctx, cancel := context.WithTimeout(context.Background(), mockShutdownTimeout)
@@ -104,6 +109,15 @@ func cmdMock(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return fmt.Errorf("mock stats: %w", err)
 	}
 	return shutdownErr
+}
+
+// engineList names the mock engines this platform has, like "loop or http".
+func engineList() string {
+	names := make([]string, 0, 2)
+	for _, e := range mocksrv.Engines() {
+		names = append(names, string(e))
+	}
+	return strings.Join(names, " or ")
 }
 
 // mergeMockFlags copies the explicitly given flags from fc into cfg.

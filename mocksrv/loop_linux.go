@@ -309,21 +309,23 @@ func (l *loop) run() {
 		if l.takeInbox() {
 			return
 		}
-		l.arm()
-		l.sleeping.Store(true)
-		l.inMu.Lock()
-		pending := len(l.inbox) > 0 || l.srvClosed && !l.released || l.stop > 0 && !l.draining || l.stop > 1
-		l.inMu.Unlock()
-		if pending {
-			l.sleeping.Store(false)
-			continue
-		}
 		// Close to a deadline (within the lateness estimate, the timerfd
 		// was armed that early) poll instead of sleeping, so connections
-		// are served while the loop waits for it.
-		timeout := -1
-		if len(l.timers) > 0 && l.timers[0].at-l.since(time.Now()) <= l.late {
-			timeout = 0
+		// are served while the loop waits for it. The timerfd is armed
+		// only before sleeping: setting a timer costs a VM exit on
+		// virtual machines, and under load the loop rarely sleeps.
+		timeout := 0
+		if len(l.timers) == 0 || l.timers[0].at-l.since(time.Now()) > l.late {
+			l.arm()
+			l.sleeping.Store(true)
+			l.inMu.Lock()
+			pending := len(l.inbox) > 0 || l.srvClosed && !l.released || l.stop > 0 && !l.draining || l.stop > 1
+			l.inMu.Unlock()
+			if pending {
+				l.sleeping.Store(false)
+				continue
+			}
+			timeout = -1
 		}
 		n, err := unix.EpollWait(l.ep, evs, timeout)
 		l.sleeping.Store(false)

@@ -4,7 +4,9 @@
 #   scripts/bench-mock.sh [ROUNDS]     (default 3 rounds; needs wrk, and fortio
 #                                        for the zero-latency comparison)
 #
-# 1. fidelity: poolbench mock --latency 10ms, wrk -t1 -c200 -d5s
+# 1. fidelity: poolbench mock --latency 10ms, wrk -t1 -c200 -d5s, ROUNDS
+#    times, alternating the loop engine (the default on Linux) with the
+#    net/http engine (--engine http) for reference; prints the medians.
 #    target: >= 95% of the ideal 200/10ms = 20,000 req/s, mean <= 10.5 ms.
 # 2. zero latency: poolbench mock --latency 0s vs `fortio server`, wrk -t1
 #    -c64 -d5s against each, alternating, ROUNDS times; prints each ratio and
@@ -42,13 +44,27 @@ measure() {
 		END {printf "%s %s\n", rps, mean}'
 }
 
+# median FILE: the median of the numbers in FILE, one per line
+median() { sort -n "$1" | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
+
 echo "== fidelity: 10ms latency, 200 connections, 5 s (ideal 20000 req/s)"
 start_mock --latency 10ms
 mock10=$url
+start_mock --latency 10ms --engine http
+http10=$url
+tmp=$(mktemp -d)
 for r in $(seq "$rounds"); do
-	read -r rps mean < <(measure "$mock10/" 200)
-	awk -v r="$r" -v rps="$rps" -v mean="$mean" 'BEGIN{printf "round %d: %.0f req/s (%.1f%% of ideal), mean %.2f ms\n", r, rps, 100*rps/20000, mean}'
+	for engine in loop http; do
+		target=$mock10; [ "$engine" = http ] && target=$http10
+		read -r rps mean < <(measure "$target/" 200)
+		echo "$rps" >>"$tmp/$engine.rps"; echo "$mean" >>"$tmp/$engine.mean"
+		awk -v r="$r" -v e="$engine" -v rps="$rps" -v mean="$mean" 'BEGIN{printf "round %d %-4s: %.0f req/s (%.1f%% of ideal), mean %.2f ms\n", r, e, rps, 100*rps/20000, mean}'
+	done
 done
+for engine in loop http; do
+	awk -v e="$engine" -v rps="$(median "$tmp/$engine.rps")" -v mean="$(median "$tmp/$engine.mean")" 'BEGIN{printf "median %-4s: %.0f req/s (%.1f%% of ideal), mean %.2f ms\n", e, rps, 100*rps/20000, mean}'
+done
+echo -n "loop engine's own service time: "
 curl -s "$mock10/_mock/stats" | grep -A6 '"service_time"' | tr -d '\n ' ; echo
 
 echo "== zero latency, 64 connections: poolbench mock vs fortio server"
