@@ -11,6 +11,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -282,4 +283,36 @@ func TestTimerHeap(t *testing.T) {
 	if len(h) != 0 {
 		t.Errorf("%d left", len(h))
 	}
+}
+
+// TestBothEngines: one Server behind both engines shares its cap; a slot
+// freed by one engine is granted to a request queued on the other.
+func TestBothEngines(t *testing.T) {
+	s, r := listenLoopT(t, Config{Latency: "50ms", Cap: 1})
+	ts := httptest.NewServer(s)
+	defer ts.Close()
+	tr := &http.Transport{}
+	defer tr.CloseIdleConnections()
+	c := &http.Client{Transport: tr}
+	results := make(chan int, 4)
+	for i, url := range []string{ts.URL, r.URL, ts.URL, r.URL} {
+		go func() {
+			code, _, _, err := get(t.Context(), c, url)
+			if err != nil {
+				t.Error(err)
+			}
+			results <- code
+		}()
+		waitFor(t, s, "queued", func(st Stats) bool { return st.Requests == int64(i+1) })
+	}
+	for range 4 {
+		if code := <-results; code != 200 {
+			t.Errorf("status %d", code)
+		}
+	}
+	st := s.Stats()
+	if st.Completed != 4 || st.PeakInFlight != 1 || st.PeakQueued != 3 {
+		t.Errorf("stats %+v, want 4 completed one at a time", st.Counters)
+	}
+	checkBalance(t, st.Counters)
 }

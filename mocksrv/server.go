@@ -7,6 +7,15 @@
 //	srv, err := mocksrv.New(mocksrv.Config{Latency: "816ms", Cap: 2, Contention: 0.0392, Timescale: 0.01})
 //	ts := httptest.NewServer(srv) // or mocksrv.Listen("127.0.0.1:0", srv)
 //
+// Two engines serve the same model (see ListenEngine). As an http.Handler
+// the Server runs behind net/http, one goroutine per request, sleeping on
+// Go timers (EngineHTTP). Listen on Linux serves it from an epoll loop on
+// one thread, with deadlines kept by a timerfd (EngineLoop,
+// loop_linux.go): about a quarter of the CPU per request, and the answer
+// leaves at its deadline without a hand-off through the Go scheduler. The
+// admission, the queue, the draws and the counters are the Server's, shared
+// by both, so a Server may even be served by both at once.
+//
 // Every request except the two control endpoints is a modeled call:
 //
 //  1. Admission. With Cap > 0 at most Cap requests are in service at once
@@ -76,7 +85,8 @@
 //
 // Request number k (counted from 1 in arrival order) draws its latency and
 // fault from PCG(Seed, k), so a run is repeatable whatever the goroutine
-// scheduling. Go timers fire late (about 0.2–0.3 ms on Linux, more under
+// scheduling. Behind net/http (the loop engine has its own, see
+// loop_linux.go): Go timers fire late (about 0.2–0.3 ms on Linux, more under
 // load); the server keeps a moving average of that lateness, arms each
 // timer that much before the deadline and, if it fires early, finishes with
 // a short yield loop, so the applied service time is accurate on average.
