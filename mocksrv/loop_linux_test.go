@@ -316,3 +316,31 @@ func TestBothEngines(t *testing.T) {
 	}
 	checkBalance(t, st.Counters)
 }
+
+// TestLoopHot: the loop polls while it answers more than busyRate a
+// second and near a deadline; otherwise it sleeps.
+func TestLoopHot(t *testing.T) {
+	ms := int64(time.Millisecond)
+	l := &loop{late: 20 * int64(time.Microsecond)}
+	if l.hot(0) {
+		t.Error("idle and no deadline: hot")
+	}
+	l.answers = busyRate / 10 // over 100 ms: busyRate a second
+	if !l.hot(100 * ms) {
+		t.Error("answering busyRate a second: not hot")
+	}
+	if !l.hot(150 * ms) {
+		t.Error("within the window after a busy one: not hot")
+	}
+	l.answers = busyRate/10 - 100
+	if l.hot(200 * ms) {
+		t.Error("below busyRate: hot")
+	}
+	l.timers.push(loopTimer{at: 200*ms + 10*int64(time.Microsecond)})
+	if !l.hot(200 * ms) {
+		t.Error("10 µs before a deadline, lateness 20 µs: not hot")
+	}
+	if l.hot(200*ms - ms) {
+		t.Error("1 ms before a deadline: hot")
+	}
+}
