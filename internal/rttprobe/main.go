@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command rttprobe measures where a round trip's time goes when the
 // upstream is idle between requests, as in seed-816s (each request sleeps
 // 8.16 ms wall in the mock). It prints three figures, medians over -n round
