@@ -126,8 +126,14 @@ func baseURL(tcp *net.TCPAddr) string {
 func (r *Running) Shutdown(ctx context.Context) error {
 	r.mock.Close()
 	if r.loop != nil {
+		done := r.loop.shutdown(false)
 		select {
-		case <-r.loop.shutdown(false):
+		case <-done:
+			return nil
+		default:
+		}
+		select {
+		case <-done:
 			return nil
 		case <-ctx.Done():
 			<-r.loop.shutdown(true)

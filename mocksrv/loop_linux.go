@@ -12,10 +12,12 @@ import (
 	"net/http"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/net/http/httpguts"
 	"golang.org/x/sys/unix"
 )
 
@@ -67,11 +69,13 @@ type loopConn struct {
 	gen   uint32    // bumped when a pending deadline becomes stale
 	since time.Time // idle since, or reading a request since
 	// closeAfter: close once out is written; eof: the client closed its
-	// side; head: a HEAD request (no body); continued: 100 Continue sent;
+	// side; head: a HEAD request (no body); http10: an HTTP/1.0 request
+	// (kept alive only if it asked, and then told so); continued: 100
+	// Continue sent;
 	// wantOut, paused: EPOLLOUT registered, EPOLLIN not registered.
 	// lingering: answered and half-closed, discarding input until the
 	// client closes too.
-	closeAfter, eof, head, continued, wantOut, paused, lingering, closed bool
+	closeAfter, eof, head, http10, continued, wantOut, paused, lingering, closed bool
 
 	id                uint64
 	f                 fault
@@ -147,6 +151,8 @@ const (
 	// client reads the answer instead of a reset (net/http waits 500 ms).
 	lingerFor = 500 * time.Millisecond
 	readChunk = 64 << 10
+	// lingerReads bounds the reads of a lingering connection per event.
+	lingerReads = 16
 	// maxInput bounds what a connection may have buffered: a request's
 	// headers and body plus one pipelined request's worth.
 	maxInput = MaxHeaderBytes + MaxRequestBody + readChunk
@@ -181,6 +187,7 @@ type loop struct {
 	sleeping  atomic.Bool
 	done      chan struct{}
 	notifyFn  func(*waiter)
+	unhook    func() // removes serverClosed from the Server's close hooks
 
 	rbuf    []byte
 	rd      bytes.Reader
@@ -214,7 +221,7 @@ func listenLoop(addr string, s *Server) (*loop, *net.TCPAddr, error) {
 		l.closeFDs()
 		return nil, nil, err
 	}
-	s.whenClosed(l.serverClosed)
+	l.unhook = s.whenClosed(l.serverClosed)
 	go l.run()
 	return l, tcp, nil
 }
@@ -262,9 +269,9 @@ func (l *loop) since(t time.Time) int64 { return int64(t.Sub(l.t0)) }
 // notify is every loop waiter's grant callback (Server.mu is held).
 func (l *loop) notify(wt *waiter) {
 	l.inMu.Lock()
+	defer l.inMu.Unlock()
 	l.inbox = append(l.inbox, wt)
-	l.inMu.Unlock()
-	if l.sleeping.Load() {
+	if l.sleeping.Load() && !l.exited {
 		l.wake()
 	}
 }
@@ -301,10 +308,14 @@ func (l *loop) shutdown(now bool) <-chan struct{} {
 }
 
 func (l *loop) run() {
-	runtime.LockOSThread() // the timer slack is per thread; the thread ends with the loop
-	unix.Prctl(unix.PR_SET_TIMERSLACK, 1, 0, 0, 0)
+	// The loop has a thread of its own: no other goroutine runs on it
+	// while it polls, and the thread ends with the loop. (Timer slack
+	// needs no setting: timerfd ignores it, and epoll_wait is only called
+	// without a timeout or with none to wait.)
+	runtime.LockOSThread()
 	defer close(l.done)
 	defer func() {
+		l.unhook()
 		l.inMu.Lock()
 		l.exited = true
 		l.closeFDs()
@@ -600,8 +611,26 @@ func (l *loop) event(c *loopConn, ev uint32) {
 	case !c.paused:
 		l.read(c)
 	case ev&(unix.EPOLLRDHUP|unix.EPOLLHUP|unix.EPOLLERR) != 0:
-		l.gone(c) // left while its input was full
+		c.eof = true // left while its input was full
+		l.ended(c, ev&(unix.EPOLLHUP|unix.EPOLLERR) != 0)
 	}
+}
+
+// ended handles a client that closed its side (or failed: broken). A
+// request queued or in service is canceled, as net/http cancels a
+// handler's context when its client closes; an answer still being written
+// is finished first (the client may only have half-closed), then the
+// connection is closed.
+func (l *loop) ended(c *loopConn, broken bool) {
+	if c.closed {
+		return
+	}
+	if broken || c.state != connIdle || len(c.out) == 0 {
+		l.gone(c)
+		return
+	}
+	c.closeAfter = true
+	l.interest(c) // no more EPOLLIN or EPOLLRDHUP: c.eof
 }
 
 // read takes what the client sent; on end of file or an error the client
@@ -609,7 +638,9 @@ func (l *loop) event(c *loopConn, ev uint32) {
 // client closed counts, as canceled, like net/http's).
 func (l *loop) read(c *loopConn) {
 	if c.lingering {
-		for {
+		// A bounded number of reads: level-triggered epoll reports the
+		// rest, and other connections and deadlines go first.
+		for range lingerReads {
 			n, err := unix.Read(c.fd, l.rbuf)
 			if n > 0 || err == unix.EINTR {
 				continue
@@ -619,6 +650,7 @@ func (l *loop) read(c *loopConn) {
 			}
 			return
 		}
+		return
 	}
 	for len(c.in) < maxInput {
 		n, err := unix.Read(c.fd, l.rbuf)
@@ -647,16 +679,24 @@ func (l *loop) read(c *loopConn) {
 		l.interest(c)
 	}
 	l.serve(c)
-	if c.eof && !c.closed {
-		l.gone(c)
+	if c.paused && c.state == connIdle && len(c.out) == 0 && !c.closed {
+		// Full and still no complete request: a body that encodes to more
+		// than maxInput (small chunks) can never be parsed here.
+		l.fail(c, http.StatusRequestEntityTooLarge, "request body too large or unreadable")
+	}
+	if c.eof {
+		l.ended(c, false)
 	}
 }
 
 // interest updates the connection's epoll events.
 func (l *loop) interest(c *loopConn) {
-	ev := uint32(unix.EPOLLRDHUP)
-	if !c.paused {
-		ev |= unix.EPOLLIN
+	var ev uint32
+	if !c.eof {
+		ev = unix.EPOLLRDHUP
+		if !c.paused {
+			ev |= unix.EPOLLIN
+		}
 	}
 	if c.wantOut {
 		ev |= unix.EPOLLOUT
@@ -705,10 +745,11 @@ func (l *loop) parse(c *loopConn) bool {
 		m := methodOf(r.method)
 		rt := routeOf(r.path)
 		c.in = c.in[:copy(c.in, c.in[r.length:])]
-		l.dispatch(c, m, rt, r.close)
+		l.dispatch(c, m, rt, r.close, r.http10)
 		return true
 	}
-	if headerEnd(c.in) < 0 {
+	end := headerEnd(c.in)
+	if end < 0 || end > MaxHeaderBytes {
 		if len(c.in) > MaxHeaderBytes {
 			l.fail(c, http.StatusRequestHeaderFieldsTooLarge, "431 Request Header Fields Too Large")
 		}
@@ -719,6 +760,17 @@ func (l *loop) parse(c *loopConn) bool {
 	req, err := http.ReadRequest(l.br)
 	if err != nil {
 		l.fail(c, http.StatusBadRequest, "400 Bad Request")
+		return false
+	}
+	// What net/http's server checks beyond ReadRequest.
+	// (ReadRequest moves Host out of the header: count the raw lines.)
+	if n, host := hostHeaders(c.in[:end]); req.ProtoAtLeast(1, 1) && n != 1 || n > 1 || n == 1 && !httpguts.ValidHostHeader(host) {
+		l.fail(c, http.StatusBadRequest, "400 Bad Request: missing, repeated or malformed Host header")
+		return false
+	}
+	expect := req.Header.Get("Expect")
+	if expect != "" && !strings.EqualFold(expect, "100-continue") {
+		l.fail(c, http.StatusExpectationFailed, "417 Expectation Failed")
 		return false
 	}
 	if req.ContentLength > MaxRequestBody {
@@ -732,7 +784,7 @@ func (l *loop) parse(c *loopConn) bool {
 		return false
 	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
 		// The body has not all arrived.
-		if !c.continued && req.Header.Get("Expect") == "100-continue" {
+		if !c.continued && expect != "" {
 			c.continued = true
 			l.write(c, []byte("HTTP/1.1 100 Continue\r\n\r\n"))
 		}
@@ -743,8 +795,36 @@ func (l *loop) parse(c *loopConn) bool {
 	}
 	used := len(c.in) - l.rd.Len() - l.br.Buffered()
 	c.in = c.in[:copy(c.in, c.in[used:])]
-	l.dispatch(c, methodOf([]byte(req.Method)), routeOf([]byte(req.URL.Path)), req.Close)
+	if req.RequestURI == "*" {
+		// net/http's server answers OPTIONS * itself (200, no body) and
+		// refuses * with any other method; neither reaches the handler.
+		c.closeAfter, c.head, c.http10 = req.Close || l.draining, false, !req.ProtoAtLeast(1, 1)
+		if req.Method != http.MethodOptions {
+			l.fail(c, http.StatusBadRequest, "400 Bad Request")
+			return false
+		}
+		c.out = l.body(l.head(c.out, c, http.StatusOK, "text/plain; charset=utf-8", 0), c, nil)
+		l.flush(c)
+		return true
+	}
+	l.dispatch(c, methodOf([]byte(req.Method)), routeOf([]byte(req.URL.Path)), req.Close, !req.ProtoAtLeast(1, 1))
 	return true
+}
+
+// hostHeaders counts the Host lines of a header block and returns the
+// first one's value, trimmed.
+func hostHeaders(block []byte) (n int, first string) {
+	for line := range bytes.Lines(block) {
+		name, value, ok := bytes.Cut(line, []byte(":"))
+		if !ok || !bytes.EqualFold(name, []byte("Host")) {
+			continue
+		}
+		if n == 0 {
+			first = string(bytes.TrimSpace(value))
+		}
+		n++
+	}
+	return n, first
 }
 
 // method is the request methods the mock tells apart.
@@ -789,10 +869,11 @@ func routeOf(path []byte) route {
 }
 
 // dispatch serves a parsed request, as ServeHTTP does.
-func (l *loop) dispatch(c *loopConn, m method, rt route, closeAfter bool) {
+func (l *loop) dispatch(c *loopConn, m method, rt route, closeAfter, http10 bool) {
 	c.continued = false
 	c.closeAfter = closeAfter || l.draining
 	c.head = m == methodHead
+	c.http10 = http10
 	switch rt {
 	case routeStats:
 		if m != methodGet && m != methodHead {
@@ -879,6 +960,7 @@ func (l *loop) close(c *loopConn) {
 	}
 	c.closed = true
 	c.gen++
+	c.in, c.out = nil, nil // a stale deadline may keep c until it is due
 	delete(l.conns, c.fd)
 	unix.Close(c.fd) // also leaves the epoll set
 	if l.pausedLn && !l.draining {
@@ -969,6 +1051,8 @@ func (l *loop) head(b []byte, c *loopConn, status int, contentType string, lengt
 	b = append(b, "\r\n"...)
 	if c.closeAfter {
 		b = append(b, "Connection: close\r\n"...)
+	} else if c.http10 {
+		b = append(b, "Connection: keep-alive\r\n"...)
 	}
 	return b
 }
@@ -1036,7 +1120,7 @@ func (l *loop) methodNotAllowed(c *loopConn, allow, msg string) {
 // fail answers a request that cannot be served and closes the connection
 // (what follows it in the stream cannot be trusted).
 func (l *loop) fail(c *loopConn, status int, msg string) {
-	c.closeAfter = true
+	c.closeAfter, c.head, c.http10 = true, false, false
 	c.in = c.in[:0]
 	body := []byte(msg + "\n")
 	b := l.head(c.out, c, status, "text/plain; charset=utf-8", len(body))

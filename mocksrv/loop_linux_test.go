@@ -14,6 +14,7 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -72,11 +73,14 @@ func readAnswer(t *testing.T, br *bufio.Reader, method string) (*http.Response, 
 	return resp, string(b)
 }
 
-// wantClosed checks that the server closed the connection.
-func wantClosed(t *testing.T, br *bufio.Reader) {
+// wantClosed checks that the server closed the connection: the next read
+// ends with end of file or a reset, not a timeout.
+func wantClosed(t *testing.T, c net.Conn, br *bufio.Reader) {
 	t.Helper()
-	if _, err := br.ReadByte(); err == nil {
-		t.Error("the connection stayed open, want it closed")
+	c.SetReadDeadline(time.Now().Add(2 * time.Second))
+	_, err := br.ReadByte()
+	if err == nil || !errors.Is(err, io.EOF) && !errors.Is(err, syscall.ECONNRESET) {
+		t.Errorf("reading after the last answer: %v, want end of file or a reset", err)
 	}
 }
 
@@ -106,14 +110,14 @@ func TestLoopPipelining(t *testing.T) {
 	if resp, _ := readAnswer(t, br, "GET"); resp.StatusCode != 200 || !resp.Close {
 		t.Errorf("Connection: close: %d, close %v", resp.StatusCode, resp.Close)
 	}
-	wantClosed(t, br)
+	wantClosed(t, c, br)
 
 	c, br = rawConn(t, r)
 	send(t, c, "GET / HTTP/1.0\r\n\r\n")
 	if resp, _ := readAnswer(t, br, "GET"); resp.StatusCode != 200 {
 		t.Errorf("HTTP/1.0: %d", resp.StatusCode)
 	}
-	wantClosed(t, br)
+	wantClosed(t, c, br)
 }
 
 // TestLoopRequests: bodies by length or chunks, requests arriving in
@@ -164,7 +168,7 @@ func TestLoopRequests(t *testing.T) {
 		if resp.StatusCode != tt.status {
 			t.Errorf("%s: %d, want %d", tt.name, resp.StatusCode, tt.status)
 		}
-		wantClosed(t, br)
+		wantClosed(t, c, br)
 	}
 	if st := s.Stats(); st.Requests != 4 {
 		t.Errorf("bad requests were counted: %+v", st.Counters)
@@ -248,7 +252,7 @@ func TestLoopShutdown(t *testing.T) {
 	if err := r.Shutdown(ctx); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("Shutdown past its context: %v", err)
 	}
-	wantClosed(t, br)
+	wantClosed(t, c, br)
 	st := s.Stats()
 	if st.Canceled != 1 || st.InFlight != 0 {
 		t.Errorf("stats %+v, want the request in service canceled", st.Counters)
@@ -342,5 +346,67 @@ func TestLoopHot(t *testing.T) {
 	}
 	if l.hot(200*ms - ms) {
 		t.Error("1 ms before a deadline: hot")
+	}
+}
+
+// TestLoopHalfClose: a client that half-closes while its answer is still
+// being written gets all of it.
+func TestLoopHalfClose(t *testing.T) {
+	const size = 16 << 20 // more than the socket buffers hold
+	_, r := listenLoopT(t, Config{Latency: "0s", BodyBytes: size})
+	c, br := rawConn(t, r)
+	c.(*net.TCPConn).SetReadBuffer(64 << 10)
+	send(t, c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	if _, err := br.Peek(1); err != nil {
+		t.Fatal(err)
+	}
+	c.(*net.TCPConn).CloseWrite()
+	if _, body := readAnswer(t, br, "GET"); len(body) < size {
+		t.Errorf("%d bytes, want the whole answer", len(body))
+	}
+	wantClosed(t, c, br)
+}
+
+// TestLoopServerChecks: what net/http's server refuses or answers itself,
+// the loop refuses or answers the same way, without counting a request.
+func TestLoopServerChecks(t *testing.T) {
+	s, r := listenLoopT(t, Config{Latency: "0s"})
+	for _, tt := range []struct {
+		name, req, method string
+		status            int
+	}{
+		{"no Host", "GET / HTTP/1.1\r\n\r\n", "GET", 400},
+		{"bad Host", "GET / HTTP/1.1\r\nHost: a b\r\n\r\n", "GET", 400},
+		{"two Hosts", "GET / HTTP/1.1\r\nHost: a\r\nHOST: b\r\n\r\n", "GET", 400},
+		{"huge valid headers", "GET / HTTP/1.1\r\nHost: x\r\n" + strings.Repeat("X-A: b\r\n", MaxHeaderBytes/8) + "\r\n", "GET", 431},
+		{"unknown Expect", "GET / HTTP/1.1\r\nHost: x\r\nExpect: foo\r\n\r\n", "GET", 417},
+		{"chunks past the input limit", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" + strings.Repeat("1\r\na\r\n", maxInput/6+1), "POST", 413},
+		{"error after HEAD", "HEAD / HTTP/1.1\r\nHost: x\r\n\r\nNONSENSE\r\n\r\n", "HEAD", 200},
+	} {
+		c, br := rawConn(t, r)
+		go io.WriteString(c, tt.req) // may block past the input limit
+		resp, _ := readAnswer(t, br, tt.method)
+		if resp.StatusCode != tt.status {
+			t.Errorf("%s: %d, want %d", tt.name, resp.StatusCode, tt.status)
+		}
+		if tt.name == "error after HEAD" {
+			if resp, body := readAnswer(t, br, "GET"); resp.StatusCode != 400 || body == "" {
+				t.Errorf("%s: %d %q, want 400 with a body", tt.name, resp.StatusCode, body)
+			}
+		}
+	}
+	c, br := rawConn(t, r)
+	send(t, c, "OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n")
+	if resp, body := readAnswer(t, br, "OPTIONS"); resp.StatusCode != 200 || body != "" {
+		t.Errorf("OPTIONS *: %d %q", resp.StatusCode, body)
+	}
+	if st := s.Stats(); st.Requests != 1 { // the HEAD
+		t.Errorf("requests %d, want only the HEAD counted", st.Requests)
+	}
+
+	c, br = rawConn(t, r)
+	send(t, c, "GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+	if resp, _ := readAnswer(t, br, "GET"); resp.Header.Get("Connection") != "keep-alive" || resp.Close {
+		t.Errorf("HTTP/1.0 keep-alive: Connection %q, close %v", resp.Header.Get("Connection"), resp.Close)
 	}
 }

@@ -6,6 +6,7 @@ import "bytes"
 type simpleRequest struct {
 	method, path []byte
 	close        bool // the connection ends after the answer
+	http10       bool // HTTP/1.0
 	length       int  // bytes of the request, through the blank line
 }
 
@@ -65,6 +66,9 @@ func parseSimple(b []byte) (r simpleRequest, ok bool) {
 			r.length = pos + 2
 			break
 		}
+		if pos+eol > MaxHeaderBytes {
+			return r, false // the caller answers 431, as net/http does
+		}
 		line := b[pos : pos+eol]
 		pos += eol + 2
 		colon := bytes.IndexByte(line, ':')
@@ -107,6 +111,7 @@ func parseSimple(b []byte) (r simpleRequest, ok bool) {
 	if !http11 && !keepAlive {
 		r.close = true
 	}
+	r.http10 = !http11
 	return r, true
 }
 

@@ -138,8 +138,9 @@ type Server struct {
 	head    *waiter
 	tail    *waiter
 	closed  bool
-	done    chan struct{} // closed by Close
-	onClose []func()      // called by Close (engines other than net/http)
+	done    chan struct{}  // closed by Close
+	onClose map[int]func() // called by Close (engines other than net/http)
+	hookID  int
 
 	service histogram // applied service time
 	wait    histogram // queue wait
@@ -642,6 +643,7 @@ func (s *Server) Close() {
 	s.closed = true
 	close(s.done)
 	hooks := s.onClose
+	s.onClose = nil
 	s.mu.Unlock()
 	for _, f := range hooks {
 		f()
@@ -649,15 +651,24 @@ func (s *Server) Close() {
 }
 
 // whenClosed registers f to be called by Close (at once if already
-// closed). f must not block.
-func (s *Server) whenClosed(f func()) {
+// closed) and returns a function that unregisters it. f must not block.
+func (s *Server) whenClosed(f func()) (unregister func()) {
 	s.mu.Lock()
-	closed := s.closed
-	if !closed {
-		s.onClose = append(s.onClose, f)
-	}
-	s.mu.Unlock()
-	if closed {
+	if s.closed {
+		s.mu.Unlock()
 		f()
+		return func() {}
+	}
+	if s.onClose == nil {
+		s.onClose = map[int]func(){}
+	}
+	s.hookID++
+	id := s.hookID
+	s.onClose[id] = f
+	s.mu.Unlock()
+	return func() {
+		s.mu.Lock()
+		delete(s.onClose, id)
+		s.mu.Unlock()
 	}
 }
