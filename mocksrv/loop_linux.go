@@ -557,7 +557,7 @@ func (l *loop) housekeep(now int64) {
 }
 
 func (l *loop) accept() {
-	for l.draining == false && (l.s.cfg.MaxConns == 0 || len(l.conns) < l.s.cfg.MaxConns) {
+	for !l.draining && (l.s.cfg.MaxConns == 0 || len(l.conns) < l.s.cfg.MaxConns) {
 		fd, _, err := unix.Accept4(l.lfd, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
 		switch {
 		case err == nil:
@@ -860,9 +860,9 @@ const (
 
 func routeOf(path []byte) route {
 	switch string(path) {
-	case "/_mock/stats":
+	case statsPath:
 		return routeStats
-	case "/_mock/reset":
+	case resetPath:
 		return routeReset
 	}
 	return routeModel
@@ -877,13 +877,13 @@ func (l *loop) dispatch(c *loopConn, m method, rt route, closeAfter, http10 bool
 	switch rt {
 	case routeStats:
 		if m != methodGet && m != methodHead {
-			l.methodNotAllowed(c, "GET, HEAD", "use GET")
+			l.methodNotAllowed(c, statsAllow)
 			return
 		}
 		l.stats(c)
 	case routeReset:
 		if m != methodPost {
-			l.methodNotAllowed(c, "POST", "use POST")
+			l.methodNotAllowed(c, resetAllow)
 			return
 		}
 		l.s.ResetStats()
@@ -1086,17 +1086,17 @@ func (l *loop) answer(c *loopConn, took time.Duration) {
 	l.flush(c)
 }
 
-var overCapacity = []byte(`{"error":"over capacity"}` + "\n")
+var overCapacityBody = []byte(overCapacity)
 
 func (l *loop) reject(c *loopConn) {
 	s := l.s
-	b := l.head(c.out, c, s.cfg.RejectStatus, "application/json", len(overCapacity))
+	b := l.head(c.out, c, s.cfg.RejectStatus, "application/json", len(overCapacityBody))
 	b = append(b, "X-Content-Type-Options: nosniff\r\nRetry-After: "...)
 	b = append(b, s.retryAfter[0]...)
 	b = append(b, "\r\nX-Mock-Retry-After: "...)
 	b = append(b, s.retryModel[0]...)
 	b = append(b, "\r\n"...)
-	c.out = l.body(b, c, overCapacity)
+	c.out = l.body(b, c, overCapacityBody)
 	l.flush(c)
 }
 
@@ -1107,8 +1107,8 @@ func (l *loop) stats(c *loopConn) {
 	l.flush(c)
 }
 
-func (l *loop) methodNotAllowed(c *loopConn, allow, msg string) {
-	body := []byte(msg + "\n")
+func (l *loop) methodNotAllowed(c *loopConn, allow string) {
+	body := []byte("use " + allow + "\n") // as http.Error writes it
 	b := l.head(c.out, c, http.StatusMethodNotAllowed, "text/plain; charset=utf-8", len(body))
 	b = append(b, "Allow: "...)
 	b = append(b, allow...)

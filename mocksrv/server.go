@@ -214,21 +214,32 @@ func (s *Server) Config() Config { return s.cfg }
 // Latency returns the server's parsed latency distribution.
 func (s *Server) Latency() Latency { return s.lat }
 
+// The control endpoints, served the same way by both engines.
+const (
+	statsPath  = "/_mock/stats" // GET or HEAD: Stats as JSON
+	statsAllow = "GET, HEAD"
+	resetPath  = "/_mock/reset" // POST: ResetStats, then Stats as JSON
+	resetAllow = "POST"
+)
+
+// overCapacity is the body of a rejection.
+const overCapacity = `{"error":"over capacity"}` + "\n"
+
 // ServeHTTP serves a modeled request or a control endpoint.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch r.URL.Path {
-	case "/_mock/stats":
+	case statsPath:
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			w.Header().Set("Allow", "GET, HEAD")
-			http.Error(w, "use GET", http.StatusMethodNotAllowed)
+			w.Header().Set("Allow", statsAllow)
+			http.Error(w, "use "+statsAllow, http.StatusMethodNotAllowed)
 			return
 		}
 		s.writeStats(w)
 		return
-	case "/_mock/reset":
+	case resetPath:
 		if r.Method != http.MethodPost {
-			w.Header().Set("Allow", "POST")
-			http.Error(w, "use POST", http.StatusMethodNotAllowed)
+			w.Header().Set("Allow", resetAllow)
+			http.Error(w, "use "+resetAllow, http.StatusMethodNotAllowed)
 			return
 		}
 		s.ResetStats()
@@ -532,7 +543,7 @@ func (s *Server) reject(w http.ResponseWriter) {
 	h["Retry-After"] = s.retryAfter
 	h["X-Mock-Retry-After"] = s.retryModel
 	w.WriteHeader(s.cfg.RejectStatus)
-	io.WriteString(w, `{"error":"over capacity"}`+"\n")
+	io.WriteString(w, overCapacity)
 }
 
 // resetConn resets the client's TCP connection: hijack, linger 0, close.
