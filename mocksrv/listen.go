@@ -23,6 +23,10 @@ const (
 	MaxHeaderBytes    = 64 << 10
 )
 
+// headerLimit is the largest header block the loop engine reads, as
+// net/http's server allows MaxHeaderBytes plus 4096 bytes of slack.
+const headerLimit = MaxHeaderBytes + 4096
+
 // Engine is what serves the mock's connections.
 type Engine string
 

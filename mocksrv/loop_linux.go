@@ -10,9 +10,9 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/textproto"
 	"runtime"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -151,11 +151,14 @@ const (
 	// client reads the answer instead of a reset (net/http waits 500 ms).
 	lingerFor = 500 * time.Millisecond
 	readChunk = 64 << 10
-	// lingerReads bounds the reads of a lingering connection per event.
+	// lingerReads bounds the reads of a lingering connection per event;
+	// drainReads those of a closing one whose client has closed its side
+	// (what it sent is in the socket already: 64 MiB at most).
 	lingerReads = 16
+	drainReads  = 1024
 	// maxInput bounds what a connection may have buffered: a request's
 	// headers and body plus one pipelined request's worth.
-	maxInput = MaxHeaderBytes + MaxRequestBody + readChunk
+	maxInput = headerLimit + MaxRequestBody + readChunk
 )
 
 // loop is the epoll loop serving one Server on one listener.
@@ -616,21 +619,22 @@ func (l *loop) event(c *loopConn, ev uint32) {
 	}
 }
 
-// ended handles a client that closed its side (or failed: broken). A
-// request queued or in service is canceled, as net/http cancels a
-// handler's context when its client closes; an answer still being written
-// is finished first (the client may only have half-closed), then the
+// ended handles a client that closed its side (c.eof; or failed:
+// broken). serve goes on with what it sent before: an answer still being
+// written is finished (the client may only have half-closed), requests
+// already received are parsed, and a modeled one is canceled at once, as
+// net/http cancels a handler's context when its client closes; then the
 // connection is closed.
 func (l *loop) ended(c *loopConn, broken bool) {
 	if c.closed {
 		return
 	}
-	if broken || c.state != connIdle || len(c.out) == 0 {
+	if broken {
 		l.gone(c)
 		return
 	}
-	c.closeAfter = true
 	l.interest(c) // no more EPOLLIN or EPOLLRDHUP: c.eof
+	l.serve(c)
 }
 
 // read takes what the client sent; on end of file or an error the client
@@ -678,15 +682,11 @@ func (l *loop) read(c *loopConn) {
 		c.paused = true
 		l.interest(c)
 	}
-	l.serve(c)
-	if c.paused && c.state == connIdle && len(c.out) == 0 && !c.closed {
-		// Full and still no complete request: a body that encodes to more
-		// than maxInput (small chunks) can never be parsed here.
-		l.fail(c, http.StatusRequestEntityTooLarge, "request body too large or unreadable")
-	}
 	if c.eof {
 		l.ended(c, false)
+		return
 	}
+	l.serve(c)
 }
 
 // interest updates the connection's epoll events.
@@ -706,13 +706,29 @@ func (l *loop) interest(c *loopConn) {
 
 // serve parses and starts requests while the connection is between
 // requests with nothing left to write.
+// It also ends what can go no further: a request that cannot complete
+// in a full input buffer (a body encoding to more than maxInput, in small
+// chunks) gets 413, and a connection whose client has closed its side is
+// closed once what it sent has been served (a modeled request started
+// then is canceled at once).
 func (l *loop) serve(c *loopConn) {
 	for !c.closed && c.state == connIdle && len(c.out) == 0 && !c.closeAfter && len(c.in) > 0 {
 		if !l.parse(c) {
 			break
 		}
 	}
-	if c.paused && len(c.in) < maxInput && !c.closed {
+	if c.closed || len(c.out) > 0 {
+		return // flush, when done, brings the connection back here
+	}
+	idle := c.state == connIdle && !c.closeAfter
+	switch {
+	case idle && len(c.in) >= maxInput:
+		l.fail(c, http.StatusRequestEntityTooLarge, "request body too large or unreadable")
+	case c.eof && idle:
+		l.lingerClose(c) // nothing more will come
+	case c.eof:
+		l.gone(c) // queued, in service or stalled, its client gone
+	case c.paused && len(c.in) < maxInput:
 		c.paused = false
 		l.interest(c)
 	}
@@ -749,8 +765,8 @@ func (l *loop) parse(c *loopConn) bool {
 		return true
 	}
 	end := headerEnd(c.in)
-	if end < 0 || end > MaxHeaderBytes {
-		if len(c.in) > MaxHeaderBytes {
+	if end < 0 || end > headerLimit {
+		if len(c.in) > headerLimit {
 			l.fail(c, http.StatusRequestHeaderFieldsTooLarge, "431 Request Header Fields Too Large")
 		}
 		return false
@@ -762,16 +778,20 @@ func (l *loop) parse(c *loopConn) bool {
 		l.fail(c, http.StatusBadRequest, "400 Bad Request")
 		return false
 	}
-	// What net/http's server checks beyond ReadRequest.
-	// (ReadRequest moves Host out of the header: count the raw lines.)
-	if n, host := hostHeaders(c.in[:end]); req.ProtoAtLeast(1, 1) && n != 1 || n > 1 || n == 1 && !httpguts.ValidHostHeader(host) {
+	// What net/http's server checks beyond ReadRequest (which moves Host
+	// out of the header: hostHeaders reads the block again).
+	hosts := hostHeaders(c.in[:end])
+	if req.ProtoAtLeast(1, 1) && len(hosts) == 0 && req.Method != http.MethodConnect || len(hosts) > 1 || len(hosts) == 1 && !httpguts.ValidHostHeader(hosts[0]) {
 		l.fail(c, http.StatusBadRequest, "400 Bad Request: missing, repeated or malformed Host header")
 		return false
 	}
-	expect := req.Header.Get("Expect")
-	if expect != "" && !strings.EqualFold(expect, "100-continue") {
-		l.fail(c, http.StatusExpectationFailed, "417 Expectation Failed")
-		return false
+	continue100 := false
+	if expect := req.Header["Expect"]; len(expect) > 0 {
+		if !httpguts.HeaderValuesContainsToken(expect, "100-continue") {
+			l.fail(c, http.StatusExpectationFailed, "417 Expectation Failed")
+			return false
+		}
+		continue100 = req.ProtoAtLeast(1, 1)
 	}
 	if req.ContentLength > MaxRequestBody {
 		l.fail(c, http.StatusRequestEntityTooLarge, "request body too large or unreadable")
@@ -784,7 +804,7 @@ func (l *loop) parse(c *loopConn) bool {
 		return false
 	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
 		// The body has not all arrived.
-		if !c.continued && expect != "" {
+		if !c.continued && continue100 {
 			c.continued = true
 			l.write(c, []byte("HTTP/1.1 100 Continue\r\n\r\n"))
 		}
@@ -795,15 +815,12 @@ func (l *loop) parse(c *loopConn) bool {
 	}
 	used := len(c.in) - l.rd.Len() - l.br.Buffered()
 	c.in = c.in[:copy(c.in, c.in[used:])]
-	if req.RequestURI == "*" {
-		// net/http's server answers OPTIONS * itself (200, no body) and
-		// refuses * with any other method; neither reaches the handler.
+	if req.RequestURI == "*" && req.Method == http.MethodOptions {
+		// net/http's server answers OPTIONS * itself (200, no body, no
+		// Content-Type); it never reaches the handler.
+		c.continued = false
 		c.closeAfter, c.head, c.http10 = req.Close || l.draining, false, !req.ProtoAtLeast(1, 1)
-		if req.Method != http.MethodOptions {
-			l.fail(c, http.StatusBadRequest, "400 Bad Request")
-			return false
-		}
-		c.out = l.body(l.head(c.out, c, http.StatusOK, "text/plain; charset=utf-8", 0), c, nil)
+		c.out = l.body(l.head(c.out, c, http.StatusOK, "", 0), c, nil)
 		l.flush(c)
 		return true
 	}
@@ -811,20 +828,15 @@ func (l *loop) parse(c *loopConn) bool {
 	return true
 }
 
-// hostHeaders counts the Host lines of a header block and returns the
-// first one's value, trimmed.
-func hostHeaders(block []byte) (n int, first string) {
-	for line := range bytes.Lines(block) {
-		name, value, ok := bytes.Cut(line, []byte(":"))
-		if !ok || !bytes.EqualFold(name, []byte("Host")) {
-			continue
-		}
-		if n == 0 {
-			first = string(bytes.TrimSpace(value))
-		}
-		n++
+// hostHeaders returns the Host values of a header block, as net/http's
+// server reads them (textproto: continuation lines, space and tab trimmed).
+func hostHeaders(block []byte) []string {
+	_, fields, _ := bytes.Cut(block, []byte("\n")) // past the request line
+	h, err := textproto.NewReader(bufio.NewReader(bytes.NewReader(fields))).ReadMIMEHeader()
+	if err != nil && len(h) == 0 {
+		return nil
 	}
-	return n, first
+	return h["Host"]
 }
 
 // method is the request methods the mock tells apart.
@@ -1021,7 +1033,18 @@ func (l *loop) lingerClose(c *loopConn) {
 	if c.lingering || c.closed {
 		return
 	}
-	if unix.Shutdown(c.fd, unix.SHUT_WR) != nil || c.eof {
+	if c.eof {
+		// The client has closed its side: read what it still sent, so
+		// the close is not a reset that discards what is left to send.
+		for range drainReads {
+			if n, err := unix.Read(c.fd, l.rbuf); n <= 0 && err != unix.EINTR {
+				break
+			}
+		}
+		l.close(c)
+		return
+	}
+	if unix.Shutdown(c.fd, unix.SHUT_WR) != nil {
 		l.close(c)
 		return
 	}
@@ -1038,8 +1061,10 @@ func (l *loop) head(b []byte, c *loopConn, status int, contentType string, lengt
 	b = strconv.AppendInt(b, int64(status), 10)
 	b = append(b, ' ')
 	b = append(b, http.StatusText(status)...)
-	b = append(b, "\r\nContent-Type: "...)
-	b = append(b, contentType...)
+	if contentType != "" {
+		b = append(b, "\r\nContent-Type: "...)
+		b = append(b, contentType...)
+	}
 	b = append(b, "\r\nDate: "...)
 	if now := time.Now(); now.Unix() != l.dateSec {
 		l.dateSec = now.Unix()

@@ -158,7 +158,7 @@ func TestLoopRequests(t *testing.T) {
 	}{
 		{"garbage", "NONSENSE\r\n\r\n", 400},
 		{"bad version", "GET / HTTP/9\r\n\r\n", 400},
-		{"huge headers", "GET / HTTP/1.1\r\nX: " + strings.Repeat("a", MaxHeaderBytes+10), 431},
+		{"huge headers", "GET / HTTP/1.1\r\nX: " + strings.Repeat("a", headerLimit+10), 431},
 		{"huge body", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2000000\r\n\r\n", 413},
 		{"bad chunk", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400},
 	} {
@@ -365,6 +365,21 @@ func TestLoopHalfClose(t *testing.T) {
 		t.Errorf("%d bytes, want the whole answer", len(body))
 	}
 	wantClosed(t, c, br)
+
+	// The same with the server's input full (it stopped reading) when
+	// the client half-closes: the unread input must not turn the close
+	// into a reset that discards the rest of the answer.
+	c, br = rawConn(t, r)
+	c.(*net.TCPConn).SetReadBuffer(64 << 10)
+	go func() {
+		io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n"+
+			"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1048576\r\n\r\n"+strings.Repeat("z", maxInput+200<<10))
+		c.(*net.TCPConn).CloseWrite()
+	}()
+	time.Sleep(500 * time.Millisecond) // the client has half-closed
+	if _, body := readAnswer(t, br, "GET"); len(body) < size {
+		t.Errorf("input full: %d bytes, want the whole answer", len(body))
+	}
 }
 
 // TestLoopServerChecks: what net/http's server refuses or answers itself,
@@ -378,7 +393,11 @@ func TestLoopServerChecks(t *testing.T) {
 		{"no Host", "GET / HTTP/1.1\r\n\r\n", "GET", 400},
 		{"bad Host", "GET / HTTP/1.1\r\nHost: a b\r\n\r\n", "GET", 400},
 		{"two Hosts", "GET / HTTP/1.1\r\nHost: a\r\nHOST: b\r\n\r\n", "GET", 400},
-		{"huge valid headers", "GET / HTTP/1.1\r\nHost: x\r\n" + strings.Repeat("X-A: b\r\n", MaxHeaderBytes/8) + "\r\n", "GET", 431},
+		{"huge valid headers", "GET / HTTP/1.1\r\nHost: x\r\n" + strings.Repeat("X-A: b\r\n", headerLimit/8+1) + "\r\n", "GET", 431},
+		{"headers within net/http's slack", "GET / HTTP/1.1\r\nHost: x\r\n" + strings.Repeat("X-A: b\r\n", (MaxHeaderBytes+3000)/8) + "\r\n", "GET", 200},
+		{"CONNECT without Host", "CONNECT x:80 HTTP/1.1\r\n\r\n", "CONNECT", 200},
+		{"Expect with more tokens", "GET / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue, x\r\n\r\n", "GET", 200},
+		{"Host on a continuation line", "GET / HTTP/1.1\r\nHost: a\r\n b\r\n\r\n", "GET", 400},
 		{"unknown Expect", "GET / HTTP/1.1\r\nHost: x\r\nExpect: foo\r\n\r\n", "GET", 417},
 		{"chunks past the input limit", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" + strings.Repeat("1\r\na\r\n", maxInput/6+1), "POST", 413},
 		{"error after HEAD", "HEAD / HTTP/1.1\r\nHost: x\r\n\r\nNONSENSE\r\n\r\n", "HEAD", 200},
@@ -395,13 +414,35 @@ func TestLoopServerChecks(t *testing.T) {
 			}
 		}
 	}
+	// OPTIONS * is answered by the server itself, after a 100 Continue;
+	// the next request's Expect still gets its own 100 Continue.
 	c, br := rawConn(t, r)
-	send(t, c, "OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n")
-	if resp, body := readAnswer(t, br, "OPTIONS"); resp.StatusCode != 200 || body != "" {
-		t.Errorf("OPTIONS *: %d %q", resp.StatusCode, body)
+	send(t, c, "OPTIONS * HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nExpect: 100-continue\r\n\r\n")
+	if line, _ := br.ReadString('\n'); !strings.HasPrefix(line, "HTTP/1.1 100") {
+		t.Fatalf("OPTIONS * with Expect: %q", line)
 	}
-	if st := s.Stats(); st.Requests != 1 { // the HEAD
-		t.Errorf("requests %d, want only the HEAD counted", st.Requests)
+	br.ReadString('\n')
+	send(t, c, "x")
+	if resp, body := readAnswer(t, br, "OPTIONS"); resp.StatusCode != 200 || body != "" || resp.Header.Get("Content-Type") != "" {
+		t.Errorf("OPTIONS *: %d %q %v", resp.StatusCode, body, resp.Header)
+	}
+	send(t, c, "PUT / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nExpect: 100-continue\r\n\r\n")
+	if line, _ := br.ReadString('\n'); !strings.HasPrefix(line, "HTTP/1.1 100") {
+		t.Fatalf("Expect after OPTIONS *: %q", line)
+	}
+	br.ReadString('\n')
+	send(t, c, "x")
+	readAnswer(t, br, "PUT")
+	// GET * is a request like any other to net/http's server with a plain
+	// handler, as it is here.
+	send(t, c, "GET * HTTP/1.1\r\nHost: x\r\n\r\n")
+	if resp, _ := readAnswer(t, br, "GET"); resp.StatusCode != 200 {
+		t.Errorf("GET *: %d", resp.StatusCode)
+	}
+	// Counted: the HEAD, the headers within the slack, CONNECT, the Expect
+	// with more tokens, the PUT and GET *.
+	if st := s.Stats(); st.Requests != 6 {
+		t.Errorf("requests %d, want 6", st.Requests)
 	}
 
 	c, br = rawConn(t, r)
@@ -409,4 +450,22 @@ func TestLoopServerChecks(t *testing.T) {
 	if resp, _ := readAnswer(t, br, "GET"); resp.Header.Get("Connection") != "keep-alive" || resp.Close {
 		t.Errorf("HTTP/1.0 keep-alive: Connection %q, close %v", resp.Header.Get("Connection"), resp.Close)
 	}
+	send(t, c, "GET / HTTP/1.0\r\n\r\n")
+	if resp, _ := readAnswer(t, br, "GET"); resp.StatusCode != 200 || !resp.Close {
+		t.Errorf("HTTP/1.0 after keep-alive: %d, close %v", resp.StatusCode, resp.Close)
+	}
+	wantClosed(t, c, br)
+
+	// A small-chunk body past the input limit behind a request in
+	// service gets 413 once that one is answered.
+	s2, r2 := listenLoopT(t, Config{Latency: "100ms"})
+	c, br = rawConn(t, r2)
+	go io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\nPOST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"+strings.Repeat("1\r\na\r\n", maxInput/6+1))
+	if resp, _ := readAnswer(t, br, "GET"); resp.StatusCode != 200 {
+		t.Errorf("the GET in front: %d", resp.StatusCode)
+	}
+	if resp, _ := readAnswer(t, br, "POST"); resp.StatusCode != 413 {
+		t.Errorf("small chunks behind a request in service: %d, want 413", resp.StatusCode)
+	}
+	checkBalance(t, s2.Stats().Counters)
 }

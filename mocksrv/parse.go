@@ -66,7 +66,7 @@ func parseSimple(b []byte) (r simpleRequest, ok bool) {
 			r.length = pos + 2
 			break
 		}
-		if pos+eol > MaxHeaderBytes {
+		if pos+eol > headerLimit {
 			return r, false // the caller answers 431, as net/http does
 		}
 		line := b[pos : pos+eol]
