@@ -44,7 +44,7 @@ const (
 var DefaultEngine = defaultEngine
 
 // Engines lists the engines this platform has.
-func Engines() []Engine { return engines }
+func Engines() []Engine { return slices.Clone(engines) }
 
 // Running is a mock server listening on a TCP address.
 type Running struct {

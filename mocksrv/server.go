@@ -267,8 +267,7 @@ func (s *Server) writeStats(w http.ResponseWriter) {
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	arrived := time.Now()
-	id := s.seq.Add(1)
-	sample, f := s.draw(id)
+	id, sample, f := s.next()
 
 	// Admission.
 	ctx := r.Context()
@@ -403,6 +402,14 @@ func (s *Server) status(f fault) int {
 		return s.cfg.ErrorStatus
 	}
 	return http.StatusOK
+}
+
+// next numbers a modeled request (from 1, in arrival order) and draws its
+// latency sample and fault.
+func (s *Server) next() (id uint64, sample time.Duration, f fault) {
+	id = s.seq.Add(1)
+	sample, f = s.draw(id)
+	return id, sample, f
 }
 
 // draw returns request id's latency sample and fault, drawn from

@@ -39,6 +39,18 @@ const (
 	lateStepDown = time.Duration((1 - lateQuantile) * float64(lateStep))
 )
 
+// nextLateness is one step of the estimator of the lateQuantile of
+// wake-up lateness: up by η·q when lateness exceeds the estimate est, down
+// by η·(1−q) otherwise, clamped to [0, ceiling]. Both engines use it (the
+// loop engine for its timerfd).
+func nextLateness(est, lateness, ceiling time.Duration) time.Duration {
+	next := est - lateStepDown
+	if lateness > est {
+		next = est + lateStepUp
+	}
+	return min(max(next, 0), ceiling)
+}
+
 // sleepUntil waits until deadline or until ctx is done. It returns the time
 // it finished and whether it reached the deadline.
 func (t *timing) sleepUntil(ctx context.Context, deadline time.Time) (time.Time, bool) {
@@ -58,11 +70,7 @@ func (t *timing) sleepUntil(ctx context.Context, deadline time.Time) (time.Time,
 		if t.compensate {
 			// Track the lateQuantile of lateness: step up by η·q when later
 			// than the estimate, down by η·(1−q) otherwise.
-			next := est - lateStepDown
-			if now.Sub(armed) > est {
-				next = est + lateStepUp
-			}
-			t.late.Store(int64(min(max(next, 0), maxLateness)))
+			t.late.Store(int64(nextLateness(est, now.Sub(armed), maxLateness)))
 		}
 	}
 	for now.Before(deadline) {
