@@ -18,6 +18,7 @@ import (
 	"github.com/goccy/go-yaml"
 
 	"github.com/poolbench/poolbench/mocksrv"
+	"github.com/poolbench/poolbench/mocksrv/upstream"
 )
 
 // defaultMockLatency is the latency of `poolbench mock` when neither a flag
@@ -32,14 +33,14 @@ const mockShutdownTimeout = 10 * time.Second
 func cmdMock(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("mock", "[flags]", stderr)
 	addr := fs.String("addr", mocksrv.DefaultAddr, "`host:port` to listen on (port 0 picks a free one); binding beyond loopback is your choice")
-	engine := fs.String("engine", string(mocksrv.DefaultEngine), "what serves connections: "+engineList()+"; loop (Linux) is an epoll loop using a quarter of net/http's CPU per request")
+	engine := fs.String("engine", string(mocksrv.DefaultEngine()), "what serves connections: "+engineList()+"; loop (Linux) is an epoll loop using a quarter of net/http's CPU per request")
 	configFile := fs.String("config", "", "read the upstream config from `FILE` (YAML, or JSON if it ends in .json); flags given explicitly override it")
-	var fc mocksrv.Config
-	fs.StringVar(&fc.Latency, "latency", defaultMockLatency, "service time `spec`: "+mocksrv.LatencyForms)
+	var fc upstream.Config
+	fs.StringVar(&fc.Latency, "latency", defaultMockLatency, "service time `spec`: "+upstream.LatencyForms)
 	fs.Uint64Var(&fc.Seed, "seed", 0, "seed of every random choice (latency samples, faults)")
 	fs.IntVar(&fc.Cap, "cap", 0, "most requests in flight at once (0 = no cap)")
 	fs.Func("overflow", "what happens past the cap: queue, reject or reset (default queue)", func(s string) error {
-		fc.Overflow = mocksrv.Overflow(s)
+		fc.Overflow = upstream.Overflow(s)
 		return nil
 	})
 	fs.IntVar(&fc.QueueLimit, "queue-limit", 0, "most requests waiting in the queue (0 = unbounded); the excess is rejected")
@@ -53,7 +54,7 @@ func cmdMock(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.IntVar(&fc.ErrorStatus, "error-status", 0, "status of an injected error (default 500)")
 	fs.Float64Var(&fc.ResetRate, "reset-rate", 0, "fraction of requests whose connection is reset after the latency")
 	fs.Float64Var(&fc.StallRate, "stall-rate", 0, "fraction of requests never answered")
-	fs.Float64Var(&fc.Timescale, "timescale", 0, "multiply every duration by this factor (default 1)")
+	fs.TextVar(&fc.Timescale, "timescale", upstream.Scale(0), "multiply every duration by this `factor`, like 0.01 or 1:100 (default 1, real time)")
 	fs.IntVar(&fc.BodyBytes, "body-bytes", 0, "bytes of padding added to each answer")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -63,7 +64,7 @@ func cmdMock(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return badInputf("mock takes no arguments, got %q", fs.Args())
 	}
 
-	var cfg mocksrv.Config
+	var cfg upstream.Config
 	if *configFile != "" {
 		var err error
 		if cfg, err = loadMockConfig(*configFile); err != nil {
@@ -121,7 +122,7 @@ func engineList() string {
 }
 
 // mergeMockFlags copies the explicitly given flags from fc into cfg.
-func mergeMockFlags(cfg *mocksrv.Config, fc mocksrv.Config, given map[string]bool) {
+func mergeMockFlags(cfg *upstream.Config, fc upstream.Config, given map[string]bool) {
 	set := map[string]func(){
 		"latency":       func() { cfg.Latency = fc.Latency },
 		"seed":          func() { cfg.Seed = fc.Seed },
@@ -148,18 +149,18 @@ func mergeMockFlags(cfg *mocksrv.Config, fc mocksrv.Config, given map[string]boo
 
 // loadMockConfig reads a mock config file: JSON when the name ends in
 // .json, strict YAML otherwise. Unknown fields are errors, with the line.
-func loadMockConfig(path string) (mocksrv.Config, error) {
+func loadMockConfig(path string) (upstream.Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return mocksrv.Config{}, fmt.Errorf("--config: %w", err)
+		return upstream.Config{}, fmt.Errorf("--config: %w", err)
 	}
 	return parseMockConfig(path, data)
 }
 
 // parseMockConfig decodes a mock config file's contents; path names the file
 // in errors and chooses the format (JSON if it ends in .json, else YAML).
-func parseMockConfig(path string, data []byte) (mocksrv.Config, error) {
-	var cfg mocksrv.Config
+func parseMockConfig(path string, data []byte) (upstream.Config, error) {
+	var cfg upstream.Config
 	if strings.EqualFold(filepath.Ext(path), ".json") {
 		dec := json.NewDecoder(bytes.NewReader(data))
 		dec.DisallowUnknownFields()

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/poolbench/poolbench/mocksrv"
+	"github.com/poolbench/poolbench/mocksrv/upstream"
 )
 
 // BenchmarkStrategyZeroLatency measures the client's own cost per request:
@@ -17,7 +18,7 @@ func BenchmarkStrategyZeroLatency(b *testing.B) {
 		pool int
 	}{{Serial, 1}, {Pooled, 64}, {Workers, 64}} {
 		b.Run(string(tc.st), func(b *testing.B) {
-			srv, err := mocksrv.New(mocksrv.Config{Latency: "0s"})
+			srv, err := mocksrv.New(upstream.Config{Latency: "0s"})
 			if err != nil {
 				b.Fatal(err)
 			}

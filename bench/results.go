@@ -10,7 +10,7 @@ import (
 	"runtime/debug"
 	"time"
 
-	"github.com/poolbench/poolbench/mocksrv"
+	"github.com/poolbench/poolbench/mocksrv/upstream"
 )
 
 // SchemaVersion is the version of results.json this package writes. A
@@ -91,7 +91,7 @@ type Cell struct {
 
 	// Upstream holds the mock's counters for this cell (absent for an
 	// external target).
-	Upstream *mocksrv.Counters `json:"upstream,omitempty"`
+	Upstream *upstream.Counters `json:"upstream,omitempty"`
 
 	// PredictedWallSeconds is the model's prediction in model seconds, and
 	// Efficiency is predicted / measured (both 0 when not predicted).

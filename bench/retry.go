@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/poolbench/poolbench/mocksrv"
+	"github.com/poolbench/poolbench/mocksrv/upstream"
 )
 
 // Retry defaults.
@@ -66,7 +66,7 @@ func (r Retry) WithDefaults() Retry {
 		r.Backoff = BackoffNone
 	}
 	if r.Backoff == BackoffExponential && r.Max == 0 {
-		r.Max = mocksrv.Duration(DefaultBackoffMax)
+		r.Max = upstream.Duration(DefaultBackoffMax)
 	}
 	return r
 }

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/poolbench/poolbench/mocksrv"
+	"github.com/poolbench/poolbench/mocksrv/upstream"
 )
 
 func TestRetries(t *testing.T) {
@@ -38,7 +38,7 @@ func TestRetries(t *testing.T) {
 }
 
 func TestDelay(t *testing.T) {
-	ms := func(n int) mocksrv.Duration { return mocksrv.Duration(time.Duration(n) * time.Millisecond) }
+	ms := func(n int) upstream.Duration { return upstream.Duration(time.Duration(n) * time.Millisecond) }
 	rnd := rand.New(rand.NewPCG(1, 2))
 	if d := (Retry{Backoff: BackoffNone}).Delay(3, nil, 0); d != 0 {
 		t.Errorf("none: %v", d)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/poolbench/poolbench/mocksrv"
+	"github.com/poolbench/poolbench/mocksrv/upstream"
 )
 
 // RunOptions are the knobs of Run that are not part of the scenario.
@@ -185,7 +186,7 @@ func runPlanned(ctx context.Context, base *client, sc *Scenario, i int, p CellPl
 // and shuts it down.
 func startUpstream(sc *Scenario) (*mocksrv.Server, string, func(), error) {
 	cfg := *sc.Upstream
-	cfg.Timescale = sc.Timescale
+	cfg.Timescale = upstream.Scale(sc.Timescale)
 	srv, err := mocksrv.New(cfg)
 	if err != nil {
 		return nil, "", nil, fmt.Errorf("starting the mock upstream: %w", err)

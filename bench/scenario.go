@@ -1,6 +1,6 @@
 package bench
 
-import "github.com/poolbench/poolbench/mocksrv"
+import "github.com/poolbench/poolbench/mocksrv/upstream"
 
 // Strategy names a client concurrency pattern.
 type Strategy string
@@ -43,7 +43,7 @@ type Scenario struct {
 	// Upstream starts the mock in-process on 127.0.0.1 with this config.
 	// Exactly one of Upstream and Target is set. Its own timescale must be
 	// left unset: the scenario's applies.
-	Upstream *mocksrv.Config `yaml:"upstream,omitempty" json:"upstream,omitempty"`
+	Upstream *upstream.Config `yaml:"upstream,omitempty" json:"upstream,omitempty"`
 	// Target is an external upstream.
 	Target *Target `yaml:"target,omitempty" json:"target,omitempty"`
 	// Client configures the HTTP client and its retries.
@@ -64,7 +64,7 @@ type Target struct {
 // Client configures the HTTP client every strategy uses.
 type Client struct {
 	// Timeout bounds one attempt (model time; default 30s).
-	Timeout mocksrv.Duration `yaml:"timeout,omitempty" json:"timeout,omitempty"`
+	Timeout upstream.Duration `yaml:"timeout,omitempty" json:"timeout,omitempty"`
 	// KeepAlive reuses connections (default true). false opens a new
 	// connection per request, as aiohttp.request without a session does.
 	KeepAlive *bool `yaml:"keepalive,omitempty" json:"keepalive,omitempty"`
@@ -83,9 +83,9 @@ type Retry struct {
 	// Backoff is "none" (default), "constant" or "exponential" (full jitter).
 	Backoff string `yaml:"backoff,omitempty" json:"backoff,omitempty"`
 	// Base is the constant delay, or the exponential backoff's first step.
-	Base mocksrv.Duration `yaml:"base,omitempty" json:"base,omitempty"`
+	Base upstream.Duration `yaml:"base,omitempty" json:"base,omitempty"`
 	// Max caps one backoff delay.
-	Max mocksrv.Duration `yaml:"max,omitempty" json:"max,omitempty"`
+	Max upstream.Duration `yaml:"max,omitempty" json:"max,omitempty"`
 	// RetryAfter waits as long as a Retry-After header asks, when set.
 	RetryAfter bool `yaml:"retry_after,omitempty" json:"retry_after,omitempty"`
 }

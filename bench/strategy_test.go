@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/poolbench/poolbench/mocksrv"
+	"github.com/poolbench/poolbench/mocksrv/upstream"
 )
 
 // gauge is a handler that sleeps d per request and records the peak number
@@ -225,7 +225,7 @@ func TestTimeout(t *testing.T) {
 	g := &gauge{d: 2 * time.Second}
 	srv := httptest.NewServer(g)
 	defer srv.Close()
-	c := testClient(t, srv.URL, 2, 2, Client{Timeout: mocksrv.Duration(20 * time.Millisecond), Retry: Retry{MaxAttempts: 3}}, 1)
+	c := testClient(t, srv.URL, 2, 2, Client{Timeout: upstream.Duration(20 * time.Millisecond), Retry: Retry{MaxAttempts: 3}}, 1)
 	cell := cellOf(t, context.Background(), c, Pooled, 2, 2, 1)
 	if cell.Failed != 2 || cell.Attempts != 6 || cell.Failures["timeout after 3 attempts"] != 2 || cell.Outcomes[OutcomeTimeout] != 6 {
 		t.Errorf("cell = %+v", cell)

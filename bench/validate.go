@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/poolbench/poolbench/mocksrv"
+	"github.com/poolbench/poolbench/mocksrv/upstream"
 )
 
 // Scenario defaults and limits.
@@ -32,7 +32,7 @@ const (
 
 var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
 
-var reflectConfigType = reflect.TypeFor[mocksrv.Config]()
+var reflectConfigType = reflect.TypeFor[upstream.Config]()
 
 var methods = []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 
@@ -45,7 +45,7 @@ func (s Scenario) WithDefaults() Scenario {
 		s.Timescale = 1
 	}
 	if s.Client.Timeout == 0 {
-		s.Client.Timeout = mocksrv.Duration(DefaultTimeout)
+		s.Client.Timeout = upstream.Duration(DefaultTimeout)
 	}
 	if s.Client.KeepAlive == nil {
 		t := true
@@ -138,7 +138,7 @@ func (s *Scenario) Validate() error {
 	return nil
 }
 
-// upstreamError turns a mocksrv.Config.Validate error into a FieldError
+// upstreamError turns a upstream.Config.Validate error into a FieldError
 // whose path names the upstream field the message starts with or mentions,
 // so Load can point at its line.
 func upstreamError(err error) error {

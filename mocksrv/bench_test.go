@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+
+	"github.com/poolbench/poolbench/mocksrv/upstream"
 )
 
 // BenchmarkServeHTTP measures the handler's own cost per request (no
@@ -11,11 +13,11 @@ import (
 func BenchmarkServeHTTP(b *testing.B) {
 	for _, tt := range []struct {
 		name string
-		cfg  Config
+		cfg  upstream.Config
 	}{
-		{"nocap", Config{Latency: "0s"}},
-		{"cap=4", Config{Latency: "0s", Cap: 4}},
-		{"mix+faults", Config{Latency: "0s:9,0s:1", Cap: 64, ErrorRate: 0.1}},
+		{"nocap", upstream.Config{Latency: "0s"}},
+		{"cap=4", upstream.Config{Latency: "0s", Cap: 4}},
+		{"mix+faults", upstream.Config{Latency: "0s:9,0s:1", Cap: 64, ErrorRate: 0.1}},
 	} {
 		b.Run(tt.name, func(b *testing.B) {
 			s, err := New(tt.cfg)

@@ -7,13 +7,14 @@ import (
 	"sync"
 
 	"github.com/poolbench/poolbench/mocksrv"
+	"github.com/poolbench/poolbench/mocksrv/upstream"
 )
 
 // The seed's upstream, 10 times faster: 816 ms a request, at most 2 in
 // flight, 3.92% slower per extra request in flight. Four requests at once:
 // two are served, two wait in the queue.
 func Example() {
-	srv, err := mocksrv.New(mocksrv.Config{Latency: "816ms", Cap: 2, Contention: 0.0392, Timescale: 0.1})
+	srv, err := mocksrv.New(upstream.Config{Latency: "816ms", Cap: 2, Contention: 0.0392, Timescale: 0.1})
 	if err != nil {
 		panic(err)
 	}
@@ -41,23 +42,4 @@ func Example() {
 	// requests 4 completed 4 peak in flight 2
 	// balanced: true
 	// model service time at least 816ms: true
-}
-
-// ParseLatency reads every distribution form; Mean is exact.
-func ExampleParseLatency() {
-	for _, spec := range []string{"816ms", "uniform(10ms,20ms)", "exponential(mean=100ms)", "10ms:90,500ms:10"} {
-		l, err := mocksrv.ParseLatency(spec)
-		if err != nil {
-			panic(err)
-		}
-		fmt.Println(l, "mean", l.Mean())
-	}
-	_, err := mocksrv.ParseLatency("gamma(2,10ms)")
-	fmt.Println(err != nil)
-	// Output:
-	// 816ms mean 816ms
-	// uniform(10ms,20ms) mean 15ms
-	// exponential(mean=100ms) mean 100ms
-	// 10ms:90,500ms:10 mean 59ms
-	// true
 }

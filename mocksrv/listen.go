@@ -6,45 +6,47 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"slices"
+	"runtime"
 	"strconv"
 	"time"
 
 	"golang.org/x/net/netutil"
+
+	"github.com/poolbench/poolbench/mocksrv/internal/loop"
 )
 
 // DefaultAddr is where Listen binds when given an empty address.
 const DefaultAddr = "127.0.0.1:0"
 
-// Server limits Listen sets on its http.Server.
+// Server limits of both engines, as net/http's server has them.
 const (
 	ReadHeaderTimeout = 10 * time.Second
 	IdleTimeout       = 120 * time.Second
 	MaxHeaderBytes    = 64 << 10
 )
 
-// headerLimit is the largest header block the loop engine reads, as
-// net/http's server allows MaxHeaderBytes plus 4096 bytes of slack.
-const headerLimit = MaxHeaderBytes + 4096
-
 // Engine is what serves the mock's connections.
 type Engine string
 
 const (
 	// EngineLoop serves from one epoll loop on its own thread (Linux
-	// only; see loop_linux.go): about a quarter of net/http's CPU per
-	// request, and deadlines kept by a timerfd, not by Go timers.
+	// only; package mocksrv/internal/loop).
 	EngineLoop Engine = "loop"
 	// EngineHTTP serves through net/http with the Server as its handler.
 	EngineHTTP Engine = "http"
 )
 
-// DefaultEngine is the engine of Listen: EngineLoop on Linux, EngineHTTP
-// elsewhere.
-var DefaultEngine = defaultEngine
+// Engines lists the engines this platform has, the default first.
+func Engines() []Engine {
+	if runtime.GOOS == "linux" {
+		return []Engine{EngineLoop, EngineHTTP}
+	}
+	return []Engine{EngineHTTP}
+}
 
-// Engines lists the engines this platform has.
-func Engines() []Engine { return slices.Clone(engines) }
+// DefaultEngine is the engine Listen uses: EngineLoop on Linux, EngineHTTP
+// elsewhere.
+func DefaultEngine() Engine { return Engines()[0] }
 
 // Running is a mock server listening on a TCP address.
 type Running struct {
@@ -57,35 +59,38 @@ type Running struct {
 
 	mock *Server
 	http *http.Server // EngineHTTP
-	loop *loop        // EngineLoop
-	done chan error
+	loop *loop.Loop   // EngineLoop
+	done chan error   // EngineHTTP: Serve's error
 }
 
 // Listen serves s on addr with DefaultEngine; see ListenEngine.
 func Listen(addr string, s *Server) (*Running, error) {
-	return ListenEngine(addr, s, DefaultEngine)
+	return ListenEngine(addr, s, DefaultEngine())
 }
 
-// ListenEngine serves s on addr (DefaultAddr when empty; binding elsewhere than
-// loopback is the caller's explicit choice) with header-read and idle
-// timeouts, a header size limit, the MaxRequestBody limit of the handler,
-// and, when s's config sets MaxConns, a cap on TCP connections. It returns
-// once the listener is bound.
+// ListenEngine serves s on addr (DefaultAddr when empty; binding elsewhere
+// than loopback is the caller's explicit choice) with header-read and idle
+// timeouts, a header size limit, the MaxRequestBody limit, and, when s's
+// config sets MaxConns, a cap on TCP connections. It returns once the
+// listener is bound.
 func ListenEngine(addr string, s *Server, engine Engine) (*Running, error) {
 	if addr == "" {
 		addr = DefaultAddr
 	}
 	switch engine {
-	case EngineHTTP:
 	case EngineLoop:
-		if !slices.Contains(engines, EngineLoop) {
-			return nil, fmt.Errorf("mock engine %q: not available on this platform (want %s)", engine, EngineHTTP)
-		}
-		l, tcp, err := listenLoop(addr, s)
+		l, tcp, err := loop.Listen(addr, loopService{s}, loop.Config{
+			ReadHeaderTimeout: ReadHeaderTimeout,
+			IdleTimeout:       IdleTimeout,
+			MaxHeaderBytes:    MaxHeaderBytes,
+			MaxRequestBody:    MaxRequestBody,
+			MaxConns:          s.cfg.MaxConns,
+		})
 		if err != nil {
 			return nil, fmt.Errorf("mock listen: %w", err)
 		}
 		return &Running{URL: baseURL(tcp), Addr: tcp, Engine: engine, mock: s, loop: l}, nil
+	case EngineHTTP:
 	default:
 		return nil, fmt.Errorf("mock engine %q: want %s or %s", engine, EngineLoop, EngineHTTP)
 	}
@@ -126,23 +131,15 @@ func baseURL(tcp *net.TCPAddr) string {
 
 // Shutdown closes the mock (queued and stalled requests are released),
 // stops accepting connections and waits, until ctx is done, for requests in
-// service to finish; then it closes whatever is left.
+// service to finish; then it closes whatever is left. It returns the
+// engine's error, if it failed, or ctx's when it had to cut requests short.
 func (r *Running) Shutdown(ctx context.Context) error {
 	r.mock.Close()
 	if r.loop != nil {
-		done := r.loop.shutdown(false)
-		select {
-		case <-done:
-			return nil
-		default:
+		if err := r.loop.Shutdown(ctx); err != nil {
+			return fmt.Errorf("mock shutdown: %w", err)
 		}
-		select {
-		case <-done:
-			return nil
-		case <-ctx.Done():
-			<-r.loop.shutdown(true)
-			return fmt.Errorf("mock shutdown: %w", ctx.Err())
-		}
+		return nil
 	}
 	err := r.http.Shutdown(ctx)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -15,6 +16,8 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/poolbench/poolbench/mocksrv/upstream"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -32,7 +35,7 @@ func forEngines(t *testing.T, test func(*testing.T, Engine)) {
 // start serves cfg with engine e (EngineHTTP behind an httptest server)
 // and returns it with a client whose transport keeps enough idle
 // connections for the tests' concurrency.
-func start(t *testing.T, e Engine, cfg Config) (*Server, served, *http.Client) {
+func start(t *testing.T, e Engine, cfg upstream.Config) (*Server, served, *http.Client) {
 	t.Helper()
 	s, err := New(cfg)
 	if err != nil {
@@ -95,10 +98,10 @@ func waitFor(t *testing.T, s *Server, what string, cond func(Stats) bool) Stats 
 	}
 }
 
-func checkBalance(t *testing.T, c Counters) {
+func checkBalance(t *testing.T, c upstream.Counters) {
 	t.Helper()
-	if sum := c.Completed + c.Rejected + c.Reset + c.Stalled + c.Canceled + c.InFlight + c.Queued; sum != c.Requests {
-		t.Errorf("counters do not balance: requests %d, completed+rejected+reset+stalled+canceled+in_flight+queued = %d (%+v)", c.Requests, sum, c)
+	if err := c.Balanced(); err != nil {
+		t.Error(err)
 	}
 }
 
@@ -120,7 +123,7 @@ func TestQueueCap(t *testing.T) { forEngines(t, testQueueCap) }
 func testQueueCap(t *testing.T, e Engine) {
 	const n, capN = 9, 2
 	lat := 80 * time.Millisecond
-	s, ts, c := start(t, e, Config{Latency: "8s", Timescale: 0.01, Cap: capN})
+	s, ts, c := start(t, e, upstream.Config{Latency: "8s", Timescale: 0.01, Cap: capN})
 	began := time.Now()
 	var wg sync.WaitGroup
 	answers := make([]answer, n)
@@ -192,7 +195,7 @@ func TestRejectBurst(t *testing.T) { forEngines(t, testRejectBurst) }
 
 func testRejectBurst(t *testing.T, e Engine) {
 	for _, status := range []int{503, 429} {
-		s, ts, c := start(t, e, Config{Latency: "1h", Cap: 3, Overflow: OverflowReject, RejectStatus: status, RetryAfter: Duration(1500 * time.Millisecond)})
+		s, ts, c := start(t, e, upstream.Config{Latency: "1h", Cap: 3, Overflow: upstream.OverflowReject, RejectStatus: status, RetryAfter: upstream.Duration(1500 * time.Millisecond)})
 		results := make(chan error, 10)
 		stop := burst(t, c, ts.URL, 10, results)
 		want := fmt.Sprintf(`status %d retry-after "2" x-mock-retry-after "1.5s"`, status)
@@ -224,7 +227,7 @@ func testRejectBurst(t *testing.T, e Engine) {
 func TestResetOverflow(t *testing.T) { forEngines(t, testResetOverflow) }
 
 func testResetOverflow(t *testing.T, e Engine) {
-	s, ts, c := start(t, e, Config{Latency: "1h", Cap: 1, Overflow: OverflowReset})
+	s, ts, c := start(t, e, upstream.Config{Latency: "1h", Cap: 1, Overflow: upstream.OverflowReset})
 	results := make(chan error, 1)
 	stop := burst(t, c, ts.URL, 1, results)
 	waitFor(t, s, "1 in flight", func(st Stats) bool { return st.InFlight == 1 })
@@ -246,7 +249,7 @@ func testResetOverflow(t *testing.T, e Engine) {
 func TestQueueLimit(t *testing.T) { forEngines(t, testQueueLimit) }
 
 func testQueueLimit(t *testing.T, e Engine) {
-	s, ts, c := start(t, e, Config{Latency: "1h", Cap: 1, QueueLimit: 2})
+	s, ts, c := start(t, e, upstream.Config{Latency: "1h", Cap: 1, QueueLimit: 2})
 	results := make(chan error, 6)
 	stop := burst(t, c, ts.URL, 6, results)
 	for range 3 {
@@ -272,7 +275,7 @@ func testQueueLimit(t *testing.T, e Engine) {
 func TestDisconnectWhileQueued(t *testing.T) { forEngines(t, testDisconnectWhileQueued) }
 
 func testDisconnectWhileQueued(t *testing.T, e Engine) {
-	s, ts, c := start(t, e, Config{Latency: "1h", Cap: 1})
+	s, ts, c := start(t, e, upstream.Config{Latency: "1h", Cap: 1})
 	first := make(chan error, 1)
 	stopFirst := burst(t, c, ts.URL, 1, first)
 	waitFor(t, s, "1 in flight", func(st Stats) bool { return st.InFlight == 1 })
@@ -301,24 +304,13 @@ func testDisconnectWhileQueued(t *testing.T, e Engine) {
 	}
 }
 
-// TestContention checks the formula and that a served request applies it.
+// TestContention: a served request applies the contention formula
+// (upstream.Config.ServiceTime).
 func TestContention(t *testing.T) { forEngines(t, testContention) }
 
 func testContention(t *testing.T, e Engine) {
-	s, err := New(Config{Latency: "816ms", Cap: 2, Contention: 0.0392})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, tt := range []struct {
-		n    int64
-		want time.Duration
-	}{{1, 816 * time.Millisecond}, {2, 847987200 * time.Nanosecond}, {5, 943948800 * time.Nanosecond}} {
-		if got := s.modelService(816*time.Millisecond, tt.n); got != tt.want {
-			t.Errorf("modelService(816ms, %d) = %v, want %v", tt.n, got, tt.want)
-		}
-	}
 	// Two requests in flight together: the second admitted is stretched.
-	_, ts, c := start(t, e, Config{Latency: "816ms", Cap: 2, Contention: 0.0392, Timescale: 0.01})
+	_, ts, c := start(t, e, upstream.Config{Latency: "816ms", Cap: 2, Contention: 0.0392, Timescale: 0.01})
 	var wg sync.WaitGroup
 	answers := make([]answer, 2)
 	for i := range answers {
@@ -346,7 +338,7 @@ func testContention(t *testing.T, e Engine) {
 func TestFaults(t *testing.T) { forEngines(t, testFaults) }
 
 func testFaults(t *testing.T, e Engine) {
-	s, ts, c := start(t, e, Config{Latency: "2ms", ErrorRate: 1, ErrorStatus: 502, BodyBytes: 100})
+	s, ts, c := start(t, e, upstream.Config{Latency: "2ms", ErrorRate: 1, ErrorStatus: 502, BodyBytes: 100})
 	for range 5 {
 		code, body, h, err := get(t.Context(), c, ts.URL)
 		if err != nil || code != 502 {
@@ -368,31 +360,6 @@ func testFaults(t *testing.T, e Engine) {
 		t.Errorf("counters %+v, want 5 completed with injected errors", st.Counters)
 	}
 
-	// Same seed, same draws; the fault mix follows the rates.
-	a, _ := New(Config{Latency: "exponential(mean=10ms)", Seed: 42, ErrorRate: 0.2, ResetRate: 0.1, StallRate: 0.1})
-	b, _ := New(Config{Latency: "exponential(mean=10ms)", Seed: 42, ErrorRate: 0.2, ResetRate: 0.1, StallRate: 0.1})
-	d, _ := New(Config{Latency: "exponential(mean=10ms)", Seed: 43})
-	var counts [4]int
-	same := 0
-	for id := uint64(1); id <= 10000; id++ {
-		x, fx := a.draw(id)
-		y, fy := b.draw(id)
-		if x != y || fx != fy {
-			t.Fatalf("request %d: same seed, draws %v/%v and %v/%v", id, x, fx, y, fy)
-		}
-		if z, _ := d.draw(id); z == x {
-			same++
-		}
-		counts[fx]++
-	}
-	if same > 10 {
-		t.Errorf("%d of 10000 draws equal under another seed", same)
-	}
-	for f, want := range []float64{0.6, 0.2, 0.1, 0.1} {
-		if got := float64(counts[f]) / 10000; got < want-0.02 || got > want+0.02 {
-			t.Errorf("fault %d: fraction %.3f, want %.2f", f, got, want)
-		}
-	}
 }
 
 // TestStallAndResetFaults: a stalled request gets no answer until the
@@ -400,7 +367,7 @@ func testFaults(t *testing.T, e Engine) {
 func TestStallAndResetFaults(t *testing.T) { forEngines(t, testStallAndResetFaults) }
 
 func testStallAndResetFaults(t *testing.T, e Engine) {
-	s, ts, c := start(t, e, Config{Latency: "1ms", StallRate: 1})
+	s, ts, c := start(t, e, upstream.Config{Latency: "1ms", StallRate: 1})
 	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
 	_, _, _, err := get(ctx, c, ts.URL)
 	cancel()
@@ -413,7 +380,7 @@ func testStallAndResetFaults(t *testing.T, e Engine) {
 		t.Errorf("counters %+v, want stalled 1 and the slot free", st.Counters)
 	}
 
-	s2, ts2, _ := start(t, e, Config{Latency: "1ms", ResetRate: 1})
+	s2, ts2, _ := start(t, e, upstream.Config{Latency: "1ms", ResetRate: 1})
 	fresh := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
 	if _, _, _, err := get(t.Context(), fresh, ts2.URL); err == nil {
 		t.Error("reset fault: request succeeded")
@@ -427,7 +394,7 @@ func testStallAndResetFaults(t *testing.T, e Engine) {
 func TestCloseReleases(t *testing.T) { forEngines(t, testCloseReleases) }
 
 func testCloseReleases(t *testing.T, e Engine) {
-	s, ts, c := start(t, e, Config{Latency: "30ms", Cap: 1, StallRate: 1})
+	s, ts, c := start(t, e, upstream.Config{Latency: "30ms", Cap: 1, StallRate: 1})
 	results := make(chan error, 3)
 	stop := burst(t, c, ts.URL, 3, results)
 	waitFor(t, s, "stalled and queued", func(st Stats) bool { return st.Stalled >= 1 && st.Queued+st.Stalled+st.InFlight == 3 })
@@ -455,7 +422,7 @@ func TestStatsUnderLoad(t *testing.T) { forEngines(t, testStatsUnderLoad) }
 
 func testStatsUnderLoad(t *testing.T, e Engine) {
 	const total, workers = 2000, 64
-	s, ts, c := start(t, e, Config{Latency: "uniform(0s,2ms)", Cap: 8, QueueLimit: 16,
+	s, ts, c := start(t, e, upstream.Config{Latency: "uniform(0s,2ms)", Cap: 8, QueueLimit: 16,
 		ErrorRate: 0.1, ResetRate: 0.05, StallRate: 0.01, Seed: 7})
 	stop := make(chan struct{})
 	var snapshots atomic.Int64
@@ -527,7 +494,7 @@ func testStatsUnderLoad(t *testing.T, e Engine) {
 func TestControlEndpoints(t *testing.T) { forEngines(t, testControlEndpoints) }
 
 func testControlEndpoints(t *testing.T, e Engine) {
-	_, ts, c := start(t, e, Config{Latency: "1ms", Timescale: 0.5})
+	_, ts, c := start(t, e, upstream.Config{Latency: "1ms", Timescale: 0.5})
 	for range 3 {
 		if code, _, _, err := get(t.Context(), c, ts.URL+"/anything"); err != nil || code != 200 {
 			t.Fatalf("%d %v", code, err)
@@ -575,39 +542,39 @@ func testControlEndpoints(t *testing.T, e Engine) {
 }
 
 func TestNewRejectsBadConfig(t *testing.T) {
-	if _, err := New(Config{Latency: "10ms", Cap: -1}); err == nil || !strings.Contains(err.Error(), "cap") {
+	if _, err := New(upstream.Config{Latency: "10ms", Cap: -1}); err == nil || !strings.Contains(err.Error(), "cap") {
 		t.Errorf("New with cap -1: %v", err)
 	}
 }
 
-func TestHistogram(t *testing.T) {
-	for _, v := range []uint64{0, 1, 127, 128, 129, 1000, 1 << 20, 5e6 + 3, 1 << 62, 1<<63 - 1} {
-		i := bucketOf(v)
-		lo, w := bucketRange(i)
-		if v < lo || v-lo >= w || i >= histBuckets {
-			t.Errorf("value %d in bucket %d [%d, +%d)", v, i, lo, w)
-		}
-		if v >= subCount && float64(w)/float64(lo) > 1.0/subCount+1e-12 {
-			t.Errorf("bucket %d relative width %g", i, float64(w)/float64(lo))
-		}
-	}
-	var h histogram
+// TestDurations: the stats' percentiles are within 0.1% of the exact
+// ones; count, mean and max are exact; early answers (negative lateness)
+// count as 0 in the percentiles and as themselves in the mean.
+func TestDurations(t *testing.T) {
+	d := newDurations()
 	for i := 1; i <= 1000; i++ {
-		h.record(time.Duration(i) * time.Millisecond)
+		d.record(time.Duration(i) * time.Millisecond)
 	}
-	a, m := h.summaries(0.1)
-	for _, tt := range []struct{ got, want float64 }{{a.P50, 0.5}, {a.P90, 0.9}, {a.P99, 0.99}, {a.Max, 1}, {a.Mean, 0.5005}, {m.P50, 5}} {
-		if tt.got < tt.want*0.996 || tt.got > tt.want*1.004 {
-			t.Errorf("summary %+v / %+v: got %v, want %v ± 0.4%%", a, m, tt.got, tt.want)
+	a, m := d.summaries(0.1)
+	for _, tt := range []struct{ got, want float64 }{{a.P50, 0.5}, {a.P90, 0.9}, {a.P99, 0.99}, {a.Max, 1}, {a.Mean, 0.5005}, {m.P50, 5}, {m.Max, 10}} {
+		if tt.got < tt.want*0.999 || tt.got > tt.want*1.001 {
+			t.Errorf("summary %+v / %+v: got %v, want %v ± 0.1%%", a, m, tt.got, tt.want)
 		}
 	}
 	if a.Count != 1000 {
 		t.Errorf("count %d", a.Count)
 	}
+	late := newDurations()
+	for _, v := range []time.Duration{-50 * time.Microsecond, 20 * time.Microsecond, 30 * time.Microsecond} {
+		late.record(v)
+	}
+	if l, _ := late.summaries(1); math.Abs(l.P50-20e-6) > 1e-9 || math.Abs(l.Mean) > 1e-12 || l.Max != 30e-6 {
+		t.Errorf("lateness summary %+v", l)
+	}
 }
 
 func TestListen(t *testing.T) {
-	s, err := New(Config{Latency: "1ms", MaxConns: 4})
+	s, err := New(upstream.Config{Latency: "1ms", MaxConns: 4})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -629,20 +596,5 @@ func TestListen(t *testing.T) {
 	}
 	if _, err := Listen("256.0.0.1:0", s); err == nil {
 		t.Error("Listen on a bad address succeeded")
-	}
-}
-
-func TestNewTimersEnv(t *testing.T) {
-	cfg := Config{Latency: "1ms"}
-	for v, precise := range map[string]bool{"": false, "go": false, "precise": true} {
-		t.Setenv("POOLBENCH_MOCK_TIMERS", v)
-		s, err := New(cfg)
-		if err != nil || s.timers.precise != precise {
-			t.Errorf("POOLBENCH_MOCK_TIMERS=%q: precise %v, err %v; want precise %v", v, s != nil && s.timers.precise, err, precise)
-		}
-	}
-	t.Setenv("POOLBENCH_MOCK_TIMERS", "fast")
-	if _, err := New(cfg); err == nil || !strings.Contains(err.Error(), "want go (the default) or precise") {
-		t.Errorf("an unknown value: err %v, want one naming what is accepted", err)
 	}
 }

@@ -13,7 +13,7 @@ import (
 // when it reports reaching it, and stops at once when ctx is done.
 func TestSleepUntil(t *testing.T) {
 	for _, comp := range []bool{false, true} {
-		tm := timing{compensate: comp, precise: !comp}
+		tm := timing{compensate: comp}
 		for range 20 {
 			deadline := time.Now().Add(2 * time.Millisecond)
 			end, ok := tm.sleepUntil(context.Background(), deadline)
@@ -42,11 +42,11 @@ func BenchmarkSleepAccuracy(b *testing.B) {
 	for _, d := range []time.Duration{5 * time.Millisecond, 10 * time.Millisecond} {
 		for _, par := range []int{1, 32} {
 			for _, mode := range []struct {
-				name        string
-				plain, comp bool
-			}{{"gotimer", true, false}, {"gotimer+comp", true, true}, {"precise", false, false}, {"precise+comp", false, true}} {
+				name string
+				comp bool
+			}{{"gotimer", false}, {"gotimer+comp", true}} {
 				b.Run(fmt.Sprintf("d=%v/sleepers=%d/%s", d, par, mode.name), func(b *testing.B) {
-					tm := timing{precise: !mode.plain, compensate: mode.comp}
+					tm := timing{compensate: mode.comp}
 					// Warm the estimator up as a busy server would.
 					var wg sync.WaitGroup
 					for range 2 * par {

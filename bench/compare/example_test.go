@@ -6,7 +6,7 @@ import (
 
 	"github.com/poolbench/poolbench/bench"
 	"github.com/poolbench/poolbench/bench/compare"
-	"github.com/poolbench/poolbench/mocksrv"
+	"github.com/poolbench/poolbench/mocksrv/upstream"
 )
 
 // run builds a run of one pooled cell: wall times in model seconds, one
@@ -18,7 +18,7 @@ func run(peak int64, walls ...float64) *bench.Results {
 			Strategy: bench.Pooled, Pool: 4, Repeat: i, Items: 16, Succeeded: 16, Attempts: 16,
 			ModelWallSeconds: w, Throughput: 16 / w,
 			Latency:  bench.Percentiles{P50: w / 4, P95: w / 4, P99: w / 4},
-			Upstream: &mocksrv.Counters{PeakInFlight: peak},
+			Upstream: &upstream.Counters{PeakInFlight: peak},
 		})
 	}
 	return r

@@ -4,7 +4,7 @@ import (
 	"time"
 
 	"github.com/poolbench/poolbench/bench"
-	"github.com/poolbench/poolbench/mocksrv"
+	"github.com/poolbench/poolbench/mocksrv/upstream"
 )
 
 // synth describes a synthetic run: a fixed-latency upstream serving items
@@ -61,7 +61,7 @@ func (s synth) build() *bench.Results {
 				Items: s.items, Succeeded: s.items, Attempts: s.items,
 				WallSeconds: wall * 0.1, ModelWallSeconds: wall, Throughput: float64(s.items) / wall,
 				Latency:  bench.Percentiles{Mean: lat, P50: lat, P90: lat * 1.01, P95: lat * 1.02, P99: lat * 1.03, Max: lat * 1.04},
-				Upstream: &mocksrv.Counters{Requests: int64(s.items), Admitted: int64(s.items), Completed: int64(s.items), PeakInFlight: int64(conc)},
+				Upstream: &upstream.Counters{Requests: int64(s.items), Admitted: int64(s.items), Completed: int64(s.items), PeakInFlight: int64(conc)},
 			}
 			if c.pool > s.cap {
 				// Queued at the upstream: the item waits for a slot.

@@ -4,7 +4,7 @@ import (
 	"time"
 
 	"github.com/poolbench/poolbench/bench"
-	"github.com/poolbench/poolbench/mocksrv"
+	"github.com/poolbench/poolbench/mocksrv/upstream"
 )
 
 // ExactWall is the wall time, in model time, of items requests of fixed
@@ -73,7 +73,7 @@ func Exact(p Params, s bench.Strategy, pool int) (wall time.Duration, ok bool) {
 		return 0, false
 	}
 	up := p.Upstream.WithDefaults()
-	fixed, isFixed := p.Latency.(mocksrv.Fixed)
+	fixed, isFixed := p.Latency.(upstream.Fixed)
 	if !isFixed {
 		return 0, false
 	}
@@ -85,7 +85,7 @@ func Exact(p Params, s bench.Strategy, pool int) (wall time.Duration, ok bool) {
 		return 0, false
 	}
 	k := lanes(conc, up.Cap)
-	if conc > k && (up.Overflow != mocksrv.OverflowQueue || (up.QueueLimit > 0 && conc-k > up.QueueLimit)) {
+	if conc > k && (up.Overflow != upstream.OverflowQueue || (up.QueueLimit > 0 && conc-k > up.QueueLimit)) {
 		return 0, false
 	}
 	if p.Timeout > 0 && maxAttempt(p.Items, conc, k, lat, up.Contention) > p.Timeout {

@@ -7,7 +7,7 @@ import (
 
 	"github.com/poolbench/poolbench/bench"
 	"github.com/poolbench/poolbench/bench/model"
-	"github.com/poolbench/poolbench/mocksrv"
+	"github.com/poolbench/poolbench/mocksrv/upstream"
 )
 
 // The seed's figures from the closed formula: 1,000 items of 816 ms against
@@ -25,8 +25,8 @@ func ExampleExactWall() {
 func ExampleSimulate() {
 	p := model.Params{
 		Items:       100_000,
-		Upstream:    mocksrv.Config{Latency: "20ms", Cap: 100},
-		Latency:     mocksrv.Fixed(20 * time.Millisecond),
+		Upstream:    upstream.Config{Latency: "20ms", Cap: 100},
+		Latency:     upstream.Fixed(20 * time.Millisecond),
 		Timeout:     30 * time.Second,
 		KeepAlive:   true,
 		MaxAttempts: 4,

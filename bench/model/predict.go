@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/poolbench/poolbench/bench"
-	"github.com/poolbench/poolbench/mocksrv"
+	"github.com/poolbench/poolbench/mocksrv/upstream"
 )
 
 // MaxItems bounds Options.Items. The simulation holds 40 bytes per item
@@ -65,7 +65,7 @@ func ParamsFor(sc *bench.Scenario) (Params, error) {
 	if err := s.Validate(); err != nil {
 		return Params{}, err
 	}
-	lat, err := mocksrv.ParseLatency(s.Upstream.Latency)
+	lat, err := upstream.ParseLatency(s.Upstream.Latency)
 	if err != nil {
 		return Params{}, fmt.Errorf("scenario %q: upstream: latency: %w", sc.Name, err)
 	}

@@ -11,10 +11,10 @@ import (
 	"time"
 
 	"github.com/poolbench/poolbench/bench"
-	"github.com/poolbench/poolbench/mocksrv"
+	"github.com/poolbench/poolbench/mocksrv/upstream"
 )
 
-// Sampler draws service times; mocksrv.Latency implements it.
+// Sampler draws service times; upstream.Latency implements it.
 type Sampler interface {
 	Sample(r *rand.Rand) time.Duration
 	Mean() time.Duration
@@ -41,7 +41,7 @@ type Params struct {
 	// of Latency, and its defaults (overflow queue, statuses, Retry-After)
 	// are filled in. As the mock does, request number id (from 1) draws its
 	// latency sample and then its fault from PCG(Upstream.Seed, id).
-	Upstream mocksrv.Config
+	Upstream upstream.Config
 	// Latency samples the base service time (before contention).
 	Latency Sampler
 	// Timeout bounds one attempt, from its start (connection setup
@@ -117,7 +117,7 @@ func (p *Params) validate() error {
 		return errors.New("stall_rate needs a client timeout: a stalled request is answered only when the client gives up")
 	}
 	switch u.Overflow {
-	case "", mocksrv.OverflowQueue, mocksrv.OverflowReject, mocksrv.OverflowReset:
+	case "", upstream.OverflowQueue, upstream.OverflowReject, upstream.OverflowReset:
 	default:
 		return fmt.Errorf("unknown overflow %q (want queue, reject or reset)", u.Overflow)
 	}
@@ -175,7 +175,7 @@ type deadlineRef struct {
 // sim is one cell's simulation state.
 type sim struct {
 	p          *Params
-	up         mocksrv.Config
+	up         upstream.Config
 	src        rand.PCG   // reseeded per request, as the mock does
 	mrnd, crnd *rand.Rand // mrnd draws from src
 	timeout    int64
@@ -197,7 +197,7 @@ type sim struct {
 	wall     int64
 
 	inFlight, queued int64
-	c                mocksrv.Counters
+	c                upstream.Counters
 	outcomes         [nOutcomes]int
 	retryable        [nOutcomes]bool
 	names            [nOutcomes]string
@@ -366,11 +366,11 @@ func (m *sim) arrive(r ref) {
 		return
 	}
 	switch m.up.Overflow {
-	case mocksrv.OverflowReset:
+	case upstream.OverflowReset:
 		m.c.Reset++
 		m.respond(r, outReset)
 		return
-	case mocksrv.OverflowQueue:
+	case upstream.OverflowQueue:
 		if m.up.QueueLimit == 0 || m.queued < int64(m.up.QueueLimit) {
 			m.items[r.item].phase = phQueued
 			m.watch(r)

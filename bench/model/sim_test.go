@@ -10,12 +10,12 @@ import (
 	"time"
 
 	"github.com/poolbench/poolbench/bench"
-	"github.com/poolbench/poolbench/mocksrv"
+	"github.com/poolbench/poolbench/mocksrv/upstream"
 )
 
-func mustLatency(t testing.TB, spec string) mocksrv.Latency {
+func mustLatency(t testing.TB, spec string) upstream.Latency {
 	t.Helper()
-	l, err := mocksrv.ParseLatency(spec)
+	l, err := upstream.ParseLatency(spec)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,9 +37,9 @@ func (p retryAll) Delay(_ int, _ *rand.Rand, ra time.Duration) time.Duration {
 	return p.delay
 }
 
-func params(items int, lat time.Duration, up mocksrv.Config) Params {
+func params(items int, lat time.Duration, up upstream.Config) Params {
 	up.Latency = lat.String()
-	return Params{Items: items, Upstream: up, Latency: mocksrv.Fixed(lat), MaxAttempts: 4, Retry: retryAll{}, KeepAlive: true, Timeout: 0}
+	return Params{Items: items, Upstream: up, Latency: upstream.Fixed(lat), MaxAttempts: 4, Retry: retryAll{}, KeepAlive: true, Timeout: 0}
 }
 
 func TestExactWall(t *testing.T) {
@@ -70,14 +70,14 @@ func TestExactWall(t *testing.T) {
 }
 
 func TestExactApplies(t *testing.T) {
-	base := params(100, 10*time.Millisecond, mocksrv.Config{Cap: 4})
+	base := params(100, 10*time.Millisecond, upstream.Config{Cap: 4})
 	for _, tc := range []struct {
 		name string
 		edit func(*Params)
 		want bool
 	}{
 		{"plain", func(*Params) {}, true},
-		{"reject overflow", func(p *Params) { p.Upstream.Overflow = mocksrv.OverflowReject }, false},
+		{"reject overflow", func(p *Params) { p.Upstream.Overflow = upstream.OverflowReject }, false},
 		{"queue limit too small", func(p *Params) { p.Upstream.QueueLimit = 3 }, false},
 		{"queue limit large enough", func(p *Params) { p.Upstream.QueueLimit = 4 }, true},
 		{"errors", func(p *Params) { p.Upstream.ErrorRate = 0.1 }, false},
@@ -102,7 +102,7 @@ func TestSimulationMatchesExact(t *testing.T) {
 		for _, cp := range []int{0, 1, 2, 5} {
 			for _, c := range []float64{0, 0.0392, 0.25} {
 				for _, lat := range []time.Duration{time.Millisecond, 816 * time.Millisecond} {
-					p := params(items, lat, mocksrv.Config{Cap: cp, Contention: c})
+					p := params(items, lat, upstream.Config{Cap: cp, Contention: c})
 					for _, sp := range []struct {
 						s    bench.Strategy
 						pool int
@@ -134,7 +134,7 @@ func TestSimulationMatchesExact(t *testing.T) {
 }
 
 func TestSeedScenario(t *testing.T) {
-	p := params(1000, 816*time.Millisecond, mocksrv.Config{Cap: 2, Contention: 0.0392})
+	p := params(1000, 816*time.Millisecond, upstream.Config{Cap: 2, Contention: 0.0392})
 	for _, tc := range []struct {
 		s    bench.Strategy
 		pool int
@@ -153,7 +153,7 @@ func TestSeedScenario(t *testing.T) {
 // TestRetriesUnderReject checks small cases worked out by hand.
 func TestRetriesUnderReject(t *testing.T) {
 	ms := time.Millisecond
-	rejectCap1 := mocksrv.Config{Cap: 1, Overflow: mocksrv.OverflowReject, RetryAfter: mocksrv.Duration(time.Second)}
+	rejectCap1 := upstream.Config{Cap: 1, Overflow: upstream.OverflowReject, RetryAfter: upstream.Duration(time.Second)}
 	for _, tc := range []struct {
 		name     string
 		p        Params
@@ -164,7 +164,7 @@ func TestRetriesUnderReject(t *testing.T) {
 		attempts int
 		outcomes map[string]int
 		failures map[string]int
-		up       mocksrv.Counters
+		up       upstream.Counters
 		maxLat   float64
 	}{
 		{
@@ -174,7 +174,7 @@ func TestRetriesUnderReject(t *testing.T) {
 			wall: 0.1, ok: 1, attempts: 9,
 			outcomes: map[string]int{"200": 1, "503": 8},
 			failures: map[string]int{"503 after 4 attempts": 2},
-			up:       mocksrv.Counters{Requests: 9, Admitted: 1, Completed: 1, Rejected: 8, PeakInFlight: 1},
+			up:       upstream.Counters{Requests: 9, Admitted: 1, Completed: 1, Rejected: 8, PeakInFlight: 1},
 			maxLat:   0.1,
 		},
 		{
@@ -189,7 +189,7 @@ func TestRetriesUnderReject(t *testing.T) {
 			}(),
 			s: bench.Unbounded, wall: 2.1, ok: 3, attempts: 6,
 			outcomes: map[string]int{"200": 3, "503": 3},
-			up:       mocksrv.Counters{Requests: 6, Admitted: 3, Completed: 3, Rejected: 3, PeakInFlight: 1},
+			up:       upstream.Counters{Requests: 6, Admitted: 3, Completed: 3, Rejected: 3, PeakInFlight: 1},
 			maxLat:   2.1,
 		},
 		{
@@ -203,7 +203,7 @@ func TestRetriesUnderReject(t *testing.T) {
 			}(),
 			s: bench.Unbounded, wall: 2.1, ok: 3, attempts: 6,
 			outcomes: map[string]int{"200": 3, "503": 3},
-			up:       mocksrv.Counters{Requests: 6, Admitted: 3, Completed: 3, Rejected: 3, PeakInFlight: 1},
+			up:       upstream.Counters{Requests: 6, Admitted: 3, Completed: 3, Rejected: 3, PeakInFlight: 1},
 			maxLat:   2.1,
 		},
 		{
@@ -217,7 +217,7 @@ func TestRetriesUnderReject(t *testing.T) {
 			s: bench.Unbounded, wall: 0.1, ok: 1, attempts: 3,
 			outcomes: map[string]int{"200": 1, "503": 2},
 			failures: map[string]int{"503 after 1 attempt": 2},
-			up:       mocksrv.Counters{Requests: 3, Admitted: 1, Completed: 1, Rejected: 2, PeakInFlight: 1},
+			up:       upstream.Counters{Requests: 3, Admitted: 1, Completed: 1, Rejected: 2, PeakInFlight: 1},
 			maxLat:   0.1,
 		},
 		{
@@ -236,21 +236,21 @@ func TestRetriesUnderReject(t *testing.T) {
 			s: bench.Pooled, pool: 2, wall: 0.22, ok: 2, attempts: 7,
 			outcomes: map[string]int{"200": 2, "429": 5},
 			failures: map[string]int{"429 after 4 attempts": 1},
-			up:       mocksrv.Counters{Requests: 7, Admitted: 2, Completed: 2, Rejected: 5, PeakInFlight: 1},
+			up:       upstream.Counters{Requests: 7, Admitted: 2, Completed: 2, Rejected: 5, PeakInFlight: 1},
 			maxLat:   0.13,
 		},
 		{
 			// Reset overflow with one attempt allowed: no retries.
 			name: "reset overflow, no retries",
 			p: func() Params {
-				p := params(3, 100*ms, mocksrv.Config{Cap: 1, Overflow: mocksrv.OverflowReset})
+				p := params(3, 100*ms, upstream.Config{Cap: 1, Overflow: upstream.OverflowReset})
 				p.MaxAttempts = 1
 				return p
 			}(),
 			s: bench.Unbounded, wall: 0.1, ok: 1, attempts: 3,
 			outcomes: map[string]int{"200": 1, "reset": 2},
 			failures: map[string]int{"reset after 1 attempt": 2},
-			up:       mocksrv.Counters{Requests: 3, Admitted: 1, Completed: 1, Reset: 2, PeakInFlight: 1},
+			up:       upstream.Counters{Requests: 3, Admitted: 1, Completed: 1, Reset: 2, PeakInFlight: 1},
 			maxLat:   0.1,
 		},
 		{
@@ -259,13 +259,13 @@ func TestRetriesUnderReject(t *testing.T) {
 			// ms, so at 150 item 2 queues and runs 200–300 ms.
 			name: "queue limit",
 			p: func() Params {
-				p := params(3, 100*ms, mocksrv.Config{Cap: 1, QueueLimit: 1})
+				p := params(3, 100*ms, upstream.Config{Cap: 1, QueueLimit: 1})
 				p.Retry = retryAll{delay: 150 * ms}
 				return p
 			}(),
 			s: bench.Unbounded, wall: 0.3, ok: 3, attempts: 4,
 			outcomes: map[string]int{"200": 3, "503": 1},
-			up:       mocksrv.Counters{Requests: 4, Admitted: 3, Completed: 3, Rejected: 1, PeakInFlight: 1, PeakQueued: 1},
+			up:       upstream.Counters{Requests: 4, Admitted: 3, Completed: 3, Rejected: 1, PeakInFlight: 1, PeakQueued: 1},
 			maxLat:   0.3,
 		},
 	} {
@@ -300,7 +300,7 @@ func TestTimeoutsAndStalls(t *testing.T) {
 	// Cap 1, latency 1 s, timeout 1.5 s, one attempt: item 0 done at 1.0;
 	// item 1 admitted at 1.0 cannot finish by 1.5 and is canceled then;
 	// item 2 is admitted at 1.5 and times out at once.
-	p := params(3, time.Second, mocksrv.Config{Cap: 1})
+	p := params(3, time.Second, upstream.Config{Cap: 1})
 	p.Timeout, p.MaxAttempts = 1500*time.Millisecond, 1
 	c, err := Simulate(ctx, p, bench.Unbounded, 0)
 	if err != nil {
@@ -311,7 +311,7 @@ func TestTimeoutsAndStalls(t *testing.T) {
 	}
 
 	// Every request stalls: two attempts of 2 s each, a slot held each time.
-	p = params(1, time.Millisecond, mocksrv.Config{Cap: 1, StallRate: 1})
+	p = params(1, time.Millisecond, upstream.Config{Cap: 1, StallRate: 1})
 	p.Timeout, p.MaxAttempts = 2*time.Second, 2
 	c, err = Simulate(ctx, p, bench.Serial, 1)
 	if err != nil {
@@ -322,7 +322,7 @@ func TestTimeoutsAndStalls(t *testing.T) {
 	}
 
 	// Keep-alive off with a 5 ms connection: serial pays it per attempt.
-	p = params(10, 10*time.Millisecond, mocksrv.Config{})
+	p = params(10, 10*time.Millisecond, upstream.Config{})
 	p.KeepAlive, p.ConnectCost = false, 5*time.Millisecond
 	c, err = Simulate(ctx, p, bench.Serial, 1)
 	if err != nil {
@@ -333,7 +333,7 @@ func TestTimeoutsAndStalls(t *testing.T) {
 	}
 
 	// A stall without a timeout would never end: refused.
-	p = params(1, time.Millisecond, mocksrv.Config{StallRate: 0.5})
+	p = params(1, time.Millisecond, upstream.Config{StallRate: 0.5})
 	if _, err := Simulate(ctx, p, bench.Serial, 1); err == nil {
 		t.Error("stall without timeout: no error")
 	}
@@ -345,7 +345,7 @@ func TestCountersBalance(t *testing.T) {
 	p := Params{
 		Items:   2000,
 		Latency: mustLatency(t, "uniform(5ms,50ms)"),
-		Upstream: mocksrv.Config{Latency: "uniform(5ms,50ms)", Cap: 8, QueueLimit: 20, Contention: 0.05,
+		Upstream: upstream.Config{Latency: "uniform(5ms,50ms)", Cap: 8, QueueLimit: 20, Contention: 0.05,
 			ErrorRate: 0.05, ResetRate: 0.03, StallRate: 0.02, Seed: 3},
 		Timeout: 200 * time.Millisecond, MaxAttempts: 3, Retry: retryAll{delay: 10 * time.Millisecond}, Seed: 9,
 	}
@@ -383,7 +383,7 @@ func TestCountersBalance(t *testing.T) {
 func TestDeterministic(t *testing.T) {
 	p := Params{
 		Items: 5000, Latency: mustLatency(t, "lognormal(median=10ms,sigma=0.8)"),
-		Upstream: mocksrv.Config{Cap: 4, Overflow: mocksrv.OverflowReject, ErrorRate: 0.1, Seed: 11},
+		Upstream: upstream.Config{Cap: 4, Overflow: upstream.OverflowReject, ErrorRate: 0.1, Seed: 11},
 		Timeout:  time.Second, MaxAttempts: 4, Retry: retryAll{delay: 5 * time.Millisecond}, Seed: 5,
 	}
 	a, err := Simulate(context.Background(), p, bench.Pooled, 16)
@@ -407,7 +407,7 @@ func TestDeterministic(t *testing.T) {
 func TestSimulateCanceled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := Simulate(ctx, params(10, time.Millisecond, mocksrv.Config{}), bench.Serial, 1); err == nil {
+	if _, err := Simulate(ctx, params(10, time.Millisecond, upstream.Config{}), bench.Serial, 1); err == nil {
 		t.Error("canceled context: no error")
 	}
 }
@@ -417,11 +417,11 @@ func TestSimulateCanceled(t *testing.T) {
 func BenchmarkSimulate1M(b *testing.B) {
 	for _, tc := range []struct {
 		name string
-		up   mocksrv.Config
+		up   upstream.Config
 	}{
-		{"nocap", mocksrv.Config{Contention: 0.0001}},
-		{"cap100-queue", mocksrv.Config{Cap: 100, Contention: 0.001}},
-		{"cap1000-reject", mocksrv.Config{Cap: 1000, Overflow: mocksrv.OverflowReject, ErrorRate: 0.01}},
+		{"nocap", upstream.Config{Contention: 0.0001}},
+		{"cap100-queue", upstream.Config{Cap: 100, Contention: 0.001}},
+		{"cap1000-reject", upstream.Config{Cap: 1000, Overflow: upstream.OverflowReject, ErrorRate: 0.01}},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			p := Params{Items: 1_000_000, Latency: mustLatency(b, "uniform(5ms,15ms)"), Upstream: tc.up,
@@ -494,60 +494,60 @@ func TestRoundTrip(t *testing.T) {
 		pool     int
 		wall     float64
 		outcomes map[string]int
-		up       mocksrv.Counters
+		up       upstream.Counters
 	}{
 		{
 			// Serial pays the whole round trip per item: 10 × (10 + 4) ms.
 			name: "serial", p: func() Params {
-				p := params(10, 10*ms, mocksrv.Config{})
+				p := params(10, 10*ms, upstream.Config{})
 				p.RoundTrip = 4 * ms
 				return p
 			}(),
 			s: bench.Serial, wall: 0.14, outcomes: map[string]int{"200": 10},
-			up: mocksrv.Counters{Requests: 10, Admitted: 10, Completed: 10, PeakInFlight: 1},
+			up: upstream.Counters{Requests: 10, Admitted: 10, Completed: 10, PeakInFlight: 1},
 		},
 		{
 			// A pool above the cap hides it behind the queue: 2 ms out,
 			// ten services back to back, 2 ms back.
 			name: "hidden by the queue", p: func() Params {
-				p := params(10, 10*ms, mocksrv.Config{Cap: 1})
+				p := params(10, 10*ms, upstream.Config{Cap: 1})
 				p.RoundTrip = 4 * ms
 				return p
 			}(),
 			s: bench.Pooled, pool: 4, wall: 0.104, outcomes: map[string]int{"200": 10},
-			up: mocksrv.Counters{Requests: 10, Admitted: 10, Completed: 10, PeakInFlight: 1, PeakQueued: 3},
+			up: upstream.Counters{Requests: 10, Admitted: 10, Completed: 10, PeakInFlight: 1, PeakQueued: 3},
 		},
 		{
 			// Served 5–15 ms, the answer would arrive at 20 ms: the 18 ms
 			// timeout comes first, though the upstream completed it.
 			name: "answer too late", p: func() Params {
-				p := params(1, 10*ms, mocksrv.Config{})
+				p := params(1, 10*ms, upstream.Config{})
 				p.RoundTrip, p.Timeout, p.MaxAttempts = 10*ms, 18*ms, 1
 				return p
 			}(),
 			s: bench.Serial, wall: 0.018, outcomes: map[string]int{"timeout": 1},
-			up: mocksrv.Counters{Requests: 1, Admitted: 1, Completed: 1, PeakInFlight: 1},
+			up: upstream.Counters{Requests: 1, Admitted: 1, Completed: 1, PeakInFlight: 1},
 		},
 		{
 			// Item 1 is rejected at 5 ms and hears it at 10 ms; item 0 is
 			// served 5–105 ms and heard at 110 ms.
 			name: "rejection", p: func() Params {
-				p := params(2, 100*ms, mocksrv.Config{Cap: 1, Overflow: mocksrv.OverflowReject})
+				p := params(2, 100*ms, upstream.Config{Cap: 1, Overflow: upstream.OverflowReject})
 				p.RoundTrip, p.MaxAttempts = 10*ms, 1
 				return p
 			}(),
 			s: bench.Unbounded, wall: 0.11, outcomes: map[string]int{"200": 1, "503": 1},
-			up: mocksrv.Counters{Requests: 2, Admitted: 1, Completed: 1, Rejected: 1, PeakInFlight: 1},
+			up: upstream.Counters{Requests: 2, Admitted: 1, Completed: 1, Rejected: 1, PeakInFlight: 1},
 		},
 		{
 			// The rejection's answer (due at 10 ms) misses a 7 ms timeout.
 			name: "rejection too late", p: func() Params {
-				p := params(2, 1*ms, mocksrv.Config{Cap: 1, Overflow: mocksrv.OverflowReject})
+				p := params(2, 1*ms, upstream.Config{Cap: 1, Overflow: upstream.OverflowReject})
 				p.RoundTrip, p.MaxAttempts, p.Timeout = 10*ms, 1, 7*ms
 				return p
 			}(),
 			s: bench.Unbounded, wall: 0.007, outcomes: map[string]int{"timeout": 2},
-			up: mocksrv.Counters{Requests: 2, Admitted: 1, Completed: 1, Rejected: 1, PeakInFlight: 1},
+			up: upstream.Counters{Requests: 2, Admitted: 1, Completed: 1, Rejected: 1, PeakInFlight: 1},
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -5,7 +5,7 @@ import (
 
 	"github.com/poolbench/poolbench/bench"
 	"github.com/poolbench/poolbench/bench/report"
-	"github.com/poolbench/poolbench/mocksrv"
+	"github.com/poolbench/poolbench/mocksrv/upstream"
 )
 
 // WriteTable prints the computed headline and the terminal table: one row
@@ -16,13 +16,13 @@ func ExampleWriteTable() {
 			Strategy: s, Pool: pool, Items: 1000, Succeeded: 1000, Attempts: 1000,
 			WallSeconds: wall / 100, ModelWallSeconds: wall, Throughput: 1000 / wall,
 			Latency:  bench.Percentiles{P50: p50, P95: p99, P99: p99, Max: p99},
-			Upstream: &mocksrv.Counters{Requests: 1000, Completed: 1000, PeakInFlight: peak},
+			Upstream: &upstream.Counters{Requests: 1000, Completed: 1000, PeakInFlight: peak},
 		}
 	}
 	r := &bench.Results{
 		Schema: bench.SchemaVersion,
 		Scenario: bench.Scenario{Name: "seed-816s", Items: 1000, Timescale: 0.01,
-			Upstream: &mocksrv.Config{Latency: "816ms", Cap: 2}},
+			Upstream: &upstream.Config{Latency: "816ms", Cap: 2}},
 		Complete: true,
 		Cells: []bench.Cell{
 			cell(bench.Serial, 1, 816, 0.816, 0.82, 1),

@@ -13,7 +13,7 @@ import (
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
 	"github.com/poolbench/poolbench/bench"
-	"github.com/poolbench/poolbench/mocksrv"
+	"github.com/poolbench/poolbench/mocksrv/upstream"
 )
 
 // This file synthesises realistic results.json and requests.jsonl files for
@@ -82,7 +82,7 @@ func (u upstreamSim) simulate(items, pool int, seed uint64) (bench.Cell, []attem
 		heap.Push(&q, e)
 	}
 	var (
-		cnt        mocksrv.Counters
+		cnt        upstream.Counters
 		queue      []int
 		attempts   []attemptRec
 		firstStart = make([]float64, items)
@@ -260,8 +260,8 @@ func seedFixture() fixture {
 		Items:       1000,
 		Timescale:   0.01,
 		Seed:        816,
-		Upstream:    &mocksrv.Config{Latency: "816ms", Seed: 816, Cap: 2, Overflow: mocksrv.OverflowQueue, Contention: 32.0 / 816},
-		Client:      bench.Client{Timeout: mocksrv.Duration(30 * time.Minute), Retry: bench.Retry{MaxAttempts: 4}},
+		Upstream:    &upstream.Config{Latency: "816ms", Seed: 816, Cap: 2, Overflow: upstream.OverflowQueue, Contention: 32.0 / 816},
+		Client:      bench.Client{Timeout: upstream.Duration(30 * time.Minute), Retry: bench.Retry{MaxAttempts: 4}},
 		Sweep: bench.Sweep{
 			Strategies: []bench.Strategy{bench.Serial, bench.Pooled, bench.Workers, bench.Unbounded},
 			PoolSizes:  []int{1, 2, 4, 8, 16, 32, 64},
@@ -302,10 +302,10 @@ func capSweepFixture() fixture {
 		Items:       1000,
 		Timescale:   0.02,
 		Seed:        16,
-		Upstream: &mocksrv.Config{Latency: "100ms", Seed: 16, Cap: 16, Overflow: mocksrv.OverflowReject,
-			RejectStatus: 503, RetryAfter: mocksrv.Duration(time.Second), ErrorRate: 0.02},
-		Client: bench.Client{Timeout: mocksrv.Duration(5 * time.Second), Retry: bench.Retry{
-			MaxAttempts: 4, Backoff: "exponential", Base: mocksrv.Duration(50 * time.Millisecond), Max: mocksrv.Duration(2 * time.Second)}},
+		Upstream: &upstream.Config{Latency: "100ms", Seed: 16, Cap: 16, Overflow: upstream.OverflowReject,
+			RejectStatus: 503, RetryAfter: upstream.Duration(time.Second), ErrorRate: 0.02},
+		Client: bench.Client{Timeout: upstream.Duration(5 * time.Second), Retry: bench.Retry{
+			MaxAttempts: 4, Backoff: "exponential", Base: upstream.Duration(50 * time.Millisecond), Max: upstream.Duration(2 * time.Second)}},
 		Sweep: bench.Sweep{
 			Strategies: []bench.Strategy{bench.Serial, bench.Pooled, bench.Workers, bench.Unbounded},
 			PoolSizes:  []int{1, 2, 4, 8, 16, 32, 64, 128, 256, 512},

@@ -39,6 +39,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/poolbench/poolbench/mocksrv"
+	"github.com/poolbench/poolbench/mocksrv/upstream"
 )
 
 func main() {
@@ -196,7 +197,7 @@ func (s *stamp) WriteHeader(code int) {
 
 // viaMock runs n serial requests to the embedded mock through net/http.
 func viaMock(n int, raw bool, scale float64) error {
-	srv, err := mocksrv.New(mocksrv.Config{Latency: "816ms", Timescale: scale, Cap: 2, Contention: 0.0392})
+	srv, err := mocksrv.New(upstream.Config{Latency: "816ms", Timescale: upstream.Scale(scale), Cap: 2, Contention: 0.0392})
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package mocksrv
+package loop
 
 import (
 	"bufio"
@@ -7,6 +7,9 @@ import (
 	"net/http"
 	"testing"
 )
+
+// testHeaderLimit is the mock's header limit (MaxHeaderBytes + 4096).
+const testHeaderLimit = 64<<10 + 4096
 
 func TestParseSimple(t *testing.T) {
 	for _, tt := range []struct {
@@ -32,7 +35,7 @@ func TestParseSimple(t *testing.T) {
 		{"GET / HTTP/2.0\r\nHost: x\r\n\r\n", false, "", "", false},
 		{"G(T / HTTP/1.1\r\nHost: x\r\n\r\n", false, "", "", false},
 	} {
-		r, ok := parseSimple([]byte(tt.req))
+		r, ok := parseSimple([]byte(tt.req), testHeaderLimit)
 		if ok != tt.ok || ok && (string(r.method) != tt.method || string(r.path) != tt.path || r.close != tt.close) {
 			t.Errorf("%q: ok %v %q %q close %v; want ok %v %q %q close %v", tt.req, ok, r.method, r.path, r.close, tt.ok, tt.method, tt.path, tt.close)
 		}
@@ -51,7 +54,7 @@ func FuzzParseSimple(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		r, ok := parseSimple(b)
+		r, ok := parseSimple(b, testHeaderLimit)
 		if !ok {
 			return
 		}

@@ -1,11 +1,11 @@
 //go:build linux
 
-package mocksrv
+package loop
 
 import (
 	"bufio"
 	"bytes"
-	"encoding/json"
+	"context"
 	"errors"
 	"io"
 	"net"
@@ -19,6 +19,9 @@ import (
 
 	"golang.org/x/net/http/httpguts"
 	"golang.org/x/sys/unix"
+
+	"github.com/poolbench/poolbench/mocksrv/internal/lateness"
+	"github.com/poolbench/poolbench/mocksrv/upstream"
 )
 
 // The loop engine serves the mock from one goroutine locked to its OS
@@ -77,12 +80,11 @@ type loopConn struct {
 	// client closes too.
 	closeAfter, eof, head, http10, continued, wantOut, paused, lingering, closed bool
 
-	id                uint64
-	f                 fault
-	sample            time.Duration
+	l                 *loop
+	arr               Arrival
 	n                 int64
+	intended          time.Duration // the wall service time due
 	arrived, admitted time.Time
-	wt                *waiter
 }
 
 // loopTimer is a pending deadline: a request's end of service (c, gen),
@@ -156,14 +158,14 @@ const (
 	// (what it sent is in the socket already: 64 MiB at most).
 	lingerReads = 16
 	drainReads  = 1024
-	// maxInput bounds what a connection may have buffered: a request's
-	// headers and body plus one pipelined request's worth.
-	maxInput = headerLimit + MaxRequestBody + readChunk
 )
 
 // loop is the epoll loop serving one Server on one listener.
 type loop struct {
-	s         *Server
+	svc       Service
+	cfg       Config
+	maxInput  int // bounds what a connection may have buffered: a request's headers and body plus one pipelined request's worth
+	scratch   []byte
 	ep        int // epoll
 	lfd       int // listener, -1 once closed
 	tfd       int // timerfd
@@ -183,24 +185,33 @@ type loop struct {
 	released bool // the Server closed: queued and stalled requests released
 
 	inMu      sync.Mutex
-	inbox     []*waiter // granted waiters, for the loop to start
-	srvClosed bool      // the Server closed (Close)
-	stop      int       // 1: graceful shutdown asked, 2: close everything now
-	exited    bool      // the loop has exited (its descriptors are closed)
+	inbox     []grant // granted requests, for the loop to start
+	srvClosed bool    // the Service closed
+	stop      int     // 1: graceful shutdown asked, 2: close everything now
+	exited    bool    // the loop has exited (its descriptors are closed)
 	sleeping  atomic.Bool
 	done      chan struct{}
-	notifyFn  func(*waiter)
-	unhook    func() // removes serverClosed from the Server's close hooks
 
-	rbuf    []byte
-	rd      bytes.Reader
-	br      *bufio.Reader
-	date    []byte
-	dateSec int64
+	rbuf         []byte
+	method, path []byte // of the request being dispatched
+	rd           bytes.Reader
+	br           *bufio.Reader
+	date         []byte
+	dateSec      int64
 }
 
-// listenLoop binds addr and starts the loop engine serving s there.
-func listenLoop(addr string, s *Server) (*loop, *net.TCPAddr, error) {
+// grant is a queued request granted a slot.
+type grant struct {
+	c        *loopConn
+	inFlight int64
+	at       time.Time
+}
+
+// Loop is a running loop engine.
+type Loop struct{ l *loop }
+
+// Listen binds addr and starts a loop serving svc there with cfg's limits.
+func Listen(addr string, svc Service, cfg Config) (*Loop, *net.TCPAddr, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, nil, err
@@ -216,17 +227,42 @@ func listenLoop(addr string, s *Server) (*loop, *net.TCPAddr, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	l := &loop{s: s, lfd: lfd, ep: -1, tfd: -1, efd: -1, conns: map[int]*loopConn{},
-		done: make(chan struct{}), rbuf: make([]byte, readChunk)}
+	l := &loop{svc: svc, cfg: cfg, lfd: lfd, ep: -1, tfd: -1, efd: -1, conns: map[int]*loopConn{},
+		done: make(chan struct{}), rbuf: make([]byte, readChunk),
+		maxInput: cfg.MaxHeaderBytes + 4096 + cfg.MaxRequestBody + readChunk}
 	l.br = bufio.NewReaderSize(&l.rd, 4096)
-	l.notifyFn = l.notify
 	if err := l.open(); err != nil {
 		l.closeFDs()
 		return nil, nil, err
 	}
-	l.unhook = s.whenClosed(l.serverClosed)
 	go l.run()
-	return l, tcp, nil
+	go func() {
+		select {
+		case <-svc.Done():
+			l.serverClosed()
+		case <-l.done:
+		}
+	}()
+	return &Loop{l}, tcp, nil
+}
+
+// headerLimit is the largest header block the loop reads: net/http's
+// server allows MaxHeaderBytes plus 4096 bytes of slack.
+func (l *loop) headerLimit() int { return l.cfg.MaxHeaderBytes + 4096 }
+
+// Shutdown stops the loop: no new connections, requests in service
+// answered, then every connection closed. When ctx is done first, it
+// closes everything at once (requests in service count as canceled) and
+// returns ctx's error.
+func (lp *Loop) Shutdown(ctx context.Context) error {
+	done := lp.l.shutdown(false)
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		<-lp.l.shutdown(true)
+		return ctx.Err()
+	}
 }
 
 func (l *loop) open() error {
@@ -269,11 +305,13 @@ func (l *loop) closeFDs() {
 // since is the loop clock: ns since t0 (monotonic).
 func (l *loop) since(t time.Time) int64 { return int64(t.Sub(l.t0)) }
 
-// notify is every loop waiter's grant callback (Server.mu is held).
-func (l *loop) notify(wt *waiter) {
+// Granted is the Service's grant of a slot to c's queued request (its
+// lock is held).
+func (c *loopConn) Granted(inFlight int64, at time.Time) {
+	l := c.l
 	l.inMu.Lock()
 	defer l.inMu.Unlock()
-	l.inbox = append(l.inbox, wt)
+	l.inbox = append(l.inbox, grant{c, inFlight, at})
 	if l.sleeping.Load() && !l.exited {
 		l.wake()
 	}
@@ -318,7 +356,6 @@ func (l *loop) run() {
 	runtime.LockOSThread()
 	defer close(l.done)
 	defer func() {
-		l.unhook()
 		l.inMu.Lock()
 		l.exited = true
 		l.closeFDs()
@@ -384,13 +421,13 @@ func (l *loop) takeInbox() bool {
 	l.inbox = nil
 	stop, srvClosed := l.stop, l.srvClosed
 	l.inMu.Unlock()
-	for _, wt := range granted {
-		c := wt.owner.(*loopConn)
-		if c.closed || c.state != connQueued || c.wt != wt {
-			continue // its client left; giveUp accounted for it
+	for _, g := range granted {
+		c := g.c
+		if c.closed || c.state != connQueued {
+			continue // its client left; Leave accounted for it
 		}
-		c.wt = nil
-		l.admit(c, wt.inFlight, wt.at)
+		c.arr.Place = nil
+		l.admit(c, g.inFlight, g.at)
 	}
 	if len(granted) > 0 {
 		l.runTimers() // zero service times
@@ -421,12 +458,13 @@ func (l *loop) release() {
 	for _, c := range l.conns {
 		switch c.state {
 		case connQueued:
-			if l.s.giveUp(c.wt, false) {
+			if c.arr.Place.Leave(false) {
 				continue // granted just before the close: the inbox starts it
 			}
-			c.wt = nil
+			c.arr.Place = nil
 			c.state = connIdle
-			l.reject(c)
+			status, header, body := l.svc.Rejection()
+			l.respond(c, status, header, body)
 			l.serve(c)
 		case connStalled:
 			l.reset(c)
@@ -503,9 +541,9 @@ func (l *loop) timerFired() {
 	if n, _ := unix.Read(l.tfd, b[:]); n != 8 || l.armedAt == 0 {
 		return
 	}
-	lateness := l.since(time.Now()) - l.armedAt
+	late := l.since(time.Now()) - l.armedAt
 	l.armedAt = 0
-	l.late = int64(nextLateness(time.Duration(l.late), time.Duration(lateness), maxEarly))
+	l.late = int64(lateness.Next(time.Duration(l.late), time.Duration(late), maxEarly))
 }
 
 func (l *loop) push(t loopTimer) { l.timers.push(t) }
@@ -545,9 +583,9 @@ func (l *loop) housekeep(now int64) {
 		if c.state != connIdle || len(c.out) > 0 || c.lingering {
 			continue
 		}
-		limit := IdleTimeout
+		limit := l.cfg.IdleTimeout
 		if len(c.in) > 0 {
-			limit = ReadHeaderTimeout
+			limit = l.cfg.ReadHeaderTimeout
 		}
 		if now-l.since(c.since) > int64(limit) {
 			l.close(c)
@@ -556,7 +594,7 @@ func (l *loop) housekeep(now int64) {
 }
 
 func (l *loop) accept() {
-	for !l.draining && (l.s.cfg.MaxConns == 0 || len(l.conns) < l.s.cfg.MaxConns) {
+	for !l.draining && (l.cfg.MaxConns == 0 || len(l.conns) < l.cfg.MaxConns) {
 		fd, _, err := unix.Accept4(l.lfd, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
 		switch {
 		case err == nil:
@@ -570,7 +608,7 @@ func (l *loop) accept() {
 			return
 		}
 		unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
-		c := &loopConn{fd: fd, since: time.Now()}
+		c := &loopConn{l: l, fd: fd, since: time.Now()}
 		if err := unix.EpollCtl(l.ep, unix.EPOLL_CTL_ADD, fd, &unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLRDHUP, Fd: int32(fd)}); err != nil {
 			unix.Close(fd)
 			continue
@@ -652,7 +690,7 @@ func (l *loop) read(c *loopConn) {
 		}
 		return
 	}
-	for len(c.in) < maxInput {
+	for len(c.in) < l.maxInput {
 		n, err := unix.Read(c.fd, l.rbuf)
 		if n > 0 {
 			if len(c.in) == 0 && c.state == connIdle {
@@ -673,7 +711,7 @@ func (l *loop) read(c *loopConn) {
 		c.eof = true
 		break
 	}
-	if len(c.in) >= maxInput && !c.paused {
+	if len(c.in) >= l.maxInput && !c.paused {
 		// Full: stop reading until the request in progress is done.
 		c.paused = true
 		l.interest(c)
@@ -718,13 +756,13 @@ func (l *loop) serve(c *loopConn) {
 	}
 	idle := c.state == connIdle && !c.closeAfter
 	switch {
-	case idle && len(c.in) >= maxInput:
+	case idle && len(c.in) >= l.maxInput:
 		l.fail(c, http.StatusRequestEntityTooLarge, "request body too large or unreadable")
 	case c.eof && idle:
 		l.lingerClose(c) // nothing more will come
 	case c.eof:
 		l.gone(c) // queued, in service or stalled, its client gone
-	case c.paused && len(c.in) < maxInput:
+	case c.paused && len(c.in) < l.maxInput:
 		c.paused = false
 		l.interest(c)
 	}
@@ -753,16 +791,16 @@ func headerEnd(b []byte) int {
 // The requests load generators send take parseSimple's path, which does
 // not allocate; the rest net/http's parser.
 func (l *loop) parse(c *loopConn) bool {
-	if r, ok := parseSimple(c.in); ok {
-		m := methodOf(r.method)
-		rt := routeOf(r.path)
+	if r, ok := parseSimple(c.in, l.headerLimit()); ok {
+		// Copied out before the request is taken from c.in.
+		l.method, l.path = append(l.method[:0], r.method...), append(l.path[:0], r.path...)
 		c.in = c.in[:copy(c.in, c.in[r.length:])]
-		l.dispatch(c, m, rt, r.close, r.http10)
+		l.dispatch(c, l.method, l.path, r.close, r.http10)
 		return true
 	}
 	end := headerEnd(c.in)
-	if end < 0 || end > headerLimit {
-		if len(c.in) > headerLimit {
+	if end < 0 || end > l.headerLimit() {
+		if len(c.in) > l.headerLimit() {
 			l.fail(c, http.StatusRequestHeaderFieldsTooLarge, "431 Request Header Fields Too Large")
 		}
 		return false
@@ -789,13 +827,13 @@ func (l *loop) parse(c *loopConn) bool {
 		}
 		continue100 = req.ProtoAtLeast(1, 1)
 	}
-	if req.ContentLength > MaxRequestBody {
+	if req.ContentLength > int64(l.cfg.MaxRequestBody) {
 		l.fail(c, http.StatusRequestEntityTooLarge, "request body too large or unreadable")
 		return false
 	}
-	n, err := io.Copy(io.Discard, io.LimitReader(req.Body, MaxRequestBody+1))
+	n, err := io.Copy(io.Discard, io.LimitReader(req.Body, int64(l.cfg.MaxRequestBody)+1))
 	switch {
-	case n > MaxRequestBody:
+	case n > int64(l.cfg.MaxRequestBody):
 		l.fail(c, http.StatusRequestEntityTooLarge, "request body too large or unreadable")
 		return false
 	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
@@ -816,11 +854,10 @@ func (l *loop) parse(c *loopConn) bool {
 		// Content-Type); it never reaches the handler.
 		c.continued = false
 		c.closeAfter, c.head, c.http10 = req.Close || l.draining, false, !req.ProtoAtLeast(1, 1)
-		c.out = l.body(l.head(c.out, c, http.StatusOK, "", 0), c, nil)
-		l.flush(c)
+		l.respond(c, http.StatusOK, nil, nil)
 		return true
 	}
-	l.dispatch(c, methodOf([]byte(req.Method)), routeOf([]byte(req.URL.Path)), req.Close, !req.ProtoAtLeast(1, 1))
+	l.dispatch(c, []byte(req.Method), []byte(req.URL.Path), req.Close, !req.ProtoAtLeast(1, 1))
 	return true
 }
 
@@ -835,107 +872,55 @@ func hostHeaders(block []byte) []string {
 	return h["Host"]
 }
 
-// method is the request methods the mock tells apart.
-type method uint8
-
-const (
-	methodOther method = iota
-	methodGet
-	methodHead
-	methodPost
-)
-
-func methodOf(m []byte) method {
-	switch string(m) {
-	case http.MethodGet:
-		return methodGet
-	case http.MethodHead:
-		return methodHead
-	case http.MethodPost:
-		return methodPost
-	}
-	return methodOther
-}
-
-// route is what a request's path asks for.
-type route uint8
-
-const (
-	routeModel route = iota
-	routeStats
-	routeReset
-)
-
-func routeOf(path []byte) route {
-	switch string(path) {
-	case statsPath:
-		return routeStats
-	case resetPath:
-		return routeReset
-	}
-	return routeModel
-}
-
-// dispatch serves a parsed request, as ServeHTTP does.
-func (l *loop) dispatch(c *loopConn, m method, rt route, closeAfter, http10 bool) {
+// dispatch serves a parsed request: a control path through the Service,
+// anything else as a modeled request. method and path may point into
+// c.in: they are not kept.
+func (l *loop) dispatch(c *loopConn, method, path []byte, closeAfter, http10 bool) {
 	c.continued = false
 	c.closeAfter = closeAfter || l.draining
-	c.head = m == methodHead
+	c.head = string(method) == http.MethodHead
 	c.http10 = http10
-	switch rt {
-	case routeStats:
-		if m != methodGet && m != methodHead {
-			l.methodNotAllowed(c, statsAllow)
-			return
-		}
-		l.stats(c)
-	case routeReset:
-		if m != methodPost {
-			l.methodNotAllowed(c, resetAllow)
-			return
-		}
-		l.s.ResetStats()
-		l.stats(c)
-	default:
-		l.start(c)
+	if ok, status, header, body := l.svc.Control(method, path); ok {
+		l.respond(c, status, header, body)
+		return
 	}
+	l.start(c)
 }
 
 // start admits, queues, rejects or resets a modeled request.
 func (l *loop) start(c *loopConn) {
-	s := l.s
 	c.arrived = time.Now()
-	c.id, c.sample, c.f = s.next()
-	adm, wt, n := s.arrive(l.notifyFn, c)
-	switch adm {
-	case admRejected:
-		l.reject(c)
-	case admReset:
+	c.arr = l.svc.Arrive(c.arrived, c)
+	switch c.arr.Admission {
+	case Rejected:
+		status, header, body := l.svc.Rejection()
+		l.respond(c, status, header, body)
+	case Reset:
 		l.reset(c)
-	case admQueued:
-		c.state, c.wt = connQueued, wt
+	case Queued:
+		c.state = connQueued
 	default:
-		l.admit(c, n, c.arrived)
+		l.admit(c, c.arr.InFlight, c.arrived)
 	}
 }
 
 // admit puts a request in service from at with n in flight.
 func (l *loop) admit(c *loopConn, n int64, at time.Time) {
 	c.state, c.n, c.admitted = connService, n, at
-	l.s.wait.record(at.Sub(c.arrived))
+	c.intended = l.svc.ServiceTime(c.arr.Draw, n)
 	c.gen++
-	l.push(loopTimer{at: l.since(at.Add(l.s.applied(c.sample, n))), c: c, gen: c.gen})
+	l.push(loopTimer{at: l.since(at.Add(c.intended)), c: c, gen: c.gen})
 }
 
 // expire ends a request's service: accounting, then the answer.
 func (l *loop) expire(c *loopConn) {
 	end := time.Now()
 	took := end.Sub(c.admitted)
-	l.s.finish(c.f, took)
-	switch c.f {
-	case faultReset:
+	l.svc.Finish(c.arr.Draw.Fault, took, c.intended)
+	switch c.arr.Draw.Fault {
+	case upstream.FaultReset:
 		l.reset(c)
-	case faultStall:
+	case upstream.FaultStall:
 		c.state = connStalled
 		if l.released {
 			l.reset(c)
@@ -952,10 +937,10 @@ func (l *loop) expire(c *loopConn) {
 func (l *loop) gone(c *loopConn) {
 	switch c.state {
 	case connQueued:
-		l.s.giveUp(c.wt, true)
-		c.wt = nil
+		c.arr.Place.Leave(true)
+		c.arr.Place = nil
 	case connService:
-		l.s.cancelService()
+		l.svc.CancelService()
 	}
 	c.state = connIdle
 	l.close(c)
@@ -1050,16 +1035,12 @@ func (l *loop) lingerClose(c *loopConn) {
 }
 
 // head appends a status line and the common headers; the caller appends
-// its own headers and the blank line.
-func (l *loop) head(b []byte, c *loopConn, status int, contentType string, length int) []byte {
+// its own header lines and the blank line.
+func (l *loop) head(b []byte, c *loopConn, status int, length int) []byte {
 	b = append(b, "HTTP/1.1 "...)
 	b = strconv.AppendInt(b, int64(status), 10)
 	b = append(b, ' ')
 	b = append(b, http.StatusText(status)...)
-	if contentType != "" {
-		b = append(b, "\r\nContent-Type: "...)
-		b = append(b, contentType...)
-	}
 	b = append(b, "\r\nDate: "...)
 	if now := time.Now(); now.Unix() != l.dateSec {
 		l.dateSec = now.Unix()
@@ -1077,64 +1058,24 @@ func (l *loop) head(b []byte, c *loopConn, status int, contentType string, lengt
 	return b
 }
 
-// body appends the blank line and, unless the request was HEAD, body.
-func (l *loop) body(b []byte, c *loopConn, body []byte) []byte {
+// respond writes an answer: the status line and common headers, header
+// (lines ending in CRLF), the blank line and, unless the request was
+// HEAD, body.
+func (l *loop) respond(c *loopConn, status int, header, body []byte) {
+	b := l.head(c.out, c, status, len(body))
+	b = append(b, header...)
 	b = append(b, "\r\n"...)
 	if !c.head {
 		b = append(b, body...)
 	}
-	return b
+	c.out = b
+	l.flush(c)
 }
 
 func (l *loop) answer(c *loopConn, took time.Duration) {
-	s := l.s
-	wait := c.admitted.Sub(c.arrived)
-	status := s.status(c.f)
-	bp := bufPool.Get().(*[]byte)
-	body := s.appendAnswer((*bp)[:0], status, c.id, c.n, took, wait)
-	b := l.head(c.out, c, status, "application/json", len(body))
-	b = append(b, "X-Mock-Latency: "...)
-	b = appendMillis(b, took)
-	b = append(b, "\r\nX-Mock-Queue-Wait: "...)
-	b = appendMillis(b, wait)
-	b = append(b, "\r\n"...)
-	c.out = l.body(b, c, body)
-	*bp = body
-	if cap(body) <= 64<<10 {
-		bufPool.Put(bp)
-	}
-	l.flush(c)
-}
-
-var overCapacityBody = []byte(overCapacity)
-
-func (l *loop) reject(c *loopConn) {
-	s := l.s
-	b := l.head(c.out, c, s.cfg.RejectStatus, "application/json", len(overCapacityBody))
-	b = append(b, "X-Content-Type-Options: nosniff\r\nRetry-After: "...)
-	b = append(b, s.retryAfter[0]...)
-	b = append(b, "\r\nX-Mock-Retry-After: "...)
-	b = append(b, s.retryModel[0]...)
-	b = append(b, "\r\n"...)
-	c.out = l.body(b, c, overCapacityBody)
-	l.flush(c)
-}
-
-func (l *loop) stats(c *loopConn) {
-	body, _ := json.MarshalIndent(l.s.Stats(), "", "  ") // numbers only: cannot fail
-	body = append(body, '\n')
-	c.out = l.body(l.head(c.out, c, http.StatusOK, "application/json", len(body)), c, body)
-	l.flush(c)
-}
-
-func (l *loop) methodNotAllowed(c *loopConn, allow string) {
-	body := []byte("use " + allow + "\n") // as http.Error writes it
-	b := l.head(c.out, c, http.StatusMethodNotAllowed, "text/plain; charset=utf-8", len(body))
-	b = append(b, "Allow: "...)
-	b = append(b, allow...)
-	b = append(b, "\r\nX-Content-Type-Options: nosniff\r\n"...)
-	c.out = l.body(b, c, body)
-	l.flush(c)
+	status, b, split := l.svc.AppendAnswer(l.scratch[:0], c.arr, c.n, took, c.admitted.Sub(c.arrived))
+	l.respond(c, status, b[:split], b[split:])
+	l.scratch = b[:0]
 }
 
 // fail answers a request that cannot be served and closes the connection
@@ -1142,13 +1083,5 @@ func (l *loop) methodNotAllowed(c *loopConn, allow string) {
 func (l *loop) fail(c *loopConn, status int, msg string) {
 	c.closeAfter, c.head, c.http10 = true, false, false
 	c.in = c.in[:0]
-	body := []byte(msg + "\n")
-	b := l.head(c.out, c, status, "text/plain; charset=utf-8", len(body))
-	b = append(b, "X-Content-Type-Options: nosniff\r\n"...)
-	c.out = l.body(b, c, body)
-	l.flush(c)
+	l.respond(c, status, []byte("Content-Type: text/plain; charset=utf-8\r\nX-Content-Type-Options: nosniff\r\n"), []byte(msg+"\n"))
 }
-
-const defaultEngine = EngineLoop
-
-var engines = []Engine{EngineLoop, EngineHTTP}

@@ -1,4 +1,4 @@
-package mocksrv
+package upstream
 
 import (
 	"errors"
@@ -28,8 +28,8 @@ const LatencyForms = `a duration like 816ms, uniform(10ms,20ms), normal(mean=100
 	`lognormal(median=100ms,sigma=0.5), exponential(mean=100ms), pareto(min=10ms,alpha=2.5), ` +
 	`or a weighted mix like 10ms:90,500ms:10`
 
-// maxSample bounds every sample so heavy tails cannot overflow a Duration.
-const maxSample = 1000 * time.Hour
+// MaxSample bounds every sample so heavy tails cannot overflow a Duration.
+const MaxSample = 1000 * time.Hour
 
 // ParseLatency parses a latency spec:
 //
@@ -216,8 +216,8 @@ func parseDur(s string) (time.Duration, error) {
 	if d < 0 {
 		return 0, fmt.Errorf("negative duration %q", s)
 	}
-	if d > maxSample {
-		return 0, fmt.Errorf("duration %q is above the %v limit", s, maxSample)
+	if d > MaxSample {
+		return 0, fmt.Errorf("duration %q is above the %v limit", s, MaxSample)
 	}
 	return d, nil
 }
@@ -265,17 +265,6 @@ func parseMix(parts []string) (Latency, error) {
 		return nil, errors.New("mix weights overflow")
 	}
 	return m, nil
-}
-
-// toDur converts nanoseconds to a Duration, clamped to [0, maxSample].
-func toDur(ns float64) time.Duration {
-	if !(ns > 0) { // also NaN
-		return 0
-	}
-	if ns >= float64(maxSample) {
-		return maxSample
-	}
-	return time.Duration(ns + 0.5)
 }
 
 // Fixed is a constant latency.

@@ -1,4 +1,4 @@
-package mocksrv
+package loop
 
 import "bytes"
 
@@ -18,7 +18,7 @@ type simpleRequest struct {
 // it with net/http's parser, which accepts or refuses it with the right
 // status; whatever parseSimple accepts, net/http's parser accepts the
 // same way (FuzzParseSimple checks both).
-func parseSimple(b []byte) (r simpleRequest, ok bool) {
+func parseSimple(b []byte, headerLimit int) (r simpleRequest, ok bool) {
 	eol := bytes.Index(b, crlf)
 	if eol < 0 {
 		return r, false

@@ -8,19 +8,19 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"slices"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/poolbench/poolbench/mocksrv/upstream"
 )
 
 // listenLoopT serves cfg with the loop engine and shuts it down at cleanup.
-func listenLoopT(t *testing.T, cfg Config) (*Server, *Running) {
+func listenLoopT(t *testing.T, cfg upstream.Config) (*Server, *Running) {
 	t.Helper()
 	s, err := New(cfg)
 	if err != nil {
@@ -84,10 +84,13 @@ func wantClosed(t *testing.T, c net.Conn, br *bufio.Reader) {
 	}
 }
 
+// maxInput is what the loop buffers of one connection at most.
+const maxInput = MaxHeaderBytes + 4096 + MaxRequestBody + 64<<10
+
 // TestLoopPipelining: requests sent together are answered in order, HEAD
 // without a body, and HTTP/1.0 or Connection: close end the connection.
 func TestLoopPipelining(t *testing.T) {
-	_, r := listenLoopT(t, Config{Latency: "uniform(1ms,5ms)", Seed: 3})
+	_, r := listenLoopT(t, upstream.Config{Latency: "uniform(1ms,5ms)", Seed: 3})
 	c, br := rawConn(t, r)
 	send(t, c, "GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\nHEAD /c HTTP/1.1\r\nHost: x\r\n\r\n")
 	for i, method := range []string{"GET", "GET", "HEAD"} {
@@ -123,7 +126,7 @@ func TestLoopPipelining(t *testing.T) {
 // TestLoopRequests: bodies by length or chunks, requests arriving in
 // pieces, Expect: 100-continue, and bad input.
 func TestLoopRequests(t *testing.T) {
-	s, r := listenLoopT(t, Config{Latency: "1ms"})
+	s, r := listenLoopT(t, upstream.Config{Latency: "1ms"})
 	c, br := rawConn(t, r)
 	send(t, c, "POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhelloPOST /y HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n")
 	for i := range 2 {
@@ -158,7 +161,7 @@ func TestLoopRequests(t *testing.T) {
 	}{
 		{"garbage", "NONSENSE\r\n\r\n", 400},
 		{"bad version", "GET / HTTP/9\r\n\r\n", 400},
-		{"huge headers", "GET / HTTP/1.1\r\nX: " + strings.Repeat("a", headerLimit+10), 431},
+		{"huge headers", "GET / HTTP/1.1\r\nX: " + strings.Repeat("a", (MaxHeaderBytes+4096)+10), 431},
 		{"huge body", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2000000\r\n\r\n", 413},
 		{"bad chunk", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400},
 	} {
@@ -178,7 +181,7 @@ func TestLoopRequests(t *testing.T) {
 // TestLoopBigAnswer: an answer larger than the socket buffers reaches a
 // slow reader whole.
 func TestLoopBigAnswer(t *testing.T) {
-	_, r := listenLoopT(t, Config{Latency: "0s", BodyBytes: 8 << 20})
+	_, r := listenLoopT(t, upstream.Config{Latency: "0s", BodyBytes: 8 << 20})
 	c, br := rawConn(t, r)
 	send(t, c, "GET / HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n")
 	time.Sleep(50 * time.Millisecond) // let the server fill the buffers
@@ -194,7 +197,7 @@ func TestLoopBigAnswer(t *testing.T) {
 // TestLoopClientLeaves: a client that closes its connection while its
 // request is in service frees the slot; the request counts as canceled.
 func TestLoopClientLeaves(t *testing.T) {
-	s, r := listenLoopT(t, Config{Latency: "1h", Cap: 1})
+	s, r := listenLoopT(t, upstream.Config{Latency: "1h", Cap: 1})
 	c, _ := rawConn(t, r)
 	send(t, c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
 	waitFor(t, s, "in service", func(st Stats) bool { return st.InFlight == 1 })
@@ -209,7 +212,7 @@ func TestLoopClientLeaves(t *testing.T) {
 // TestLoopMaxConns: past MaxConns a connection waits to be accepted until
 // another closes.
 func TestLoopMaxConns(t *testing.T) {
-	_, r := listenLoopT(t, Config{Latency: "0s", MaxConns: 1})
+	_, r := listenLoopT(t, upstream.Config{Latency: "0s", MaxConns: 1})
 	c1, br1 := rawConn(t, r)
 	send(t, c1, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
 	readAnswer(t, br1, "GET")
@@ -229,7 +232,7 @@ func TestLoopMaxConns(t *testing.T) {
 // TestLoopShutdown: Shutdown answers requests in service before it
 // returns; past its context it closes them (counted canceled).
 func TestLoopShutdown(t *testing.T) {
-	s, r := listenLoopT(t, Config{Latency: "200ms"})
+	s, r := listenLoopT(t, upstream.Config{Latency: "200ms"})
 	c, br := rawConn(t, r)
 	send(t, c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
 	waitFor(t, s, "in service", func(st Stats) bool { return st.InFlight == 1 })
@@ -243,7 +246,7 @@ func TestLoopShutdown(t *testing.T) {
 		t.Error("a connection was accepted after Shutdown")
 	}
 
-	s, r = listenLoopT(t, Config{Latency: "1h"})
+	s, r = listenLoopT(t, upstream.Config{Latency: "1h"})
 	c, br = rawConn(t, r)
 	send(t, c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
 	waitFor(t, s, "in service", func(st Stats) bool { return st.InFlight == 1 })
@@ -260,39 +263,10 @@ func TestLoopShutdown(t *testing.T) {
 	checkBalance(t, st.Counters)
 }
 
-func TestTimerHeap(t *testing.T) {
-	var h timerHeap
-	r := rand.New(rand.NewPCG(1, 2))
-	var want []int64
-	for range 1000 {
-		at := r.Int64N(100)
-		h.push(loopTimer{at: at})
-		want = append(want, at)
-		if r.IntN(3) == 0 {
-			slices.Sort(want)
-			if h[0].at != want[0] {
-				t.Fatalf("top %d, want %d", h[0].at, want[0])
-			}
-			h.pop()
-			want = want[1:]
-		}
-	}
-	slices.Sort(want)
-	for _, w := range want {
-		if h[0].at != w {
-			t.Fatalf("popped %d, want %d", h[0].at, w)
-		}
-		h.pop()
-	}
-	if len(h) != 0 {
-		t.Errorf("%d left", len(h))
-	}
-}
-
 // TestBothEngines: one Server behind both engines shares its cap; a slot
 // freed by one engine is granted to a request queued on the other.
 func TestBothEngines(t *testing.T) {
-	s, r := listenLoopT(t, Config{Latency: "50ms", Cap: 1})
+	s, r := listenLoopT(t, upstream.Config{Latency: "50ms", Cap: 1})
 	ts := httptest.NewServer(s)
 	defer ts.Close()
 	tr := &http.Transport{}
@@ -321,39 +295,11 @@ func TestBothEngines(t *testing.T) {
 	checkBalance(t, st.Counters)
 }
 
-// TestLoopHot: the loop polls while it answers more than busyRate a
-// second and near a deadline; otherwise it sleeps.
-func TestLoopHot(t *testing.T) {
-	ms := int64(time.Millisecond)
-	l := &loop{late: 20 * int64(time.Microsecond)}
-	if l.hot(0) {
-		t.Error("idle and no deadline: hot")
-	}
-	l.answers = busyRate / 10 // over 100 ms: busyRate a second
-	if !l.hot(100 * ms) {
-		t.Error("answering busyRate a second: not hot")
-	}
-	if !l.hot(150 * ms) {
-		t.Error("within the window after a busy one: not hot")
-	}
-	l.answers = busyRate/10 - 100
-	if l.hot(200 * ms) {
-		t.Error("below busyRate: hot")
-	}
-	l.timers.push(loopTimer{at: 200*ms + 10*int64(time.Microsecond)})
-	if !l.hot(200 * ms) {
-		t.Error("10 µs before a deadline, lateness 20 µs: not hot")
-	}
-	if l.hot(200*ms - ms) {
-		t.Error("1 ms before a deadline: hot")
-	}
-}
-
 // TestLoopHalfClose: a client that half-closes while its answer is still
 // being written gets all of it.
 func TestLoopHalfClose(t *testing.T) {
 	const size = 16 << 20 // more than the socket buffers hold
-	_, r := listenLoopT(t, Config{Latency: "0s", BodyBytes: size})
+	_, r := listenLoopT(t, upstream.Config{Latency: "0s", BodyBytes: size})
 	c, br := rawConn(t, r)
 	c.(*net.TCPConn).SetReadBuffer(64 << 10)
 	send(t, c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -385,7 +331,7 @@ func TestLoopHalfClose(t *testing.T) {
 // TestLoopServerChecks: what net/http's server refuses or answers itself,
 // the loop refuses or answers the same way, without counting a request.
 func TestLoopServerChecks(t *testing.T) {
-	s, r := listenLoopT(t, Config{Latency: "0s"})
+	s, r := listenLoopT(t, upstream.Config{Latency: "0s"})
 	for _, tt := range []struct {
 		name, req, method string
 		status            int
@@ -393,7 +339,7 @@ func TestLoopServerChecks(t *testing.T) {
 		{"no Host", "GET / HTTP/1.1\r\n\r\n", "GET", 400},
 		{"bad Host", "GET / HTTP/1.1\r\nHost: a b\r\n\r\n", "GET", 400},
 		{"two Hosts", "GET / HTTP/1.1\r\nHost: a\r\nHOST: b\r\n\r\n", "GET", 400},
-		{"huge valid headers", "GET / HTTP/1.1\r\nHost: x\r\n" + strings.Repeat("X-A: b\r\n", headerLimit/8+1) + "\r\n", "GET", 431},
+		{"huge valid headers", "GET / HTTP/1.1\r\nHost: x\r\n" + strings.Repeat("X-A: b\r\n", (MaxHeaderBytes+4096)/8+1) + "\r\n", "GET", 431},
 		{"headers within net/http's slack", "GET / HTTP/1.1\r\nHost: x\r\n" + strings.Repeat("X-A: b\r\n", (MaxHeaderBytes+3000)/8) + "\r\n", "GET", 200},
 		{"CONNECT without Host", "CONNECT x:80 HTTP/1.1\r\n\r\n", "CONNECT", 200},
 		{"Expect with more tokens", "GET / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue, x\r\n\r\n", "GET", 200},
@@ -458,7 +404,7 @@ func TestLoopServerChecks(t *testing.T) {
 
 	// A small-chunk body past the input limit behind a request in
 	// service gets 413 once that one is answered.
-	s2, r2 := listenLoopT(t, Config{Latency: "100ms"})
+	s2, r2 := listenLoopT(t, upstream.Config{Latency: "100ms"})
 	c, br = rawConn(t, r2)
 	go io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\nPOST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"+strings.Repeat("1\r\na\r\n", maxInput/6+1))
 	if resp, _ := readAnswer(t, br, "GET"); resp.StatusCode != 200 {

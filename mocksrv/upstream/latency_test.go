@@ -1,4 +1,4 @@
-package mocksrv
+package upstream
 
 import (
 	"math"
@@ -170,12 +170,12 @@ func FuzzParseLatency(f *testing.F) {
 		if l2.String() != canon {
 			t.Fatalf("canonical form not stable: %q -> %q", canon, l2.String())
 		}
-		if m := l.Mean(); m < 0 || m > maxSample {
+		if m := l.Mean(); m < 0 || m > MaxSample {
 			t.Fatalf("%q: mean %v out of range", spec, m)
 		}
 		r := rand.New(rand.NewPCG(1, 1))
 		for range 10 {
-			if d := l.Sample(r); d < 0 || d > maxSample {
+			if d := l.Sample(r); d < 0 || d > MaxSample {
 				t.Fatalf("%q: sample %v out of range", spec, d)
 			}
 		}
