@@ -1,18 +1,16 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"strings"
 
-	"github.com/poolbench/poolbench/bench"
 	"github.com/poolbench/poolbench/bench/compare"
+	"github.com/poolbench/poolbench/bench/results"
 )
 
 const compareUsage = `[flags] BASE NEW
@@ -29,22 +27,14 @@ When $GITHUB_STEP_SUMMARY is set, the Markdown verdict is appended to it.
 Exit status: 0 no regression, 1 regression, 2 usage or unreadable input.`
 
 // cmdCompare compares two runs and fails (exit 1) on a regression.
-func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fset := newFlagSet("compare", compareUsage, stderr)
+func cmdCompare(ctx context.Context, env *environ, args []string) error {
+	fset := newFlagSet("compare", compareUsage, env.stderr)
 	threshold := fset.String("threshold", "5%", "smallest change of a timing median that counts, as 5% or 0.05")
 	alpha := fset.Float64("alpha", compare.DefaultOptions.Alpha, "significance level of the U test")
 	format := fset.String("format", "text", "output format: text, markdown or json")
-	// Flags may come before, between or after BASE and NEW.
-	var paths []string
-	for {
-		if err := parseFlags(fset, args); err != nil {
-			return err
-		}
-		if fset.NArg() == 0 {
-			break
-		}
-		paths = append(paths, fset.Arg(0))
-		args = fset.Args()[1:]
+	paths, err := parseArgs(fset, args)
+	if err != nil {
+		return err
 	}
 	if len(paths) != 2 {
 		fset.Usage()
@@ -66,13 +56,13 @@ func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	base, err := readRun("baseline", paths[0])
 	if err == nil {
-		var cur *bench.Results
+		var cur *results.Results
 		if cur, err = readRun("new run", paths[1]); err == nil {
-			return compareRuns(base, cur, paths, opts, write, stdout)
+			return compareRuns(env, base, cur, paths, opts, write)
 		}
 	}
 	// Say so in the job summary too: a gate that could not run is not a pass.
-	if path := os.Getenv("GITHUB_STEP_SUMMARY"); path != "" {
+	if path := env.stepSummary; path != "" {
 		serr := appendSummary(path, fmt.Sprintf("## poolbench compare ⚠️ could not compare\n\n```\n%v\n```\n", err))
 		err = errors.Join(err, serr)
 	}
@@ -80,16 +70,16 @@ func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 }
 
 // compareRuns compares two runs read from paths and writes the report.
-func compareRuns(base, cur *bench.Results, paths []string, opts compare.Options, write func(io.Writer, *compare.Report) error, stdout io.Writer) error {
+func compareRuns(env *environ, base, cur *results.Results, paths []string, opts compare.Options, write func(io.Writer, *compare.Report) error) error {
 	rep, err := compare.Results(base, cur, opts)
 	if err != nil {
 		return badInputf("compare: %w", err)
 	}
 	rep.Base, rep.New = paths[0], paths[1]
-	if err := write(stdout, rep); err != nil {
+	if err := write(env.stdout, rep); err != nil {
 		return fmt.Errorf("compare: writing the report: %w", err)
 	}
-	if path := os.Getenv("GITHUB_STEP_SUMMARY"); path != "" {
+	if path := env.stepSummary; path != "" {
 		var md strings.Builder
 		if err := compare.WriteMarkdown(&md, rep); err != nil {
 			return err
@@ -106,8 +96,8 @@ func compareRuns(base, cur *bench.Results, paths []string, opts compare.Options,
 
 // readRun reads one side; any failure is bad input: a missing or malformed
 // baseline is an error, never a pass.
-func readRun(what, path string) (*bench.Results, error) {
-	r, err := bench.ReadResults(path)
+func readRun(what, path string) (*results.Results, error) {
+	r, err := results.Read(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		hint := ""
@@ -132,14 +122,4 @@ func appendSummary(path, md string) error {
 		return fmt.Errorf("compare: $GITHUB_STEP_SUMMARY: %w", err)
 	}
 	return nil
-}
-
-// writeBenchFile writes dir/results.bench.txt, the run in the Go benchmark
-// format that benchstat reads (poolbench run calls it after results.json).
-func writeBenchFile(dir string, res *bench.Results) error {
-	var b bytes.Buffer
-	if err := compare.WriteBenchFormat(&b, res); err != nil {
-		return err
-	}
-	return bench.WriteFileAtomic(filepath.Join(dir, "results.bench.txt"), b.Bytes())
 }

@@ -10,8 +10,9 @@ import (
 
 	"github.com/rogpeppe/go-internal/txtar"
 
-	"github.com/poolbench/poolbench/bench"
 	"github.com/poolbench/poolbench/bench/compare"
+	"github.com/poolbench/poolbench/bench/results"
+	"github.com/poolbench/poolbench/bench/scenario"
 )
 
 // TestCompareExitCodes checks the exact exit code of poolbench compare
@@ -31,7 +32,6 @@ func TestCompareExitCodes(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	t.Setenv("GITHUB_STEP_SUMMARY", "")
 	for _, tt := range []struct {
 		args []string
 		code int
@@ -63,7 +63,7 @@ func TestCompareExitCodes(t *testing.T) {
 				args[i] = filepath.Join(dir, a)
 			}
 		}
-		err := run(context.Background(), args, &stdout, &stderr)
+		err := run(context.Background(), &environ{stdout: &stdout, stderr: &stderr}, args)
 		if got := exitCode(err); got != tt.code {
 			t.Errorf("compare %v: exit %d, want %d (err %v)", tt.args, got, tt.code, err)
 		}
@@ -78,11 +78,11 @@ func TestCompareExitCodes(t *testing.T) {
 // now (edit the scenario, then `make baseline`), with enough repeats for the
 // U test and no failures.
 func TestBaselineMatchesScenario(t *testing.T) {
-	base, err := bench.ReadResults("reports/baseline/ci-gate")
+	base, err := results.Read("reports/baseline/ci-gate")
 	if err != nil {
 		t.Fatalf("the committed baseline: %v (record it with make baseline)", err)
 	}
-	sc, err := bench.Load("scenarios/ci-gate.yaml", nil)
+	sc, err := scenario.Load("scenarios/ci-gate.yaml", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

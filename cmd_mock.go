@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
@@ -9,14 +8,11 @@ import (
 	"io"
 	"net"
 	"os"
-	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
-	"github.com/goccy/go-yaml"
-
+	"github.com/poolbench/poolbench/bench/scenario"
 	"github.com/poolbench/poolbench/mocksrv"
 	"github.com/poolbench/poolbench/mocksrv/upstream"
 )
@@ -30,8 +26,8 @@ const mockShutdownTimeout = 10 * time.Second
 
 // cmdMock serves the mock upstream until ctx is cancelled (SIGINT/SIGTERM),
 // then shuts down gracefully and prints the final stats as JSON.
-func cmdMock(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("mock", "[flags]", stderr)
+func cmdMock(ctx context.Context, env *environ, args []string) error {
+	fs := newFlagSet("mock", "[flags]", env.stderr)
 	addr := fs.String("addr", mocksrv.DefaultAddr, "`host:port` to listen on (port 0 picks a free one); binding beyond loopback is your choice")
 	engine := fs.String("engine", string(mocksrv.DefaultEngine()), "what serves connections: "+engineList()+"; loop (Linux) is an epoll loop using a quarter of net/http's CPU per request")
 	configFile := fs.String("config", "", "read the upstream config from `FILE` (YAML, or JSON if it ends in .json); flags given explicitly override it")
@@ -56,17 +52,17 @@ func cmdMock(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.Float64Var(&fc.StallRate, "stall-rate", 0, "fraction of requests never answered")
 	fs.TextVar(&fc.Timescale, "timescale", upstream.Scale(0), "multiply every duration by this `factor`, like 0.01 or 1:100 (default 1, real time)")
 	fs.IntVar(&fc.BodyBytes, "body-bytes", 0, "bytes of padding added to each answer")
-	if err := parseFlags(fs, args); err != nil {
+	pos, err := parseArgs(fs, args)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
+	if len(pos) > 0 {
 		fs.Usage()
-		return badInputf("mock takes no arguments, got %q", fs.Args())
+		return badInputf("mock takes no arguments, got %q", pos)
 	}
 
 	var cfg upstream.Config
 	if *configFile != "" {
-		var err error
 		if cfg, err = loadMockConfig(*configFile); err != nil {
 			return badInput(err)
 		}
@@ -87,15 +83,15 @@ func cmdMock(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if host, _, err := net.SplitHostPort(*addr); err != nil {
 		return badInputf("--addr %q: %v (want host:port, like 127.0.0.1:8080)", *addr, err)
 	} else if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
-		fmt.Fprintf(stderr, "poolbench mock: warning: listening on %s, beyond loopback\n", *addr)
+		fmt.Fprintf(env.stderr, "poolbench mock: warning: listening on %s, beyond loopback\n", *addr)
 	}
 	running, err := mocksrv.ListenEngine(*addr, srv, mocksrv.Engine(*engine))
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "mock upstream listening on %s\n", running.URL)
+	fmt.Fprintf(env.stdout, "mock upstream listening on %s\n", running.URL)
 	c := srv.Config()
-	fmt.Fprintf(stderr, "latency %s (mean %v), cap %d, overflow %s, timescale %g, engine %s; stats: GET %s/_mock/stats; stop with Ctrl-C\n",
+	fmt.Fprintf(env.stderr, "latency %s (mean %v), cap %d, overflow %s, timescale %g, engine %s; stats: GET %s/_mock/stats; stop with Ctrl-C\n",
 		srv.Latency(), srv.Latency().Mean(), c.Cap, c.Overflow, c.Timescale, running.Engine, running.URL)
 
 	<-ctx.Done()
@@ -106,7 +102,7 @@ func cmdMock(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return fmt.Errorf("mock stats: %w", err)
 	}
-	if _, err := fmt.Fprintf(stdout, "%s\n", b); err != nil {
+	if _, err := fmt.Fprintf(env.stdout, "%s\n", b); err != nil {
 		return fmt.Errorf("mock stats: %w", err)
 	}
 	return shutdownErr
@@ -147,46 +143,42 @@ func mergeMockFlags(cfg *upstream.Config, fc upstream.Config, given map[string]b
 	}
 }
 
-// loadMockConfig reads a mock config file: JSON when the name ends in
-// .json, strict YAML otherwise. Unknown fields are errors, with the line.
+// loadMockConfig reads a mock config file, YAML or JSON (which YAML reads
+// too), through the one strict decoder scenario files use: an unknown
+// field, a wrong type or a value that does not parse is an error naming
+// file:line:column and what is accepted.
 func loadMockConfig(path string) (upstream.Config, error) {
-	data, err := os.ReadFile(path)
+	data, err := readConfigFile(path)
 	if err != nil {
 		return upstream.Config{}, fmt.Errorf("--config: %w", err)
 	}
 	return parseMockConfig(path, data)
 }
 
-// parseMockConfig decodes a mock config file's contents; path names the file
-// in errors and chooses the format (JSON if it ends in .json, else YAML).
+// parseMockConfig decodes a mock config file's contents; path names the
+// file in errors.
 func parseMockConfig(path string, data []byte) (upstream.Config, error) {
 	var cfg upstream.Config
-	if strings.EqualFold(filepath.Ext(path), ".json") {
-		dec := json.NewDecoder(bytes.NewReader(data))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&cfg); err != nil {
-			return cfg, fmt.Errorf("%s: %s", path, jsonErrorPosition(data, err))
-		}
-		return cfg, nil
-	}
-	if err := yaml.UnmarshalWithOptions(data, &cfg, yaml.Strict()); err != nil {
-		return cfg, fmt.Errorf("%s: %s", path, yaml.FormatError(err, false, true))
+	if err := scenario.DecodeYAML(path, data, &cfg); err != nil {
+		return upstream.Config{}, err
 	}
 	return cfg, nil
 }
 
-// jsonErrorPosition prefixes a JSON decoding error with its line when known.
-func jsonErrorPosition(data []byte, err error) string {
-	var off int64 = -1
-	switch e := err.(type) {
-	case *json.SyntaxError:
-		off = e.Offset
-	case *json.UnmarshalTypeError:
-		off = e.Offset
+// readConfigFile reads a configuration file of at most
+// scenario.MaxFileBytes.
+func readConfigFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
 	}
-	if off < 0 {
-		return err.Error()
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, scenario.MaxFileBytes+1))
+	if err != nil {
+		return nil, err
 	}
-	line := 1 + bytes.Count(data[:min(int(off), len(data))], []byte("\n"))
-	return "line " + strconv.Itoa(line) + ": " + err.Error()
+	if len(data) > scenario.MaxFileBytes {
+		return nil, fmt.Errorf("%s: larger than %d bytes", path, scenario.MaxFileBytes)
+	}
+	return data, nil
 }

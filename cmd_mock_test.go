@@ -29,7 +29,7 @@ func TestCmdMockServes(t *testing.T) {
 	outR, outW := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		err := cmdMock(ctx, []string{"--config", cfgPath, "--error-rate", "0", "--body-bytes", "10"}, outW, io.Discard)
+		err := cmdMock(ctx, &environ{stdout: outW, stderr: io.Discard}, []string{"--config", cfgPath, "--error-rate", "0", "--body-bytes", "10"})
 		outW.Close()
 		done <- err
 	}()

@@ -10,15 +10,16 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/poolbench/poolbench/bench"
 	"github.com/poolbench/poolbench/bench/model"
+	"github.com/poolbench/poolbench/bench/results"
+	"github.com/poolbench/poolbench/bench/scenario"
 )
 
 // cmdPredict prints what a scenario's sweep should measure, computed by the
 // model (bench/model) without sending a request. Flags override the
 // scenario for what-ifs far beyond the machine.
-func cmdPredict(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("predict", "[flags] SCENARIO\n       poolbench predict -verify [-tolerance F] [-min-latency D] RESULTS...", stderr)
+func cmdPredict(ctx context.Context, env *environ, args []string) error {
+	fs := newFlagSet("predict", "[flags] SCENARIO\n       poolbench predict -verify [-tolerance F] [-min-latency D] RESULTS...", env.stderr)
 	items := fs.Int("items", 0, "items per cell (default: the scenario's; up to "+strconv.Itoa(model.MaxItems)+")")
 	pools := fs.String("pools", "", "pool sizes, comma-separated, like 1,2,4,10000 (default: the scenario's)")
 	strategies := fs.String("strategies", "", "strategies, comma-separated: serial, pooled, workers, unbounded (default: the scenario's)")
@@ -28,22 +29,23 @@ func cmdPredict(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	verify := fs.Bool("verify", false, "compare measured runs with the model: the arguments are results.json files or their `DIR`s")
 	tolerance := fs.Float64("tolerance", 0.03, "with -verify: the largest accepted |measured − predicted| / predicted wall time")
 	minScaled := fs.Duration("min-latency", 5*time.Millisecond, "with -verify: cells whose mean service time as run (latency × contention × timescale) is below this are shown but not checked")
-	if err := parseFlags(fs, args); err != nil {
+	pos, err := parseArgs(fs, args)
+	if err != nil {
 		return err
 	}
 	if *verify {
-		if fs.NArg() == 0 {
+		if len(pos) == 0 {
 			fs.Usage()
 			return badInputf("predict -verify takes one or more results.json files or directories")
 		}
 		if !(*tolerance > 0) {
 			return badInputf("-tolerance %v: want a fraction above 0, like 0.03", *tolerance)
 		}
-		return verifyRuns(stdout, fs.Args(), *tolerance, *minScaled)
+		return verifyRuns(env.stdout, pos, *tolerance, *minScaled)
 	}
-	if fs.NArg() != 1 {
+	if len(pos) != 1 {
 		fs.Usage()
-		return badInputf("predict takes one SCENARIO (a built-in name or a file), got %d arguments", fs.NArg())
+		return badInputf("predict takes one SCENARIO (a built-in name, a file or -), got %d arguments", len(pos))
 	}
 	var opts model.Options
 	if *items != 0 {
@@ -53,14 +55,14 @@ func cmdPredict(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		opts.Items = *items
 	}
 	if *pools != "" {
-		p, err := model.ParsePools(*pools)
+		p, err := scenario.ParsePools(*pools)
 		if err != nil {
 			return badInputf("-pools: %w", err)
 		}
 		opts.Pools = p
 	}
 	if *strategies != "" {
-		s, err := model.ParseStrategies(*strategies)
+		s, err := scenario.ParseStrategies(*strategies)
 		if err != nil {
 			return badInputf("-strategies: %w", err)
 		}
@@ -81,7 +83,7 @@ func cmdPredict(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	opts.ConnectCost, opts.RoundTrip = *connect, *rtt
 
-	sc, err := bench.Load(fs.Arg(0), builtinScenarios())
+	sc, err := loadScenario(env, pos[0])
 	if err != nil {
 		return badInput(err)
 	}
@@ -92,11 +94,11 @@ func cmdPredict(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	return writePredictions(stdout, sc, opts, preds)
+	return writePredictions(env.stdout, sc, opts, preds)
 }
 
 // writePredictions prints the predicted table and the recommendation.
-func writePredictions(w io.Writer, sc *bench.Scenario, opts model.Options, preds []model.Prediction) error {
+func writePredictions(w io.Writer, sc *scenario.Scenario, opts model.Options, preds []model.Prediction) error {
 	up := sc.Upstream
 	n := sc.Items
 	if opts.Items != 0 {
@@ -111,15 +113,15 @@ func writePredictions(w io.Writer, sc *bench.Scenario, opts model.Options, preds
 	if opts.RoundTrip > 0 || opts.ConnectCost > 0 {
 		fmt.Fprintf(w, "what-if: network round trip %v, connection cost %v (keep-alive %v)\n", opts.RoundTrip, opts.ConnectCost, sc.Client.KeepAliveOn())
 	}
-	fmt.Fprintf(w, "predicted by the model, no request sent; times in model seconds (a run at timescale %g takes %g× as long)\n\n", sc.Timescale, sc.Timescale)
+	fmt.Fprintf(w, "predicted by the model, no request sent; times in model seconds (the scenario runs at %s)\n\n", sc.Timescale)
 
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "strategy\tpool\twall s\titems/s\tp50 s\tp99 s\tmax s\tattempts\tfailed\tpeak in flight\trejected\tmethod\t")
-	cells := make([]bench.Cell, len(preds))
+	cells := make([]results.Cell, len(preds))
 	for i, p := range preds {
 		cells[i] = p.Cell
 		pool := strconv.Itoa(p.Pool)
-		if p.Strategy == bench.Unbounded {
+		if p.Strategy == scenario.Unbounded {
 			pool = "all"
 		}
 		method := "simulated"
@@ -134,8 +136,8 @@ func writePredictions(w io.Writer, sc *bench.Scenario, opts model.Options, preds
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	if rec := model.Recommend(cells); rec != nil {
-		fmt.Fprintf(w, "\nrecommended: %s pool %d: %s\n", rec.Strategy, rec.Pool, rec.Reason)
+	if rec := results.Recommend(cells); rec != nil {
+		fmt.Fprintf(w, "\nrecommended: %s\n", rec.Reason)
 	}
 	return nil
 }
@@ -159,7 +161,7 @@ func num(x float64) string {
 func verifyRuns(w io.Writer, paths []string, tolerance float64, minScaled time.Duration) error {
 	var bad []string
 	for i, path := range paths {
-		r, err := bench.ReadResults(path)
+		r, err := results.Read(path)
 		if err != nil {
 			return badInput(err)
 		}
@@ -170,7 +172,7 @@ func verifyRuns(w io.Writer, paths []string, tolerance float64, minScaled time.D
 		if i > 0 {
 			fmt.Fprintln(w)
 		}
-		fmt.Fprintf(w, "%s (%s): measured vs predicted wall time, model seconds, run at timescale %g\n", r.Scenario.Name, path, r.Scenario.Timescale)
+		fmt.Fprintf(w, "%s (%s): measured vs predicted wall time, model seconds, run at %s\n", r.Scenario.Name, path, r.Scenario.Timescale)
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 		fmt.Fprintln(tw, "cell\tmeasured s\tpredicted s\tdiff\tefficiency\tlatency as run\tverdict\t")
 		for _, c := range checks {

@@ -8,8 +8,8 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/poolbench/poolbench/bench"
 	"github.com/poolbench/poolbench/bench/report"
+	"github.com/poolbench/poolbench/bench/results"
 )
 
 // cmdReport re-renders tables, charts and the HTML page from results.json
@@ -17,17 +17,18 @@ import (
 // (it holds results.json), or a folder of scenario folders such as
 // reports/, whose every scenario is re-rendered and linked from
 // DIR/index.html.
-func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("report", "DIR", stderr)
+func cmdReport(ctx context.Context, env *environ, args []string) error {
+	fs := newFlagSet("report", "DIR", env.stderr)
 	quiet := fs.Bool("q", false, "do not print the tables, only the page to open")
-	if err := parseFlags(fs, args); err != nil {
+	pos, err := parseArgs(fs, args)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() != 1 {
+	if len(pos) != 1 {
 		fs.Usage()
-		return badInputf("report: want one folder, got %d arguments", fs.NArg())
+		return badInputf("report: want one folder, got %d arguments", len(pos))
 	}
-	dir := fs.Arg(0)
+	dir := pos[0]
 	fi, err := os.Stat(dir)
 	if err != nil {
 		return badInputf("report: %w", err)
@@ -38,15 +39,15 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		dir = filepath.Dir(dir)
 	}
-	out := stdout
+	out := env.stdout
 	if *quiet {
 		out = io.Discard
 	}
 	if _, err := os.Stat(filepath.Join(dir, "results.json")); err == nil {
-		if err := renderScenario(dir, out); err != nil {
+		if err := renderScenario(dir, out, env.stdoutWidth); err != nil {
 			return err
 		}
-		fmt.Fprintf(stderr, "report: open %s\n", filepath.Join(dir, "index.html"))
+		fmt.Fprintf(env.stderr, "report: open %s\n", filepath.Join(dir, "index.html"))
 		return nil
 	}
 	entries, err := os.ReadDir(dir)
@@ -68,7 +69,7 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if n > 0 {
 			fmt.Fprintln(out)
 		}
-		if err := renderScenario(sub, out); err != nil {
+		if err := renderScenario(sub, out, env.stdoutWidth); err != nil {
 			return err
 		}
 		n++
@@ -79,15 +80,15 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := report.WriteIndex(dir); err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
-	fmt.Fprintf(stderr, "report: open %s\n", filepath.Join(dir, "index.html"))
+	fmt.Fprintf(env.stderr, "report: open %s\n", filepath.Join(dir, "index.html"))
 	return nil
 }
 
 // renderScenario re-renders one scenario folder and prints its table.
 // Problems with the input files are bad input (exit 2); failing to write
 // is not.
-func renderScenario(dir string, stdout io.Writer) error {
-	r, err := bench.ReadResults(dir)
+func renderScenario(dir string, stdout io.Writer, width int) error {
+	r, err := results.Read(dir)
 	if err != nil {
 		return badInputf("report: %w", err)
 	}
@@ -97,5 +98,5 @@ func renderScenario(dir string, stdout io.Writer) error {
 		}
 		return fmt.Errorf("report: %s: %w", dir, err)
 	}
-	return report.WriteTable(stdout, r)
+	return report.WriteTable(stdout, r, width)
 }

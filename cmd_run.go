@@ -1,154 +1,254 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"sync/atomic"
-	"time"
 
-	"github.com/schollz/progressbar/v3"
-	"golang.org/x/term"
-
-	"github.com/poolbench/poolbench/bench"
+	"github.com/poolbench/poolbench/bench/compare"
 	"github.com/poolbench/poolbench/bench/model"
 	"github.com/poolbench/poolbench/bench/report"
+	"github.com/poolbench/poolbench/bench/results"
+	"github.com/poolbench/poolbench/bench/scenario"
+	"github.com/poolbench/poolbench/bench/sweep"
+	"github.com/poolbench/poolbench/internal/publish"
 )
 
+const runUsage = `[flags] SCENARIO
+
+SCENARIO is a built-in name (see 'poolbench scenarios'), a YAML file, or -
+to read one from standard input. Flags may come before or after it.
+
+Writes DIR/results.json, requests.jsonl, results.bench.txt, table.md,
+table.csv, charts/ and index.html (DIR is -out, or reports/<name>), all
+together once the run ends, and prints the table. Exit status: 0 ok, 1 the
+run failed (or, with -strict, a cell measured the harness), 2 bad input,
+130 interrupted (what was measured is written, "complete": false).`
+
+// runFlags are `poolbench run`'s flags.
+type runFlags struct {
+	out, timescale, strategies, pools string
+	repeats, parallel                 int
+	allowRemote, json, strict         bool
+}
+
 // cmdRun runs a scenario's sweep and writes reports/<name>/.
-func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("run", "[flags] SCENARIO\n\nSCENARIO is a built-in name (see 'poolbench scenarios') or a YAML file.", stderr)
-	out := fs.String("out", "", "write results.json and requests.jsonl to `DIR` (default reports/<name>)")
-	repeats := fs.Int("repeats", 0, "run the whole sweep `N` times (overrides the scenario)")
-	timescale := fs.Float64("timescale", 0, "multiply every modeled duration by `X`, 0 < X ≤ 1 (overrides the scenario)")
-	strategies := fs.String("strategies", "", "comma-separated `list` of serial,pooled,workers,unbounded (overrides the scenario)")
-	pools := fs.String("pools", "", "comma-separated pool `sizes`, like 1,2,4 (overrides the scenario)")
-	parallel := fs.Int("parallel", 0, "run `N` cells at once, each against a mock of its own (overrides the scenario; upstream: scenarios only)")
-	allowRemote := fs.Bool("allow-remote", false, "allow a target that is not a loopback address (only a service you own)")
-	if err := parseFlags(fs, args); err != nil {
+func cmdRun(ctx context.Context, env *environ, args []string) error {
+	fs := newFlagSet("run", runUsage, env.stderr)
+	var f runFlags
+	fs.StringVar(&f.out, "out", "", "write the run's files to `DIR` (default reports/<name>)")
+	fs.IntVar(&f.repeats, "repeats", 0, "run the whole sweep `N` times (overrides the scenario)")
+	fs.StringVar(&f.timescale, "timescale", "", "multiply every modeled duration by `X` (0.01, 1e-2 or 1:100), or auto (overrides the scenario)")
+	fs.StringVar(&f.strategies, "strategies", "", "comma-separated `list` of serial,pooled,workers,unbounded (overrides the scenario)")
+	fs.StringVar(&f.pools, "pools", "", "comma-separated pool `sizes`, like 1,2,4 (overrides the scenario)")
+	fs.IntVar(&f.parallel, "parallel", 0, "run `N` cells at once, each against a mock of its own (overrides the scenario; upstream: scenarios only)")
+	fs.BoolVar(&f.allowRemote, "allow-remote", false, "allow a target that is not a loopback address (only a service you own)")
+	fs.BoolVar(&f.json, "json", false, "print results.json on stdout (the table goes to stderr)")
+	fs.BoolVar(&f.strict, "strict", false, "exit 1 when a cell measured the harness rather than the upstream (harness.bound)")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() != 1 {
+	if len(pos) != 1 {
 		fs.Usage()
-		return badInputf("run takes one SCENARIO (a built-in name or a file), got %d arguments", fs.NArg())
+		return badInputf("run takes one SCENARIO (a built-in name, a file or -), got %d arguments", len(pos))
 	}
-	sc, err := bench.Load(fs.Arg(0), builtinScenarios())
+	sc, err := loadScenario(env, pos[0])
 	if err != nil {
 		return badInput(err)
 	}
-	if err := applyOverrides(sc, *repeats, *parallel, *timescale, *strategies, *pools); err != nil {
+	if err := applyOverrides(sc, f); err != nil {
 		return badInput(err)
 	}
-	if sc.Target != nil && !*allowRemote {
-		if err := bench.CheckTarget(sc.Target); err != nil {
+	if sc.Target != nil && !f.allowRemote {
+		if err := scenario.CheckTarget(ctx, sc.Target); err != nil {
 			return badInput(err)
 		}
 	}
-	dir := *out
-	if dir == "" {
+	dir := f.out
+	switch dir {
+	case "-":
+		return badInputf("-out -: a run writes a folder of files; name one, and use -json to print results.json on stdout")
+	case "":
 		dir = filepath.Join("reports", sc.Name)
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	recPath := filepath.Join(dir, "requests.jsonl")
-	rec, err := os.CreateTemp(dir, ".requests.jsonl.tmp*")
+	set, err := publish.New(dir)
 	if err != nil {
 		return err
 	}
-	defer os.Remove(rec.Name()) // a no-op once renamed
+	defer set.Abort() // a no-op once committed
+	rec, err := set.Create("requests.jsonl")
+	if err != nil {
+		return err
+	}
 
-	plan := sc.Sweep.Plan()
 	var done atomic.Int64
-	prog := newProgress(stderr, sc, len(plan), &done)
-	res, runErr := bench.Run(ctx, sc, bench.RunOptions{
+	prog := newProgress(env, sc, len(sc.Sweep.Plan()), &done)
+	res, runErr := sweep.Run(ctx, sc, sweep.Options{
 		Records:     rec,
-		AllowRemote: *allowRemote,
+		AllowRemote: f.allowRemote,
 		ItemsDone:   &done,
 		OnCell:      prog.cell,
 	})
 	prog.finish()
-	cerr := rec.Close()
 	if res == nil {
-		if runErr == nil {
-			runErr = cerr
-		}
+		rec.Abort()
 		return runErr
 	}
-	if cerr != nil {
-		return fmt.Errorf("writing %s: %w", recPath, cerr)
-	}
-	if err := os.Chmod(rec.Name(), 0o644); err != nil {
+	if err := rec.Done(); err != nil {
 		return err
 	}
-	if err := os.Rename(rec.Name(), recPath); err != nil {
-		return err
-	}
-	// The model predicts every measured cell and recommends a pool; a model
-	// failure costs the predictions, never the measurements.
+	// The model predicts every measured cell; a model failure costs the
+	// predictions, never the measurements.
 	if err := model.Annotate(res); err != nil {
-		fmt.Fprintf(stderr, "poolbench: model: %v (results written without predictions)\n", err)
+		fmt.Fprintf(env.stderr, "poolbench: model: %v (results written without predictions)\n", err)
 	}
-	if err := bench.WriteResults(filepath.Join(dir, "results.json"), res); err != nil {
+	if err := stageRun(set, res); err != nil {
 		return err
 	}
-	if err := writeBenchFile(dir, res); err != nil {
+	if err := set.Commit(); err != nil {
 		return err
 	}
-	// A report that cannot be rendered must not hide how the run itself
-	// ended (an interrupted run still exits 130).
-	if err := writeReport(stdout, dir, *out == "", res); err != nil {
-		if runErr == nil {
+	if f.out == "" {
+		if err := report.WriteIndex(filepath.Dir(dir)); err != nil {
+			return fmt.Errorf("writing the reports index: %w", err)
+		}
+	}
+
+	table := env.stdout
+	if f.json {
+		table = env.stderr
+		b, err := results.Marshal(res)
+		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stderr, "poolbench: %v\n", err)
+		if _, err := env.stdout.Write(b); err != nil {
+			return err
+		}
 	}
+	if err := report.WriteTable(table, res, env.stdoutWidth); err != nil {
+		return err
+	}
+	printFailures(table, res)
+	return runOutcome(ctx, env, sc, dir, res, runErr, f.strict)
+}
+
+// stageRun stages the run's files in set: results.json, results.bench.txt
+// and the report (which reads the staged requests.jsonl).
+func stageRun(set *publish.Set, res *results.Results) error {
+	b, err := results.Marshal(res)
+	if err != nil {
+		return err
+	}
+	if err := set.Write("results.json", b); err != nil {
+		return err
+	}
+	var bench bytes.Buffer
+	if err := compare.WriteBenchFormat(&bench, res); err != nil {
+		return err
+	}
+	if err := set.Write("results.bench.txt", bench.Bytes()); err != nil {
+		return err
+	}
+	if err := report.Render(set, res, set.Path("requests.jsonl")); err != nil {
+		return fmt.Errorf("rendering the report in %s: %w", set.Dir(), err)
+	}
+	return nil
+}
+
+// runOutcome says how the run ended, on stderr, and maps it to the
+// command's error: interrupted (130), the run's own error, a run in which
+// every cell failed most items (1), harness-bound cells under -strict (1).
+func runOutcome(ctx context.Context, env *environ, sc *scenario.Scenario, dir string, res *results.Results, runErr error, strict bool) error {
 	switch {
-	case runErr == nil:
-		fmt.Fprintf(stderr, "wrote %s; open %s\n", dir, filepath.Join(dir, "index.html"))
-		return nil
 	case ctx.Err() != nil && errors.Is(runErr, ctx.Err()):
-		fmt.Fprintf(stderr, "interrupted: wrote the %d cells measured to %s (\"complete\": false)\n", len(res.Cells), dir)
+		fmt.Fprintf(env.stderr, "interrupted: wrote the %d cells measured to %s (\"complete\": false)\n", len(res.Cells), dir)
 		return interrupted(fmt.Errorf("run %s interrupted: %w", sc.Name, runErr))
-	default:
-		fmt.Fprintf(stderr, "wrote what was measured to %s\n", dir)
+	case runErr != nil:
+		fmt.Fprintf(env.stderr, "wrote what was measured to %s\n", dir)
 		return runErr
 	}
+	fmt.Fprintf(env.stderr, "wrote %s; open %s\n", dir, filepath.Join(dir, "index.html"))
+	if err := failedRun(res); err != nil {
+		return failed(err)
+	}
+	_ = strict
+	return nil
+}
+
+// failedRun reports a run in which every cell failed most of its items:
+// nothing it measured is a measure of the upstream working. The error
+// names the likely cause from the failures seen.
+func failedRun(res *results.Results) error {
+	if len(res.Cells) == 0 {
+		return nil
+	}
+	classes := map[string]int{}
+	for _, c := range res.Cells {
+		if c.Items == 0 || 2*c.Failed <= c.Items {
+			return nil
+		}
+		for k, v := range c.Failures {
+			classes[k] += v
+		}
+	}
+	worst, n := "", 0
+	for k, v := range classes {
+		if v > n || v == n && k < worst {
+			worst, n = k, v
+		}
+	}
+	cause := "see the failures above"
+	switch {
+	case strings.HasPrefix(worst, "connect"):
+		cause = "the target refused connections: is it running, at that address?"
+	case strings.HasPrefix(worst, "5"):
+		cause = "the target answered 5xx: it is failing or overloaded"
+	case strings.HasPrefix(worst, "4"):
+		cause = "the target answered 4xx: check the URL, method, headers and body"
+	case strings.HasPrefix(worst, "timeout"):
+		cause = "attempts timed out: the target is too slow for the client's timeout, or hung"
+	case strings.HasPrefix(worst, "reset"):
+		cause = "the target reset connections"
+	}
+	return fmt.Errorf("the run failed: every cell failed most of its items (most often %q, %d items): %s", worst, n, cause)
 }
 
 // applyOverrides applies the command line's sweep overrides and validates
 // the scenario again.
-func applyOverrides(sc *bench.Scenario, repeats, parallel int, timescale float64, strategies, pools string) error {
-	if repeats != 0 {
-		sc.Sweep.Repeats = repeats
+func applyOverrides(sc *scenario.Scenario, f runFlags) error {
+	if f.repeats != 0 {
+		sc.Sweep.Repeats = f.repeats
 	}
-	if parallel != 0 {
-		sc.Sweep.Parallel = parallel
+	if f.parallel != 0 {
+		sc.Sweep.Parallel = f.parallel
 	}
-	if timescale != 0 {
-		sc.Timescale = timescale
-	}
-	if strategies != "" {
-		sc.Sweep.Strategies = nil
-		for _, s := range strings.Split(strategies, ",") {
-			sc.Sweep.Strategies = append(sc.Sweep.Strategies, bench.Strategy(strings.TrimSpace(s)))
+	if f.timescale != "" {
+		ts, err := scenario.ParseTimescale(f.timescale)
+		if err != nil {
+			return fmt.Errorf("-timescale: %w", err)
 		}
+		sc.Timescale = ts
 	}
-	if pools != "" {
-		sc.Sweep.PoolSizes = nil
-		for _, s := range strings.Split(pools, ",") {
-			p, err := strconv.Atoi(strings.TrimSpace(s))
-			if err != nil {
-				return fmt.Errorf("-pools: %q is not a whole number: want a list like 1,2,4,8", s)
-			}
-			sc.Sweep.PoolSizes = append(sc.Sweep.PoolSizes, p)
+	if f.strategies != "" {
+		s, err := scenario.ParseStrategies(f.strategies)
+		if err != nil {
+			return fmt.Errorf("-strategies: %w", err)
 		}
+		sc.Sweep.Strategies = s
+	}
+	if f.pools != "" {
+		p, err := scenario.ParsePools(f.pools)
+		if err != nil {
+			return fmt.Errorf("-pools: %w", err)
+		}
+		sc.Sweep.PoolSizes = p
 	}
 	if err := sc.Validate(); err != nil {
 		return fmt.Errorf("after the command-line overrides: %w", err)
@@ -156,102 +256,9 @@ func applyOverrides(sc *bench.Scenario, repeats, parallel int, timescale float64
 	return nil
 }
 
-// progress reports the sweep on stderr: a bar over all items when stderr is
-// a terminal, else one line per finished cell.
-type progress struct {
-	w     io.Writer
-	bar   *progressbar.ProgressBar
-	stop  chan struct{}
-	ended chan struct{}
-	done  *atomic.Int64
-	scale float64
-}
-
-func newProgress(w io.Writer, sc *bench.Scenario, cells int, done *atomic.Int64) *progress {
-	p := &progress{w: w, done: done, scale: sc.Timescale}
-	f, ok := w.(*os.File)
-	if !ok || !term.IsTerminal(int(f.Fd())) {
-		fmt.Fprintf(w, "%s: %d cells of %d items, run at %s\n", sc.Name, cells, sc.Items, scaleLabel(sc.Timescale))
-		return p
-	}
-	p.bar = progressbar.NewOptions64(int64(cells)*int64(sc.Items),
-		progressbar.OptionSetWriter(w),
-		progressbar.OptionSetDescription(sc.Name),
-		progressbar.OptionShowCount(),
-		progressbar.OptionSetItsString("items"),
-		progressbar.OptionShowIts(),
-		progressbar.OptionThrottle(100*time.Millisecond),
-		progressbar.OptionClearOnFinish(),
-	)
-	p.stop, p.ended = make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(p.ended)
-		t := time.NewTicker(200 * time.Millisecond)
-		defer t.Stop()
-		for {
-			select {
-			case <-p.stop:
-				return
-			case <-t.C:
-				p.bar.Set64(done.Load())
-			}
-		}
-	}()
-	return p
-}
-
-// cell is bench.RunOptions.OnCell.
-func (p *progress) cell(i, total int, c *bench.Cell) {
-	if p.bar != nil {
-		p.bar.Describe(fmt.Sprintf("%s done (%d/%d)", c.Label(), i+1, total))
-		return
-	}
-	mark := ""
-	if c.Interrupted {
-		mark = " (interrupted)"
-	}
-	fmt.Fprintf(p.w, "[%d/%d] %-22s %4d ok %4d failed %5d attempts %9.1f model s (%.2f s)%s\n",
-		i+1, total, c.Label(), c.Succeeded, c.Failed, c.Attempts, c.ModelWallSeconds, c.WallSeconds, mark)
-}
-
-func (p *progress) finish() {
-	if p.bar == nil {
-		return
-	}
-	close(p.stop)
-	<-p.ended
-	p.bar.Finish()
-}
-
-// scaleLabel renders a time scale as "1:100".
-func scaleLabel(t float64) string {
-	if t == 1 {
-		return "real time"
-	}
-	return "1:" + strconv.FormatFloat(1/t, 'f', -1, 64)
-}
-
-// writeReport prints the table and the failures, and writes the report's
-// files into dir (and the reports index beside it when dir is the default).
-func writeReport(stdout io.Writer, dir string, index bool, res *bench.Results) error {
-	if err := report.WriteTable(stdout, res); err != nil {
-		return err
-	}
-	printFailures(stdout, res)
-	if err := report.WriteAll(dir, res); err != nil {
-		return fmt.Errorf("rendering the report in %s: %w", dir, err)
-	}
-	if index {
-		if err := report.WriteIndex(filepath.Dir(dir)); err != nil {
-			return fmt.Errorf("writing the reports index: %w", err)
-		}
-	}
-	return nil
-}
-
 // printFailures lists each cell's failed items by their last error class,
 // under the table.
-func printFailures(w io.Writer, r *bench.Results) {
+func printFailures(w io.Writer, r *results.Results) {
 	for _, c := range r.Cells {
 		if len(c.Failures) == 0 {
 			continue
@@ -267,4 +274,20 @@ func printFailures(w io.Writer, r *bench.Results) {
 		}
 		fmt.Fprintf(w, "failed in %s: %s\n", c.Label(), strings.Join(parts, ", "))
 	}
+}
+
+// loadScenario reads SCENARIO: - is standard input, else a built-in name
+// or a file (scenario.Load).
+func loadScenario(env *environ, arg string) (*scenario.Scenario, error) {
+	if arg != "-" {
+		return scenario.Load(arg, builtinScenarios())
+	}
+	data, err := io.ReadAll(io.LimitReader(env.stdin, scenario.MaxFileBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading the scenario from standard input: %w", err)
+	}
+	if len(data) > scenario.MaxFileBytes {
+		return nil, fmt.Errorf("standard input: a scenario larger than %d bytes", scenario.MaxFileBytes)
+	}
+	return scenario.Parse("<stdin>", data)
 }

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/poolbench/poolbench/bench"
+	"github.com/poolbench/poolbench/bench/results"
 )
 
 // TestRunInterruptedExitCode: canceling `poolbench run` (what Ctrl-C does
@@ -25,11 +25,11 @@ func TestRunInterruptedExitCode(t *testing.T) {
 	defer cancel()
 	out := filepath.Join(dir, "out")
 	var stdout, stderr bytes.Buffer
-	err := run(ctx, []string{"run", "-out", out, scen}, &stdout, &stderr)
+	err := run(ctx, &environ{stdout: &stdout, stderr: &stderr}, []string{"run", "-out", out, scen})
 	if code := exitCode(err); code != exitInterrupted {
 		t.Fatalf("exit code %d (%v), want %d; stderr:\n%s", code, err, exitInterrupted, stderr.String())
 	}
-	res, err := bench.ReadResults(out)
+	res, err := results.Read(out)
 	if err != nil {
 		t.Fatal(err)
 	}

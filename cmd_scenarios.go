@@ -3,31 +3,31 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"strings"
 	"text/tabwriter"
 
-	"github.com/poolbench/poolbench/bench"
+	"github.com/poolbench/poolbench/bench/scenario"
 )
 
 // cmdScenarios lists the built-in scenarios with their descriptions.
-func cmdScenarios(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("scenarios", "", stderr)
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		fs.Usage()
-		return badInputf("scenarios takes no arguments, got %q", fs.Args())
-	}
-	builtin := builtinScenarios()
-	names, err := bench.BuiltinNames(builtin)
+func cmdScenarios(ctx context.Context, env *environ, args []string) error {
+	fs := newFlagSet("scenarios", "", env.stderr)
+	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
 	}
-	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	if len(pos) > 0 {
+		fs.Usage()
+		return badInputf("scenarios takes no arguments, got %q", pos)
+	}
+	builtin := builtinScenarios()
+	names, err := scenario.BuiltinNames(builtin)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(env.stdout, 0, 0, 2, ' ', 0)
 	for _, name := range names {
-		sc, err := bench.Load(name, builtin)
+		sc, err := scenario.Load(name, builtin)
 		if err != nil {
 			return fmt.Errorf("built-in scenario %s: %w", name, err)
 		}
@@ -37,6 +37,6 @@ func cmdScenarios(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	fmt.Fprintln(stdout, "\nRun one with 'poolbench run NAME'; copy scenarios/NAME.yaml to write your own.")
+	fmt.Fprintln(env.stdout, "\nRun one with 'poolbench run NAME'; copy scenarios/NAME.yaml to write your own.")
 	return nil
 }

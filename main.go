@@ -7,9 +7,10 @@
 //	poolbench compare BASE NEW   compare two runs; exit 1 on a regression
 //	poolbench predict SCENARIO   predict a sweep without sending a request
 //	poolbench scenarios          list the built-in scenarios
+//	poolbench version            print the version
 //
-// Exit codes: 0 ok, 1 the work failed (or compare found a regression),
-// 2 bad input, 130 interrupted.
+// Exit codes: 0 ok, 1 the work failed (the run failed, a threshold was
+// crossed, compare found a regression), 2 bad input, 130 interrupted.
 package main
 
 import (
@@ -22,6 +23,8 @@ import (
 	"os/signal"
 	"runtime"
 	"syscall"
+
+	"golang.org/x/term"
 )
 
 // command is one subcommand: its name, a one-line summary, and the function
@@ -29,19 +32,53 @@ import (
 type command struct {
 	name    string
 	summary string
-	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+	run     func(ctx context.Context, env *environ, args []string) error
 	// timed marks commands whose results depend on prompt wake-ups (they
 	// run with at least minProcs Ps, see raiseProcs).
 	timed bool
 }
 
-var commands = []command{
-	{"run", "run a scenario's sweep and write reports/<name>/", cmdRun, true},
-	{"mock", "serve the mock upstream on 127.0.0.1", cmdMock, true},
-	{"report", "re-render tables, charts and the HTML page from results.json", cmdReport, false},
-	{"compare", "compare two runs with statistics; exit 1 on a regression", cmdCompare, false},
-	{"predict", "predict a scenario's sweep without sending a request", cmdPredict, false},
-	{"scenarios", "list the built-in scenarios", cmdScenarios, false},
+// environ is what a command may touch of the process: its streams and
+// what was read of the environment at start. Commands read nothing else
+// of the environment, so tests give them one.
+type environ struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	// stdoutWidth is the terminal's width when stdout is a terminal, else
+	// 0 (no wrapping).
+	stdoutWidth int
+	// stepSummary is $GITHUB_STEP_SUMMARY (compare appends its verdict).
+	stepSummary string
+	// stderrTerminal says whether stderr is a terminal (progress bars).
+	stderrTerminal bool
+	// raiseProcs: GOMAXPROCS was not set by the user, so timed commands
+	// may raise it to minProcs.
+	raiseProcs bool
+}
+
+// processEnviron is the environ of this process.
+func processEnviron() *environ {
+	env := &environ{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr,
+		stepSummary: os.Getenv("GITHUB_STEP_SUMMARY"), raiseProcs: os.Getenv("GOMAXPROCS") == ""}
+	if term.IsTerminal(int(os.Stdout.Fd())) {
+		if w, _, err := term.GetSize(int(os.Stdout.Fd())); err == nil {
+			env.stdoutWidth = w
+		}
+	}
+	env.stderrTerminal = term.IsTerminal(int(os.Stderr.Fd()))
+	return env
+}
+
+func commands() []command {
+	return []command{
+		{"run", "run a scenario's sweep and write reports/<name>/", cmdRun, true},
+		{"mock", "serve the mock upstream on 127.0.0.1", cmdMock, true},
+		{"report", "re-render tables, charts and the HTML page from results.json", cmdReport, false},
+		{"compare", "compare two runs with statistics; exit 1 on a regression", cmdCompare, false},
+		{"predict", "predict a scenario's sweep without sending a request", cmdPredict, false},
+		{"scenarios", "list the built-in scenarios", cmdScenarios, false},
+		{"version", "print poolbench's version and VCS revision", cmdVersion, false},
+	}
 }
 
 // Exit codes.
@@ -70,12 +107,12 @@ func badInputf(format string, a ...any) error { return badInput(fmt.Errorf(forma
 // interrupted wraps err as an interrupted run (exit 130).
 func interrupted(err error) error { return &exitError{exitInterrupted, err} }
 
+// failed wraps err as work that failed (exit 1).
+func failed(err error) error { return &exitError{exitFailed, err} }
+
 // exitCode maps err to the process exit code.
 func exitCode(err error) int {
-	if err == nil {
-		return exitOK
-	}
-	if errors.Is(err, flag.ErrHelp) {
+	if err == nil || errors.Is(err, flag.ErrHelp) {
 		return exitOK
 	}
 	var e *exitError
@@ -92,7 +129,14 @@ func main() { os.Exit(mainCode()) }
 func mainCode() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	// The first signal cancels ctx: work stops and what was measured is
+	// written. A second one finds the default handling back and ends the
+	// process at once, whatever it is blocked in.
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
+	err := run(ctx, processEnviron(), os.Args[1:])
 	if err != nil && !errors.Is(err, flag.ErrHelp) {
 		fmt.Fprintln(os.Stderr, "poolbench:", err)
 	}
@@ -101,52 +145,63 @@ func mainCode() int {
 
 // minProcs is the fewest Ps (GOMAXPROCS) `run` and `mock` work with. Their
 // goroutines mostly sleep until a timer or a socket wakes them; with only as
-// many Ps as cores (2 here), a P held by a blocking syscall or by the GC's
-// dedicated mark worker leaves every woken request waiting for the one P
-// left. Measured on seed-816s at 1:16.7 with 8 cells in parallel: serial
-// 994 model s and pooled(2) 573 with GOMAXPROCS=2, 827 and 429 with 8
-// (ideal 816 and 424). Extra Ps cost nothing when idle; the OS still runs
-// at most one thread per core.
+// many Ps as cores, a P held by a blocking syscall or by the GC's mark
+// worker leaves woken requests waiting for the one P left
+// (docs/notes/perf.md has the measurement).
 const minProcs = 8
 
-// raiseProcs sets GOMAXPROCS to at least minProcs, unless the user chose a
-// value with the GOMAXPROCS environment variable.
-func raiseProcs() {
-	if os.Getenv("GOMAXPROCS") == "" && runtime.GOMAXPROCS(0) < minProcs {
+// run dispatches args to a subcommand.
+func run(ctx context.Context, env *environ, args []string) error {
+	if len(args) == 0 {
+		usage(env.stdout)
+		return badInputf("no command given")
+	}
+	switch args[0] {
+	case "-h", "-help", "--help":
+		usage(env.stdout)
+		return nil
+	case "-version", "--version":
+		return cmdVersion(ctx, env, nil)
+	case "help":
+		if len(args) == 1 {
+			usage(env.stdout)
+			return nil
+		}
+		if c, ok := lookup(args[1]); ok {
+			return c.run(ctx, &environ{stdout: env.stdout, stderr: env.stdout}, []string{"-h"})
+		}
+		usage(env.stderr)
+		return badInputf("help: unknown command %q", args[1])
+	}
+	c, ok := lookup(args[0])
+	if !ok {
+		usage(env.stderr)
+		return badInputf("unknown command %q", args[0])
+	}
+	if c.timed && env.raiseProcs && runtime.GOMAXPROCS(0) < minProcs {
 		runtime.GOMAXPROCS(minProcs)
 	}
+	return c.run(ctx, env, args[1:])
 }
 
-// run dispatches args to a subcommand.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		usage(stdout)
-		if len(args) == 0 {
-			return badInputf("no command given")
-		}
-		return nil
-	}
-	for _, c := range commands {
-		if c.name == args[0] {
-			if c.timed {
-				raiseProcs()
-			}
-			return c.run(ctx, args[1:], stdout, stderr)
+func lookup(name string) (command, bool) {
+	for _, c := range commands() {
+		if c.name == name {
+			return c, true
 		}
 	}
-	usage(stderr)
-	return badInputf("unknown command %q", args[0])
+	return command{}, false
 }
 
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "usage: poolbench COMMAND [flags] [args]")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "commands:")
-	for _, c := range commands {
+	for _, c := range commands() {
 		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Run 'poolbench COMMAND -h' for a command's flags.")
+	fmt.Fprintln(w, "Run 'poolbench help COMMAND' (or 'poolbench COMMAND -h') for a command's flags.")
 }
 
 // newFlagSet returns a flag set for a subcommand that reports errors instead
@@ -161,13 +216,27 @@ func newFlagSet(name, usageLine string, stderr io.Writer) *flag.FlagSet {
 	return fs
 }
 
-// parseFlags parses args into fs, mapping a parse failure to bad input.
-func parseFlags(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
+// parseArgs parses args into fs, flags before, between or after the
+// positional arguments (as `poolbench run seed-816s -pools 2` is typed),
+// and returns the positional arguments. "--" ends the flags; "-" alone is
+// a positional argument (standard input). A parse failure is bad input.
+func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, badInput(err)
 		}
-		return badInput(err)
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		if i := len(args) - len(rest) - 1; i >= 0 && args[i] == "--" {
+			return append(pos, rest...), nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
 	}
-	return nil
 }

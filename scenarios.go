@@ -11,7 +11,7 @@ import (
 var scenarioFiles embed.FS
 
 // builtinScenarios returns the built-in scenarios as NAME.yaml files at the
-// root, the shape bench.Load expects.
+// root, the shape scenario.Load expects.
 func builtinScenarios() fs.FS {
 	sub, err := fs.Sub(scenarioFiles, "scenarios")
 	if err != nil {

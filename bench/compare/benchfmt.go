@@ -8,7 +8,7 @@ import (
 	"strings"
 	"unicode"
 
-	"github.com/poolbench/poolbench/bench"
+	"github.com/poolbench/poolbench/bench/results"
 )
 
 // WriteBenchFormat writes r in the Go benchmark format (results.bench.txt)
@@ -29,7 +29,7 @@ import (
 // compare does), retries the attempts beyond each item's first (exact).
 // Values are written in full (shortest exact form), so benchstat computes
 // the very same p-values as poolbench compare.
-func WriteBenchFormat(w io.Writer, r *bench.Results) error {
+func WriteBenchFormat(w io.Writer, r *results.Results) error {
 	bw := bufio.NewWriter(w)
 	m := r.Machine
 	if m.GOOS != "" {
@@ -42,11 +42,8 @@ func WriteBenchFormat(w io.Writer, r *bench.Results) error {
 		fmt.Fprintf(bw, "cpus: %d\n", m.CPUs)
 	}
 	fmt.Fprintf(bw, "scenario: %s\n", oneLine(r.Scenario.Name))
-	ts := r.Scenario.Timescale
-	if ts == 0 {
-		ts = 1
-	}
-	fmt.Fprintf(bw, "timescale: %s\n", strconv.FormatFloat(ts, 'g', -1, 64))
+	ts, _ := r.Scenario.Timescale.MarshalText()
+	fmt.Fprintf(bw, "timescale: %s\n", ts)
 	fmt.Fprintf(bw, "Unit sec/op better=lower assume=nothing\n")
 	fmt.Fprintf(bw, "Unit p95-sec better=lower assume=nothing\n")
 	fmt.Fprintf(bw, "Unit retries better=lower assume=exact\n")

@@ -16,7 +16,7 @@ import (
 	"golang.org/x/perf/benchfmt"
 	"golang.org/x/perf/benchmath"
 
-	"github.com/poolbench/poolbench/bench"
+	"github.com/poolbench/poolbench/bench/results"
 )
 
 func TestBenchmarkName(t *testing.T) {
@@ -70,7 +70,7 @@ func readBench(t *testing.T, data []byte) (map[string]map[string][]float64, benc
 
 func TestWriteBenchFormatReadsBack(t *testing.T) {
 	s := defaultSynth()
-	s.edit = func(c *bench.Cell) { c.Attempts += c.Pool % 3 }
+	s.edit = func(c *results.Cell) { c.Attempts += c.Pool % 3 }
 	res := s.build()
 	var b bytes.Buffer
 	if err := WriteBenchFormat(&b, res); err != nil {

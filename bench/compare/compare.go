@@ -38,7 +38,8 @@ import (
 
 	"golang.org/x/perf/benchmath"
 
-	"github.com/poolbench/poolbench/bench"
+	"github.com/poolbench/poolbench/bench/results"
+	"github.com/poolbench/poolbench/bench/scenario"
 )
 
 // Options are the decision thresholds.
@@ -93,23 +94,25 @@ type Metric struct {
 	Better int `json:"better"`
 	// Exact metrics are compared exactly, as the worst repeat.
 	Exact bool `json:"exact"`
-	value func(c bench.Cell) float64
+	value func(c *results.Cell) float64
 }
 
 // Metrics lists what is compared, in report order.
-var Metrics = []Metric{
-	{Name: "wall", Unit: "s", Better: -1, value: func(c bench.Cell) float64 { return c.ModelWallSeconds }},
-	{Name: "throughput", Unit: "items/s", Better: +1, value: func(c bench.Cell) float64 { return c.Throughput }},
-	{Name: "p50", Unit: "s", Better: -1, value: func(c bench.Cell) float64 { return c.Latency.P50 }},
-	{Name: "p95", Unit: "s", Better: -1, value: func(c bench.Cell) float64 { return c.Latency.P95 }},
-	{Name: "p99", Unit: "s", Better: -1, value: func(c bench.Cell) float64 { return c.Latency.P99 }},
-	{Name: "failed", Better: -1, Exact: true, value: func(c bench.Cell) float64 { return float64(c.Failed) }},
-	{Name: "attempts", Better: -1, Exact: true, value: func(c bench.Cell) float64 { return float64(c.Attempts) }},
+func Metrics() []Metric { return slices.Clone(metrics) }
+
+var metrics = []Metric{
+	{Name: "wall", Unit: "s", Better: -1, value: func(c *results.Cell) float64 { return c.ModelWallSeconds }},
+	{Name: "throughput", Unit: "items/s", Better: +1, value: func(c *results.Cell) float64 { return c.Throughput }},
+	{Name: "p50", Unit: "s", Better: -1, value: func(c *results.Cell) float64 { return c.Latency.P50 }},
+	{Name: "p95", Unit: "s", Better: -1, value: func(c *results.Cell) float64 { return c.Latency.P95 }},
+	{Name: "p99", Unit: "s", Better: -1, value: func(c *results.Cell) float64 { return c.Latency.P99 }},
+	{Name: "failed", Better: -1, Exact: true, value: func(c *results.Cell) float64 { return float64(c.Failed) }},
+	{Name: "attempts", Better: -1, Exact: true, value: func(c *results.Cell) float64 { return float64(c.Attempts) }},
 	{Name: "peak in flight", Better: 0, Exact: true, value: peakInFlight},
 }
 
 // peakInFlight is the upstream's peak, or NaN for an external target.
-func peakInFlight(c bench.Cell) float64 {
+func peakInFlight(c *results.Cell) float64 {
 	if c.Upstream == nil {
 		return math.NaN()
 	}
@@ -118,9 +121,9 @@ func peakInFlight(c bench.Cell) float64 {
 
 // Key identifies a cell across runs.
 type Key struct {
-	Scenario string         `json:"scenario"`
-	Strategy bench.Strategy `json:"strategy"`
-	Pool     int            `json:"pool"`
+	Scenario string            `json:"scenario"`
+	Strategy scenario.Strategy `json:"strategy"`
+	Pool     int               `json:"pool"`
 }
 
 // String is "scenario pooled/pool=8".
@@ -207,7 +210,7 @@ func (r *Report) Count(v Verdict) int {
 
 // Results compares the new run with the base run. It never drops a cell:
 // cells only in one run are listed in MissingCells or NewCells.
-func Results(base, cur *bench.Results, opts Options) (*Report, error) {
+func Results(base, cur *results.Results, opts Options) (*Report, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
@@ -228,7 +231,7 @@ func Results(base, cur *bench.Results, opts Options) (*Report, error) {
 			rep.NewCells = append(rep.NewCells, k)
 		}
 	}
-	for _, m := range Metrics {
+	for _, m := range metrics {
 		for _, k := range oldKeys {
 			nc, ok := newCells[k]
 			if !ok {
@@ -266,24 +269,23 @@ func medianCIRepeats() int {
 	return 100
 }
 
-// group collects a run's cells by key, keys in first-seen order.
-func group(r *bench.Results) (map[Key][]bench.Cell, []Key) {
-	m := map[Key][]bench.Cell{}
+// group collects a run's cells by key (results.Groups), keys in report
+// order.
+func group(r *results.Results) (map[Key][]results.Cell, []Key) {
+	m := map[Key][]results.Cell{}
 	var keys []Key
-	for _, c := range r.Cells {
-		k := Key{r.Scenario.Name, c.Strategy, c.Pool}
-		if _, ok := m[k]; !ok {
-			keys = append(keys, k)
-		}
-		m[k] = append(m[k], c)
+	for _, g := range results.Groups(r.Cells) {
+		k := Key{r.Scenario.Name, g.Strategy, g.Pool}
+		keys = append(keys, k)
+		m[k] = g.Cells
 	}
 	return m, keys
 }
 
-func values(cells []bench.Cell, m Metric) []float64 {
+func values(cells []results.Cell, m Metric) []float64 {
 	var v []float64
-	for _, c := range cells {
-		x := m.value(c)
+	for i := range cells {
+		x := m.value(&cells[i])
 		if !math.IsNaN(x) {
 			v = append(v, x)
 		}
@@ -294,7 +296,7 @@ func values(cells []bench.Cell, m Metric) []float64 {
 
 // compareMetric builds the row for metric m of cell k; ok is false when the
 // metric does not apply (peak in flight of an external target).
-func compareMetric(k Key, m Metric, oldCells, newCells []bench.Cell, opts Options) (Row, bool) {
+func compareMetric(k Key, m Metric, oldCells, newCells []results.Cell, opts Options) (Row, bool) {
 	ov, nv := values(oldCells, m), values(newCells, m)
 	if len(ov) == 0 && len(nv) == 0 {
 		return Row{}, false
@@ -410,7 +412,7 @@ func MinRepeats(alpha float64) int {
 }
 
 // warnings lists what differs between the runs beyond the cells.
-func warnings(base, cur *bench.Results) []string {
+func warnings(base, cur *results.Results) []string {
 	var w []string
 	if base.Scenario.Name != cur.Scenario.Name {
 		w = append(w, fmt.Sprintf("scenarios differ: base %q, new %q (no cell can match)", base.Scenario.Name, cur.Scenario.Name))
@@ -431,7 +433,7 @@ func warnings(base, cur *bench.Results) []string {
 }
 
 // scenarioDiff names the scenario fields that differ, repeats aside.
-func scenarioDiff(a, b bench.Scenario) []string {
+func scenarioDiff(a, b scenario.Scenario) []string {
 	a.Sweep.Repeats, b.Sweep.Repeats = 0, 0
 	// Results written before sweep.parallel existed ran one cell at a time.
 	a.Sweep.Parallel, b.Sweep.Parallel = max(a.Sweep.Parallel, 1), max(b.Sweep.Parallel, 1)

@@ -8,10 +8,11 @@ import (
 
 	"golang.org/x/perf/benchmath"
 
-	"github.com/poolbench/poolbench/bench"
+	"github.com/poolbench/poolbench/bench/results"
+	"github.com/poolbench/poolbench/bench/scenario"
 )
 
-func mustCompare(t *testing.T, base, cur *bench.Results, opts Options) *Report {
+func mustCompare(t *testing.T, base, cur *results.Results, opts Options) *Report {
 	t.Helper()
 	rep, err := Results(base, cur, opts)
 	if err != nil {
@@ -78,7 +79,7 @@ func TestResultsVerdicts(t *testing.T) {
 		{
 			name: "one failed item in one repeat",
 			cur: func(s *synth) {
-				s.edit = func(c *bench.Cell) {
+				s.edit = func(c *results.Cell) {
 					if c.Pool == 4 && c.Repeat == 5 {
 						c.Failed, c.Succeeded = 1, c.Items-1
 					}
@@ -90,7 +91,7 @@ func TestResultsVerdicts(t *testing.T) {
 		{
 			name: "one retry more",
 			cur: func(s *synth) {
-				s.edit = func(c *bench.Cell) {
+				s.edit = func(c *results.Cell) {
 					if c.Pool == 2 && c.Repeat == 0 {
 						c.Attempts++
 					}
@@ -101,7 +102,7 @@ func TestResultsVerdicts(t *testing.T) {
 		},
 		{
 			name: "fewer attempts is an improvement",
-			cur:  func(s *synth) { s.edit = func(c *bench.Cell) { c.Attempts-- } },
+			cur:  func(s *synth) { s.edit = func(c *results.Cell) { c.Attempts-- } },
 			want: map[string]Verdict{"serial/pool=1 attempts": Improved},
 		},
 		{
@@ -124,8 +125,8 @@ func TestResultsVerdicts(t *testing.T) {
 			if rep.Failed() != tt.failed {
 				t.Errorf("Failed() = %v, want %v; failures %v", rep.Failed(), tt.failed, rep.Failures())
 			}
-			if len(rep.Rows) != 4*len(Metrics) {
-				t.Errorf("%d rows, want %d", len(rep.Rows), 4*len(Metrics))
+			if len(rep.Rows) != 4*len(Metrics()) {
+				t.Errorf("%d rows, want %d", len(rep.Rows), 4*len(Metrics()))
 			}
 		})
 	}
@@ -156,11 +157,11 @@ func TestMissingAndNewCells(t *testing.T) {
 	b, c := defaultSynth(), defaultSynth()
 	c.pools = []int{2, 4, 16}
 	rep := mustCompare(t, b.build(), c.build(), DefaultOptions)
-	want := []Key{{"ci-gate", bench.Pooled, 8}}
+	want := []Key{{"ci-gate", scenario.Pooled, 8}}
 	if !slices.Equal(rep.MissingCells, want) {
 		t.Errorf("missing %v, want %v", rep.MissingCells, want)
 	}
-	if want := []Key{{"ci-gate", bench.Pooled, 16}}; !slices.Equal(rep.NewCells, want) {
+	if want := []Key{{"ci-gate", scenario.Pooled, 16}}; !slices.Equal(rep.NewCells, want) {
 		t.Errorf("new %v, want %v", rep.NewCells, want)
 	}
 	if !rep.Failed() {
@@ -243,7 +244,7 @@ func TestOptionsValidate(t *testing.T) {
 
 func TestExternalTargetHasNoPeakRow(t *testing.T) {
 	s := defaultSynth()
-	s.edit = func(c *bench.Cell) { c.Upstream = nil }
+	s.edit = func(c *results.Cell) { c.Upstream = nil }
 	rep := mustCompare(t, s.build(), s.build(), DefaultOptions)
 	for _, r := range rep.Rows {
 		if r.Metric.Name == "peak in flight" {

@@ -4,20 +4,21 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/poolbench/poolbench/bench"
 	"github.com/poolbench/poolbench/bench/compare"
+	"github.com/poolbench/poolbench/bench/results"
+	"github.com/poolbench/poolbench/bench/scenario"
 	"github.com/poolbench/poolbench/mocksrv/upstream"
 )
 
 // run builds a run of one pooled cell: wall times in model seconds, one
 // per repeat, and the upstream's peak in flight.
-func run(peak int64, walls ...float64) *bench.Results {
-	r := &bench.Results{Schema: bench.SchemaVersion, Scenario: bench.Scenario{Name: "demo"}, Complete: true}
+func run(peak int64, walls ...float64) *results.Results {
+	r := &results.Results{Schema: results.SchemaVersion, Scenario: scenario.Scenario{Name: "demo"}, Complete: true}
 	for i, w := range walls {
-		r.Cells = append(r.Cells, bench.Cell{
-			Strategy: bench.Pooled, Pool: 4, Repeat: i, Items: 16, Succeeded: 16, Attempts: 16,
+		r.Cells = append(r.Cells, results.Cell{
+			Strategy: scenario.Pooled, Pool: 4, Repeat: i, Items: 16, Succeeded: 16, Attempts: 16,
 			ModelWallSeconds: w, Throughput: 16 / w,
-			Latency:  bench.Percentiles{P50: w / 4, P95: w / 4, P99: w / 4},
+			Latency:  results.Percentiles{P50: w / 4, P95: w / 4, P99: w / 4},
 			Upstream: &upstream.Counters{PeakInFlight: peak},
 		})
 	}

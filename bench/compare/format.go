@@ -131,7 +131,7 @@ func WriteText(w io.Writer, r *Report) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "base: %s\nnew:  %s\n%s\n", r.Base, r.New, r.settings())
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-	for _, m := range Metrics {
+	for _, m := range metrics {
 		first := true
 		for _, row := range r.Rows {
 			if row.Metric.Name != m.Name {

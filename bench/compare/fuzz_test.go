@@ -7,7 +7,7 @@ import (
 	"math"
 	"testing"
 
-	"github.com/poolbench/poolbench/bench"
+	"github.com/poolbench/poolbench/bench/results"
 )
 
 func TestParseThreshold(t *testing.T) {
@@ -60,7 +60,7 @@ func FuzzResults(f *testing.F) {
 	f.Add([]byte(`{"schema":1,"scenario":{"name":"x"},"cells":[{"strategy":"pooled","pool":2,"model_wall_seconds":0}]}`),
 		[]byte(`{"schema":1,"scenario":{"name":"x"},"cells":[{"strategy":"pooled","pool":2,"model_wall_seconds":1e308,"throughput":-1}]}`))
 	f.Fuzz(func(t *testing.T, a, b []byte) {
-		var ra, rb bench.Results
+		var ra, rb results.Results
 		if json.Unmarshal(a, &ra) != nil || json.Unmarshal(b, &rb) != nil {
 			return
 		}

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/poolbench/poolbench/bench"
+	"github.com/poolbench/poolbench/bench/results"
 )
 
 // golden compares got with its golden file, or rewrites it with -update.
@@ -24,7 +24,7 @@ func goldenReports(t *testing.T) map[string]*Report {
 	regressed := defaultSynth()
 	regressed.factor, regressed.phase = 1.10, 3
 	regressed.pools = []int{2, 4, 16}
-	regressed.edit = func(c *bench.Cell) {
+	regressed.edit = func(c *results.Cell) {
 		if c.Pool == 2 && c.Repeat == 1 {
 			c.Failed, c.Succeeded, c.Attempts = 1, c.Items-1, c.Attempts+3
 		}

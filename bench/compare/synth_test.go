@@ -3,7 +3,8 @@ package compare
 import (
 	"time"
 
-	"github.com/poolbench/poolbench/bench"
+	"github.com/poolbench/poolbench/bench/results"
+	"github.com/poolbench/poolbench/bench/scenario"
 	"github.com/poolbench/poolbench/mocksrv/upstream"
 )
 
@@ -20,7 +21,7 @@ type synth struct {
 	latency  float64 // model seconds per request
 	cap      int     // upstream cap: peak in flight = min(pool, cap)
 	// edit, when set, adjusts each cell after it is built.
-	edit func(c *bench.Cell)
+	edit func(c *results.Cell)
 }
 
 func defaultSynth() synth {
@@ -32,22 +33,22 @@ func jitter(i int) float64 {
 	return 1 + 0.01*(float64((i*7)%6)-2.5)/2.5
 }
 
-func (s synth) build() *bench.Results {
-	r := &bench.Results{
-		Schema:   bench.SchemaVersion,
-		Scenario: bench.Scenario{Name: s.scenario, Items: s.items, Timescale: 0.1, Sweep: bench.Sweep{Strategies: []bench.Strategy{bench.Serial, bench.Pooled}, PoolSizes: s.pools, Repeats: s.repeats}},
-		Machine:  bench.Machine{GoVersion: "go1.26.0", GOOS: "linux", GOARCH: "amd64", CPUs: 2},
+func (s synth) build() *results.Results {
+	r := &results.Results{
+		Schema:   results.SchemaVersion,
+		Scenario: scenario.Scenario{Name: s.scenario, Items: s.items, Timescale: scenario.Fixed(0.1), Sweep: scenario.Sweep{Strategies: []scenario.Strategy{scenario.Serial, scenario.Pooled}, PoolSizes: s.pools, Repeats: s.repeats}},
+		Machine:  results.Machine{GoVersion: "go1.26.0", GOOS: "linux", GOARCH: "amd64", CPUs: 2},
 		Started:  time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC),
 		Finished: time.Date(2026, 11, 22, 12, 1, 0, 0, time.UTC),
 		Complete: true,
 	}
 	type cell struct {
-		st   bench.Strategy
+		st   scenario.Strategy
 		pool int
 	}
-	cells := []cell{{bench.Serial, 1}}
+	cells := []cell{{scenario.Serial, 1}}
 	for _, p := range s.pools {
-		cells = append(cells, cell{bench.Pooled, p})
+		cells = append(cells, cell{scenario.Pooled, p})
 	}
 	i := s.phase
 	for rep := range s.repeats {
@@ -56,11 +57,11 @@ func (s synth) build() *bench.Results {
 			conc := min(c.pool, s.cap)
 			lat := s.latency * s.factor * jitter(i)
 			wall := lat * float64((s.items+conc-1)/conc) * jitter(i+3)
-			cl := bench.Cell{
+			cl := results.Cell{
 				Strategy: c.st, Pool: c.pool, Repeat: rep,
 				Items: s.items, Succeeded: s.items, Attempts: s.items,
 				WallSeconds: wall * 0.1, ModelWallSeconds: wall, Throughput: float64(s.items) / wall,
-				Latency:  bench.Percentiles{Mean: lat, P50: lat, P90: lat * 1.01, P95: lat * 1.02, P99: lat * 1.03, Max: lat * 1.04},
+				Latency:  results.Percentiles{Mean: lat, P50: lat, P90: lat * 1.01, P95: lat * 1.02, P99: lat * 1.03, Max: lat * 1.04},
 				Upstream: &upstream.Counters{Requests: int64(s.items), Admitted: int64(s.items), Completed: int64(s.items), PeakInFlight: int64(conc)},
 			}
 			if c.pool > s.cap {

@@ -29,7 +29,7 @@
 // injected errors, resets and stalls (a stalled request frees its slot after
 // its latency and is answered only by the client's timeout), the client's
 // per-attempt timeout (a request given up in the queue or in service frees
-// its place at once and counts as canceled), retries through bench.Retry
+// its place at once and counts as canceled), retries through scenario.Retry
 // itself (Retries and Delay, Retry-After honoured from rejections), and
 // keep-alive off as a connection cost per attempt (Params.ConnectCost,
 // default 0) and a network round trip (Params.RoundTrip, default 0). Request number id draws its latency sample and fault from

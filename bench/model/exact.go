@@ -3,7 +3,7 @@ package model
 import (
 	"time"
 
-	"github.com/poolbench/poolbench/bench"
+	"github.com/poolbench/poolbench/bench/scenario"
 	"github.com/poolbench/poolbench/mocksrv/upstream"
 )
 
@@ -64,7 +64,7 @@ func laneFirst(j int64, l, s float64, k int64) float64 {
 // than the client timeout — and ok false otherwise. The simulation agrees
 // with it; Exact exists to check the simulation and to say which cells are
 // known exactly.
-func Exact(p Params, s bench.Strategy, pool int) (wall time.Duration, ok bool) {
+func Exact(p Params, s scenario.Strategy, pool int) (wall time.Duration, ok bool) {
 	if p.validate() != nil {
 		return 0, false
 	}

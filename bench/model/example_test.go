@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/poolbench/poolbench/bench"
 	"github.com/poolbench/poolbench/bench/model"
+	"github.com/poolbench/poolbench/bench/scenario"
 	"github.com/poolbench/poolbench/mocksrv/upstream"
 )
 
@@ -30,9 +30,9 @@ func ExampleSimulate() {
 		Timeout:     30 * time.Second,
 		KeepAlive:   true,
 		MaxAttempts: 4,
-		Retry:       bench.Retry{}.WithDefaults(),
+		Retry:       scenario.Retry{}.WithDefaults(),
 	}
-	c, err := model.Simulate(context.Background(), p, bench.Pooled, 1_000)
+	c, err := model.Simulate(context.Background(), p, scenario.Pooled, 1_000)
 	if err != nil {
 		fmt.Println(err)
 		return

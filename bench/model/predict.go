@@ -7,7 +7,8 @@ import (
 	"slices"
 	"time"
 
-	"github.com/poolbench/poolbench/bench"
+	"github.com/poolbench/poolbench/bench/results"
+	"github.com/poolbench/poolbench/bench/scenario"
 	"github.com/poolbench/poolbench/mocksrv/upstream"
 )
 
@@ -28,7 +29,7 @@ type Options struct {
 	// Pools replaces the sweep's pool sizes.
 	Pools []int
 	// Strategies replaces the sweep's strategies.
-	Strategies []bench.Strategy
+	Strategies []scenario.Strategy
 	// Seed, when set, replaces both the scenario's seed and its upstream's.
 	Seed *uint64
 	// ConnectCost is the model time a new connection costs when the
@@ -43,21 +44,21 @@ type Options struct {
 type Prediction struct {
 	// Cell is the simulated cell, in model seconds, except WallSeconds:
 	// the wall time a run at the scenario's time scale would take.
-	bench.Cell
+	results.Cell
 	// Exact is true when the closed formula applies (see Exact); the
 	// simulation then reproduces it.
 	Exact bool
 }
 
-// bench.Retry is the policy the model applies: the very same code as the
+// scenario.Retry is the policy the model applies: the very same code as the
 // real clients.
-var _ Policy = bench.Retry{}
+var _ Policy = scenario.Retry{}
 
 // ParamsFor derives the simulation parameters of a scenario with an
 // embedded upstream, with bench's defaults applied (Scenario.WithDefaults:
 // a 30s timeout, keep-alive on, 4 attempts, retry on every class, no
 // backoff) and the scenario checked as bench checks it.
-func ParamsFor(sc *bench.Scenario) (Params, error) {
+func ParamsFor(sc *scenario.Scenario) (Params, error) {
 	if sc.Upstream == nil {
 		return Params{}, fmt.Errorf("scenario %q has an external target: the model only knows the embedded mock (an upstream: block)", sc.Name)
 	}
@@ -85,7 +86,7 @@ func ParamsFor(sc *bench.Scenario) (Params, error) {
 // pool; serial and unbounded once), with opts applied, in sweep order.
 // Every cell uses the same seeds (common random numbers), so differences
 // between pools are not sampling noise.
-func Predict(ctx context.Context, sc *bench.Scenario, opts Options) ([]Prediction, error) {
+func Predict(ctx context.Context, sc *scenario.Scenario, opts Options) ([]Prediction, error) {
 	p, err := ParamsFor(sc)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInput, err)
@@ -107,15 +108,12 @@ func Predict(ctx context.Context, sc *bench.Scenario, opts Options) ([]Predictio
 	if opts.Pools != nil {
 		pools = opts.Pools
 	}
-	scale := sc.Timescale
-	if scale == 0 {
-		scale = 1
-	}
+	scale := sc.Timescale.Fixed
 	var out []Prediction
 	for _, s := range strategies {
 		ps := pools
-		if s == bench.Serial || s == bench.Unbounded {
-			ps = []int{CellPool(s, 0)}
+		if !s.Pooled() {
+			ps = []int{s.CellPool(0)}
 		} else if len(ps) == 0 {
 			return nil, fmt.Errorf("strategy %s needs pool sizes", s)
 		}
@@ -124,7 +122,7 @@ func Predict(ctx context.Context, sc *bench.Scenario, opts Options) ([]Predictio
 			if err != nil {
 				return nil, fmt.Errorf("%s pool %d: %w", s, pool, err)
 			}
-			c.WallSeconds = c.ModelWallSeconds * scale
+			c.WallSeconds = scale.WallSeconds(c.ModelWallSeconds)
 			_, exact := Exact(p, s, pool)
 			out = append(out, Prediction{Cell: c, Exact: exact})
 		}
@@ -137,12 +135,12 @@ func (o Options) validate() error {
 		return fmt.Errorf("items %d is out of range: want 1 to %d", o.Items, MaxItems)
 	}
 	for _, p := range o.Pools {
-		if p < 1 || p > MaxItems {
-			return fmt.Errorf("pool size %d is out of range: want 1 to %d", p, MaxItems)
+		if p < 1 || p > scenario.MaxPool {
+			return fmt.Errorf("pool size %d is out of range: want 1 to %d", p, scenario.MaxPool)
 		}
 	}
 	for _, s := range o.Strategies {
-		if !slices.Contains(bench.Strategies, s) {
+		if s.Rank() == len(scenario.Strategies()) {
 			return fmt.Errorf("unknown strategy %q: want serial, pooled, workers or unbounded", s)
 		}
 	}
@@ -160,9 +158,9 @@ func (o Options) validate() error {
 // Cells of one strategy × pool share one prediction; interrupted cells get
 // none. A scenario with an external target gets a recommendation but no
 // predictions.
-func Annotate(r *bench.Results) error {
+func Annotate(r *results.Results) error {
 	ctx := context.Background() // a whole sweep is predicted in well under a second
-	r.Recommended = Recommend(r.Cells)
+	r.Recommended = results.Recommend(r.Cells)
 	if r.Scenario.Upstream == nil {
 		return nil
 	}
@@ -171,13 +169,13 @@ func Annotate(r *bench.Results) error {
 		return err
 	}
 	type key struct {
-		s           bench.Strategy
+		s           scenario.Strategy
 		pool, items int
 	}
 	memo := map[key]float64{}
 	for i := range r.Cells {
 		c := &r.Cells[i]
-		if c.Items == 0 || c.Interrupted || !slices.Contains(bench.Strategies, c.Strategy) {
+		if c.Items == 0 || c.Interrupted || !slices.Contains(scenario.Strategies(), c.Strategy) {
 			continue
 		}
 		k := key{c.Strategy, c.Pool, c.Items}

@@ -9,14 +9,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/poolbench/poolbench/bench"
+	"github.com/poolbench/poolbench/bench/results"
+	"github.com/poolbench/poolbench/bench/scenario"
 )
 
 var builtin = os.DirFS("../../scenarios")
 
-func load(t *testing.T, name string) *bench.Scenario {
+func load(t *testing.T, name string) *scenario.Scenario {
 	t.Helper()
-	sc, err := bench.Load(name, builtin)
+	sc, err := scenario.Load(name, builtin)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -27,7 +28,7 @@ func load(t *testing.T, name string) *bench.Scenario {
 // or more, all known exactly.
 func TestPredictSeed(t *testing.T) {
 	sc := load(t, "seed-816s")
-	sc.Timescale = 0.01 // the figures below are at 1:100, whatever the built-in runs at
+	sc.Timescale = scenario.Fixed(0.01) // the figures below are at 1:100, whatever the built-in runs at
 	preds, err := Predict(context.Background(), sc, Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -37,7 +38,7 @@ func TestPredictSeed(t *testing.T) {
 	}
 	for _, p := range preds {
 		want := 423.9936 // 500 × 816 ms × 1.0392
-		if p.Strategy == bench.Serial || p.Pool == 1 {
+		if p.Strategy == scenario.Serial || p.Pool == 1 {
 			want = 816
 		}
 		if math.Abs(p.ModelWallSeconds-want) > 1e-6 || !p.Exact || p.Failed != 0 {
@@ -75,7 +76,7 @@ func TestPredictDeterministic(t *testing.T) {
 		if p.Upstream.PeakInFlight > 16 {
 			t.Errorf("%s: peak in flight %d above the cap", p.Label(), p.Upstream.PeakInFlight)
 		}
-		if p.Strategy == bench.Pooled && p.Pool <= 16 && p.Upstream.Rejected != 0 {
+		if p.Strategy == scenario.Pooled && p.Pool <= 16 && p.Upstream.Rejected != 0 {
 			t.Errorf("%s: %d rejected within the cap", p.Label(), p.Upstream.Rejected)
 		}
 	}
@@ -83,7 +84,7 @@ func TestPredictDeterministic(t *testing.T) {
 
 func TestPredictOverrides(t *testing.T) {
 	preds, err := Predict(context.Background(), load(t, "seed-816s"), Options{
-		Items: 10_000, Pools: []int{1, 3}, Strategies: []bench.Strategy{bench.Workers, bench.Serial},
+		Items: 10_000, Pools: []int{1, 3}, Strategies: []scenario.Strategy{scenario.Workers, scenario.Serial},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -98,14 +99,14 @@ func TestPredictOverrides(t *testing.T) {
 	if want := []string{"workers/p=1/r=0", "workers/p=3/r=0", "serial/p=1/r=0"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("cells %v, want %v", got, want)
 	}
-	for _, o := range []Options{{Items: -1}, {Items: MaxItems + 1}, {Pools: []int{0}}, {Strategies: []bench.Strategy{"gather"}}} {
+	for _, o := range []Options{{Items: -1}, {Items: MaxItems + 1}, {Pools: []int{0}}, {Strategies: []scenario.Strategy{"gather"}}} {
 		if _, err := Predict(context.Background(), load(t, "seed-816s"), o); !errors.Is(err, ErrInput) {
 			t.Errorf("%+v: error %v, want ErrInput", o, err)
 		}
 	}
 	sc := load(t, "seed-816s")
 	sc.Upstream = nil
-	sc.Target = &bench.Target{URL: "http://127.0.0.1:1/"}
+	sc.Target = &scenario.Target{URL: "http://127.0.0.1:1/"}
 	if _, err := Predict(context.Background(), sc, Options{}); !errors.Is(err, ErrInput) {
 		t.Errorf("external target: error %v, want ErrInput", err)
 	}
@@ -113,19 +114,20 @@ func TestPredictOverrides(t *testing.T) {
 
 func TestAnnotate(t *testing.T) {
 	sc := load(t, "seed-816s")
-	r := &bench.Results{Schema: bench.SchemaVersion, Scenario: *sc}
+	r := &results.Results{Schema: results.SchemaVersion, Scenario: *sc}
 	for _, c := range []struct {
-		s        bench.Strategy
+		s        scenario.Strategy
 		pool     int
 		measured float64
 	}{
-		{bench.Serial, 1, 830}, {bench.Pooled, 1, 829}, {bench.Pooled, 2, 431}, {bench.Pooled, 4, 433},
-		{bench.Pooled, 8, 430}, {bench.Unbounded, 0, 440},
+		{scenario.Serial, 1, 830}, {scenario.Pooled, 1, 829}, {scenario.Pooled, 2, 431}, {scenario.Pooled, 4, 433},
+		{scenario.Pooled, 8, 430}, {scenario.Unbounded, 0, 440},
 	} {
-		r.Cells = append(r.Cells, bench.Cell{Strategy: c.s, Pool: c.pool, Items: 1000, Succeeded: 1000, Attempts: 1000,
-			ModelWallSeconds: c.measured, WallSeconds: c.measured / 100, Throughput: 1000 / c.measured})
+		cell := results.Cell{Strategy: c.s, Pool: c.pool, Items: 1000, Succeeded: 1000, Attempts: 1000}
+		cell.SetWall(c.measured/100, 0.01)
+		r.Cells = append(r.Cells, cell)
 	}
-	r.Cells = append(r.Cells, bench.Cell{Strategy: bench.Pooled, Pool: 16, Items: 1000, Interrupted: true, ModelWallSeconds: 3})
+	r.Cells = append(r.Cells, results.Cell{Strategy: scenario.Pooled, Pool: 16, Items: 1000, Interrupted: true, ModelWallSeconds: 3})
 	if err := Annotate(r); err != nil {
 		t.Fatal(err)
 	}
@@ -144,12 +146,12 @@ func TestAnnotate(t *testing.T) {
 			t.Errorf("%s: predicted %.4f efficiency %.4f, want %.4f and %.4f", c.Label(), c.PredictedWallSeconds, c.Efficiency, want, want/c.ModelWallSeconds)
 		}
 	}
-	if r.Recommended == nil || r.Recommended.Strategy != bench.Pooled || r.Recommended.Pool != 2 {
+	if r.Recommended == nil || r.Recommended.Strategy != scenario.Pooled || r.Recommended.Pool != 2 {
 		t.Errorf("recommended %+v, want pooled pool 2", r.Recommended)
 	}
 
 	// An external target: a recommendation, no predictions.
-	r.Scenario.Upstream, r.Scenario.Target = nil, &bench.Target{URL: "http://127.0.0.1:1/"}
+	r.Scenario.Upstream, r.Scenario.Target = nil, &scenario.Target{URL: "http://127.0.0.1:1/"}
 	for i := range r.Cells {
 		r.Cells[i].PredictedWallSeconds, r.Cells[i].Efficiency = 0, 0
 	}
@@ -160,15 +162,15 @@ func TestAnnotate(t *testing.T) {
 
 func TestVerify(t *testing.T) {
 	sc := load(t, "seed-816s")
-	sc.Timescale = 0.01 // the latencies as run below are at 1:100
-	r := &bench.Results{Schema: bench.SchemaVersion, Scenario: *sc, Cells: []bench.Cell{
+	sc.Timescale = scenario.Fixed(0.01) // the latencies as run below are at 1:100
+	r := &results.Results{Schema: results.SchemaVersion, Scenario: *sc, Cells: []results.Cell{
 		// 2% slow; 8.48 ms per request as run: checked, within 3%.
-		{Strategy: bench.Pooled, Pool: 2, Items: 1000, Succeeded: 1000, ModelWallSeconds: 423.9936 * 1.02},
+		{Strategy: scenario.Pooled, Pool: 2, Items: 1000, Succeeded: 1000, ModelWallSeconds: 423.9936 * 1.02, Timescale: 0.01},
 		// 4% slow; 8.16 ms as run: checked, outside.
-		{Strategy: bench.Serial, Pool: 1, Items: 1000, Succeeded: 1000, ModelWallSeconds: 816 * 1.04},
+		{Strategy: scenario.Serial, Pool: 1, Items: 1000, Succeeded: 1000, ModelWallSeconds: 816 * 1.04, Timescale: 0.01},
 		// 10% fast, but checked only from 8.3 ms: shown, not checked.
-		{Strategy: bench.Serial, Pool: 1, Repeat: 1, Items: 1000, Succeeded: 1000, ModelWallSeconds: 816 * 0.9},
-		{Strategy: bench.Workers, Pool: 8, Items: 1000, Interrupted: true},
+		{Strategy: scenario.Serial, Pool: 1, Repeat: 1, Items: 1000, Succeeded: 1000, ModelWallSeconds: 816 * 0.9, Timescale: 0.01},
+		{Strategy: scenario.Workers, Pool: 8, Items: 1000, Interrupted: true},
 	}}
 	checks, err := Verify(r, 0.03, 8300*time.Microsecond)
 	if err != nil {

@@ -6,21 +6,15 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"slices"
 	"strconv"
 	"time"
 
-	"github.com/poolbench/poolbench/bench"
+	"github.com/poolbench/poolbench/bench/results"
+	"github.com/poolbench/poolbench/bench/scenario"
 	"github.com/poolbench/poolbench/mocksrv/upstream"
 )
 
-// Sampler draws service times; upstream.Latency implements it.
-type Sampler interface {
-	Sample(r *rand.Rand) time.Duration
-	Mean() time.Duration
-}
-
-// Policy is the client's retry policy; bench.Retry implements it, so the
+// Policy is the client's retry policy; scenario.Retry implements it, so the
 // model retries exactly as the real clients do.
 type Policy interface {
 	// Retries reports whether an attempt that ended with outcome ("503",
@@ -42,8 +36,9 @@ type Params struct {
 	// are filled in. As the mock does, request number id (from 1) draws its
 	// latency sample and then its fault from PCG(Upstream.Seed, id).
 	Upstream upstream.Config
-	// Latency samples the base service time (before contention).
-	Latency Sampler
+	// Latency is the upstream's latency distribution (Upstream.Latency
+	// parsed).
+	Latency upstream.Latency
 	// Timeout bounds one attempt, from its start (connection setup
 	// included) to its answer; 0 means none.
 	Timeout time.Duration
@@ -71,31 +66,19 @@ type Params struct {
 
 // Concurrency is the number of items a strategy keeps in flight: 1 for
 // serial, pool for pooled and workers, every item for unbounded.
-func Concurrency(s bench.Strategy, pool, items int) (int, error) {
+func Concurrency(s scenario.Strategy, pool, items int) (int, error) {
 	switch s {
-	case bench.Serial:
+	case scenario.Serial:
 		return 1, nil
-	case bench.Pooled, bench.Workers:
+	case scenario.Pooled, scenario.Workers:
 		if pool < 1 {
 			return 0, fmt.Errorf("strategy %s needs a pool size of at least 1, got %d", s, pool)
 		}
 		return min(pool, max(items, 1)), nil
-	case bench.Unbounded:
+	case scenario.Unbounded:
 		return max(items, 1), nil
 	}
 	return 0, fmt.Errorf("unknown strategy %q (want serial, pooled, workers or unbounded)", s)
-}
-
-// CellPool is the Pool a cell of strategy s records: 1 for serial, 0 for
-// unbounded, pool otherwise.
-func CellPool(s bench.Strategy, pool int) int {
-	switch s {
-	case bench.Serial:
-		return 1
-	case bench.Unbounded:
-		return 0
-	}
-	return pool
 }
 
 func (p *Params) validate() error {
@@ -145,22 +128,14 @@ const (
 	phDone                    // final answer received
 )
 
-// Faults decided at admission.
-const (
-	fNone uint8 = iota
-	fError
-	fReset
-	fStall
-)
-
 type itemState struct {
 	start    int64 // first attempt's start
 	deadline int64 // current attempt's deadline (when Timeout > 0)
 	sample   int64 // current attempt's latency sample, drawn at arrival
 	att      int32 // attempts made so far (the current one included)
 	phase    uint8
-	fault    uint8 // current attempt's fault, drawn at arrival
-	outcome  uint8 // the answer on its way back (phReturning)
+	fault    upstream.Fault // current attempt's fault, drawn at arrival
+	outcome  uint8          // the answer on its way back (phReturning)
 }
 
 type ref struct {
@@ -176,8 +151,8 @@ type deadlineRef struct {
 type sim struct {
 	p          *Params
 	up         upstream.Config
-	src        rand.PCG   // reseeded per request, as the mock does
-	mrnd, crnd *rand.Rand // mrnd draws from src
+	drawer     *upstream.Drawer // the mock's draws, request by request
+	crnd       *rand.Rand       // the client's backoff jitter
 	timeout    int64
 	out, back  int64 // from sending to the upstream (connection + half the round trip), and back
 	retryAfter time.Duration
@@ -190,7 +165,7 @@ type sim struct {
 	queue  ring[ref]
 
 	items    []itemState
-	lat      []int64
+	lat      *results.Latencies
 	next     int32 // next item to start
 	finished int
 	ok       int
@@ -210,19 +185,19 @@ type sim struct {
 // would look, in model seconds: Upstream holds the simulated mock's
 // counters, WallSeconds equals ModelWallSeconds. The same Params give the
 // same cell, bit for bit.
-func Simulate(ctx context.Context, p Params, s bench.Strategy, pool int) (bench.Cell, error) {
+func Simulate(ctx context.Context, p Params, s scenario.Strategy, pool int) (results.Cell, error) {
 	if err := p.validate(); err != nil {
-		return bench.Cell{}, err
+		return results.Cell{}, err
 	}
 	conc, err := Concurrency(s, pool, p.Items)
 	if err != nil {
-		return bench.Cell{}, err
+		return results.Cell{}, err
 	}
 	m := newSim(&p)
 	if err := m.run(ctx, conc); err != nil {
-		return bench.Cell{}, err
+		return results.Cell{}, err
 	}
-	return m.cell(s, CellPool(s, pool)), nil
+	return m.cell(s, s.CellPool(pool)), nil
 }
 
 func newSim(p *Params) *sim {
@@ -234,14 +209,14 @@ func newSim(p *Params) *sim {
 		timeout:    int64(p.Timeout),
 		retryAfter: up.RetryAfter.D(),
 		items:      make([]itemState, p.Items),
-		lat:        make([]int64, p.Items),
+		lat:        results.NewLatencies(),
+		drawer:     upstream.NewDrawer(up, p.Latency),
 	}
 	if !p.KeepAlive {
 		m.out = int64(p.ConnectCost)
 	}
 	m.out += int64(p.RoundTrip / 2)
 	m.back = int64(p.RoundTrip - p.RoundTrip/2)
-	m.mrnd = rand.New(&m.src)
 	m.names = [nOutcomes]string{"200", strconv.Itoa(up.RejectStatus), strconv.Itoa(up.ErrorStatus), "reset", "timeout"}
 	for o := outReject; o < nOutcomes; o++ {
 		m.retryable[o] = p.Retry != nil && p.Retry.Retries(m.names[o])
@@ -354,303 +329,4 @@ func (m *sim) watch(r ref) {
 	if m.timeout > 0 {
 		m.tq.push(deadlineRef{m.items[r.item].deadline, r})
 	}
-}
-
-// arrive is the upstream receiving a request: admit it, queue it, or turn
-// it away as the overflow policy says.
-func (m *sim) arrive(r ref) {
-	m.c.Requests++
-	m.draw(&m.items[r.item], uint64(m.c.Requests))
-	if m.up.Cap == 0 || m.inFlight < int64(m.up.Cap) {
-		m.admit(r)
-		return
-	}
-	switch m.up.Overflow {
-	case upstream.OverflowReset:
-		m.c.Reset++
-		m.respond(r, outReset)
-		return
-	case upstream.OverflowQueue:
-		if m.up.QueueLimit == 0 || m.queued < int64(m.up.QueueLimit) {
-			m.items[r.item].phase = phQueued
-			m.watch(r)
-			m.queue.push(r)
-			m.queued++
-			m.c.PeakQueued = max(m.c.PeakQueued, m.queued)
-			return
-		}
-	}
-	m.c.Rejected++
-	m.respond(r, outReject)
-}
-
-// respond sends outcome o back to r's client now: it arrives after the
-// return half of the round trip, unless the client's deadline comes first.
-func (m *sim) respond(r ref, o int) {
-	if m.back == 0 {
-		m.answer(r, o)
-		return
-	}
-	it := &m.items[r.item]
-	prev := it.phase
-	it.phase = phReturning
-	it.outcome = uint8(o)
-	if at := m.now + m.back; m.timeout == 0 || at <= it.deadline {
-		m.schedule(at, r, evAnswer)
-	} else if prev != phQueued && prev != phService && prev != phStalled {
-		m.watch(r) // answered at arrival, not watched yet
-	}
-}
-
-// draw gives it request id's latency sample and fault, from
-// PCG(Upstream.Seed, id) in the mock's order: the sample, then one uniform
-// number against the cumulative fault rates.
-func (m *sim) draw(it *itemState, id uint64) {
-	m.src.Seed(m.up.Seed, id)
-	it.sample = int64(m.p.Latency.Sample(m.mrnd))
-	it.fault = fNone
-	u := m.up
-	if u.ErrorRate+u.ResetRate+u.StallRate == 0 {
-		return
-	}
-	switch x := m.mrnd.Float64(); {
-	case x < u.ErrorRate:
-		it.fault = fError
-	case x < u.ErrorRate+u.ResetRate:
-		it.fault = fReset
-	case x < u.ErrorRate+u.ResetRate+u.StallRate:
-		it.fault = fStall
-	}
-}
-
-// admit starts serving r. Contention is counted at admission, the request
-// itself included.
-func (m *sim) admit(r ref) {
-	m.c.Admitted++
-	m.inFlight++
-	m.c.PeakInFlight = max(m.c.PeakInFlight, m.inFlight)
-	it := &m.items[r.item]
-	d := it.sample
-	if c := m.up.Contention; c != 0 && m.inFlight > 1 {
-		d = int64(toDur(float64(d) * (1 + c*float64(m.inFlight-1))))
-	}
-	queued := it.phase == phQueued // its deadline is being watched already
-	it.phase = phService
-	end := m.now + d
-	if m.timeout > 0 && (end+m.back > it.deadline || it.fault == fStall) && !queued {
-		m.watch(r) // the client may give up first, or (stall) must
-	}
-	if m.timeout > 0 && end > it.deadline {
-		return
-	}
-	m.schedule(end, r, evDone)
-}
-
-// toDur converts nanoseconds to a Duration as the mock does: truncated,
-// and clamped to what a Duration holds.
-func toDur(ns float64) time.Duration {
-	if ns >= math.MaxInt64 {
-		return math.MaxInt64
-	}
-	return time.Duration(ns)
-}
-
-// release frees a slot and admits the oldest queued request still waiting.
-func (m *sim) release() {
-	m.inFlight--
-	for m.queued > 0 {
-		q := m.queue.pop()
-		if m.live(q) && m.items[q.item].phase == phQueued {
-			m.queued--
-			m.admit(q)
-			return
-		}
-	}
-}
-
-func (m *sim) done(r ref) {
-	m.release()
-	switch m.items[r.item].fault {
-	case fError:
-		m.c.Completed++
-		m.c.ErrorsInjected++
-		m.respond(r, outError)
-	case fReset:
-		m.c.Reset++
-		m.respond(r, outReset)
-	case fStall:
-		// The slot is free, but the client hears nothing until its
-		// deadline (being watched since admission).
-		m.c.Stalled++
-		m.items[r.item].phase = phStalled
-	default:
-		m.c.Completed++
-		m.respond(r, outOK)
-	}
-}
-
-// timedOut is the client giving up on r at its deadline.
-func (m *sim) timedOut(r ref) {
-	it := &m.items[r.item]
-	switch it.phase {
-	case phQueued:
-		m.queued--
-		m.c.Canceled++
-	case phService:
-		m.c.Canceled++
-		m.release()
-	}
-	// phStalled: counted and released when its service time ended;
-	// phReturning: answered, the answer late.
-	// phConnecting: the request never reached the upstream.
-	m.answer(r, outTimeout)
-}
-
-// answer is the client receiving outcome o for r: finish the item, or
-// retry it now or after a backoff.
-func (m *sim) answer(r ref, o int) {
-	m.outcomes[o]++
-	it := &m.items[r.item]
-	it.phase = phWaiting
-	if o != outOK && m.retryable[o] && int(it.att) < m.p.MaxAttempts {
-		var ra time.Duration
-		if o == outReject {
-			ra = m.retryAfter
-		}
-		if d := m.p.Retry.Delay(int(it.att), m.crnd, ra); d > 0 {
-			m.schedule(m.now+int64(d), r, evAttempt)
-		} else {
-			m.ready.push(r)
-		}
-		return
-	}
-	it.phase = phDone
-	if o == outOK {
-		m.ok++
-	} else {
-		f := &m.failures[o]
-		if int(it.att) >= len(*f) {
-			*f = append(*f, make([]int, int(it.att)+1-len(*f))...)
-		}
-		(*f)[it.att]++
-	}
-	m.lat[r.item] = m.now - it.start
-	m.finished++
-	m.wall = m.now
-	if int(m.next) < len(m.items) {
-		m.startItem()
-	}
-}
-
-// cell summarises the simulation as a bench.Cell.
-func (m *sim) cell(s bench.Strategy, pool int) bench.Cell {
-	n := len(m.items)
-	wall := seconds(m.wall)
-	c := bench.Cell{
-		Strategy:         s,
-		Pool:             pool,
-		Items:            n,
-		Succeeded:        m.ok,
-		Failed:           n - m.ok,
-		Attempts:         m.attempts,
-		Outcomes:         map[string]int{},
-		WallSeconds:      wall,
-		ModelWallSeconds: wall,
-		Latency:          percentiles(m.lat),
-	}
-	if wall > 0 {
-		c.Throughput = float64(n) / wall
-	}
-	for o, k := range m.outcomes {
-		if k > 0 {
-			c.Outcomes[m.names[o]] += k
-		}
-	}
-	if m.ok < n {
-		c.Failures = map[string]int{}
-		for o, byAttempts := range m.failures {
-			for a, v := range byAttempts {
-				if v > 0 {
-					c.Failures[bench.FailureClass(m.names[o], a)] += v
-				}
-			}
-		}
-	}
-	up := m.c
-	up.InFlight, up.Queued = m.inFlight, m.queued
-	c.Upstream = &up
-	return c
-}
-
-func seconds(ns int64) float64 { return float64(ns) / 1e9 }
-
-// percentiles summarises latencies (ns), reordering them in place. Ranks
-// are nearest-rank: the p-th percentile is the smallest value with at least
-// p% of the values at or below it. Each rank is found by selection, in
-// linear time, each search confined to the part above the previous rank.
-func percentiles(lat []int64) bench.Percentiles {
-	n := len(lat)
-	if n == 0 {
-		return bench.Percentiles{}
-	}
-	var sum float64
-	top := lat[0]
-	for _, v := range lat {
-		sum += float64(v)
-		top = max(top, v)
-	}
-	out := bench.Percentiles{Mean: sum / float64(n) / 1e9, Max: seconds(top)}
-	lo := 0
-	for _, q := range []struct {
-		p   float64
-		dst *float64
-	}{{0.50, &out.P50}, {0.90, &out.P90}, {0.95, &out.P95}, {0.99, &out.P99}} {
-		k := min(max(int(math.Ceil(q.p*float64(n)))-1, lo), n-1)
-		selectKth(lat, lo, n-1, k)
-		*q.dst = seconds(lat[k])
-		lo = k
-	}
-	return out
-}
-
-// selectKth reorders a[lo..hi] so that a[k] holds the value it would have
-// sorted, with nothing larger before it and nothing smaller after it
-// (Hoare's quickselect, median-of-three pivots; small ranges are sorted).
-func selectKth(a []int64, lo, hi, k int) {
-	for hi-lo > 16 {
-		mid := lo + (hi-lo)/2
-		if a[mid] < a[lo] {
-			a[mid], a[lo] = a[lo], a[mid]
-		}
-		if a[hi] < a[lo] {
-			a[hi], a[lo] = a[lo], a[hi]
-		}
-		if a[hi] < a[mid] {
-			a[hi], a[mid] = a[mid], a[hi]
-		}
-		pivot := a[mid]
-		i, j := lo, hi
-		for i <= j {
-			for a[i] < pivot {
-				i++
-			}
-			for a[j] > pivot {
-				j--
-			}
-			if i <= j {
-				a[i], a[j] = a[j], a[i]
-				i++
-				j--
-			}
-		}
-		switch {
-		case k <= j:
-			hi = j
-		case k >= i:
-			lo = i
-		default:
-			return // a[j+1..i-1] all equal the pivot
-		}
-	}
-	slices.Sort(a[lo : hi+1])
 }

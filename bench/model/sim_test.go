@@ -5,11 +5,10 @@ import (
 	"math"
 	"math/rand/v2"
 	"reflect"
-	"slices"
 	"testing"
 	"time"
 
-	"github.com/poolbench/poolbench/bench"
+	"github.com/poolbench/poolbench/bench/scenario"
 	"github.com/poolbench/poolbench/mocksrv/upstream"
 )
 
@@ -88,7 +87,7 @@ func TestExactApplies(t *testing.T) {
 	} {
 		p := base
 		tc.edit(&p)
-		if _, ok := Exact(p, bench.Pooled, 8); ok != tc.want {
+		if _, ok := Exact(p, scenario.Pooled, 8); ok != tc.want {
 			t.Errorf("%s: Exact ok = %v, want %v", tc.name, ok, tc.want)
 		}
 	}
@@ -104,9 +103,9 @@ func TestSimulationMatchesExact(t *testing.T) {
 				for _, lat := range []time.Duration{time.Millisecond, 816 * time.Millisecond} {
 					p := params(items, lat, upstream.Config{Cap: cp, Contention: c})
 					for _, sp := range []struct {
-						s    bench.Strategy
+						s    scenario.Strategy
 						pool int
-					}{{bench.Serial, 1}, {bench.Pooled, 1}, {bench.Pooled, 2}, {bench.Workers, 3}, {bench.Pooled, 8}, {bench.Unbounded, 0}} {
+					}{{scenario.Serial, 1}, {scenario.Pooled, 1}, {scenario.Pooled, 2}, {scenario.Workers, 3}, {scenario.Pooled, 8}, {scenario.Unbounded, 0}} {
 						want, ok := Exact(p, sp.s, sp.pool)
 						if !ok {
 							t.Fatalf("Exact does not apply to %+v", p)
@@ -136,10 +135,10 @@ func TestSimulationMatchesExact(t *testing.T) {
 func TestSeedScenario(t *testing.T) {
 	p := params(1000, 816*time.Millisecond, upstream.Config{Cap: 2, Contention: 0.0392})
 	for _, tc := range []struct {
-		s    bench.Strategy
+		s    scenario.Strategy
 		pool int
 		want float64
-	}{{bench.Serial, 1, 816}, {bench.Pooled, 2, 424}, {bench.Pooled, 4, 424}, {bench.Workers, 64, 424}} {
+	}{{scenario.Serial, 1, 816}, {scenario.Pooled, 2, 424}, {scenario.Pooled, 4, 424}, {scenario.Workers, 64, 424}} {
 		c, err := Simulate(context.Background(), p, tc.s, tc.pool)
 		if err != nil {
 			t.Fatal(err)
@@ -157,7 +156,7 @@ func TestRetriesUnderReject(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
 		p        Params
-		s        bench.Strategy
+		s        scenario.Strategy
 		pool     int
 		wall     float64
 		ok       int
@@ -170,7 +169,7 @@ func TestRetriesUnderReject(t *testing.T) {
 		{
 			// t=0: item 0 admitted (done at 0.1 s); items 1 and 2 are
 			// rejected four times each, retried at once, and fail at t=0.
-			name: "immediate retries", p: params(3, 100*ms, rejectCap1), s: bench.Unbounded,
+			name: "immediate retries", p: params(3, 100*ms, rejectCap1), s: scenario.Unbounded,
 			wall: 0.1, ok: 1, attempts: 9,
 			outcomes: map[string]int{"200": 1, "503": 8},
 			failures: map[string]int{"503 after 4 attempts": 2},
@@ -187,7 +186,7 @@ func TestRetriesUnderReject(t *testing.T) {
 				p.Retry = retryAll{honor: true}
 				return p
 			}(),
-			s: bench.Unbounded, wall: 2.1, ok: 3, attempts: 6,
+			s: scenario.Unbounded, wall: 2.1, ok: 3, attempts: 6,
 			outcomes: map[string]int{"200": 3, "503": 3},
 			up:       upstream.Counters{Requests: 6, Admitted: 3, Completed: 3, Rejected: 3, PeakInFlight: 1},
 			maxLat:   2.1,
@@ -195,26 +194,26 @@ func TestRetriesUnderReject(t *testing.T) {
 		{
 			// The same with bench's own policy: Retry-After honoured, no
 			// backoff of its own.
-			name: "Retry-After through bench.Retry",
+			name: "Retry-After through scenario.Retry",
 			p: func() Params {
 				p := params(3, 100*ms, rejectCap1)
-				p.Retry = bench.Retry{Backoff: bench.BackoffNone, RetryAfter: true}.WithDefaults()
+				p.Retry = scenario.Retry{Backoff: scenario.BackoffNone, RetryAfter: true}.WithDefaults()
 				return p
 			}(),
-			s: bench.Unbounded, wall: 2.1, ok: 3, attempts: 6,
+			s: scenario.Unbounded, wall: 2.1, ok: 3, attempts: 6,
 			outcomes: map[string]int{"200": 3, "503": 3},
 			up:       upstream.Counters{Requests: 6, Admitted: 3, Completed: 3, Rejected: 3, PeakInFlight: 1},
 			maxLat:   2.1,
 		},
 		{
-			// bench.Retry without "5xx" in On: a 503 is final at once.
-			name: "not retried through bench.Retry",
+			// scenario.Retry without "5xx" in On: a 503 is final at once.
+			name: "not retried through scenario.Retry",
 			p: func() Params {
 				p := params(3, 100*ms, rejectCap1)
-				p.Retry = bench.Retry{On: []string{bench.RetryOnTimeout}}.WithDefaults()
+				p.Retry = scenario.Retry{On: []string{scenario.RetryOnTimeout}}.WithDefaults()
 				return p
 			}(),
-			s: bench.Unbounded, wall: 0.1, ok: 1, attempts: 3,
+			s: scenario.Unbounded, wall: 0.1, ok: 1, attempts: 3,
 			outcomes: map[string]int{"200": 1, "503": 2},
 			failures: map[string]int{"503 after 1 attempt": 2},
 			up:       upstream.Counters{Requests: 3, Admitted: 1, Completed: 1, Rejected: 2, PeakInFlight: 1},
@@ -233,7 +232,7 @@ func TestRetriesUnderReject(t *testing.T) {
 				p.Retry = retryAll{delay: 30 * ms}
 				return p
 			}(),
-			s: bench.Pooled, pool: 2, wall: 0.22, ok: 2, attempts: 7,
+			s: scenario.Pooled, pool: 2, wall: 0.22, ok: 2, attempts: 7,
 			outcomes: map[string]int{"200": 2, "429": 5},
 			failures: map[string]int{"429 after 4 attempts": 1},
 			up:       upstream.Counters{Requests: 7, Admitted: 2, Completed: 2, Rejected: 5, PeakInFlight: 1},
@@ -247,7 +246,7 @@ func TestRetriesUnderReject(t *testing.T) {
 				p.MaxAttempts = 1
 				return p
 			}(),
-			s: bench.Unbounded, wall: 0.1, ok: 1, attempts: 3,
+			s: scenario.Unbounded, wall: 0.1, ok: 1, attempts: 3,
 			outcomes: map[string]int{"200": 1, "reset": 2},
 			failures: map[string]int{"reset after 1 attempt": 2},
 			up:       upstream.Counters{Requests: 3, Admitted: 1, Completed: 1, Reset: 2, PeakInFlight: 1},
@@ -263,7 +262,7 @@ func TestRetriesUnderReject(t *testing.T) {
 				p.Retry = retryAll{delay: 150 * ms}
 				return p
 			}(),
-			s: bench.Unbounded, wall: 0.3, ok: 3, attempts: 4,
+			s: scenario.Unbounded, wall: 0.3, ok: 3, attempts: 4,
 			outcomes: map[string]int{"200": 3, "503": 1},
 			up:       upstream.Counters{Requests: 4, Admitted: 3, Completed: 3, Rejected: 1, PeakInFlight: 1, PeakQueued: 1},
 			maxLat:   0.3,
@@ -302,7 +301,7 @@ func TestTimeoutsAndStalls(t *testing.T) {
 	// item 2 is admitted at 1.5 and times out at once.
 	p := params(3, time.Second, upstream.Config{Cap: 1})
 	p.Timeout, p.MaxAttempts = 1500*time.Millisecond, 1
-	c, err := Simulate(ctx, p, bench.Unbounded, 0)
+	c, err := Simulate(ctx, p, scenario.Unbounded, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -313,7 +312,7 @@ func TestTimeoutsAndStalls(t *testing.T) {
 	// Every request stalls: two attempts of 2 s each, a slot held each time.
 	p = params(1, time.Millisecond, upstream.Config{Cap: 1, StallRate: 1})
 	p.Timeout, p.MaxAttempts = 2*time.Second, 2
-	c, err = Simulate(ctx, p, bench.Serial, 1)
+	c, err = Simulate(ctx, p, scenario.Serial, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -324,7 +323,7 @@ func TestTimeoutsAndStalls(t *testing.T) {
 	// Keep-alive off with a 5 ms connection: serial pays it per attempt.
 	p = params(10, 10*time.Millisecond, upstream.Config{})
 	p.KeepAlive, p.ConnectCost = false, 5*time.Millisecond
-	c, err = Simulate(ctx, p, bench.Serial, 1)
+	c, err = Simulate(ctx, p, scenario.Serial, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -334,7 +333,7 @@ func TestTimeoutsAndStalls(t *testing.T) {
 
 	// A stall without a timeout would never end: refused.
 	p = params(1, time.Millisecond, upstream.Config{StallRate: 0.5})
-	if _, err := Simulate(ctx, p, bench.Serial, 1); err == nil {
+	if _, err := Simulate(ctx, p, scenario.Serial, 1); err == nil {
 		t.Error("stall without timeout: no error")
 	}
 }
@@ -350,10 +349,10 @@ func TestCountersBalance(t *testing.T) {
 		Timeout: 200 * time.Millisecond, MaxAttempts: 3, Retry: retryAll{delay: 10 * time.Millisecond}, Seed: 9,
 	}
 	for _, tc := range []struct {
-		s   bench.Strategy
+		s   scenario.Strategy
 		rtt time.Duration
-	}{{bench.Serial, 0}, {bench.Pooled, 0}, {bench.Workers, 0}, {bench.Unbounded, 0},
-		{bench.Pooled, 7 * time.Millisecond}, {bench.Unbounded, 190 * time.Millisecond}, {bench.Pooled, 300 * time.Millisecond}} {
+	}{{scenario.Serial, 0}, {scenario.Pooled, 0}, {scenario.Workers, 0}, {scenario.Unbounded, 0},
+		{scenario.Pooled, 7 * time.Millisecond}, {scenario.Unbounded, 190 * time.Millisecond}, {scenario.Pooled, 300 * time.Millisecond}} {
 		p.RoundTrip = tc.rtt
 		s := tc.s
 		c, err := Simulate(context.Background(), p, s, 32)
@@ -386,11 +385,11 @@ func TestDeterministic(t *testing.T) {
 		Upstream: upstream.Config{Cap: 4, Overflow: upstream.OverflowReject, ErrorRate: 0.1, Seed: 11},
 		Timeout:  time.Second, MaxAttempts: 4, Retry: retryAll{delay: 5 * time.Millisecond}, Seed: 5,
 	}
-	a, err := Simulate(context.Background(), p, bench.Pooled, 16)
+	a, err := Simulate(context.Background(), p, scenario.Pooled, 16)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := Simulate(context.Background(), p, bench.Pooled, 16)
+	b, err := Simulate(context.Background(), p, scenario.Pooled, 16)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -398,7 +397,7 @@ func TestDeterministic(t *testing.T) {
 		t.Errorf("same params, different cells:\n%+v\n%+v", a, b)
 	}
 	p.Upstream.Seed++
-	c, _ := Simulate(context.Background(), p, bench.Pooled, 16)
+	c, _ := Simulate(context.Background(), p, scenario.Pooled, 16)
 	if reflect.DeepEqual(a, c) {
 		t.Error("another seed gave the very same cell")
 	}
@@ -407,7 +406,7 @@ func TestDeterministic(t *testing.T) {
 func TestSimulateCanceled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := Simulate(ctx, params(10, time.Millisecond, upstream.Config{}), bench.Serial, 1); err == nil {
+	if _, err := Simulate(ctx, params(10, time.Millisecond, upstream.Config{}), scenario.Serial, 1); err == nil {
 		t.Error("canceled context: no error")
 	}
 }
@@ -429,7 +428,7 @@ func BenchmarkSimulate1M(b *testing.B) {
 			b.ReportAllocs()
 			cpu0 := cpuTime()
 			for b.Loop() {
-				if _, err := Simulate(context.Background(), p, bench.Pooled, 10_000); err != nil {
+				if _, err := Simulate(context.Background(), p, scenario.Pooled, 10_000); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -437,24 +436,6 @@ func BenchmarkSimulate1M(b *testing.B) {
 			// counts the time other processes held the cores.
 			b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
 		})
-	}
-}
-
-func TestPercentiles(t *testing.T) {
-	r := rand.New(rand.NewPCG(1, 2))
-	for _, n := range []int{1, 2, 10, 99, 100, 1001, 50000} {
-		a := make([]int64, n)
-		for i := range a {
-			a[i] = r.Int64N(1000) * 1e6 // many ties
-		}
-		sorted := slices.Clone(a)
-		slices.Sort(sorted)
-		got := percentiles(a)
-		rank := func(p float64) float64 { return seconds(sorted[int(math.Ceil(p*float64(n)))-1]) }
-		want := bench.Percentiles{P50: rank(.5), P90: rank(.9), P95: rank(.95), P99: rank(.99), Max: seconds(sorted[n-1]), Mean: got.Mean}
-		if got != want {
-			t.Errorf("n=%d: %+v, want %+v", n, got, want)
-		}
 	}
 }
 
@@ -490,7 +471,7 @@ func TestRoundTrip(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
 		p        Params
-		s        bench.Strategy
+		s        scenario.Strategy
 		pool     int
 		wall     float64
 		outcomes map[string]int
@@ -503,7 +484,7 @@ func TestRoundTrip(t *testing.T) {
 				p.RoundTrip = 4 * ms
 				return p
 			}(),
-			s: bench.Serial, wall: 0.14, outcomes: map[string]int{"200": 10},
+			s: scenario.Serial, wall: 0.14, outcomes: map[string]int{"200": 10},
 			up: upstream.Counters{Requests: 10, Admitted: 10, Completed: 10, PeakInFlight: 1},
 		},
 		{
@@ -514,7 +495,7 @@ func TestRoundTrip(t *testing.T) {
 				p.RoundTrip = 4 * ms
 				return p
 			}(),
-			s: bench.Pooled, pool: 4, wall: 0.104, outcomes: map[string]int{"200": 10},
+			s: scenario.Pooled, pool: 4, wall: 0.104, outcomes: map[string]int{"200": 10},
 			up: upstream.Counters{Requests: 10, Admitted: 10, Completed: 10, PeakInFlight: 1, PeakQueued: 3},
 		},
 		{
@@ -525,7 +506,7 @@ func TestRoundTrip(t *testing.T) {
 				p.RoundTrip, p.Timeout, p.MaxAttempts = 10*ms, 18*ms, 1
 				return p
 			}(),
-			s: bench.Serial, wall: 0.018, outcomes: map[string]int{"timeout": 1},
+			s: scenario.Serial, wall: 0.018, outcomes: map[string]int{"timeout": 1},
 			up: upstream.Counters{Requests: 1, Admitted: 1, Completed: 1, PeakInFlight: 1},
 		},
 		{
@@ -536,7 +517,7 @@ func TestRoundTrip(t *testing.T) {
 				p.RoundTrip, p.MaxAttempts = 10*ms, 1
 				return p
 			}(),
-			s: bench.Unbounded, wall: 0.11, outcomes: map[string]int{"200": 1, "503": 1},
+			s: scenario.Unbounded, wall: 0.11, outcomes: map[string]int{"200": 1, "503": 1},
 			up: upstream.Counters{Requests: 2, Admitted: 1, Completed: 1, Rejected: 1, PeakInFlight: 1},
 		},
 		{
@@ -546,7 +527,7 @@ func TestRoundTrip(t *testing.T) {
 				p.RoundTrip, p.MaxAttempts, p.Timeout = 10*ms, 1, 7*ms
 				return p
 			}(),
-			s: bench.Unbounded, wall: 0.007, outcomes: map[string]int{"timeout": 2},
+			s: scenario.Unbounded, wall: 0.007, outcomes: map[string]int{"timeout": 2},
 			up: upstream.Counters{Requests: 2, Admitted: 1, Completed: 1, Rejected: 1, PeakInFlight: 1},
 		},
 	} {

@@ -5,14 +5,14 @@ import (
 	"math"
 	"time"
 
-	"github.com/poolbench/poolbench/bench"
+	"github.com/poolbench/poolbench/bench/results"
 )
 
 // Check compares one measured cell with the model's prediction.
 type Check struct {
 	// Cell is the measured cell, with PredictedWallSeconds and Efficiency
 	// set.
-	Cell bench.Cell
+	Cell results.Cell
 	// ScaledLatency is the cell's mean service time as run: the upstream's
 	// mean latency stretched by contention at the cell's concurrency
 	// (min(pool, cap) in flight), times the time scale. Below a few
@@ -31,9 +31,9 @@ type Check struct {
 // compares: a cell whose scaled latency is at least minScaled must be
 // within tol (0.03 for 3%) of its prediction. Interrupted cells are
 // skipped.
-func Verify(r *bench.Results, tol float64, minScaled time.Duration) ([]Check, error) {
+func Verify(r *results.Results, tol float64, minScaled time.Duration) ([]Check, error) {
 	cp := *r
-	cp.Cells = append([]bench.Cell(nil), r.Cells...)
+	cp.Cells = append([]results.Cell(nil), r.Cells...)
 	if err := Annotate(&cp); err != nil {
 		return nil, err
 	}
@@ -44,10 +44,6 @@ func Verify(r *bench.Results, tol float64, minScaled time.Duration) ([]Check, er
 	if err != nil {
 		return nil, err
 	}
-	scale := r.Scenario.Timescale
-	if scale == 0 {
-		scale = 1
-	}
 	var out []Check
 	for _, c := range cp.Cells {
 		if c.Interrupted || c.PredictedWallSeconds == 0 {
@@ -55,7 +51,7 @@ func Verify(r *bench.Results, tol float64, minScaled time.Duration) ([]Check, er
 		}
 		ch := Check{
 			Cell:          c,
-			ScaledLatency: scaledLatency(p, c, scale),
+			ScaledLatency: scaledLatency(p, c),
 			Diff:          (c.ModelWallSeconds - c.PredictedWallSeconds) / c.PredictedWallSeconds,
 			OK:            true,
 		}
@@ -69,12 +65,12 @@ func Verify(r *bench.Results, tol float64, minScaled time.Duration) ([]Check, er
 }
 
 // scaledLatency is c's mean service time as run (see Check.ScaledLatency).
-func scaledLatency(p Params, c bench.Cell, scale float64) time.Duration {
+func scaledLatency(p Params, c results.Cell) time.Duration {
 	conc, err := Concurrency(c.Strategy, c.Pool, c.Items)
 	if err != nil {
 		return 0
 	}
 	k := lanes(conc, p.Upstream.Cap)
 	stretch := 1 + p.Upstream.Contention*float64(k-1)
-	return time.Duration(float64(p.Latency.Mean()) * stretch * scale)
+	return c.Timescale.Wall(time.Duration(float64(p.Latency.Mean()) * stretch))
 }

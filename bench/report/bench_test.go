@@ -3,7 +3,7 @@ package report
 import (
 	"testing"
 
-	"github.com/poolbench/poolbench/bench"
+	"github.com/poolbench/poolbench/bench/results"
 )
 
 // BenchmarkWriteAll renders a run of 100 cells × 1,000 items, with its
@@ -19,7 +19,7 @@ func BenchmarkWriteAll(b *testing.B) {
 		b.Fatalf("%d cells, want 100", n)
 	}
 	dir := f.writeDir(b, true)
-	r, err := bench.ReadResults(dir)
+	r, err := results.Read(dir)
 	if err != nil {
 		b.Fatal(err)
 	}

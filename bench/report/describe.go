@@ -6,19 +6,23 @@ import (
 	"strings"
 	"time"
 
-	"github.com/poolbench/poolbench/bench"
+	"github.com/poolbench/poolbench/bench/scenario"
 )
 
 // Describe says in words what a scenario runs: items and time scale, the
 // upstream, the client and the sweep, one sentence each.
-func Describe(sc bench.Scenario) []string {
+func Describe(sc scenario.Scenario) []string {
 	var out []string
 	ts := sc.Timescale
-	if ts == 0 || ts == 1 {
+	switch {
+	case ts.Auto:
+		out = append(out, fmt.Sprintf("Each cell sends %s items, each cell at the fastest time scale at which the harness stays within its error budget (timescale auto): every duration is multiplied by that scale at run time, and the report divides measured times back into model seconds.",
+			thousands(float64(sc.Items))))
+	case ts.Fixed.Factor() == 1:
 		out = append(out, fmt.Sprintf("Each cell sends %s items, in real time.", thousands(float64(sc.Items))))
-	} else {
+	default:
 		out = append(out, fmt.Sprintf("Each cell sends %s items, run at %s: every duration is multiplied by %s at run time, and the report divides measured times back into model seconds.",
-			thousands(float64(sc.Items)), scaleText(ts), strconv.FormatFloat(ts, 'g', -1, 64)))
+			thousands(float64(sc.Items)), ts.Fixed, strconv.FormatFloat(ts.Fixed.Factor(), 'g', -1, 64)))
 	}
 	switch {
 	case sc.Upstream != nil:
@@ -35,7 +39,7 @@ func Describe(sc bench.Scenario) []string {
 	return out
 }
 
-func upstreamText(sc bench.Scenario) string {
+func upstreamText(sc scenario.Scenario) string {
 	u := sc.Upstream
 	t := fmt.Sprintf("Upstream: the embedded mock on 127.0.0.1, latency %s", u.Latency)
 	if u.Cap > 0 {
@@ -90,7 +94,7 @@ func pct(v float64) string {
 	return strconv.FormatFloat(v*100, 'f', -1, 64) + "%"
 }
 
-func clientText(c bench.Client) string {
+func clientText(c scenario.Client) string {
 	conn := "keep-alive connections"
 	if c.KeepAlive != nil && !*c.KeepAlive {
 		conn = "a new connection per request"
@@ -130,7 +134,7 @@ func clientText(c bench.Client) string {
 	return t + "."
 }
 
-func sweepText(sw bench.Sweep) string {
+func sweepText(sw scenario.Sweep) string {
 	var st []string
 	for _, s := range sw.Strategies {
 		st = append(st, string(s))

@@ -12,7 +12,8 @@ import (
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
-	"github.com/poolbench/poolbench/bench"
+	"github.com/poolbench/poolbench/bench/results"
+	"github.com/poolbench/poolbench/bench/scenario"
 	"github.com/poolbench/poolbench/mocksrv/upstream"
 )
 
@@ -72,7 +73,7 @@ func (q *eventQueue) Pop() any {
 
 // simulate runs items through a client with pool slots (pool = items for
 // unbounded) against u, and returns the cell and its attempts.
-func (u upstreamSim) simulate(items, pool int, seed uint64) (bench.Cell, []attemptRec) {
+func (u upstreamSim) simulate(items, pool int, seed uint64) (results.Cell, []attemptRec) {
 	rnd := rand.New(rand.NewPCG(seed, 816))
 	var q eventQueue
 	seq := 0
@@ -91,7 +92,7 @@ func (u upstreamSim) simulate(items, pool int, seed uint64) (bench.Cell, []attem
 		latencies  []float64
 		next       int
 		wall       float64
-		cell       bench.Cell
+		cell       results.Cell
 	)
 	admit := func(item int, t float64) {
 		cnt.Admitted++
@@ -167,8 +168,7 @@ func (u upstreamSim) simulate(items, pool int, seed uint64) (bench.Cell, []attem
 	for _, a := range attempts {
 		cell.Outcomes[itoa(a.code)]++
 	}
-	cell.ModelWallSeconds = wall
-	cell.Throughput = float64(items) / wall
+	cell.SetWall(wall, 1) // in model seconds; buildFixture scales it
 	cell.Latency = percentilesOf(latencies)
 	cell.Upstream = &cnt
 	return cell, attempts
@@ -184,7 +184,7 @@ func appendInt(b []byte, i int) []byte {
 }
 
 // percentilesOf computes exact nearest-rank percentiles.
-func percentilesOf(v []float64) bench.Percentiles {
+func percentilesOf(v []float64) results.Percentiles {
 	v = slices.Clone(v)
 	slices.Sort(v)
 	at := func(p float64) float64 { return v[max(0, int(math.Ceil(p*float64(len(v))))-1)] }
@@ -192,28 +192,28 @@ func percentilesOf(v []float64) bench.Percentiles {
 	for _, x := range v {
 		sum += x
 	}
-	return bench.Percentiles{Mean: sum / float64(len(v)), P50: at(0.5), P90: at(0.9), P95: at(0.95), P99: at(0.99), Max: v[len(v)-1]}
+	return results.Percentiles{Mean: sum / float64(len(v)), P50: at(0.5), P90: at(0.9), P95: at(0.95), P99: at(0.99), Max: v[len(v)-1]}
 }
 
 // fixture is a synthetic run: its results and its attempts per cell label.
 type fixture struct {
-	results  *bench.Results
+	results  *results.Results
 	attempts map[string][]attemptRec
 }
 
 var fixtureStart = time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
 
 // buildFixture simulates every cell of sc against u.
-func buildFixture(sc bench.Scenario, u upstreamSim) fixture {
+func buildFixture(sc scenario.Scenario, u upstreamSim) fixture {
 	f := fixture{attempts: map[string][]attemptRec{}}
-	r := &bench.Results{
-		Schema:   bench.SchemaVersion,
+	r := &results.Results{
+		Schema:   results.SchemaVersion,
 		Scenario: sc,
-		Machine:  bench.Machine{GoVersion: "go1.26.8", GOOS: "linux", GOARCH: "amd64", CPUs: 2, GitRevision: "1f3775f"},
+		Machine:  results.Machine{GoVersion: "go1.26.8", GOOS: "linux", GOARCH: "amd64", CPUs: 2, GitRevision: "1f3775f"},
 		Started:  fixtureStart,
 		Complete: true,
 	}
-	ts := sc.Timescale
+	ts := sc.Timescale.Fixed.Factor()
 	clock := 0.0
 	seed := uint64(1)
 	repeats := max(1, sc.Sweep.Repeats)
@@ -221,9 +221,9 @@ func buildFixture(sc bench.Scenario, u upstreamSim) fixture {
 		for _, st := range sc.Sweep.Strategies {
 			pools := sc.Sweep.PoolSizes
 			switch st {
-			case bench.Serial:
+			case scenario.Serial:
 				pools = []int{1}
-			case bench.Unbounded:
+			case scenario.Unbounded:
 				pools = []int{0}
 			}
 			for _, p := range pools {
@@ -234,7 +234,7 @@ func buildFixture(sc bench.Scenario, u upstreamSim) fixture {
 				seed++
 				c, att := u.simulate(sc.Items, slots, seed)
 				c.Strategy, c.Pool, c.Repeat = st, p, rep
-				c.WallSeconds = c.ModelWallSeconds * ts
+				c.SetWall(c.ModelWallSeconds*ts, sc.Timescale.Fixed)
 				for i := range att {
 					att[i].start = clock + att[i].start*ts
 					att[i].end = clock + att[i].end*ts
@@ -253,42 +253,40 @@ func buildFixture(sc bench.Scenario, u upstreamSim) fixture {
 // seedFixture is seed-816s as the bench and model helpers produce it:
 // 1,000 items, 816 ms, cap 2 queued with 4% contention, pools 1..64, with
 // the model's predictions and recommendation.
-func seedFixture() fixture {
-	sc := bench.Scenario{
+func seedFixture() fixture { return seedFixtureCap(2) }
+
+// seedFixtureCap is seedFixture with an upstream cap of capacity.
+func seedFixtureCap(capacity int) fixture {
+	sc := scenario.Scenario{
 		Name:        "seed-816s",
 		Description: "The seed's measurement: 1,000 calls to a service that takes 816 ms and serves two at a time.",
 		Items:       1000,
-		Timescale:   0.01,
+		Timescale:   scenario.Fixed(0.01),
 		Seed:        816,
-		Upstream:    &upstream.Config{Latency: "816ms", Seed: 816, Cap: 2, Overflow: upstream.OverflowQueue, Contention: 32.0 / 816},
-		Client:      bench.Client{Timeout: upstream.Duration(30 * time.Minute), Retry: bench.Retry{MaxAttempts: 4}},
-		Sweep: bench.Sweep{
-			Strategies: []bench.Strategy{bench.Serial, bench.Pooled, bench.Workers, bench.Unbounded},
+		Upstream:    &upstream.Config{Latency: "816ms", Seed: 816, Cap: capacity, Overflow: upstream.OverflowQueue, Contention: 32.0 / 816},
+		Client:      scenario.Client{Timeout: upstream.Duration(30 * time.Minute), Retry: scenario.Retry{MaxAttempts: 4}},
+		Sweep: scenario.Sweep{
+			Strategies: []scenario.Strategy{scenario.Serial, scenario.Pooled, scenario.Workers, scenario.Unbounded},
 			PoolSizes:  []int{1, 2, 4, 8, 16, 32, 64},
 			Repeats:    1,
 		},
 	}
-	f := buildFixture(sc, upstreamSim{latency: 0.816, contention: 32.0 / 816, cap: 2, maxAttempts: 4, jitter: 0.002})
+	f := buildFixture(sc, upstreamSim{latency: 0.816, contention: 32.0 / 816, cap: capacity, maxAttempts: 4, jitter: 0.002})
 	for i := range f.results.Cells {
 		c := &f.results.Cells[i]
 		switch {
 		case c.Pool == 1:
 			c.PredictedWallSeconds = 816
 		default:
-			c.PredictedWallSeconds = 424
+			k := float64(min(capacity, max(c.Pool, capacity)))
+			if c.Pool > 0 {
+				k = float64(min(capacity, c.Pool))
+			}
+			c.PredictedWallSeconds = 1000 / k * 0.816 * (1 + 32.0/816*(k-1))
 		}
 		c.Efficiency = c.PredictedWallSeconds / c.ModelWallSeconds
 	}
-	var p2 bench.Cell
-	for _, c := range f.results.Cells {
-		if c.Strategy == bench.Pooled && c.Pool == 2 {
-			p2 = c
-		}
-	}
-	f.results.Recommended = &bench.Recommendation{
-		Strategy: bench.Pooled, Pool: 2, Throughput: p2.Throughput, BestThroughput: p2.Throughput * 1.001,
-		Reason: "the smallest pool within 5% of the best throughput without extra failures",
-	}
+	f.results.Recommended = results.Recommend(f.results.Cells)
 	return f
 }
 
@@ -296,18 +294,18 @@ func seedFixture() fixture {
 // errors, 4 attempts with exponential backoff, pools 1..512 and unbounded,
 // 3 repeats, no predictions.
 func capSweepFixture() fixture {
-	sc := bench.Scenario{
+	sc := scenario.Scenario{
 		Name:        "cap-sweep",
 		Description: "A service that serves 16 at a time and rejects the excess with 503: where bigger pools start paying in retries.",
 		Items:       1000,
-		Timescale:   0.02,
+		Timescale:   scenario.Fixed(0.02),
 		Seed:        16,
 		Upstream: &upstream.Config{Latency: "100ms", Seed: 16, Cap: 16, Overflow: upstream.OverflowReject,
 			RejectStatus: 503, RetryAfter: upstream.Duration(time.Second), ErrorRate: 0.02},
-		Client: bench.Client{Timeout: upstream.Duration(5 * time.Second), Retry: bench.Retry{
+		Client: scenario.Client{Timeout: upstream.Duration(5 * time.Second), Retry: scenario.Retry{
 			MaxAttempts: 4, Backoff: "exponential", Base: upstream.Duration(50 * time.Millisecond), Max: upstream.Duration(2 * time.Second)}},
-		Sweep: bench.Sweep{
-			Strategies: []bench.Strategy{bench.Serial, bench.Pooled, bench.Workers, bench.Unbounded},
+		Sweep: scenario.Sweep{
+			Strategies: []scenario.Strategy{scenario.Serial, scenario.Pooled, scenario.Workers, scenario.Unbounded},
 			PoolSizes:  []int{1, 2, 4, 8, 16, 32, 64, 128, 256, 512},
 			Repeats:    3,
 		},
@@ -366,7 +364,7 @@ func (f fixture) writeDir(t testing.TB, withRequests bool) string {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := bench.WriteResults(filepath.Join(dir, "results.json"), f.results); err != nil {
+	if err := results.Write(filepath.Join(dir, "results.json"), f.results); err != nil {
 		t.Fatal(err)
 	}
 	if withRequests {
@@ -391,5 +389,5 @@ func (f fixture) requests(want map[string]bool) map[string][]attempt {
 
 // writeResultsFile writes f's results.json to path.
 func writeResultsFile(path string, f fixture) error {
-	return bench.WriteResults(path, f.results)
+	return results.Write(path, f.results)
 }

@@ -107,17 +107,13 @@ func percent(v float64) string {
 	return fmt.Sprintf("%.0f%%", v*100)
 }
 
-// scaleText names a time scale: "1:100" for 0.01, "real time" for 1.
-func scaleText(ts float64) string {
-	if ts == 0 || ts == 1 {
-		return "real time"
-	}
-	return "1:" + sig3(1/ts)
-}
-
 // wrap breaks text into lines of at most width runes at spaces (a longer
-// word stays whole), each line ending in a newline.
+// word stays whole), each line ending in a newline; width 0 leaves it one
+// line.
 func wrap(text string, width int) string {
+	if width <= 0 {
+		return strings.Join(strings.Fields(text), " ") + "\n"
+	}
 	var b strings.Builder
 	n := 0
 	for i, word := range strings.Fields(text) {

@@ -25,7 +25,8 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/poolbench/poolbench/bench"
+	"github.com/poolbench/poolbench/bench/results"
+	"github.com/poolbench/poolbench/internal/publish"
 )
 
 // ErrRequests is wrapped by errors about a malformed requests.jsonl.
@@ -36,24 +37,45 @@ var ErrRequests = errors.New("malformed requests.jsonl")
 var chartNames = []string{"headline", "wall", "throughput", "latency", "cdf", "inflight"}
 
 // WriteAll renders r into dir: table.md, table.csv, the charts (PNG and
-// SVG under dir/charts) and index.html, each written atomically. It reads
-// dir/requests.jsonl, when present, for the latency CDF and the in-flight
-// chart.
-func WriteAll(dir string, r *bench.Results) error {
-	s, err := Summarize(r)
+// SVG under dir/charts) and index.html, published together (see Render).
+// It reads dir/requests.jsonl, when present, for the latency CDF and the
+// in-flight chart.
+func WriteAll(dir string, r *results.Results) error {
+	set, err := publish.New(dir)
 	if err != nil {
 		return err
 	}
 	reqPath := filepath.Join(dir, "requests.jsonl")
-	reqs, err := readRequests(reqPath, wantedCells(s))
+	if _, err := os.Stat(reqPath); err != nil {
+		reqPath = ""
+	}
+	if err := Render(set, r, reqPath); err != nil {
+		set.Abort()
+		return err
+	}
+	return set.Commit()
+}
+
+// Render stages r's report in set: table.md, table.csv, the charts and
+// index.html last (it links the rest); a chart it no longer draws is
+// marked for removal. requests, when not empty, is the requests.jsonl to
+// read for the latency CDF and the in-flight chart (it may still be a
+// staged temporary file).
+func Render(set *publish.Set, r *results.Results, requests string) error {
+	s, err := Summarize(r)
 	if err != nil {
-		return fmt.Errorf("%w: %w", ErrRequests, err)
+		return err
+	}
+	var reqs map[string][]attempt
+	if requests != "" {
+		if reqs, err = readRequests(requests, wantedCells(s)); err != nil {
+			return fmt.Errorf("%w: %w", ErrRequests, err)
+		}
 	}
 	charts, err := drawCharts(s, reqs)
 	if err != nil {
 		return err
 	}
-
 	var md, csv bytes.Buffer
 	if err := s.WriteMarkdown(&md); err != nil {
 		return err
@@ -61,44 +83,33 @@ func WriteAll(dir string, r *bench.Results) error {
 	if err := s.WriteCSV(&csv); err != nil {
 		return err
 	}
-	files := map[string][]byte{"table.md": md.Bytes(), "table.csv": csv.Bytes()}
-	drawn := map[string]bool{}
-	for _, c := range charts {
-		files[filepath.Join("charts", c.Name+".png")] = c.PNG
-		files[filepath.Join("charts", c.Name+".svg")] = c.SVG
-		drawn[c.Name] = true
-	}
-	_, statErr := os.Stat(reqPath)
-	page, err := renderPage(s, charts, statErr == nil)
-	if err != nil {
+	if err := set.Write("table.md", md.Bytes()); err != nil {
 		return err
 	}
-	files["index.html"] = page
-
-	// Written in a fixed order, the page last: it links everything else.
-	for _, name := range append([]string{"table.md", "table.csv"}, chartFiles(charts)...) {
-		if err := bench.WriteFileAtomic(filepath.Join(dir, name), files[name]); err != nil {
+	if err := set.Write("table.csv", csv.Bytes()); err != nil {
+		return err
+	}
+	drawn := map[string]bool{}
+	for _, c := range charts {
+		drawn[c.Name] = true
+		if err := set.Write(filepath.Join("charts", c.Name+".png"), c.PNG); err != nil {
+			return err
+		}
+		if err := set.Write(filepath.Join("charts", c.Name+".svg"), c.SVG); err != nil {
 			return err
 		}
 	}
 	for _, name := range chartNames {
 		if !drawn[name] {
-			for _, ext := range []string{".png", ".svg"} {
-				if err := os.Remove(filepath.Join(dir, "charts", name+ext)); err != nil && !errors.Is(err, os.ErrNotExist) {
-					return err
-				}
-			}
+			set.Remove(filepath.Join("charts", name+".png"))
+			set.Remove(filepath.Join("charts", name+".svg"))
 		}
 	}
-	return bench.WriteFileAtomic(filepath.Join(dir, "index.html"), files["index.html"])
-}
-
-func chartFiles(charts []chart) []string {
-	var out []string
-	for _, c := range charts {
-		out = append(out, filepath.Join("charts", c.Name+".png"), filepath.Join("charts", c.Name+".svg"))
+	page, err := renderPage(s, charts, requests != "")
+	if err != nil {
+		return err
 	}
-	return out
+	return set.Write("index.html", page)
 }
 
 // ErrNoResults is returned by WriteIndex when no folder under the root
@@ -122,7 +133,7 @@ func WriteIndex(root string) error {
 		if _, err := os.Stat(path); err != nil {
 			continue
 		}
-		r, err := bench.ReadResults(path)
+		r, err := results.Read(path)
 		if err != nil {
 			return err
 		}
@@ -143,5 +154,5 @@ func WriteIndex(root string) error {
 	if err != nil {
 		return err
 	}
-	return bench.WriteFileAtomic(filepath.Join(root, "index.html"), page)
+	return publish.WriteFile(filepath.Join(root, "index.html"), page)
 }

@@ -12,7 +12,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/poolbench/poolbench/bench"
+	"github.com/poolbench/poolbench/bench/results"
+	"github.com/poolbench/poolbench/internal/publish"
 )
 
 // TestFixtureFiles writes the synthetic scenario folders (results.json and
@@ -41,7 +42,7 @@ func TestFixtureFiles(t *testing.T) {
 			}
 			dir = dst
 		}
-		r, err := bench.ReadResults(dir)
+		r, err := results.Read(dir)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -84,7 +85,7 @@ func TestWriteAllByteIdentical(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			dir := f.writeDir(t, true)
 			render := func() map[string][]byte {
-				r, err := bench.ReadResults(dir)
+				r, err := results.Read(dir)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -162,7 +163,7 @@ func svgTexts(t *testing.T, b []byte) []string {
 // seedSeries and capSweepSeries are texts each chart's SVG must hold:
 // titles, axis labels and the legend's series.
 var seedSeries = map[string][]string{
-	"headline":   {"The headline", "serial", "pooled(2)", "unbounded", "816 s, all succeeded"},
+	"headline":   {"The headline", "serial", "workers(2)", "unbounded", "816 s, all succeeded"},
 	"wall":       {"Wall time vs pool size", "serial 816 s", "pooled", "workers", "pooled predicted", "serial predicted", "unbounded predicted", "unbounded 424 s", "wall time (model seconds)"},
 	"throughput": {"Throughput vs pool size", "upstream cap 2", "items per model second"},
 	"latency":    {"Item latency vs pool size", "p50", "p95", "p99", "unbounded p99 420 s"},
@@ -226,7 +227,7 @@ func TestWriteAllWithoutRequests(t *testing.T) {
 	f := seedFixture()
 	dir := f.writeDir(t, false)
 	for _, stale := range []string{"charts/inflight.png", "charts/inflight.svg"} {
-		if err := bench.WriteFileAtomic(filepath.Join(dir, stale), []byte("stale")); err != nil {
+		if err := publish.WriteFile(filepath.Join(dir, stale), []byte("stale")); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -1,53 +1,34 @@
 package report
 
 import (
-	"cmp"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 
-	"github.com/poolbench/poolbench/bench"
+	"github.com/poolbench/poolbench/bench/results"
+	"github.com/poolbench/poolbench/bench/scenario"
+	"github.com/poolbench/poolbench/mocksrv/upstream"
 )
 
-// Stat is one figure of a row: the median over the row's repeats, and the
-// smallest and largest value seen.
-type Stat struct {
-	Median, Min, Max float64
-}
+// Stat is one figure of a row: the median over its repeats and the range.
+type Stat = results.Stat
 
-// Spread reports whether the repeats disagree.
-func (s Stat) Spread() bool { return s.Min != s.Max }
-
-// statOf summarises values (at least one).
-func statOf(values []float64) Stat {
-	v := slices.Clone(values)
-	slices.Sort(v)
-	n := len(v)
-	med := v[n/2]
-	if n%2 == 0 {
-		med = (v[n/2-1] + v[n/2]) / 2
-	}
-	return Stat{Median: med, Min: v[0], Max: v[n-1]}
-}
-
-// Row is one strategy × pool of a run, summarised over its repeats. Every
-// figure comes from results.json.
+// Row is one strategy × pool of a run (a results.Group), summarised over
+// its repeats. Every figure comes from results.json.
 type Row struct {
-	Strategy bench.Strategy
-	// Pool is the concurrency limit: 1 for serial, 0 for unbounded.
-	Pool int
+	results.Group
 	// Repeats is the number of cells summarised.
 	Repeats int
 
 	Items, Succeeded, Failed, Attempts Stat
 	// Wall is the wall time in model seconds.
 	Wall Stat
-	// SpeedUp is the serial row's median wall time over this row's (0
-	// without a serial row).
+	// SpeedUp is the baseline row's median wall time over this row's (0
+	// without a baseline row).
 	SpeedUp float64
-	// Throughput is items per model second.
-	Throughput Stat
+	// Throughput is items per model second; Goodput succeeded items per
+	// model second.
+	Throughput, Goodput Stat
 	// P50, P95, P99 are item latency percentiles, model seconds.
 	P50, P95, P99 Stat
 
@@ -61,16 +42,6 @@ type Row struct {
 
 	// Interrupted is true when one of the cells was interrupted.
 	Interrupted bool
-	// Cells are the row's cells, in results.json order.
-	Cells []bench.Cell
-}
-
-// Name is the row's short name: "serial", "pooled(8)", "unbounded".
-func (r *Row) Name() string {
-	if r.Strategy == bench.Serial || r.Pool == 0 {
-		return string(r.Strategy)
-	}
-	return fmt.Sprintf("%s(%d)", r.Strategy, r.Pool)
 }
 
 // PoolText prints the pool column: the size, or "∞" for unbounded.
@@ -82,41 +53,12 @@ func (r *Row) PoolText() string {
 }
 
 // bounded reports whether the row is a pooled or workers row.
-func (r *Row) bounded() bool {
-	return (r.Strategy == bench.Pooled || r.Strategy == bench.Workers) && r.Pool > 0
-}
-
-// strategyRank orders strategies as bench.Strategies does, unknown ones
-// after them.
-func strategyRank(s bench.Strategy) int {
-	if i := slices.Index(bench.Strategies, s); i >= 0 {
-		return i
-	}
-	return len(bench.Strategies)
-}
-
-// compareRows orders rows by strategy, then pool (unbounded last).
-func compareRows(a, b *Row) int {
-	if c := cmp.Compare(strategyRank(a.Strategy), strategyRank(b.Strategy)); c != 0 {
-		return c
-	}
-	if c := strings.Compare(string(a.Strategy), string(b.Strategy)); c != 0 {
-		return c
-	}
-	pa, pb := a.Pool, b.Pool
-	if pa == 0 {
-		pa = int(^uint(0) >> 1)
-	}
-	if pb == 0 {
-		pb = int(^uint(0) >> 1)
-	}
-	return cmp.Compare(pa, pb)
-}
+func (r *Row) bounded() bool { return r.Bounded() }
 
 // Summary is a run reduced to what reports show: rows, the headline and
 // the facts the headline rests on.
 type Summary struct {
-	Results *bench.Results
+	Results *results.Results
 	// Rows holds one row per strategy × pool, in report order.
 	Rows []*Row
 	// Serial, Best and Unbounded are the rows the headline compares (nil
@@ -127,6 +69,8 @@ type Summary struct {
 	Baseline *Row
 	// Cap is the upstream's concurrency cap (0: none or unknown).
 	Cap int
+	// Recommended is results.Recommend's pick (nil: none).
+	Recommended *results.Recommendation
 	// Headline is one sentence; Details are further findings, each one
 	// sentence.
 	Headline string
@@ -142,47 +86,31 @@ type Summary struct {
 var ErrNoCells = errors.New("results hold no cells (the run measured nothing)")
 
 // Summarize groups r's cells into rows and computes the headline.
-func Summarize(r *bench.Results) (*Summary, error) {
+func Summarize(r *results.Results) (*Summary, error) {
 	if r == nil || len(r.Cells) == 0 {
 		return nil, ErrNoCells
 	}
-	type key struct {
-		s bench.Strategy
-		p int
-	}
-	byKey := map[key]*Row{}
-	var rows []*Row
-	for _, c := range r.Cells {
-		k := key{c.Strategy, c.Pool}
-		row := byKey[k]
-		if row == nil {
-			row = &Row{Strategy: c.Strategy, Pool: c.Pool}
-			byKey[k] = row
-			rows = append(rows, row)
-		}
-		row.Cells = append(row.Cells, c)
-	}
 	s := &Summary{Results: r}
-	for _, row := range rows {
+	for _, g := range results.Groups(r.Cells) {
+		row := &Row{Group: g}
 		fillRow(row)
 		s.Repeats = max(s.Repeats, row.Repeats)
 		if row.Predicted > 0 {
 			s.Predicted = true
 		}
+		s.Rows = append(s.Rows, row)
 	}
-	slices.SortStableFunc(rows, compareRows)
-	s.Rows = rows
-	for _, row := range rows {
+	for _, row := range s.Rows {
 		switch {
-		case row.Strategy == bench.Serial && s.Serial == nil:
+		case row.Strategy == scenario.Serial && s.Serial == nil:
 			s.Serial = row
-		case row.Strategy == bench.Unbounded && s.Unbounded == nil:
+		case row.Strategy == scenario.Unbounded && s.Unbounded == nil:
 			s.Unbounded = row
 		}
 	}
 	s.Baseline = s.Serial
 	if s.Baseline == nil {
-		for _, row := range rows {
+		for _, row := range s.Rows {
 			if row.bounded() && row.Pool == 1 {
 				s.Baseline = row
 				break
@@ -190,7 +118,7 @@ func Summarize(r *bench.Results) (*Summary, error) {
 		}
 	}
 	if s.Baseline != nil {
-		for _, row := range rows {
+		for _, row := range s.Rows {
 			if row.Wall.Median > 0 {
 				row.SpeedUp = s.Baseline.Wall.Median / row.Wall.Median
 			}
@@ -199,106 +127,51 @@ func Summarize(r *bench.Results) (*Summary, error) {
 	if up := r.Scenario.Upstream; up != nil {
 		s.Cap = up.Cap
 	}
-	s.Best = s.best()
+	s.Recommended = results.Recommend(r.Cells)
+	if rec := s.Recommended; rec != nil {
+		for _, row := range s.Rows {
+			if row.Strategy == rec.Strategy && row.Strategy.CellPool(row.Pool) == rec.Pool {
+				s.Best = row
+			}
+		}
+	}
 	s.Headline, s.Details = s.headline()
 	return s, nil
 }
 
 // fillRow computes a row's statistics from its cells.
 func fillRow(row *Row) {
-	n := len(row.Cells)
-	row.Repeats = n
-	col := func(f func(c *bench.Cell) float64) Stat {
-		v := make([]float64, n)
-		for i := range row.Cells {
-			v[i] = f(&row.Cells[i])
-		}
-		return statOf(v)
-	}
-	row.Items = col(func(c *bench.Cell) float64 { return float64(c.Items) })
-	row.Succeeded = col(func(c *bench.Cell) float64 { return float64(c.Succeeded) })
-	row.Failed = col(func(c *bench.Cell) float64 { return float64(c.Failed) })
-	row.Attempts = col(func(c *bench.Cell) float64 { return float64(c.Attempts) })
-	row.Wall = col(func(c *bench.Cell) float64 { return c.ModelWallSeconds })
-	row.Throughput = col(func(c *bench.Cell) float64 { return c.Throughput })
-	row.P50 = col(func(c *bench.Cell) float64 { return c.Latency.P50 })
-	row.P95 = col(func(c *bench.Cell) float64 { return c.Latency.P95 })
-	row.P99 = col(func(c *bench.Cell) float64 { return c.Latency.P99 })
-	for _, c := range row.Cells {
-		if c.Upstream != nil {
-			row.Upstream = true
-		}
-		if c.Interrupted {
-			row.Interrupted = true
-		}
+	g := &row.Group
+	row.Repeats = len(g.Cells)
+	row.Items = g.Stat(func(c *results.Cell) float64 { return float64(c.Items) })
+	row.Succeeded = g.Stat(func(c *results.Cell) float64 { return float64(c.Succeeded) })
+	row.Failed = g.Stat(func(c *results.Cell) float64 { return float64(c.Failed) })
+	row.Attempts = g.Stat(func(c *results.Cell) float64 { return float64(c.Attempts) })
+	row.Wall = g.Stat(func(c *results.Cell) float64 { return c.ModelWallSeconds })
+	row.Throughput = g.Stat(func(c *results.Cell) float64 { return c.Throughput })
+	row.Goodput = g.Stat(func(c *results.Cell) float64 { return c.Goodput })
+	row.P50 = g.Stat(func(c *results.Cell) float64 { return c.Latency.P50 })
+	row.P95 = g.Stat(func(c *results.Cell) float64 { return c.Latency.P95 })
+	row.P99 = g.Stat(func(c *results.Cell) float64 { return c.Latency.P99 })
+	row.Interrupted = g.Interrupted()
+	for _, c := range g.Cells {
+		row.Upstream = row.Upstream || c.Upstream != nil
 	}
 	if row.Upstream {
-		up := func(f func(c *bench.Cell) int64) Stat {
-			return col(func(c *bench.Cell) float64 {
+		up := func(f func(c *upstream.Counters) int64) Stat {
+			return g.Stat(func(c *results.Cell) float64 {
 				if c.Upstream == nil {
 					return 0
 				}
-				return float64(f(c))
+				return float64(f(c.Upstream))
 			})
 		}
-		row.PeakInFlight = up(func(c *bench.Cell) int64 { return c.Upstream.PeakInFlight })
-		row.Rejected = up(func(c *bench.Cell) int64 { return c.Upstream.Rejected })
-		row.Reset = up(func(c *bench.Cell) int64 { return c.Upstream.Reset })
+		row.PeakInFlight = up(func(c *upstream.Counters) int64 { return c.PeakInFlight })
+		row.Rejected = up(func(c *upstream.Counters) int64 { return c.Rejected })
+		row.Reset = up(func(c *upstream.Counters) int64 { return c.Reset })
 	}
-	row.Predicted = col(func(c *bench.Cell) float64 { return c.PredictedWallSeconds }).Median
-	row.Efficiency = col(func(c *bench.Cell) float64 { return c.Efficiency }).Median
-}
-
-// best returns the recommended bounded row: Results.Recommended when the
-// model set it and the run has that row, otherwise the smallest pool
-// within 5% of the best bounded throughput without extra failures (the
-// model's own rule).
-func (s *Summary) best() *Row {
-	if rec := s.Results.Recommended; rec != nil {
-		for _, row := range s.Rows {
-			if row.Strategy == rec.Strategy && row.Pool == rec.Pool {
-				return row
-			}
-		}
-	}
-	var bounded []*Row
-	for _, row := range s.Rows {
-		if row.bounded() && !row.Interrupted {
-			bounded = append(bounded, row)
-		}
-	}
-	if len(bounded) == 0 {
-		return nil
-	}
-	minFailed := bounded[0].Failed.Median
-	for _, row := range bounded {
-		minFailed = min(minFailed, row.Failed.Median)
-	}
-	bestGP := 0.0
-	for _, row := range bounded {
-		if row.Failed.Median <= minFailed {
-			bestGP = max(bestGP, row.Goodput())
-		}
-	}
-	var pick *Row
-	for _, row := range bounded {
-		if row.Goodput() < 0.95*bestGP || row.Failed.Median > minFailed {
-			continue
-		}
-		if pick == nil || row.Pool < pick.Pool {
-			pick = row
-		}
-	}
-	return pick
-}
-
-// Goodput is the row's median succeeded items per model second of wall
-// time: throughput that does not count failing fast as progress.
-func (r *Row) Goodput() float64 {
-	if r.Wall.Median <= 0 {
-		return 0
-	}
-	return r.Succeeded.Median / r.Wall.Median
+	row.Predicted = g.Median(func(c *results.Cell) float64 { return c.PredictedWallSeconds })
+	row.Efficiency = g.Median(func(c *results.Cell) float64 { return c.Efficiency })
 }
 
 // headline computes the headline sentence and further findings.
@@ -328,9 +201,8 @@ func (s *Summary) headline() (string, []string) {
 	if !s.Results.Complete {
 		details = append(details, "The run was interrupted: the figures cover only the cells measured.")
 	}
-	if rec := s.Results.Recommended; rec != nil && rec.Reason != "" && best != nil &&
-		rec.Strategy == best.Strategy && rec.Pool == best.Pool {
-		details = append(details, "Recommended: "+best.Name()+", "+strings.TrimSuffix(rec.Reason, ".")+".")
+	if rec := s.Recommended; rec != nil && best != nil {
+		details = append(details, "Recommended: "+strings.TrimSuffix(rec.Reason, ".")+".")
 	}
 	if len(parts) == 0 {
 		u := s.Rows[0]
@@ -384,7 +256,7 @@ func (s *Summary) beyondBest() string {
 	faster, failing := 0.0, 0.0
 	var fastest, worst *Row
 	for _, row := range bigger {
-		if g := row.Goodput()/best.Goodput() - 1; g > faster {
+		if g := row.Goodput.Median/best.Goodput.Median - 1; g > faster {
 			faster, fastest = g, row
 		}
 		if f := row.Failed.Median - best.Failed.Median; f > failing {
@@ -426,4 +298,29 @@ func (s *Summary) unboundedText(u *Row) string {
 		paid[len(paid)-1] += fmt.Sprintf(" vs %s for %s", seconds(s.Best.P99.Median), s.Best.Name())
 	}
 	return t + ": " + strings.Join(paid, ", ") + "."
+}
+
+// scales returns the smallest and largest time scale the cells ran at.
+func (s *Summary) scales() (lo, hi upstream.Scale) {
+	for i, c := range s.Results.Cells {
+		f := upstream.Scale(c.Timescale.Factor())
+		if i == 0 || f < lo {
+			lo = f
+		}
+		hi = max(hi, f)
+	}
+	return lo, hi
+}
+
+// timeUnits says what the times are in: seconds for a run in real time,
+// model seconds and the scale (or the range of per-cell scales) otherwise.
+func (s *Summary) timeUnits() string {
+	lo, hi := s.scales()
+	switch {
+	case lo == hi && lo == upstream.RealTime:
+		return "times in seconds (run in real time)"
+	case lo == hi:
+		return fmt.Sprintf("times in model seconds (run at %s)", lo)
+	}
+	return fmt.Sprintf("times in model seconds (each cell at its own time scale, %s to %s)", lo, hi)
 }

@@ -13,7 +13,7 @@ import (
 	"github.com/olekukonko/tablewriter/renderer"
 	"github.com/olekukonko/tablewriter/tw"
 
-	"github.com/poolbench/poolbench/bench"
+	"github.com/poolbench/poolbench/bench/results"
 )
 
 // column is one column of the tables: its header in the terminal and in
@@ -50,8 +50,8 @@ func compactSeconds(st Stat) string {
 
 // columns lists the table's columns for s: the upstream ones only when the
 // mock counted, the prediction ones only when a row carries a prediction.
-// The terminal table shows fewer, narrower columns to stay within 100
-// characters; Markdown and CSV show everything.
+// The terminal table shows fewer, narrower columns; Markdown and CSV show
+// everything.
 func columns(s *Summary) []column {
 	medianOnly := func(st Stat, f func(float64) string, terminal bool) string {
 		if terminal {
@@ -149,12 +149,7 @@ func baselineName(s *Summary) string {
 func (s *Summary) Caption() string {
 	r := s.Results
 	parts := []string{fmt.Sprintf("%s items per cell", thousands(float64(r.Scenario.Items)))}
-	ts := r.Scenario.Timescale
-	if ts == 0 || ts == 1 {
-		parts = append(parts, "times in model seconds (run in real time)")
-	} else {
-		parts = append(parts, fmt.Sprintf("times in model seconds (run at %s)", scaleText(ts)))
-	}
+	parts = append(parts, s.timeUnits())
 	parts = append(parts, "latency per item, first attempt to final answer")
 	if s.Repeats > 1 {
 		parts = append(parts, fmt.Sprintf("median of %d repeats (min–max)", s.Repeats))
@@ -174,16 +169,14 @@ func (s *Summary) Caption() string {
 	return strings.Join(parts, "; ") + "."
 }
 
-// termWidth is the terminal table's width budget.
-const termWidth = 100
-
-// headerLines prints the headline and details, wrapped at termWidth.
-func (s *Summary) headerLines(w io.Writer) error {
-	if _, err := io.WriteString(w, wrap(s.Results.Scenario.Name+": "+s.Headline, termWidth)); err != nil {
+// headerLines prints the headline and details, wrapped at width (0: one
+// line each).
+func (s *Summary) headerLines(w io.Writer, width int) error {
+	if _, err := io.WriteString(w, wrap(s.Results.Scenario.Name+": "+s.Headline, width)); err != nil {
 		return err
 	}
 	for _, d := range s.Details {
-		if _, err := io.WriteString(w, wrap(d, termWidth)); err != nil {
+		if _, err := io.WriteString(w, wrap(d, width)); err != nil {
 			return err
 		}
 	}
@@ -233,18 +226,21 @@ func newTable(w io.Writer, s *Summary, terminal bool, opts ...tablewriter.Option
 }
 
 // WriteTable writes the headline and the terminal table of r to w: one row
-// per strategy × pool, aligned, within 100 columns.
-func WriteTable(w io.Writer, r *bench.Results) error {
+// per strategy × pool, aligned, about 90 columns wide. Prose is wrapped at
+// width when it is above 0 (a terminal's width), else left one line each
+// for whatever reads it.
+func WriteTable(w io.Writer, r *results.Results, width int) error {
 	s, err := Summarize(r)
 	if err != nil {
 		return err
 	}
-	return s.WriteTerminal(w)
+	return s.WriteTerminal(w, width)
 }
 
-// WriteTerminal writes the headline, the terminal table and its caption.
-func (s *Summary) WriteTerminal(w io.Writer) error {
-	if err := s.headerLines(w); err != nil {
+// WriteTerminal writes the headline, the terminal table and its caption,
+// prose wrapped at width (0: not wrapped).
+func (s *Summary) WriteTerminal(w io.Writer, width int) error {
+	if err := s.headerLines(w, width); err != nil {
 		return err
 	}
 	var buf bytes.Buffer
@@ -267,22 +263,22 @@ func (s *Summary) WriteTerminal(w io.Writer) error {
 	// Trailing padding would only push lines past the terminal's width,
 	// and the header rule spans it too.
 	lines := strings.Split(strings.TrimRight(buf.String(), "\n"), "\n")
-	width := 0
+	rule := 0
 	for i, line := range lines {
 		lines[i] = strings.TrimRight(line, " ")
 		if !strings.HasPrefix(lines[i], "─") {
-			width = max(width, utf8.RuneCountInString(lines[i]))
+			rule = max(rule, utf8.RuneCountInString(lines[i]))
 		}
 	}
 	for _, line := range lines {
 		if strings.HasPrefix(line, "─") {
-			line = strings.Repeat("─", width)
+			line = strings.Repeat("─", rule)
 		}
 		if _, err := fmt.Fprintln(w, line); err != nil {
 			return err
 		}
 	}
-	_, err = io.WriteString(w, wrap(s.Caption(), termWidth))
+	_, err = io.WriteString(w, wrap(s.Caption(), width))
 	return err
 }
 

@@ -10,7 +10,8 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"github.com/poolbench/poolbench/bench"
+	"github.com/poolbench/poolbench/bench/results"
+	"github.com/poolbench/poolbench/bench/scenario"
 )
 
 // golden compares got with its golden file, or rewrites it with -update.
@@ -31,7 +32,7 @@ func TestTablesGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			var term, md, cs bytes.Buffer
-			if err := s.WriteTerminal(&term); err != nil {
+			if err := s.WriteTerminal(&term, 100); err != nil {
 				t.Fatal(err)
 			}
 			if err := s.WriteMarkdown(&md); err != nil {
@@ -46,8 +47,8 @@ func TestTablesGolden(t *testing.T) {
 
 			// The terminal table stays readable at 100 columns.
 			for line := range strings.Lines(term.String()) {
-				if n := utf8.RuneCountInString(strings.TrimRight(line, "\n")); n > termWidth {
-					t.Errorf("terminal line is %d runes wide (> %d): %q", n, termWidth, line)
+				if n := utf8.RuneCountInString(strings.TrimRight(line, "\n")); n > 100 {
+					t.Errorf("terminal line is %d runes wide (> 100): %q", n, line)
 				}
 			}
 			// One CSV record per strategy × pool, plus the header, all the
@@ -81,8 +82,8 @@ func TestHeadline(t *testing.T) {
 		details  []string
 	}{
 		{"seed-816s", seedFixture(),
-			"serial 816 s → pooled(2) 424 s: 1.92× faster; pools above 2 gain nothing (upstream cap 2)",
-			[]string{"Unbounded: 424 s", "p99 420 s vs 852 ms for pooled(2)", "Recommended: pooled(2)"}},
+			"serial 816 s → workers(2) 424 s: 1.92× faster; pools above 2 gain nothing (upstream cap 2)",
+			[]string{"Unbounded: 424 s", "p99 420 s vs 852 ms for workers(2)", "Recommended: workers(2)"}},
 		{"cap-sweep", capSweepFixture(),
 			"serial 113 s → pooled(16) 7.08 s: 15.9× faster; bigger pools only add failures, up to 833 of 1,000 items for workers(512) (upstream cap 16, excess rejected with 503)",
 			[]string{"Unbounded: 762 ms: 889 of 1,000 items failed", "rejected by the upstream"}},
@@ -106,25 +107,24 @@ func TestHeadline(t *testing.T) {
 	}
 }
 
-// The headline follows the data: without the model's recommendation the
-// rule picks the same pool; with a cap of 4 it names 4; without serial it
-// still says something.
+// The headline follows the data: the report calls the one recommendation
+// rule (results.Recommend) whatever results.json says; with a cap of 4 it
+// names a pool of 4; without serial it still says something.
 func TestHeadlineVariants(t *testing.T) {
 	f := seedFixture()
-	f.results.Recommended = nil
+	want := results.Recommend(f.results.Cells)
+	f.results.Recommended = &results.Recommendation{Strategy: scenario.Pooled, Pool: 64, Reason: "stale"}
 	s, err := Summarize(f.results)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Best == nil || s.Best.Name() != "pooled(2)" {
-		t.Fatalf("best without recommendation = %v, want pooled(2)", s.Best)
+	if s.Best == nil || s.Best.Strategy != want.Strategy || s.Best.Pool != want.Pool {
+		t.Fatalf("best = %v, want the rule's %s/%d", s.Best, want.Strategy, want.Pool)
 	}
 
-	f = seedFixture()
-	f.results.Scenario.Upstream.Cap = 4
-	f.results.Recommended.Pool = 4
+	f = seedFixtureCap(4)
 	s, _ = Summarize(f.results)
-	if !strings.Contains(s.Headline, "pooled(4)") || !strings.Contains(s.Headline, "upstream cap 4") {
+	if !strings.Contains(s.Headline, "(4)") || !strings.Contains(s.Headline, "upstream cap 4") {
 		t.Errorf("cap 4 headline: %q", s.Headline)
 	}
 
@@ -138,7 +138,7 @@ func TestHeadlineVariants(t *testing.T) {
 	}
 	f.results.Cells = cells
 	s, _ = Summarize(f.results)
-	if !strings.HasPrefix(s.Headline, "pooled(1) 816 s → pooled(2) 424 s: 1.92× faster") {
+	if !strings.HasPrefix(s.Headline, "pooled(1) 816 s → workers(2) 424 s: 1.92× faster") {
 		t.Errorf("no-serial headline: %q", s.Headline)
 	}
 	if !strings.Contains(s.Caption(), "speed-up vs pooled(1) (no serial cell)") {
@@ -154,7 +154,7 @@ func TestHeadlineVariants(t *testing.T) {
 	}
 	f.results.Cells = cells
 	s, _ = Summarize(f.results)
-	if !strings.HasPrefix(s.Headline, "best pool: pooled(2) 424 s") {
+	if !strings.HasPrefix(s.Headline, "best pool: workers(2) 424 s") {
 		t.Errorf("no-baseline headline: %q", s.Headline)
 	}
 
@@ -165,7 +165,7 @@ func TestHeadlineVariants(t *testing.T) {
 	last.Interrupted = true
 	s, _ = Summarize(f.results)
 	var term bytes.Buffer
-	if err := s.WriteTerminal(&term); err != nil {
+	if err := s.WriteTerminal(&term, 100); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(strings.Join(s.Details, " "), "The run was interrupted") ||
@@ -180,7 +180,7 @@ func TestHeadlineVariants(t *testing.T) {
 		t.Error("page does not say the run was interrupted")
 	}
 
-	if _, err := Summarize(&bench.Results{Schema: bench.SchemaVersion}); err != ErrNoCells {
+	if _, err := Summarize(&results.Results{Schema: results.SchemaVersion}); err != ErrNoCells {
 		t.Errorf("no cells: err = %v, want ErrNoCells", err)
 	}
 }

@@ -1,137 +1,33 @@
-package bench
+package scenario
 
 import (
 	"encoding"
 	"errors"
 	"fmt"
-	"io"
-	"io/fs"
-	"os"
-	"path"
 	"reflect"
-	"slices"
+	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/goccy/go-yaml/token"
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
-	"github.com/goccy/go-yaml/token"
 )
 
-// maxScenarioBytes bounds a scenario file; real ones are a few kilobytes.
-const maxScenarioBytes = 1 << 20
-
-// FieldError is a scenario value that is missing, of the wrong type or not
-// accepted. File, Line and Column say where when the scenario came from a
-// file (Line 0 otherwise); Field is the YAML path, like
-// "sweep.pool_sizes[2]" or "client.retry.backoff".
-type FieldError struct {
-	File   string
-	Line   int
-	Column int
-	Field  string
-	Msg    string
+// DecodeYAML decodes one YAML document (or JSON, which YAML reads too)
+// into v strictly: an unknown field, a value of the wrong type, a duration
+// or number that does not parse, or a second document is a *FieldError
+// naming file:line:column and what is accepted. It is the one strict
+// decoding of every configuration file poolbench reads.
+func DecodeYAML(file string, data []byte, v any) error {
+	_, err := decodeYAML(file, data, v)
+	return err
 }
 
-func (e *FieldError) Error() string {
-	var b strings.Builder
-	if e.File != "" {
-		b.WriteString(e.File)
-		b.WriteByte(':')
-		if e.Line > 0 {
-			b.WriteString(strconv.Itoa(e.Line))
-			b.WriteByte(':')
-			if e.Column > 0 {
-				b.WriteString(strconv.Itoa(e.Column))
-				b.WriteByte(':')
-			}
-		}
-		b.WriteByte(' ')
-	}
-	if e.Field != "" {
-		b.WriteString(e.Field)
-		b.WriteString(": ")
-	}
-	b.WriteString(e.Msg)
-	return b.String()
-}
-
-func fieldErrorf(field, format string, a ...any) *FieldError {
-	return &FieldError{Field: field, Msg: fmt.Sprintf(format, a...)}
-}
-
-// prefixed returns err with its field path under prefix ("client.retry").
-func prefixed(prefix string, err error) error {
-	var fe *FieldError
-	if !errors.As(err, &fe) {
-		return fmt.Errorf("%s: %w", prefix, err)
-	}
-	c := *fe
-	switch {
-	case c.Field == "":
-		c.Field = prefix
-	case strings.HasPrefix(c.Field, "["):
-		c.Field = prefix + c.Field
-	default:
-		c.Field = prefix + "." + c.Field
-	}
-	return &c
-}
-
-// Load reads a scenario: nameOrPath is a built-in name (a NAME.yaml file at
-// the root of builtin, which may be nil) or a path to a YAML file. The file
-// is decoded strictly (an unknown field, a wrong type or an impossible value
-// is a *FieldError naming file:line and what is accepted), defaults are
-// filled in and the result is validated.
-func Load(nameOrPath string, builtin fs.FS) (*Scenario, error) {
-	isPath := strings.ContainsAny(nameOrPath, `/\`) || strings.HasSuffix(nameOrPath, ".yaml") || strings.HasSuffix(nameOrPath, ".yml")
-	if !isPath && builtin != nil {
-		data, err := fs.ReadFile(builtin, nameOrPath+".yaml")
-		if err == nil {
-			return Parse("scenarios/"+nameOrPath+".yaml", data)
-		}
-	}
-	f, err := os.Open(nameOrPath)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) && !isPath {
-			names, _ := BuiltinNames(builtin)
-			return nil, fmt.Errorf("scenario %q is neither a built-in (%s) nor a file", nameOrPath, strings.Join(names, ", "))
-		}
-		return nil, err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxScenarioBytes+1))
-	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", nameOrPath, err)
-	}
-	if len(data) > maxScenarioBytes {
-		return nil, fmt.Errorf("%s: scenario file larger than %d bytes", nameOrPath, maxScenarioBytes)
-	}
-	return Parse(nameOrPath, data)
-}
-
-// BuiltinNames lists the built-in scenario names (NAME.yaml at the root of
-// builtin), sorted.
-func BuiltinNames(builtin fs.FS) ([]string, error) {
-	if builtin == nil {
-		return nil, nil
-	}
-	files, err := fs.Glob(builtin, "*.yaml")
-	if err != nil {
-		return nil, err
-	}
-	names := make([]string, len(files))
-	for i, f := range files {
-		names[i] = strings.TrimSuffix(path.Base(f), ".yaml")
-	}
-	slices.Sort(names)
-	return names, nil
-}
-
-// Parse decodes a scenario from YAML data strictly, fills its defaults and
-// validates it; file names the data in errors.
-func Parse(file string, data []byte) (*Scenario, error) {
+// decodeYAML is DecodeYAML, also returning where each field path is.
+func decodeYAML(file string, data []byte, v any) (positions, error) {
 	astFile, err := parser.ParseBytes(data, 0)
 	if err != nil {
 		return nil, yamlError(file, err)
@@ -142,34 +38,22 @@ func Parse(file string, data []byte) (*Scenario, error) {
 			continue
 		}
 		if body != nil {
-			return nil, &FieldError{File: file, Line: line(doc.Body.GetToken()), Msg: "more than one YAML document: a scenario file holds one"}
+			return nil, &FieldError{File: file, Line: line(doc.Body.GetToken()), Msg: "more than one YAML document: the file holds one"}
 		}
 		body = doc.Body
 	}
 	if body == nil {
-		return nil, &FieldError{File: file, Line: 1, Msg: "empty scenario: want at least name, items, upstream or target, and sweep"}
+		return nil, &FieldError{File: file, Line: 1, Msg: "empty file: want a mapping of settings"}
 	}
 	idx := positions{}
-	if err := checkNode(body, reflect.TypeFor[Scenario](), "", idx); err != nil {
+	if err := checkNode(body, reflect.TypeOf(v).Elem(), "", idx); err != nil {
 		err.File = file
 		return nil, err
 	}
-	var sc Scenario
-	if err := yaml.UnmarshalWithOptions(data, &sc, yaml.Strict()); err != nil {
+	if err := yaml.UnmarshalWithOptions(data, v, yaml.Strict()); err != nil {
 		return nil, yamlError(file, err)
 	}
-	sc = sc.WithDefaults()
-	if err := sc.Validate(); err != nil {
-		var fe *FieldError
-		if errors.As(err, &fe) {
-			c := *fe
-			c.File = file
-			c.Line, c.Column = idx.find(c.Field)
-			return nil, &c
-		}
-		return nil, fmt.Errorf("%s: %w", file, err)
-	}
-	return &sc, nil
+	return idx, nil
 }
 
 // yamlError turns a go-yaml error into a *FieldError with its position.
@@ -223,6 +107,10 @@ func joinPath(parent, key string) string {
 }
 
 var textUnmarshalerType = reflect.TypeFor[encoding.TextUnmarshaler]()
+
+// decimalRE is a whole number as people write it: no leading zeros, no
+// base prefix, no underscores.
+var decimalRE = regexp.MustCompile(`^[-+]?(0|[1-9][0-9]*)$`)
 
 // checkNode checks that node fits type t: known keys only, scalars of the
 // right kind, and text values (durations) that parse. It records every
@@ -304,6 +192,9 @@ func checkNode(node ast.Node, t reflect.Type, at string, idx positions) *FieldEr
 	case reflect.Int, reflect.Int64, reflect.Uint64, reflect.Int32, reflect.Uint, reflect.Uint32:
 		if _, ok := node.(*ast.IntegerNode); !ok {
 			return nodeErrorf(node, at, "want a whole number, not %s", describe(node))
+		}
+		if text, _ := scalarText(node); !decimalRE.MatchString(text) {
+			return nodeErrorf(node, at, "want a whole number in plain decimal digits, not %q (a leading 0 or a 0x/0o/0b prefix reads as another base)", text)
 		}
 	case reflect.Float64, reflect.Float32:
 		switch node.(type) {

@@ -1,4 +1,4 @@
-package bench
+package sweep
 
 import (
 	"context"
@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/poolbench/poolbench/bench/results"
+	"github.com/poolbench/poolbench/bench/scenario"
 	"github.com/poolbench/poolbench/mocksrv/upstream"
 )
 
@@ -43,34 +45,25 @@ func (g *gauge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // testClient returns a client for url with the scenario's client settings.
-func testClient(t *testing.T, url string, pool, items int, cl Client, scale float64) *client {
+func testClient(t *testing.T, url string, pool, items int, cl scenario.Client, scale upstream.Scale) *client {
 	t.Helper()
-	sc := Scenario{Name: "t", Items: items, Timescale: scale, Client: cl,
-		Target: &Target{URL: url}, Sweep: Sweep{Strategies: []Strategy{Serial}}}
+	sc := scenario.Scenario{Name: "t", Items: items, Timescale: scenario.Fixed(scale), Client: cl,
+		Target: &scenario.Target{URL: url}, Sweep: scenario.Sweep{Strategies: []scenario.Strategy{scenario.Serial}}}
 	sc = sc.WithDefaults()
 	if err := sc.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	c := &client{
-		tr:      newTransport(pool, items, sc.Client.KeepAliveOn()),
-		url:     url,
-		method:  http.MethodGet,
-		timeout: time.Duration(float64(sc.Client.Timeout.D()) * scale),
-		scale:   scale,
-		retry:   sc.Client.Retry,
-		seed:    1,
-	}
-	t.Cleanup(c.tr.CloseIdleConnections)
-	if err := c.prepare(); err != nil {
+	c, err := newClient(target{url: url, method: http.MethodGet}, sc.Client, scale, pool, items, false)
+	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(c.tr.CloseIdleConnections)
 	return c
 }
 
-func cellOf(t *testing.T, ctx context.Context, c *client, st Strategy, pool, items int, scale float64) Cell {
+func cellOf(t *testing.T, ctx context.Context, c *client, st scenario.Strategy, pool, items int) results.Cell {
 	t.Helper()
-	sc := &Scenario{Items: items, Timescale: scale}
-	cell, _ := runCell(ctx, c, sc, CellPlan{st, pool, 0}, nil)
+	cell := newCellRun(c, scenario.CellPlan{Strategy: st, Pool: pool}, items, 1, nil, nil).run(ctx)
 	if cell.Succeeded+cell.Failed != cell.Items {
 		t.Errorf("%s/p=%d: succeeded %d + failed %d != items %d", st, pool, cell.Succeeded, cell.Failed, cell.Items)
 	}
@@ -81,16 +74,16 @@ func cellOf(t *testing.T, ctx context.Context, c *client, st Strategy, pool, ite
 // server: serial 1, pooled and workers exactly P, unbounded every item.
 func TestStrategyConcurrency(t *testing.T) {
 	for _, tt := range []struct {
-		st   Strategy
+		st   scenario.Strategy
 		pool int
 		want int64
 	}{
-		{Serial, 1, 1},
-		{Pooled, 1, 1},
-		{Pooled, 4, 4},
-		{Workers, 3, 3},
-		{Workers, 64, 24}, // more workers than items: every item at once
-		{Unbounded, 0, 24},
+		{scenario.Serial, 1, 1},
+		{scenario.Pooled, 1, 1},
+		{scenario.Pooled, 4, 4},
+		{scenario.Workers, 3, 3},
+		{scenario.Workers, 64, 24}, // more workers than items: every item at once
+		{scenario.Unbounded, 0, 24},
 	} {
 		t.Run(string(tt.st)+"/"+strconv.Itoa(tt.pool), func(t *testing.T) {
 			// The handler waits until the expected concurrency is reached
@@ -114,8 +107,8 @@ func TestStrategyConcurrency(t *testing.T) {
 			}
 			srv := httptest.NewServer(g)
 			defer srv.Close()
-			c := testClient(t, srv.URL, tt.pool, 24, Client{}, 1)
-			cell := cellOf(t, context.Background(), c, tt.st, tt.pool, 24, 1)
+			c := testClient(t, srv.URL, tt.pool, 24, scenario.Client{}, 1)
+			cell := cellOf(t, context.Background(), c, tt.st, tt.pool, 24)
 			if got := g.peak.Load(); got != tt.want {
 				t.Errorf("peak in flight = %d, want %d", got, tt.want)
 			}
@@ -140,8 +133,8 @@ func TestRetriesOnInjectedErrors(t *testing.T) {
 	srv := httptest.NewServer(g)
 	defer srv.Close()
 
-	c := testClient(t, srv.URL, 1, 5, Client{}, 1)
-	cell := cellOf(t, context.Background(), c, Serial, 1, 5, 1)
+	c := testClient(t, srv.URL, 1, 5, scenario.Client{}, 1)
+	cell := cellOf(t, context.Background(), c, scenario.Serial, 1, 5)
 	if cell.Succeeded != 5 || cell.Attempts != 15 || cell.Outcomes["503"] != 10 || cell.Retries() != 10 {
 		t.Errorf("3 attempts per item: %+v", cell)
 	}
@@ -150,8 +143,8 @@ func TestRetriesOnInjectedErrors(t *testing.T) {
 		w.WriteHeader(http.StatusServiceUnavailable)
 		return true
 	}
-	c = testClient(t, srv.URL, 1, 5, Client{Retry: Retry{MaxAttempts: 2}}, 1)
-	cell = cellOf(t, context.Background(), c, Serial, 1, 5, 1)
+	c = testClient(t, srv.URL, 1, 5, scenario.Client{Retry: scenario.Retry{MaxAttempts: 2}}, 1)
+	cell = cellOf(t, context.Background(), c, scenario.Serial, 1, 5)
 	if cell.Failed != 5 || cell.Attempts != 10 || cell.Failures["503 after 2 attempts"] != 5 {
 		t.Errorf("max_attempts 2: %+v", cell)
 	}
@@ -161,8 +154,8 @@ func TestRetriesOnInjectedErrors(t *testing.T) {
 		w.WriteHeader(http.StatusNotFound)
 		return true
 	}
-	c = testClient(t, srv.URL, 1, 3, Client{}, 1)
-	cell = cellOf(t, context.Background(), c, Serial, 1, 3, 1)
+	c = testClient(t, srv.URL, 1, 3, scenario.Client{}, 1)
+	cell = cellOf(t, context.Background(), c, scenario.Serial, 1, 3)
 	if cell.Failed != 3 || cell.Attempts != 3 || cell.Failures["404 after 1 attempt"] != 3 {
 		t.Errorf("404: %+v", cell)
 	}
@@ -190,8 +183,8 @@ func TestRetryAfter(t *testing.T) {
 	srv := httptest.NewServer(g)
 	defer srv.Close()
 	const scale = 0.01
-	c := testClient(t, srv.URL, 1, 1, Client{Retry: Retry{RetryAfter: true}}, scale)
-	cell := cellOf(t, context.Background(), c, Serial, 1, 1, scale)
+	c := testClient(t, srv.URL, 1, 1, scenario.Client{Retry: scenario.Retry{RetryAfter: true}}, scale)
+	cell := cellOf(t, context.Background(), c, scenario.Serial, 1, 1)
 	if cell.Succeeded != 1 || cell.Attempts != 2 {
 		t.Fatalf("cell = %+v", cell)
 	}
@@ -206,12 +199,12 @@ func TestRetryAfter(t *testing.T) {
 	h := http.Header{}
 	h.Set("Retry-After", "1")
 	h.Set("X-Mock-Retry-After", "250ms")
-	if d := parseRetryAfter(h, 0.01); d != 250*time.Millisecond {
+	if d := parseRetryAfter(h, upstream.Scale(0.01)); d != 250*time.Millisecond {
 		t.Errorf("parseRetryAfter = %v, want 250ms", d)
 	}
 	// A plain Retry-After is wall seconds: at 1:100 one second is 100 model seconds.
 	h.Del("X-Mock-Retry-After")
-	if d := parseRetryAfter(h, 0.01); d != 100*time.Second {
+	if d := parseRetryAfter(h, upstream.Scale(0.01)); d != 100*time.Second {
 		t.Errorf("parseRetryAfter = %v, want 100s", d)
 	}
 	if d := parseRetryAfter(http.Header{"Retry-After": {"Wed, 21 Oct 2015 07:28:00 GMT"}}, 1); d != 0 {
@@ -225,9 +218,9 @@ func TestTimeout(t *testing.T) {
 	g := &gauge{d: 2 * time.Second}
 	srv := httptest.NewServer(g)
 	defer srv.Close()
-	c := testClient(t, srv.URL, 2, 2, Client{Timeout: upstream.Duration(20 * time.Millisecond), Retry: Retry{MaxAttempts: 3}}, 1)
-	cell := cellOf(t, context.Background(), c, Pooled, 2, 2, 1)
-	if cell.Failed != 2 || cell.Attempts != 6 || cell.Failures["timeout after 3 attempts"] != 2 || cell.Outcomes[OutcomeTimeout] != 6 {
+	c := testClient(t, srv.URL, 2, 2, scenario.Client{Timeout: upstream.Duration(20 * time.Millisecond), Retry: scenario.Retry{MaxAttempts: 3}}, 1)
+	cell := cellOf(t, context.Background(), c, scenario.Pooled, 2, 2)
+	if cell.Failed != 2 || cell.Attempts != 6 || cell.Failures["timeout after 3 attempts"] != 2 || cell.Outcomes[scenario.OutcomeTimeout] != 6 {
 		t.Errorf("cell = %+v", cell)
 	}
 }
@@ -237,8 +230,8 @@ func TestConnectError(t *testing.T) {
 	srv := httptest.NewServer(http.NotFoundHandler())
 	url := srv.URL
 	srv.Close()
-	c := testClient(t, url, 1, 2, Client{Retry: Retry{MaxAttempts: 2}}, 1)
-	cell := cellOf(t, context.Background(), c, Workers, 1, 2, 1)
+	c := testClient(t, url, 1, 2, scenario.Client{Retry: scenario.Retry{MaxAttempts: 2}}, 1)
+	cell := cellOf(t, context.Background(), c, scenario.Workers, 1, 2)
 	if cell.Failed != 2 || cell.Failures["connect after 2 attempts"] != 2 {
 		t.Errorf("cell = %+v", cell)
 	}
@@ -250,14 +243,14 @@ func TestCancelMidCell(t *testing.T) {
 	g := &gauge{d: 100 * time.Millisecond}
 	srv := httptest.NewServer(g)
 	defer srv.Close()
-	for _, st := range Strategies {
+	for _, st := range scenario.Strategies() {
 		t.Run(string(st), func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
 			defer cancel()
-			pool := map[Strategy]int{Serial: 1, Pooled: 2, Workers: 2, Unbounded: 0}[st]
-			c := testClient(t, srv.URL, pool, 200, Client{}, 1)
-			cell := cellOf(t, ctx, c, st, pool, 200, 1)
-			if !cell.Interrupted || cell.Failures[OutcomeCanceled] == 0 || cell.Succeeded == 200 {
+			pool := map[scenario.Strategy]int{scenario.Serial: 1, scenario.Pooled: 2, scenario.Workers: 2, scenario.Unbounded: 0}[st]
+			c := testClient(t, srv.URL, pool, 200, scenario.Client{}, 1)
+			cell := cellOf(t, ctx, c, st, pool, 200)
+			if !cell.Interrupted || cell.Failures[scenario.OutcomeCanceled] == 0 || cell.Succeeded == 200 {
 				t.Errorf("cell = %+v", cell)
 			}
 		})

@@ -1,23 +1,21 @@
-package model
+package scenario
 
 import (
 	"fmt"
 	"slices"
 	"strconv"
 	"strings"
-
-	"github.com/poolbench/poolbench/bench"
 )
 
 // ParsePools reads a comma-separated list of pool sizes, "1,2,4,8": each
-// from 1 to MaxItems, none twice. Spaces around the numbers are allowed.
+// from 1 to MaxPool, none twice. Spaces around the numbers are allowed.
 func ParsePools(s string) ([]int, error) {
 	var out []int
 	for i, f := range strings.Split(s, ",") {
 		f = strings.TrimSpace(f)
 		n, err := strconv.Atoi(f)
-		if err != nil || n < 1 || n > MaxItems {
-			return nil, fmt.Errorf("pool sizes %q: item %d, %q, is not accepted: want whole numbers from 1 to %d separated by commas, like 1,2,4,8", s, i+1, f, MaxItems)
+		if err != nil || n < 1 || n > MaxPool {
+			return nil, fmt.Errorf("pool sizes %q: item %d, %q, is not accepted: want whole numbers from 1 to %d separated by commas, like 1,2,4,8", s, i+1, f, MaxPool)
 		}
 		if slices.Contains(out, n) {
 			return nil, fmt.Errorf("pool sizes %q: %d is listed twice", s, n)
@@ -28,12 +26,12 @@ func ParsePools(s string) ([]int, error) {
 }
 
 // ParseStrategies reads a comma-separated list of strategies,
-// "serial,pooled": each one of bench.Strategies, none twice.
-func ParseStrategies(s string) ([]bench.Strategy, error) {
-	var out []bench.Strategy
+// "serial,pooled": each one of Strategies, none twice.
+func ParseStrategies(s string) ([]Strategy, error) {
+	var out []Strategy
 	for i, f := range strings.Split(s, ",") {
-		st := bench.Strategy(strings.TrimSpace(f))
-		if !slices.Contains(bench.Strategies, st) {
+		st := Strategy(strings.TrimSpace(f))
+		if !slices.Contains(Strategies(), st) {
 			return nil, fmt.Errorf("strategies %q: item %d, %q, is not accepted: want serial, pooled, workers or unbounded separated by commas", s, i+1, string(st))
 		}
 		if slices.Contains(out, st) {

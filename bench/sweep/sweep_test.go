@@ -1,4 +1,4 @@
-package bench
+package sweep
 
 import (
 	"bytes"
@@ -8,10 +8,13 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/poolbench/poolbench/bench/results"
+	"github.com/poolbench/poolbench/bench/scenario"
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 	"go.uber.org/goleak"
 )
@@ -21,9 +24,9 @@ func TestMain(m *testing.M) {
 }
 
 // mustParse parses a scenario written inline.
-func mustParse(t *testing.T, src string) *Scenario {
+func mustParse(t *testing.T, src string) *scenario.Scenario {
 	t.Helper()
-	sc, err := Parse(t.Name()+".yaml", []byte(src))
+	sc, err := scenario.Parse(t.Name()+".yaml", []byte(src))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +86,7 @@ sweep: {strategies: [serial, pooled, workers], pool_sizes: [1, 2, 4], parallel: 
 	fds := openFDs(t)
 	var rec bytes.Buffer
 	var seen []int
-	res, err := Run(context.Background(), sc, RunOptions{Records: &rec, OnCell: func(i, n int, c *Cell) { seen = append(seen, i) }})
+	res, err := Run(context.Background(), sc, Options{Records: &rec, OnCell: func(i, n int, c *results.Cell) { seen = append(seen, i) }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,11 +152,11 @@ sweep: {strategies: [serial, pooled, workers, unbounded], pool_sizes: [1, 2, 4]}
 	fds := openFDs(t)
 	var rec bytes.Buffer
 	var cells int
-	res, err := Run(context.Background(), sc, RunOptions{Records: &rec, OnCell: func(i, n int, c *Cell) { cells++ }})
+	res, err := Run(context.Background(), sc, Options{Records: &rec, OnCell: func(i, n int, c *results.Cell) { cells++ }})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !res.Complete || len(res.Cells) != 8 || cells != 8 || res.Schema != SchemaVersion {
+	if !res.Complete || len(res.Cells) != 8 || cells != 8 || res.Schema != results.SchemaVersion {
 		t.Fatalf("complete %v, %d cells, %d callbacks", res.Complete, len(res.Cells), cells)
 	}
 	attempts := 0
@@ -173,31 +176,40 @@ sweep: {strategies: [serial, pooled, workers, unbounded], pool_sizes: [1, 2, 4]}
 		}
 		attempts += c.Attempts
 	}
-	if s := res.Cells[0]; s.Strategy != Serial || s.Pool != 1 || res.Cells[7].Strategy != Unbounded || res.Cells[7].Pool != 0 {
+	if s := res.Cells[0]; s.Strategy != scenario.Serial || s.Pool != 1 || res.Cells[7].Strategy != scenario.Unbounded || res.Cells[7].Pool != 0 {
 		t.Errorf("plan order: %s ... %s", s.Label(), res.Cells[7].Label())
 	}
 
-	// requests.jsonl: vegeta's decoder reads every attempt back, Seq from 0
-	// in start order within each cell.
-	seq := map[string]uint64{}
+	// requests.jsonl: vegeta's decoder reads every attempt back; each
+	// cell's Seq numbers its attempts from 0 in start order, each once.
+	seqs := map[string][]uint64{}
 	n := 0
 	for _, r := range decodeRecords(t, &rec) {
-		if r.Seq != seq[r.Attack] || r.Code != 200 || r.Method != "GET" || r.URL == "" || r.Latency <= 0 {
+		if r.Code != 200 || r.Method != "GET" || r.URL == "" || r.Latency <= 0 {
 			t.Errorf("record %d: %+v", n, r)
 		}
-		seq[r.Attack]++
+		seqs[r.Attack] = append(seqs[r.Attack], r.Seq)
 		n++
 	}
-	if n != attempts || len(seq) != 8 || seq["pooled/p=4/r=0"] != 12 {
-		t.Errorf("%d records for %d attempts, attacks %v", n, attempts, seq)
+	for a, s := range seqs {
+		slices.Sort(s)
+		for i, v := range s {
+			if v != uint64(i) {
+				t.Errorf("%s: Seq %v, want 0..%d once each", a, s, len(s)-1)
+				break
+			}
+		}
+	}
+	if n != attempts || len(seqs) != 8 || len(seqs["pooled/p=4/r=0"]) != 12 {
+		t.Errorf("%d records for %d attempts, %d attacks", n, attempts, len(seqs))
 	}
 
 	// results.json round-trips.
 	p := filepath.Join(t.TempDir(), "results.json")
-	if err := WriteResults(p, res); err != nil {
+	if err := results.Write(p, res); err != nil {
 		t.Fatal(err)
 	}
-	back, err := ReadResults(p)
+	back, err := results.Read(p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -226,7 +238,7 @@ client:
   retry: {max_attempts: 3, backoff: exponential, base: 50ms, max: 1s, retry_after: true}
 sweep: {strategies: [pooled, unbounded], pool_sizes: [2]}
 `)
-	res, err := Run(context.Background(), sc, RunOptions{})
+	res, err := Run(context.Background(), sc, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -240,7 +252,7 @@ sweep: {strategies: [pooled, unbounded], pool_sizes: [2]}
 		}
 	}
 	ub := res.Cells[1]
-	if ub.Strategy != Unbounded || ub.Retries() == 0 || ub.Failures["503 after 3 attempts"] == 0 || ub.Upstream.PeakInFlight != 2 {
+	if ub.Strategy != scenario.Unbounded || ub.Retries() == 0 || ub.Failures["503 after 3 attempts"] == 0 || ub.Upstream.PeakInFlight != 2 {
 		t.Errorf("unbounded: retries %d, failures %v, peak %d", ub.Retries(), ub.Failures, ub.Upstream.PeakInFlight)
 	}
 	// Rejected attempts waited Retry-After (500 ms model) before retrying.
@@ -263,7 +275,7 @@ sweep: {strategies: [pooled], pool_sizes: [4, 2, 1]}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var rec bytes.Buffer
-	res, err := Run(ctx, sc, RunOptions{Records: &rec, OnCell: func(i, n int, c *Cell) {
+	res, err := Run(ctx, sc, Options{Records: &rec, OnCell: func(i, n int, c *results.Cell) {
 		if i == 0 {
 			time.AfterFunc(30*time.Millisecond, cancel) // during the second cell
 		}
@@ -278,7 +290,7 @@ sweep: {strategies: [pooled], pool_sizes: [4, 2, 1]}
 	if first.Interrupted || first.Succeeded != 40 {
 		t.Errorf("first cell: %+v", first)
 	}
-	if !cut.Interrupted || cut.Failures[OutcomeCanceled] == 0 || cut.Succeeded+cut.Failed != 40 {
+	if !cut.Interrupted || cut.Failures[scenario.OutcomeCanceled] == 0 || cut.Succeeded+cut.Failed != 40 {
 		t.Errorf("interrupted cell: %+v", cut)
 	}
 	if rec.Len() == 0 {
@@ -288,21 +300,8 @@ sweep: {strategies: [pooled], pool_sizes: [4, 2, 1]}
 
 func TestRunRefusesRemote(t *testing.T) {
 	sc := mustParse(t, "name: r\nitems: 1\ntarget: {url: 'http://192.0.2.1/'}\nsweep: {strategies: [serial]}\n")
-	if _, err := Run(context.Background(), sc, RunOptions{}); !errors.Is(err, ErrRemote) {
+	if _, err := Run(context.Background(), sc, Options{}); !errors.Is(err, scenario.ErrRemote) {
 		t.Errorf("err = %v, want ErrRemote", err)
-	}
-}
-
-func TestPlan(t *testing.T) {
-	w := Sweep{Strategies: []Strategy{Unbounded, Pooled, Serial}, PoolSizes: []int{1, 8}, Repeats: 2}
-	var got []string
-	for _, p := range w.Plan() {
-		got = append(got, Cell{Strategy: p.Strategy, Pool: p.Pool, Repeat: p.Repeat}.Label())
-	}
-	want := []string{"unbounded/p=0/r=0", "pooled/p=1/r=0", "pooled/p=8/r=0", "serial/p=1/r=0",
-		"unbounded/p=0/r=1", "pooled/p=1/r=1", "pooled/p=8/r=1", "serial/p=1/r=1"}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("Plan = %v", got)
 	}
 }
 
@@ -324,7 +323,7 @@ sweep: {strategies: [pooled, serial], pool_sizes: [8], parallel: 2}
 `)
 	// pooled(8) ends after ~50 requests' time and fails to write its
 	// records; serial needs 400 and is still running then.
-	res, err := Run(context.Background(), sc, RunOptions{Records: failingWriter{}})
+	res, err := Run(context.Background(), sc, Options{Records: failingWriter{}})
 	if err == nil || !strings.Contains(err.Error(), "writing request records: disk full") {
 		t.Fatalf("err = %v, want the records write error", err)
 	}
@@ -332,7 +331,7 @@ sweep: {strategies: [pooled, serial], pool_sizes: [8], parallel: 2}
 		t.Error("a run that failed says it is complete")
 	}
 	for _, c := range res.Cells {
-		if c.Strategy == Serial && (!c.Interrupted || c.Failures[OutcomeCanceled] == 0 || c.Succeeded+c.Failed != c.Items) {
+		if c.Strategy == scenario.Serial && (!c.Interrupted || c.Failures[scenario.OutcomeCanceled] == 0 || c.Succeeded+c.Failed != c.Items) {
 			t.Errorf("serial ran on after the error: %+v", c)
 		}
 	}

@@ -1,12 +1,10 @@
-package model
+package scenario
 
 import (
 	"reflect"
 	"strconv"
 	"strings"
 	"testing"
-
-	"github.com/poolbench/poolbench/bench"
 )
 
 func TestParsePools(t *testing.T) {
@@ -41,7 +39,7 @@ func TestParsePools(t *testing.T) {
 
 func TestParseStrategies(t *testing.T) {
 	got, err := ParseStrategies("serial, pooled,unbounded")
-	if want := []bench.Strategy{bench.Serial, bench.Pooled, bench.Unbounded}; err != nil || !reflect.DeepEqual(got, want) {
+	if want := []Strategy{Serial, Pooled, Unbounded}; err != nil || !reflect.DeepEqual(got, want) {
 		t.Errorf("got %v, %v; want %v", got, err, want)
 	}
 	for _, in := range []string{"", "gather", "serial,serial", "pooled,"} {
@@ -64,7 +62,7 @@ func FuzzParsePools(f *testing.F) {
 		}
 		var parts []string
 		for _, p := range pools {
-			if p < 1 || p > MaxItems {
+			if p < 1 || p > MaxPool {
 				t.Fatalf("%q: accepted pool %d", s, p)
 			}
 			parts = append(parts, strconv.Itoa(p))
@@ -86,7 +84,7 @@ func FuzzParseStrategies(f *testing.F) {
 		if err != nil {
 			return
 		}
-		seen := map[bench.Strategy]bool{}
+		seen := map[Strategy]bool{}
 		for _, st := range ss {
 			if seen[st] {
 				t.Fatalf("%q: %s twice", s, st)

@@ -1,33 +1,31 @@
-package bench
+package sweep
 
 import (
 	"context"
 	"sync"
+
+	"github.com/poolbench/poolbench/bench/scenario"
 )
 
-// runStrategy sends every item with strategy st and pool size pool, and
-// returns once every started item has ended. When ctx is canceled no new
-// item starts; the items never started keep started == false.
-func runStrategy(ctx context.Context, st Strategy, pool int, c *client, items []item, done func()) {
-	do := func(i int) {
-		c.do(ctx, &items[i], i)
-		done()
-	}
+// runStrategy starts items 0..n-1 with strategy st and pool size pool and
+// returns once every started item has ended. do(i) runs item i to its end.
+// When ctx is canceled no new item starts.
+func runStrategy(ctx context.Context, st scenario.Strategy, pool, n int, do func(int)) {
 	switch st {
-	case Serial:
-		for i := range items {
+	case scenario.Serial:
+		for i := range n {
 			if ctx.Err() != nil {
 				return
 			}
 			do(i)
 		}
-	case Pooled:
+	case scenario.Pooled:
 		// A goroutine per item, gated by a semaphore of size pool: the
 		// seed's asyncio.Semaphore around each task.
 		sem := make(chan struct{}, pool)
 		var wg sync.WaitGroup
 	spawn:
-		for i := range items {
+		for i := range n {
 			select {
 			case sem <- struct{}{}:
 			case <-ctx.Done():
@@ -43,11 +41,11 @@ func runStrategy(ctx context.Context, st Strategy, pool int, c *client, items []
 			})
 		}
 		wg.Wait()
-	case Workers:
+	case scenario.Workers:
 		// pool workers pulling item numbers from a queue fed by a producer.
 		queue := make(chan int, pool)
 		var wg sync.WaitGroup
-		for range min(pool, len(items)) {
+		for range min(pool, n) {
 			wg.Go(func() {
 				for i := range queue {
 					if ctx.Err() == nil {
@@ -57,7 +55,7 @@ func runStrategy(ctx context.Context, st Strategy, pool int, c *client, items []
 			})
 		}
 	produce:
-		for i := range items {
+		for i := range n {
 			select {
 			case queue <- i:
 			case <-ctx.Done():
@@ -66,10 +64,10 @@ func runStrategy(ctx context.Context, st Strategy, pool int, c *client, items []
 		}
 		close(queue)
 		wg.Wait()
-	case Unbounded:
+	case scenario.Unbounded:
 		// Every item at once, as asyncio.gather without a semaphore.
 		var wg sync.WaitGroup
-		for i := range items {
+		for i := range n {
 			if ctx.Err() != nil {
 				break
 			}

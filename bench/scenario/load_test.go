@@ -1,7 +1,9 @@
-package bench
+package scenario
 
 import (
+	"context"
 	"errors"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -31,7 +33,7 @@ func TestParseValid(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sc.Timescale != 1 || sc.Sweep.Repeats != 1 || !sc.Client.KeepAliveOn() {
+	if !sc.Timescale.IsZero() || sc.Sweep.Repeats != 1 || !sc.Client.KeepAliveOn() {
 		t.Errorf("defaults not filled: timescale %v repeats %d keepalive %v", sc.Timescale, sc.Sweep.Repeats, sc.Client.KeepAliveOn())
 	}
 	r := sc.Client.Retry
@@ -82,8 +84,23 @@ func TestParseErrors(t *testing.T) {
 		{"bad retry class", func(s string) string {
 			return strings.Replace(s, "    base: 10ms\n", "    base: 10ms\n    on: [5xx, 404]\n", 1)
 		}, []string{"t.yaml:11:", `client.retry.on[1]: unknown retry class "404"`}},
-		{"timescale too big", func(s string) string { return "timescale: 2\n" + s },
-			[]string{"t.yaml:1:", "timescale: 2 is out of range"}},
+		{"timescale too big", func(s string) string { return "timescale: 2000\n" + s },
+			[]string{"t.yaml:1:12:", "timescale: time scale 2000 is out of range", "or auto"}},
+		{"timescale zero", func(s string) string { return "timescale: 0\n" + s },
+			[]string{"t.yaml:1:12:", "timescale: time scale 0 is out of range: leave it unset"}},
+		{"timescale below the floor", func(s string) string { return "timescale: 1e-9\n" + s },
+			[]string{"t.yaml:1:12:", "time scale 1e-09 is out of range"}},
+		{"timescale below the floor, written otherwise", func(s string) string { return "timescale: 1.0e-9\n" + s },
+			[]string{"t.yaml:1:12:", "time scale 1e-09 is out of range"}},
+		{"timescale word", func(s string) string { return "timescale: fast\n" + s },
+			[]string{"t.yaml:1:12:", `time scale "fast" is not a number`, "or auto"}},
+		{"octal items", func(s string) string { return strings.Replace(s, "items: 10", "items: 010", 1) },
+			[]string{"t.yaml:2:8:", "items: want a whole number in plain decimal digits, not \"010\""}},
+		{"hex pool", func(s string) string { return strings.Replace(s, "[1, 2]", "[1, 0x2]", 1) },
+			[]string{"t.yaml:13:", "plain decimal"}},
+		{"max_wait below base", func(s string) string {
+			return strings.Replace(s, "    base: 10ms\n", "    base: 10ms\n    max_wait: 1ms\n", 1)
+		}, []string{"t.yaml:11:", "client.retry.max_wait: 1ms is below the backoff base 10ms"}},
 		{"upstream timescale", func(s string) string {
 			return strings.Replace(s, "  cap: 2\n", "  cap: 2\n  timescale: 0.5\n", 1)
 		}, []string{"t.yaml:6:", "upstream.timescale: must be left unset"}},
@@ -100,7 +117,7 @@ func TestParseErrors(t *testing.T) {
 		}, []string{"t.yaml:8:", "client.keepalive: want true or false"}},
 		{"duplicate key", func(s string) string { return s + "items: 3\n" },
 			[]string{"t.yaml:14:", "items", "already defined"}},
-		{"empty", func(string) string { return "# nothing\n" }, []string{"t.yaml:1:", "empty scenario"}},
+		{"empty", func(string) string { return "# nothing\n" }, []string{"t.yaml:1:", "empty file"}},
 		{"syntax", func(s string) string { return s + "sweep: [\n" }, []string{"t.yaml:"}},
 		{"two documents", func(s string) string { return s + "---\nname: u\n" }, []string{"more than one YAML document"}},
 		{"missing name", func(s string) string { return strings.Replace(s, "name: t\n", "", 1) },
@@ -130,7 +147,7 @@ func TestParseTarget(t *testing.T) {
 	if sc.Target.Method != "GET" || sc.Target.Headers["Accept"] != "application/json" {
 		t.Errorf("target = %+v", sc.Target)
 	}
-	if err := CheckTarget(sc.Target); err != nil {
+	if err := CheckTarget(t.Context(), sc.Target); err != nil {
 		t.Errorf("localhost refused: %v", err)
 	}
 	par := src + "  parallel: 2\n"
@@ -156,13 +173,38 @@ func TestCheckTarget(t *testing.T) {
 		{"http://192.168.1.1/", false},
 		{"https://example.com/", false},
 	} {
-		err := CheckTarget(&Target{URL: tt.url})
+		err := CheckTarget(t.Context(), &Target{URL: tt.url})
 		if (err == nil) != tt.ok {
 			t.Errorf("CheckTarget(%s) = %v", tt.url, err)
 		}
 		if err != nil && !errors.Is(err, ErrRemote) {
 			t.Errorf("CheckTarget(%s) error does not wrap ErrRemote: %v", tt.url, err)
 		}
+	}
+}
+
+// TestCheckHostResolves: a name is trusted for its resolved addresses, not
+// for what it says.
+func TestCheckHostResolves(t *testing.T) {
+	lookup := func(addrs ...string) func(context.Context, string) ([]net.IPAddr, error) {
+		return func(context.Context, string) ([]net.IPAddr, error) {
+			var out []net.IPAddr
+			for _, a := range addrs {
+				out = append(out, net.IPAddr{IP: net.ParseIP(a)})
+			}
+			return out, nil
+		}
+	}
+	if err := checkHost(t.Context(), "svc.test", lookup("127.0.0.1", "::1")); err != nil {
+		t.Errorf("a name resolving to loopback only: %v", err)
+	}
+	err := checkHost(t.Context(), "localhost", lookup("127.0.0.1", "203.0.113.7"))
+	if !errors.Is(err, ErrRemote) || !strings.Contains(err.Error(), "localhost resolves to 203.0.113.7") {
+		t.Errorf("localhost resolving beyond loopback: %v", err)
+	}
+	failing := func(context.Context, string) ([]net.IPAddr, error) { return nil, errors.New("no such host") }
+	if err := checkHost(t.Context(), "nosuch.test", failing); !errors.Is(err, ErrRemote) || !strings.Contains(err.Error(), "could not be resolved") {
+		t.Errorf("an unresolvable name: %v", err)
 	}
 }
 
@@ -193,7 +235,7 @@ func TestLoad(t *testing.T) {
 
 // TestBuiltinScenarios loads every scenario shipped in scenarios/.
 func TestBuiltinScenarios(t *testing.T) {
-	builtin := os.DirFS("../scenarios")
+	builtin := os.DirFS("../../scenarios")
 	names, err := BuiltinNames(builtin)
 	if err != nil || len(names) < 2 {
 		t.Fatalf("BuiltinNames = %v, %v", names, err)
@@ -250,7 +292,7 @@ func FuzzParse(f *testing.F) {
 		if err := sc.Validate(); err != nil {
 			t.Errorf("Parse accepted an invalid scenario: %v", err)
 		}
-		if sc.Timescale == 0 || sc.Sweep.Repeats == 0 || sc.Client.Retry.MaxAttempts == 0 {
+		if sc.Sweep.Repeats == 0 || sc.Client.Retry.MaxAttempts == 0 {
 			t.Errorf("defaults not filled: %+v", sc)
 		}
 	})

@@ -1,4 +1,4 @@
-package bench
+package scenario
 
 import (
 	"math/rand/v2"
@@ -80,38 +80,5 @@ func TestDelay(t *testing.T) {
 		if exp.Delay(i, a, 0) != exp.Delay(i, b, 0) {
 			t.Fatal("Delay is not deterministic for a given source")
 		}
-	}
-}
-
-func TestFailureClass(t *testing.T) {
-	for _, tt := range []struct {
-		outcome string
-		n       int
-		want    string
-	}{
-		{"503", 4, "503 after 4 attempts"},
-		{"timeout", 1, "timeout after 1 attempt"},
-		{OutcomeCanceled, 2, "canceled"},
-	} {
-		if got := FailureClass(tt.outcome, tt.n); got != tt.want {
-			t.Errorf("FailureClass(%q, %d) = %q, want %q", tt.outcome, tt.n, got, tt.want)
-		}
-	}
-}
-
-func TestPercentiles(t *testing.T) {
-	xs := make([]float64, 100)
-	for i := range xs {
-		xs[i] = float64(100 - i) // 100..1, unsorted
-	}
-	p := percentiles(xs)
-	if p.P50 != 50 || p.P90 != 90 || p.P95 != 95 || p.P99 != 99 || p.Max != 100 || p.Mean != 50.5 {
-		t.Errorf("percentiles = %+v", p)
-	}
-	if (percentiles(nil) != Percentiles{}) {
-		t.Error("empty input")
-	}
-	if p := percentiles([]float64{3}); p.P50 != 3 || p.P99 != 3 {
-		t.Errorf("one value: %+v", p)
 	}
 }

@@ -1,4 +1,4 @@
-package bench
+package scenario
 
 import (
 	"fmt"
@@ -38,7 +38,8 @@ const (
 var retryClasses = []string{RetryOn5xx, RetryOn429, RetryOnConnect, RetryOnTimeout}
 
 // Attempt outcomes other than an HTTP status code (which is its decimal
-// string, "200", "503"...). They are the keys of Cell.Outcomes.
+// string, "200", "503"...): what Retry.Retries decides on, and the keys of
+// a results cell's Outcomes.
 const (
 	// OutcomeConnect is a refused or failed connection.
 	OutcomeConnect = "connect"
@@ -91,6 +92,9 @@ func (r Retry) validate() error {
 		if r.Backoff == BackoffExponential && r.Max < r.Base {
 			return fieldErrorf("max", "the backoff cap %s is below the base %s", r.Max.D(), r.Base.D())
 		}
+		if r.MaxWait > 0 && r.MaxWait < r.Base {
+			return fieldErrorf("max_wait", "%s is below the backoff base %s: no wait could last as the policy says", r.MaxWait.D(), r.Base.D())
+		}
 	default:
 		return fieldErrorf("backoff", "unknown backoff %q: want %s", r.Backoff, quoteList([]string{BackoffNone, BackoffConstant, BackoffExponential}))
 	}
@@ -129,7 +133,7 @@ func (r Retry) Retries(outcome string) bool {
 // jitter of exponential backoff and may be nil for the other policies.
 // retryAfter is what the answer's Retry-After asked, in model time (0 when
 // absent): when r.RetryAfter is set the wait is at least that long, even
-// past Max. The runner multiplies the result by the time scale; bench/model
+// past Max. Whatever the policy, the wait is at most MaxWait when set. The runner multiplies the result by the time scale; bench/model
 // calls it with the same arguments to simulate the same policy. (It is not
 // named Backoff: that is the policy's field.)
 //
@@ -157,6 +161,9 @@ func (r Retry) Delay(attempt int, rnd *rand.Rand, retryAfter time.Duration) time
 	}
 	if r.RetryAfter && retryAfter > d {
 		d = retryAfter
+	}
+	if r.MaxWait > 0 {
+		d = min(d, r.MaxWait.D())
 	}
 	return d
 }

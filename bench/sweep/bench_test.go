@@ -1,10 +1,11 @@
-package bench
+package sweep
 
 import (
 	"context"
 	"net/http/httptest"
 	"testing"
 
+	"github.com/poolbench/poolbench/bench/scenario"
 	"github.com/poolbench/poolbench/mocksrv"
 	"github.com/poolbench/poolbench/mocksrv/upstream"
 )
@@ -14,9 +15,9 @@ import (
 // pooled/64 with `hey -c 64` through scripts/hey-vs-pooled.sh.
 func BenchmarkStrategyZeroLatency(b *testing.B) {
 	for _, tc := range []struct {
-		st   Strategy
+		st   scenario.Strategy
 		pool int
-	}{{Serial, 1}, {Pooled, 64}, {Workers, 64}} {
+	}{{scenario.Serial, 1}, {scenario.Pooled, 64}, {scenario.Workers, 64}} {
 		b.Run(string(tc.st), func(b *testing.B) {
 			srv, err := mocksrv.New(upstream.Config{Latency: "0s"})
 			if err != nil {
@@ -25,16 +26,15 @@ func BenchmarkStrategyZeroLatency(b *testing.B) {
 			ts := httptest.NewServer(srv)
 			defer ts.Close()
 			defer srv.Close()
-			c := &client{tr: newTransport(tc.pool, b.N, true), url: ts.URL + "/item", method: "GET",
-				timeout: DefaultTimeout, scale: 1, retry: Retry{}.WithDefaults()}
-			defer c.tr.CloseIdleConnections()
-			if err := c.prepare(); err != nil {
+			cl := (&scenario.Scenario{}).WithDefaults().Client
+			c, err := newClient(target{url: ts.URL + "/item", method: "GET"}, cl, 1, tc.pool, b.N, false)
+			if err != nil {
 				b.Fatal(err)
 			}
-			sc := &Scenario{Items: b.N, Timescale: 1}
+			defer c.tr.CloseIdleConnections()
 			b.ReportAllocs()
 			b.ResetTimer()
-			cell, _ := runCell(context.Background(), c, sc, CellPlan{tc.st, tc.pool, 0}, nil)
+			cell := newCellRun(c, scenario.CellPlan{Strategy: tc.st, Pool: tc.pool}, b.N, 1, nil, nil).run(context.Background())
 			b.StopTimer()
 			if cell.Succeeded != b.N {
 				b.Fatalf("%d of %d succeeded: %v", cell.Succeeded, b.N, cell.Failures)

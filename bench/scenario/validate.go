@@ -1,15 +1,17 @@
-package bench
+package scenario
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
 	"net/url"
-	"reflect"
 	"regexp"
 	"slices"
 	"strings"
 	"time"
+
+	"golang.org/x/net/http/httpguts"
 
 	"github.com/poolbench/poolbench/mocksrv/upstream"
 )
@@ -20,8 +22,8 @@ const (
 	DefaultTimeout = 30 * time.Second
 	// MaxItems bounds a cell, so every load loop is bounded in count.
 	MaxItems = 1_000_000
-	// MaxPool bounds a pool size.
-	MaxPool = 100_000
+	// MaxPool bounds a pool size (in a sweep, and in the model's what-ifs).
+	MaxPool = 10_000_000
 	// MaxRepeats bounds the repeats of a sweep.
 	MaxRepeats = 100
 	// MaxParallel bounds how many cells run at once.
@@ -32,18 +34,13 @@ const (
 
 var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
 
-var reflectConfigType = reflect.TypeFor[upstream.Config]()
-
 var methods = []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 
-// WithDefaults returns s with unset fields filled: timescale 1, a 30s
-// attempt timeout, keep-alive on, the retry defaults (Retry.WithDefaults),
+// WithDefaults returns s with unset fields filled: a 30s attempt timeout,
+// waits between attempts capped at the timeout, keep-alive on, the retry defaults (Retry.WithDefaults),
 // one repeat, GET for a target, and the mock's own defaults for an
 // upstream. Slices and maps are copied, so s is left untouched.
 func (s Scenario) WithDefaults() Scenario {
-	if s.Timescale == 0 {
-		s.Timescale = 1
-	}
 	if s.Client.Timeout == 0 {
 		s.Client.Timeout = upstream.Duration(DefaultTimeout)
 	}
@@ -56,6 +53,9 @@ func (s Scenario) WithDefaults() Scenario {
 	}
 	s.Client.Retry.On = slices.Clone(s.Client.Retry.On)
 	s.Client.Retry = s.Client.Retry.WithDefaults()
+	if s.Client.Retry.MaxWait == 0 {
+		s.Client.Retry.MaxWait = s.Client.Timeout
+	}
 	if s.Sweep.Parallel == 0 {
 		s.Sweep.Parallel = 1
 	}
@@ -106,8 +106,8 @@ func (s *Scenario) Validate() error {
 	if s.Items < 1 || s.Items > MaxItems {
 		return fieldErrorf("items", "%d is out of range: want 1 to %d logical requests per cell", s.Items, MaxItems)
 	}
-	if !(s.Timescale > 0 && s.Timescale <= 1) {
-		return fieldErrorf("timescale", "%v is out of range: want 0 < timescale ≤ 1 (0.01 runs 100 times faster than modeled)", s.Timescale)
+	if err := s.Timescale.Fixed.Validate(); err != nil && !s.Timescale.Auto {
+		return fieldErrorf("timescale", "%v, or auto", err)
 	}
 	switch {
 	case s.Upstream == nil && s.Target == nil:
@@ -138,21 +138,14 @@ func (s *Scenario) Validate() error {
 	return nil
 }
 
-// upstreamError turns a upstream.Config.Validate error into a FieldError
-// whose path names the upstream field the message starts with or mentions,
-// so Load can point at its line.
+// upstreamError turns the first problem upstream.Config.Validate found
+// into a FieldError under "upstream.", so Load can point at its line.
 func upstreamError(err error) error {
-	msg, _, _ := strings.Cut(err.Error(), "\n") // errors.Join: the first problem
-	keys := yamlKeys(reflectConfigType)
-	// Longest first, so "retry_after" wins over a shorter key it contains.
-	slices.SortFunc(keys, func(a, b string) int { return len(b) - len(a) })
-	for _, k := range keys {
-		if strings.HasPrefix(msg, k) || strings.Contains(msg, k+":") || strings.Contains(msg, k+" ") {
-			msg = strings.TrimPrefix(strings.TrimPrefix(msg, k+":"), k)
-			return &FieldError{Field: "upstream." + k, Msg: strings.TrimSpace(msg)}
-		}
+	var fe *upstream.FieldError
+	if errors.As(err, &fe) {
+		return &FieldError{Field: "upstream." + fe.Field, Msg: fe.Msg}
 	}
-	return &FieldError{Field: "upstream", Msg: msg}
+	return &FieldError{Field: "upstream", Msg: err.Error()}
 }
 
 func (t *Target) validate() error {
@@ -167,7 +160,7 @@ func (t *Target) validate() error {
 		return fieldErrorf("method", "%q is not accepted: want one of %s", t.Method, strings.Join(methods, ", "))
 	}
 	for k := range t.Headers {
-		if k == "" || strings.ContainsAny(k, " :\r\n") {
+		if !httpguts.ValidHeaderFieldName(k) {
 			return fieldErrorf("headers."+k, "%q is not a valid header name", k)
 		}
 	}
@@ -189,7 +182,7 @@ func (w Sweep) validate() error {
 		return fieldErrorf("strategies", "missing: want a list of %s", strategyNames())
 	}
 	for i, st := range w.Strategies {
-		if !slices.Contains(Strategies, st) {
+		if !slices.Contains(Strategies(), st) {
 			return fieldErrorf(fmt.Sprintf("strategies[%d]", i), "unknown strategy %q: want any of %s", st, strategyNames())
 		}
 		if slices.Index(w.Strategies, st) != i {
@@ -217,8 +210,9 @@ func (w Sweep) validate() error {
 }
 
 func strategyNames() string {
-	s := make([]string, len(Strategies))
-	for i, st := range Strategies {
+	all := Strategies()
+	s := make([]string, len(all))
+	for i, st := range all {
 		s[i] = string(st)
 	}
 	return quoteList(s)
@@ -228,20 +222,42 @@ func strategyNames() string {
 // address.
 var ErrRemote = errors.New("target is not a loopback address")
 
-// CheckTarget refuses a target whose host is not a loopback address
-// (127.0.0.0/8, ::1 or localhost): poolbench sends load to this machine
-// only, unless the caller allows remote targets.
-func CheckTarget(t *Target) error {
+// CheckTarget refuses a target whose host is not a loopback address:
+// an IP in 127.0.0.0/8 or ::1, or a name whose every resolved address is
+// one (a name is not trusted for what it says). poolbench sends load to
+// this machine only, unless the caller allows remote targets. (The
+// sweep's dialer checks every connection's address again.)
+func CheckTarget(ctx context.Context, t *Target) error {
 	u, err := url.Parse(t.URL)
 	if err != nil {
 		return err
 	}
-	host := u.Hostname()
-	if strings.EqualFold(host, "localhost") {
+	return checkHost(ctx, u.Hostname(), net.DefaultResolver.LookupIPAddr)
+}
+
+// checkHost refuses host unless it is, or resolves with lookup only to,
+// loopback addresses.
+func checkHost(ctx context.Context, host string, lookup func(context.Context, string) ([]net.IPAddr, error)) error {
+	refuse := func(what string) error {
+		return fmt.Errorf("%w: %s (poolbench sends load to 127.0.0.0/8 and ::1 only; pass -allow-remote to load a service you own)", ErrRemote, what)
+	}
+	if ip := net.ParseIP(host); ip != nil {
+		if !ip.IsLoopback() {
+			return refuse(host)
+		}
 		return nil
 	}
-	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
-		return nil
+	addrs, err := lookup(ctx, host)
+	if err != nil {
+		return refuse(fmt.Sprintf("%s could not be resolved to check it (%v)", host, err))
 	}
-	return fmt.Errorf("%w: %s (poolbench sends load to 127.0.0.0/8, ::1 or localhost only; pass -allow-remote to load a service you own)", ErrRemote, host)
+	for _, a := range addrs {
+		if !a.IP.IsLoopback() {
+			return refuse(fmt.Sprintf("%s resolves to %s", host, a.IP))
+		}
+	}
+	if len(addrs) == 0 {
+		return refuse(host + " resolves to no address")
+	}
+	return nil
 }

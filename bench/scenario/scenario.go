@@ -1,4 +1,4 @@
-package bench
+package scenario
 
 import "github.com/poolbench/poolbench/mocksrv/upstream"
 
@@ -19,15 +19,28 @@ const (
 	Unbounded Strategy = "unbounded"
 )
 
-// Strategies lists every strategy in report order.
-var Strategies = []Strategy{Serial, Pooled, Workers, Unbounded}
+// Strategies lists every strategy, in report order.
+func Strategies() []Strategy { return []Strategy{Serial, Pooled, Workers, Unbounded} }
+
+// Rank is the strategy's place in report order (unknown strategies last).
+func (s Strategy) Rank() int {
+	for i, x := range Strategies() {
+		if x == s {
+			return i
+		}
+	}
+	return len(Strategies())
+}
+
+// Pooled reports whether the strategy takes a pool size (pooled, workers).
+func (s Strategy) Pooled() bool { return s == Pooled || s == Workers }
 
 // Scenario is one benchmark: what to call, how, and which sweep to run.
 // Scenario files (scenarios/*.yaml) are this struct in YAML; results.json
 // carries it as run, in JSON.
 //
-// Durations are model durations; Timescale multiplies all of them (the
-// upstream's and the client's) at run time.
+// Durations are model durations; the time scale multiplies all of them
+// (the upstream's and the client's) at run time.
 type Scenario struct {
 	// Name identifies the scenario; reports go to reports/<Name>/.
 	Name string `yaml:"name" json:"name"`
@@ -35,9 +48,10 @@ type Scenario struct {
 	Description string `yaml:"description" json:"description"`
 	// Items is the number of logical requests each cell sends.
 	Items int `yaml:"items" json:"items"`
-	// Timescale multiplies every modeled duration at run time (0 < t ≤ 1;
-	// default 1). Reports divide measured time by it.
-	Timescale float64 `yaml:"timescale,omitempty" json:"timescale,omitempty"`
+	// Timescale multiplies every modeled duration at run time: a fixed
+	// upstream.Scale (default 1, real time), or auto. Reports divide
+	// measured time by the scale each cell ran at.
+	Timescale Timescale `yaml:"timescale,omitempty" json:"timescale"`
 	// Seed makes the client's random choices (backoff jitter) repeatable.
 	Seed uint64 `yaml:"seed,omitempty" json:"seed,omitempty"`
 	// Upstream starts the mock in-process on 127.0.0.1 with this config.
@@ -88,6 +102,10 @@ type Retry struct {
 	Max upstream.Duration `yaml:"max,omitempty" json:"max,omitempty"`
 	// RetryAfter waits as long as a Retry-After header asks, when set.
 	RetryAfter bool `yaml:"retry_after,omitempty" json:"retry_after,omitempty"`
+	// MaxWait caps any one wait between attempts, backoff or Retry-After
+	// (default: the client's timeout), so a hostile Retry-After cannot
+	// hold an item for an hour.
+	MaxWait upstream.Duration `yaml:"max_wait,omitempty" json:"max_wait,omitempty"`
 }
 
 // Sweep is the grid of cells a run measures: every strategy × pool size ×

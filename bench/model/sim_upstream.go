@@ -1,0 +1,114 @@
+package model
+
+import (
+	"time"
+
+	"github.com/poolbench/poolbench/mocksrv/upstream"
+)
+
+// The upstream's side of the simulation: what the mock does with a
+// request, through the same draw (upstream.Drawer) and the same contention
+// (upstream.Config.ServiceTime) as the mock itself.
+
+// arrive is the upstream receiving a request: admit it, queue it, or turn
+// it away as the overflow policy says.
+func (m *sim) arrive(r ref) {
+	m.c.Requests++
+	it := &m.items[r.item]
+	d := m.drawer.Draw(uint64(m.c.Requests))
+	it.sample, it.fault = int64(d.Sample), d.Fault
+	if m.up.Cap == 0 || m.inFlight < int64(m.up.Cap) {
+		m.admit(r)
+		return
+	}
+	switch m.up.Overflow {
+	case upstream.OverflowReset:
+		m.c.Reset++
+		m.respond(r, outReset)
+		return
+	case upstream.OverflowQueue:
+		if m.up.QueueLimit == 0 || m.queued < int64(m.up.QueueLimit) {
+			m.items[r.item].phase = phQueued
+			m.watch(r)
+			m.queue.push(r)
+			m.queued++
+			m.c.PeakQueued = max(m.c.PeakQueued, m.queued)
+			return
+		}
+	}
+	m.c.Rejected++
+	m.respond(r, outReject)
+}
+
+// respond sends outcome o back to r's client now: it arrives after the
+// return half of the round trip, unless the client's deadline comes first.
+func (m *sim) respond(r ref, o int) {
+	if m.back == 0 {
+		m.answer(r, o)
+		return
+	}
+	it := &m.items[r.item]
+	prev := it.phase
+	it.phase = phReturning
+	it.outcome = uint8(o)
+	if at := m.now + m.back; m.timeout == 0 || at <= it.deadline {
+		m.schedule(at, r, evAnswer)
+	} else if prev != phQueued && prev != phService && prev != phStalled {
+		m.watch(r) // answered at arrival, not watched yet
+	}
+}
+
+// admit starts serving r. Contention is counted at admission, the request
+// itself included.
+func (m *sim) admit(r ref) {
+	m.c.Admitted++
+	m.inFlight++
+	m.c.PeakInFlight = max(m.c.PeakInFlight, m.inFlight)
+	it := &m.items[r.item]
+	d := int64(m.up.ServiceTime(time.Duration(it.sample), m.inFlight))
+	queued := it.phase == phQueued // its deadline is being watched already
+	it.phase = phService
+	end := m.now + d
+	if m.timeout > 0 && (end+m.back > it.deadline || it.fault == upstream.FaultStall) && !queued {
+		m.watch(r) // the client may give up first, or (stall) must
+	}
+	if m.timeout > 0 && end > it.deadline {
+		return
+	}
+	m.schedule(end, r, evDone)
+}
+
+// release frees a slot and admits the oldest queued request still waiting.
+func (m *sim) release() {
+	m.inFlight--
+	for m.queued > 0 {
+		q := m.queue.pop()
+		if m.live(q) && m.items[q.item].phase == phQueued {
+			m.queued--
+			m.admit(q)
+			return
+		}
+	}
+}
+
+// done ends r's service: the upstream answers by its fault.
+func (m *sim) done(r ref) {
+	m.release()
+	switch m.items[r.item].fault {
+	case upstream.FaultError:
+		m.c.Completed++
+		m.c.ErrorsInjected++
+		m.respond(r, outError)
+	case upstream.FaultReset:
+		m.c.Reset++
+		m.respond(r, outReset)
+	case upstream.FaultStall:
+		// The slot is free, but the client hears nothing until its
+		// deadline (being watched since admission).
+		m.c.Stalled++
+		m.items[r.item].phase = phStalled
+	default:
+		m.c.Completed++
+		m.respond(r, outOK)
+	}
+}

@@ -1,0 +1,125 @@
+package results
+
+import (
+	"fmt"
+
+	"github.com/poolbench/poolbench/bench/scenario"
+	"github.com/poolbench/poolbench/mocksrv/upstream"
+)
+
+// Cell summarises one strategy × pool × repeat. Times are model seconds
+// (measured seconds divided by the time scale the cell ran at) except
+// WallSeconds.
+type Cell struct {
+	Strategy scenario.Strategy `json:"strategy"`
+	// Pool is the concurrency limit: 1 for serial, 0 for unbounded.
+	Pool   int `json:"pool"`
+	Repeat int `json:"repeat"`
+
+	Items     int `json:"items"`
+	Succeeded int `json:"succeeded"`
+	Failed    int `json:"failed"`
+	// Attempts counts every request sent, first attempts and retries.
+	Attempts int `json:"attempts"`
+	// Failures counts failed items by their last error class (see
+	// FailureClass), e.g. "503 after 4 attempts".
+	Failures map[string]int `json:"failures,omitempty"`
+	// Outcomes counts attempts by outcome: "200", "503", "reset", "timeout"...
+	Outcomes map[string]int `json:"outcomes,omitempty"`
+
+	// Timescale is the time scale the cell ran at (1: real time).
+	Timescale upstream.Scale `json:"timescale"`
+	// WallSeconds is the measured wall time of the cell.
+	WallSeconds float64 `json:"wall_seconds"`
+	// ModelWallSeconds is WallSeconds divided by the time scale.
+	ModelWallSeconds float64 `json:"model_wall_seconds"`
+	// Throughput is items per model second, failed ones included.
+	Throughput float64 `json:"throughput"`
+	// Goodput is succeeded items per model second: what reports rank.
+	Goodput float64 `json:"goodput"`
+	// Latency summarises per-item latency, first attempt to final answer,
+	// in model seconds (see Latencies for the precision).
+	Latency Percentiles `json:"latency"`
+
+	// Upstream holds the mock's counters for this cell (absent for an
+	// external target).
+	Upstream *upstream.Counters `json:"upstream,omitempty"`
+
+	// Harness is what the harness measured of itself during the cell
+	// (absent in results written before it existed, and in predictions).
+	Harness *Harness `json:"harness,omitempty"`
+
+	// PredictedWallSeconds is the model's prediction in model seconds, and
+	// Efficiency is predicted / measured (both 0 when not predicted).
+	PredictedWallSeconds float64 `json:"predicted_wall_seconds,omitempty"`
+	Efficiency           float64 `json:"efficiency,omitempty"`
+
+	// Interrupted is true when the run was stopped during this cell; items
+	// not finished then are counted as failed ("canceled").
+	Interrupted bool `json:"interrupted,omitempty"`
+}
+
+// Retries is the number of attempts beyond each item's first.
+func (c *Cell) Retries() int { return c.Attempts - c.Items }
+
+// Label names the cell as requests.jsonl's Attack field does:
+// "pooled/p=8/r=0".
+func (c *Cell) Label() string {
+	return fmt.Sprintf("%s/p=%d/r=%d", c.Strategy, c.Pool, c.Repeat)
+}
+
+// Bound reports whether the harness flagged the cell as measuring
+// poolbench rather than the upstream.
+func (c *Cell) Bound() bool { return c.Harness != nil && c.Harness.Bound }
+
+// SetWall sets the cell's wall time, measured at scale, and the figures
+// derived from it: model wall time, throughput and goodput.
+func (c *Cell) SetWall(wallSeconds float64, scale upstream.Scale) {
+	c.Timescale = upstream.Scale(scale.Factor())
+	c.WallSeconds = wallSeconds
+	c.ModelWallSeconds = scale.ModelSeconds(wallSeconds)
+	c.Throughput, c.Goodput = 0, 0
+	if c.ModelWallSeconds > 0 {
+		c.Throughput = float64(c.Items) / c.ModelWallSeconds
+		c.Goodput = float64(c.Succeeded) / c.ModelWallSeconds
+	}
+}
+
+// Percentiles of item latency, in model seconds.
+type Percentiles struct {
+	Mean float64 `json:"mean"`
+	P50  float64 `json:"p50"`
+	P90  float64 `json:"p90"`
+	P95  float64 `json:"p95"`
+	P99  float64 `json:"p99"`
+	Max  float64 `json:"max"`
+}
+
+// Harness is what the harness measured of itself during a cell: whether
+// the cell's figures measure the upstream, or poolbench.
+type Harness struct {
+	// CPU is the process's CPU time during the cell divided by the cell's
+	// wall time and the machine's CPUs: the share of the machine poolbench
+	// used (the cells running beside it included).
+	CPU float64 `json:"cpu"`
+	// Lateness is how late the harness's own wake-ups ran during the cell
+	// (a probe timer's lateness), wall seconds: median and 99th percentile.
+	Lateness     float64 `json:"lateness_p50"`
+	LatenessP99  float64 `json:"lateness_p99"`
+	UpstreamLate float64 `json:"upstream_late,omitempty"`
+	// AddedPerAttempt is the wall time the harness added to each attempt,
+	// on average: what the client measured beyond what the upstream took
+	// (embedded mock), or the calibrated loopback round trip plus the
+	// lateness (external target).
+	AddedPerAttempt float64 `json:"added_per_attempt"`
+	// Error is the estimated share of the cell's model wall time that the
+	// harness, not the upstream, made.
+	Error float64 `json:"error"`
+	// Bound is true when Error or CPU passed the limits of the rule (see
+	// the sweep's documentation): the cell measured poolbench rather than
+	// the upstream, and readers leave it out of headlines,
+	// recommendations and verdicts.
+	Bound bool `json:"bound"`
+	// Reason says why the cell is bound, in words.
+	Reason string `json:"reason,omitempty"`
+}

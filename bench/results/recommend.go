@@ -1,0 +1,105 @@
+package results
+
+import (
+	"fmt"
+
+	"github.com/poolbench/poolbench/bench/scenario"
+)
+
+// Tolerance is how far below the best goodput a recommended pool may be.
+const Tolerance = 0.05
+
+// Recommendation is the pool size Recommend picks.
+type Recommendation struct {
+	Strategy scenario.Strategy `json:"strategy"`
+	Pool     int               `json:"pool"`
+	// Goodput is the recommended group's median goodput (succeeded items
+	// per model second); BestGoodput the best of any competing group.
+	Goodput     float64 `json:"goodput"`
+	BestGoodput float64 `json:"best_goodput"`
+	// Throughput and BestThroughput are the same groups' median
+	// throughput (items per model second, failed ones included).
+	Throughput     float64 `json:"throughput"`
+	BestThroughput float64 `json:"best_throughput"`
+	// Reason says in words why, for the headline.
+	Reason string `json:"reason"`
+}
+
+// Recommend picks the pool size to use from measured (or predicted) cells:
+// the smallest pool whose median goodput over repeats is within Tolerance
+// (5%) of the best, without more failed items. It is the one rule every
+// report, prediction and run uses.
+//
+// The rule, precisely:
+//   - Only serial (pool 1), pooled and workers compete; unbounded has no
+//     pool to recommend. Groups with an interrupted repeat, or a repeat the
+//     harness flagged as bound (it measured poolbench, not the upstream),
+//     are left out.
+//   - Each group is summarised by medians over its repeats (Groups):
+//     goodput (succeeded items per model second) and failed items.
+//     Ranking by goodput rather than throughput keeps a pool that fails
+//     items quickly from looking fast.
+//   - The best group has the highest median goodput. A group whose median
+//     of failed items is above the best group's is never recommended.
+//   - Among the groups within Tolerance of the best goodput without more
+//     failures, the smallest pool wins; on a tie, the higher goodput, then
+//     the strategy order of scenario.Strategies.
+//
+// It returns nil when no group competes or none had an item succeed.
+func Recommend(cells []Cell) *Recommendation {
+	type entry struct {
+		g                     *Group
+		goodput, tput, failed float64
+		pool                  int
+	}
+	var es []entry
+	groups := Groups(cells)
+	for i := range groups {
+		g := &groups[i]
+		if g.Strategy == scenario.Unbounded || !(g.Bounded() || g.Strategy == scenario.Serial) || g.Interrupted() || g.Bound() {
+			continue
+		}
+		es = append(es, entry{
+			g:       g,
+			goodput: g.Median(func(c *Cell) float64 { return c.Goodput }),
+			tput:    g.Median(func(c *Cell) float64 { return c.Throughput }),
+			failed:  g.Median(func(c *Cell) float64 { return float64(c.Failed) }),
+			pool:    g.Strategy.CellPool(g.Pool),
+		})
+	}
+	if len(es) == 0 {
+		return nil
+	}
+	best := es[0]
+	for _, e := range es[1:] {
+		if e.goodput > best.goodput {
+			best = e
+		}
+	}
+	if !(best.goodput > 0) {
+		return nil // nothing succeeded anywhere: no pool to recommend
+	}
+	var pick *entry
+	for i := range es {
+		e := &es[i]
+		if e.goodput < (1-Tolerance)*best.goodput || e.failed > best.failed {
+			continue
+		}
+		if pick == nil || e.pool < pick.pool || (e.pool == pick.pool && e.goodput > pick.goodput) {
+			pick = e
+		}
+	}
+	rec := &Recommendation{
+		Strategy: pick.g.Strategy, Pool: pick.pool,
+		Goodput: pick.goodput, BestGoodput: best.goodput,
+		Throughput: pick.tput, BestThroughput: best.tput,
+	}
+	if pick.g == best.g {
+		rec.Reason = fmt.Sprintf("%s has the best goodput, %.4g items/s succeeded; every smaller pool is more than %.0f%% slower or fails more items",
+			pick.g.Name(), pick.goodput, Tolerance*100)
+	} else {
+		rec.Reason = fmt.Sprintf("%s reaches %.1f%% of the best goodput (%.4g of %.4g items/s succeeded, %s) with no more failures; larger pools buy less than %.0f%%",
+			pick.g.Name(), 100*pick.goodput/best.goodput, pick.goodput, best.goodput, best.g.Name(), Tolerance*100)
+	}
+	return rec
+}

@@ -1,0 +1,116 @@
+// Package results is results.json: the record of one run of a scenario,
+// the type every reader of a run meets at (report, compare, model), as
+// vegeta's lib.Result is for its tools. It also holds the readings of a
+// run every reader shares: the grouping of cells by strategy × pool with
+// its medians (Groups), the recommended pool (Recommend), failure classes
+// (FailureClass) and item-latency percentiles (Latencies).
+//
+// A field's meaning never changes under the same SchemaVersion.
+package results
+
+import (
+	"runtime"
+	"runtime/debug"
+	"time"
+
+	"github.com/poolbench/poolbench/bench/scenario"
+)
+
+// SchemaVersion is the version of results.json this package writes and
+// reads.
+const SchemaVersion = 1
+
+// Results is results.json: one run of a scenario.
+type Results struct {
+	// Schema is SchemaVersion.
+	Schema int `json:"schema"`
+	// Scenario is the scenario as run, overrides applied.
+	Scenario scenario.Scenario `json:"scenario"`
+	// Machine describes where it ran.
+	Machine Machine `json:"machine"`
+	// Started and Finished bound the run, wall clock.
+	Started  time.Time `json:"started"`
+	Finished time.Time `json:"finished"`
+	// Complete is false when the run was interrupted; Cells then holds what
+	// was measured, and an interrupted cell says so itself.
+	Complete bool `json:"complete"`
+	// Cells holds one entry per strategy × pool × repeat, in run order.
+	Cells []Cell `json:"cells"`
+	// Recommended is the pool Recommend picks from the measured cells (nil
+	// when none could be picked).
+	Recommended *Recommendation `json:"recommended,omitempty"`
+}
+
+// Machine records the facts a reader needs to trust or compare a run.
+type Machine struct {
+	GoVersion   string `json:"go_version"`
+	GOOS        string `json:"goos"`
+	GOARCH      string `json:"goarch"`
+	CPUs        int    `json:"cpus"`
+	GitRevision string `json:"git_revision,omitempty"`
+	// Poolbench is the version of poolbench that ran (Version).
+	Poolbench string `json:"poolbench,omitempty"`
+}
+
+// CurrentMachine describes the running process's machine.
+func CurrentMachine() Machine {
+	v := Version()
+	return Machine{
+		GoVersion:   runtime.Version(),
+		GOOS:        runtime.GOOS,
+		GOARCH:      runtime.GOARCH,
+		CPUs:        runtime.NumCPU(),
+		GitRevision: v.Revision,
+		Poolbench:   v.String(),
+	}
+}
+
+// BuildVersion is what the binary knows of its own version.
+type BuildVersion struct {
+	// Module is the module version ("v1.2.0", or "(devel)" for a build
+	// from a checkout).
+	Module string
+	// Revision and Time are the VCS revision and its time, when known;
+	// Modified is true for a build from a checkout with changes.
+	Revision, Time string
+	Modified       bool
+}
+
+// Version reads the running binary's build information.
+func Version() BuildVersion {
+	v := BuildVersion{Module: "(devel)"}
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return v
+	}
+	if bi.Main.Version != "" {
+		v.Module = bi.Main.Version
+	}
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			v.Revision = s.Value
+		case "vcs.time":
+			v.Time = s.Value
+		case "vcs.modified":
+			v.Modified = s.Value == "true"
+		}
+	}
+	return v
+}
+
+// String is "v1.2.0", or "(devel) 0a1b2c3d4e5f+dirty".
+func (v BuildVersion) String() string {
+	s := v.Module
+	if v.Revision != "" {
+		r := v.Revision
+		if len(r) > 12 {
+			r = r[:12]
+		}
+		s += " " + r
+		if v.Modified {
+			s += "+dirty"
+		}
+	}
+	return s
+}

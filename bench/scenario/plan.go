@@ -1,0 +1,40 @@
+package scenario
+
+// CellPlan is one cell to run: strategy, pool (1 for serial, 0 for
+// unbounded) and repeat.
+type CellPlan struct {
+	Strategy Strategy
+	Pool     int
+	Repeat   int
+}
+
+// Plan lists the cells a sweep runs, in run order: repeat by repeat, then
+// strategy by strategy in the scenario's order, then pool by pool. Serial
+// and unbounded run once per repeat, whatever the pools.
+func (w Sweep) Plan() []CellPlan {
+	var plan []CellPlan
+	for r := range max(w.Repeats, 1) {
+		for _, st := range w.Strategies {
+			if !st.Pooled() {
+				plan = append(plan, CellPlan{st, st.CellPool(0), r})
+				continue
+			}
+			for _, p := range w.PoolSizes {
+				plan = append(plan, CellPlan{st, p, r})
+			}
+		}
+	}
+	return plan
+}
+
+// CellPool is the pool a cell of strategy s records: 1 for serial, 0 for
+// unbounded, pool for pooled and workers.
+func (s Strategy) CellPool(pool int) int {
+	switch s {
+	case Serial:
+		return 1
+	case Unbounded:
+		return 0
+	}
+	return pool
+}

@@ -1,0 +1,151 @@
+package sweep
+
+import (
+	"context"
+	"math/rand/v2"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/poolbench/poolbench/bench/results"
+	"github.com/poolbench/poolbench/bench/scenario"
+)
+
+// cellRun is one cell being run: its client and what it has counted so
+// far. Items run concurrently; everything here is safe for that. Its
+// memory does not grow with the items: latencies go to a histogram,
+// attempts to the records spill (or nowhere).
+type cellRun struct {
+	c     *client
+	plan  scenario.CellPlan
+	items int
+	seed  uint64 // backoff jitter of item i: PCG(seed, i)
+
+	lat     *results.Latencies
+	records *spill // nil: no requests.jsonl
+
+	seq       atomic.Uint64 // attempts started
+	started   atomic.Int64  // items started
+	succeeded atomic.Int64
+	kinds     [nKinds]atomic.Int64
+	codes     [1000]atomic.Int64 // HTTP answers by status
+
+	mu       sync.Mutex
+	failures map[string]int
+
+	itemDone func()
+}
+
+// item runs item index to its end: attempts, with retries after the
+// policy's wait, until one succeeds, one is not retried, the attempts run
+// out or ctx is done (the item then fails as canceled, also while it waits
+// to retry).
+func (r *cellRun) item(ctx context.Context, index int) {
+	r.started.Add(1)
+	first := time.Now()
+	var rnd *rand.Rand
+	var a attempt
+	for n := 1; ; n++ {
+		a.seq = r.seq.Add(1) - 1
+		retryAfter := r.c.send(ctx, &a)
+		r.count(&a)
+		if a.ok() {
+			r.end(first, "", n)
+			return
+		}
+		outcome := a.outcome()
+		if a.kind == kindCanceled || n >= r.c.retry.MaxAttempts || !r.c.retry.Retries(outcome) {
+			r.end(first, outcome, n)
+			return
+		}
+		if r.c.retry.Backoff == scenario.BackoffExponential && rnd == nil {
+			rnd = rand.New(rand.NewPCG(r.seed, uint64(index)))
+		}
+		if wait := r.c.scale.Wall(r.c.retry.Delay(n, rnd, retryAfter)); wait > 0 && !sleep(ctx, wait) {
+			r.end(first, scenario.OutcomeCanceled, n)
+			return
+		}
+	}
+}
+
+// count books one attempt.
+func (r *cellRun) count(a *attempt) {
+	if a.kind == kindHTTP {
+		r.codes[min(int(a.code), len(r.codes)-1)].Add(1)
+	} else {
+		r.kinds[a.kind].Add(1)
+	}
+	if r.records != nil {
+		r.records.add(a)
+	}
+}
+
+// end books an item that ended after n attempts: succeeded when outcome
+// is "", else failed with its last outcome.
+func (r *cellRun) end(first time.Time, outcome string, n int) {
+	r.lat.Record(time.Since(first))
+	if outcome == "" {
+		r.succeeded.Add(1)
+	} else {
+		r.mu.Lock()
+		r.failures[results.FailureClass(outcome, n)]++
+		r.mu.Unlock()
+	}
+	if r.itemDone != nil {
+		r.itemDone()
+	}
+}
+
+// run sends every item with the cell's strategy and returns the cell,
+// its wall time measured at scale. Items that never started (ctx done
+// first) fail as canceled.
+func (r *cellRun) run(ctx context.Context) results.Cell {
+	start := time.Now()
+	runStrategy(ctx, r.plan.Strategy, r.plan.Pool, r.items, func(i int) { r.item(ctx, i) })
+	wall := time.Since(start)
+
+	c := results.Cell{
+		Strategy:  r.plan.Strategy,
+		Pool:      r.plan.Pool,
+		Repeat:    r.plan.Repeat,
+		Items:     r.items,
+		Succeeded: int(r.succeeded.Load()),
+		Attempts:  int(r.seq.Load()),
+		Outcomes:  map[string]int{},
+		Failures:  map[string]int{},
+	}
+	c.Failed = c.Items - c.Succeeded
+	for k, v := range r.failures {
+		c.Failures[k] = v
+	}
+	if never := c.Items - int(r.started.Load()); never > 0 {
+		c.Failures[scenario.OutcomeCanceled] += never
+	}
+	for code := range r.codes {
+		if v := r.codes[code].Load(); v > 0 {
+			c.Outcomes[strconv.Itoa(code)] = int(v)
+		}
+	}
+	for k := kindHTTP + 1; k < nKinds; k++ {
+		if v := r.kinds[k].Load(); v > 0 {
+			c.Outcomes[kindOutcome[k]] = int(v)
+		}
+	}
+	if len(c.Failures) == 0 {
+		c.Failures = nil
+	}
+	if len(c.Outcomes) == 0 {
+		c.Outcomes = nil
+	}
+	c.SetWall(wall.Seconds(), r.c.scale)
+	c.Latency = r.lat.Percentiles(r.c.scale)
+	c.Interrupted = c.Failures[scenario.OutcomeCanceled] > 0
+	return c
+}
+
+// newCellRun prepares plan's cell with client c at scale.
+func newCellRun(c *client, plan scenario.CellPlan, items int, seed uint64, records *spill, itemDone func()) *cellRun {
+	return &cellRun{c: c, plan: plan, items: items, seed: seed, lat: results.NewLatencies(),
+		records: records, failures: map[string]int{}, itemDone: itemDone}
+}

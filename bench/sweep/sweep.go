@@ -1,0 +1,232 @@
+package sweep
+
+import (
+	"bufio"
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/poolbench/poolbench/bench/results"
+	"github.com/poolbench/poolbench/bench/scenario"
+	"github.com/poolbench/poolbench/mocksrv"
+	"github.com/poolbench/poolbench/mocksrv/upstream"
+)
+
+// Options are the knobs of Run that are not part of the scenario.
+type Options struct {
+	// Records receives every attempt as a vegeta Result JSON line (the
+	// requests.jsonl format `vegeta report` and `vegeta plot` read): each
+	// cell's, together, once the cell has ended, in the order they ended
+	// (Seq is their start order). Timestamps and latencies are wall clock,
+	// at the time scale the cell ran at. nil writes none.
+	Records io.Writer
+	// AllowRemote lets a target be a non-loopback address.
+	AllowRemote bool
+	// ItemsDone, when set, is incremented as each item ends (for progress
+	// bars); it counts across cells.
+	ItemsDone *atomic.Int64
+	// OnCell, when set, is called as each cell ends with the number of cells
+	// ended before it, the number of cells in the sweep, and the cell. Calls
+	// never overlap, also when cells run in parallel.
+	OnCell func(i, total int, c *results.Cell)
+}
+
+// Run runs the scenario's sweep and returns its results. sc must have its
+// defaults filled and be valid (as scenario.Load returns it). In an
+// `upstream:` scenario every cell gets a mock of its own on 127.0.0.1,
+// started for the cell and closed after it, so its counters
+// (Cell.Upstream) are that cell's alone and every cell sees the same
+// seeded draws. Up to sc.Sweep.Parallel cells run at once; an external
+// target is only ever called by one cell at a time.
+//
+// When ctx is canceled, Run stops: the cells running are marked
+// Interrupted, their unfinished items fail as "canceled", and Run returns
+// the results measured so far (Complete false) with ctx's error. A cell's
+// error (its mock failed, its records could not be written) stops the
+// cells beside it the same way, and Run returns that error.
+func Run(ctx context.Context, sc *scenario.Scenario, opts Options) (*results.Results, error) {
+	if err := sc.Validate(); err != nil {
+		return nil, err
+	}
+	if sc.Target != nil && !opts.AllowRemote {
+		if err := scenario.CheckTarget(ctx, sc.Target); err != nil {
+			return nil, err
+		}
+	}
+	if sc.Timescale.Auto {
+		return nil, errors.New("timescale auto is not supported by this build")
+	}
+	res := &results.Results{
+		Schema:   results.SchemaVersion,
+		Scenario: *sc,
+		Machine:  results.CurrentMachine(),
+		Started:  time.Now().UTC(),
+		Cells:    []results.Cell{},
+	}
+	var enc vegeta.Encoder
+	var bw *bufio.Writer
+	if opts.Records != nil {
+		bw = bufio.NewWriterSize(opts.Records, 64<<10)
+		enc = vegeta.NewJSONEncoder(bw)
+	}
+
+	plan := sc.Sweep.Plan()
+	cells := make([]*results.Cell, len(plan)) // by plan index; nil: not run
+	runCtx, stopCells := context.WithCancel(ctx)
+	defer stopCells()
+	var (
+		mu       sync.Mutex // guards cells, finished, runErr and the records
+		finished int
+		runErr   error
+		wg       sync.WaitGroup
+	)
+	fail := func(err error) {
+		runErr = cmp.Or(runErr, err)
+		stopCells()
+	}
+	slots := make(chan struct{}, max(sc.Sweep.Parallel, 1))
+	for i, p := range plan {
+		select {
+		case slots <- struct{}{}:
+		case <-runCtx.Done():
+		}
+		if runCtx.Err() != nil { // canceled, or a cell failed (it cancels runCtx)
+			break
+		}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			cell, rec, err := runPlanned(runCtx, sc, i, p, opts, enc != nil)
+			if rec != nil {
+				defer rec.spill.close()
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				fail(err)
+				return
+			}
+			cells[i] = &cell
+			if rec != nil && runErr == nil {
+				err := rec.spill.writeTo(enc, cell.Label(), rec.url, rec.method, rec.bytesOut)
+				if err == nil {
+					err = bw.Flush()
+				}
+				if err != nil {
+					fail(fmt.Errorf("writing request records: %w", err))
+				}
+			}
+			finished++
+			if opts.OnCell != nil {
+				opts.OnCell(finished-1, len(plan), &cell)
+			}
+		})
+	}
+	wg.Wait()
+	for _, c := range cells {
+		if c != nil {
+			res.Cells = append(res.Cells, *c)
+		}
+	}
+	res.Finished = time.Now().UTC()
+	res.Complete = runErr == nil && len(res.Cells) == len(plan) &&
+		!slices.ContainsFunc(res.Cells, func(c results.Cell) bool { return c.Interrupted })
+	if runErr != nil {
+		return res, runErr
+	}
+	if !res.Complete {
+		if err := ctx.Err(); err != nil {
+			return res, err
+		}
+		return res, errors.New("sweep stopped early")
+	}
+	return res, nil
+}
+
+// cellRecords is where a cell's attempts wait to be written.
+type cellRecords struct {
+	spill       *spill
+	url, method string
+	bytesOut    uint64
+}
+
+// runPlanned runs plan cell i: with a client of its own, and in an
+// `upstream:` scenario against a mock of its own.
+func runPlanned(ctx context.Context, sc *scenario.Scenario, i int, p scenario.CellPlan, opts Options, withRecords bool) (cell results.Cell, rec *cellRecords, err error) {
+	scale := sc.Timescale.Fixed
+	t := target{method: http.MethodGet}
+	var mock *mocksrv.Server
+	if sc.Upstream != nil {
+		var stop func() error
+		mock, t.url, stop, err = startUpstream(*sc.Upstream, scale)
+		if err != nil {
+			return cell, nil, err
+		}
+		defer func() {
+			if serr := stop(); serr != nil && err == nil {
+				err = fmt.Errorf("stopping the mock upstream of %s: %w", cell.Label(), serr)
+			}
+		}()
+	} else {
+		t.url, t.method, t.body = sc.Target.URL, sc.Target.Method, sc.Target.Body
+		if len(sc.Target.Headers) > 0 {
+			t.header = make(http.Header, len(sc.Target.Headers))
+			for k, v := range sc.Target.Headers {
+				t.header.Set(k, v)
+			}
+		}
+	}
+	c, err := newClient(t, sc.Client, scale, p.Pool, sc.Items, opts.AllowRemote)
+	if err != nil {
+		return cell, nil, err
+	}
+	defer c.tr.CloseIdleConnections()
+	var spl *spill
+	if withRecords {
+		if spl, err = newSpill(); err != nil {
+			return cell, nil, err
+		}
+		rec = &cellRecords{spill: spl, url: t.url, method: t.method, bytesOut: uint64(len(t.body))}
+	}
+	var itemDone func()
+	if opts.ItemsDone != nil {
+		itemDone = func() { opts.ItemsDone.Add(1) }
+	}
+	seed := sc.Seed ^ uint64(i+1)*0x9e3779b97f4a7c15
+	cell = newCellRun(c, p, sc.Items, seed, spl, itemDone).run(ctx)
+	if mock != nil {
+		st := mock.Stats()
+		cell.Upstream = &st.Counters
+	}
+	return cell, rec, nil
+}
+
+// startUpstream starts a mock of cfg at scale on 127.0.0.1 and returns it,
+// the URL to call and the function that shuts it down (releasing anything
+// stalled or queued).
+func startUpstream(cfg upstream.Config, scale upstream.Scale) (*mocksrv.Server, string, func() error, error) {
+	cfg.Timescale = scale
+	srv, err := mocksrv.New(cfg)
+	if err != nil {
+		return nil, "", nil, fmt.Errorf("starting the mock upstream: %w", err)
+	}
+	running, err := mocksrv.Listen("127.0.0.1:0", srv)
+	if err != nil {
+		srv.Close()
+		return nil, "", nil, fmt.Errorf("starting the mock upstream: %w", err)
+	}
+	stop := func() error {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		return running.Shutdown(sctx)
+	}
+	return srv, running.URL + "/item", stop, nil
+}

@@ -1,0 +1,77 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"sync/atomic"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+
+	"github.com/poolbench/poolbench/bench/results"
+	"github.com/poolbench/poolbench/bench/scenario"
+)
+
+// progress reports the sweep on stderr: a bar over all items when stderr is
+// a terminal, else one line per finished cell.
+type progress struct {
+	w     io.Writer
+	bar   *progressbar.ProgressBar
+	stop  chan struct{}
+	ended chan struct{}
+}
+
+func newProgress(env *environ, sc *scenario.Scenario, cells int, done *atomic.Int64) *progress {
+	p := &progress{w: env.stderr}
+	if !env.stderrTerminal {
+		fmt.Fprintf(p.w, "%s: %d cells of %d items, run at %s\n", sc.Name, cells, sc.Items, sc.Timescale)
+		return p
+	}
+	p.bar = progressbar.NewOptions64(int64(cells)*int64(sc.Items),
+		progressbar.OptionSetWriter(env.stderr),
+		progressbar.OptionSetDescription(sc.Name),
+		progressbar.OptionShowCount(),
+		progressbar.OptionSetItsString("items"),
+		progressbar.OptionShowIts(),
+		progressbar.OptionThrottle(100*time.Millisecond),
+		progressbar.OptionClearOnFinish(),
+	)
+	p.stop, p.ended = make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(p.ended)
+		t := time.NewTicker(200 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-p.stop:
+				return
+			case <-t.C:
+				p.bar.Set64(done.Load())
+			}
+		}
+	}()
+	return p
+}
+
+// cell is sweep.Options.OnCell.
+func (p *progress) cell(i, total int, c *results.Cell) {
+	if p.bar != nil {
+		p.bar.Describe(fmt.Sprintf("%s done (%d/%d)", c.Label(), i+1, total))
+		return
+	}
+	mark := ""
+	if c.Interrupted {
+		mark = " (interrupted)"
+	}
+	fmt.Fprintf(p.w, "[%d/%d] %-22s %4d ok %4d failed %5d attempts %9.1f model s (%.2f s at %s)%s\n",
+		i+1, total, c.Label(), c.Succeeded, c.Failed, c.Attempts, c.ModelWallSeconds, c.WallSeconds, c.Timescale, mark)
+}
+
+func (p *progress) finish() {
+	if p.bar == nil {
+		return
+	}
+	close(p.stop)
+	<-p.ended
+	p.bar.Finish()
+}
