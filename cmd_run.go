@@ -178,8 +178,27 @@ func runOutcome(ctx context.Context, env *environ, sc *scenario.Scenario, dir st
 	if err := failedRun(res); err != nil {
 		return failed(err)
 	}
-	_ = strict
+	if bound := boundCells(res); len(bound) > 0 {
+		fmt.Fprintf(env.stderr, "warning: %d of %d cells measured the harness rather than the upstream (harness.bound); they are left out of the headline and the recommendation:\n", len(bound), len(res.Cells))
+		for _, c := range bound {
+			fmt.Fprintf(env.stderr, "  %s: %s\n", c.Label(), c.Harness.Reason)
+		}
+		if strict {
+			return failed(fmt.Errorf("-strict: %d harness-bound cells", len(bound)))
+		}
+	}
 	return nil
+}
+
+// boundCells are the cells the harness flagged.
+func boundCells(r *results.Results) []*results.Cell {
+	var out []*results.Cell
+	for i := range r.Cells {
+		if r.Cells[i].Bound() {
+			out = append(out, &r.Cells[i])
+		}
+	}
+	return out
 }
 
 // failedRun reports a run in which every cell failed most of its items:

@@ -81,7 +81,7 @@ func Exact(p Params, s scenario.Strategy, pool int) (wall time.Duration, ok bool
 	if up.ErrorRate != 0 || up.ResetRate != 0 || up.StallRate != 0 {
 		return 0, false
 	}
-	if (!p.KeepAlive && p.ConnectCost > 0) || p.RoundTrip > 0 {
+	if (!p.KeepAlive && p.ConnectCost > 0) || p.RoundTrip > 0 || p.ServiceExtra > 0 {
 		return 0, false
 	}
 	k := lanes(conc, up.Cap)

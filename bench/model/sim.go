@@ -55,6 +55,11 @@ type Params struct {
 	// RoundTrip/2 after the upstream sends it. A what-if for a remote
 	// service; the client timeout covers it.
 	RoundTrip time.Duration
+	// ServiceExtra is added to every service time, and WaitExtra to every
+	// wait between attempts (default 0): what-ifs for an upstream that
+	// answers late and a client whose waits wake late, as the harness
+	// itself measures them (see HarnessError).
+	ServiceExtra, WaitExtra time.Duration
 	// MaxAttempts is the most attempts per item, the first included (≥ 1).
 	MaxAttempts int
 	// Retry decides what is retried and how long to wait; nil retries
@@ -90,8 +95,8 @@ func (p *Params) validate() error {
 		return errors.New("no latency distribution")
 	case p.MaxAttempts < 1 || p.MaxAttempts > math.MaxUint16:
 		return fmt.Errorf("max attempts must be 1 to %d, got %d", math.MaxUint16, p.MaxAttempts)
-	case p.Timeout < 0 || p.ConnectCost < 0 || p.RoundTrip < 0:
-		return errors.New("timeout, connection cost and round trip must not be negative")
+	case p.Timeout < 0 || p.ConnectCost < 0 || p.RoundTrip < 0 || p.ServiceExtra < 0 || p.WaitExtra < 0:
+		return errors.New("timeout, connection cost, round trip and extras must not be negative")
 	case u.Cap < 0 || u.QueueLimit < 0:
 		return errors.New("cap and queue limit must not be negative")
 	case u.ErrorRate < 0 || u.ResetRate < 0 || u.StallRate < 0 || u.ErrorRate+u.ResetRate+u.StallRate > 1:

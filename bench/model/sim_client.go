@@ -40,7 +40,7 @@ func (m *sim) answer(r ref, o int) {
 			ra = m.retryAfter
 		}
 		if d := m.p.Retry.Delay(int(it.att), m.crnd, ra); d > 0 {
-			m.schedule(m.now+int64(d), r, evAttempt)
+			m.schedule(m.now+int64(d+m.p.WaitExtra), r, evAttempt)
 		} else {
 			m.ready.push(r)
 		}

@@ -65,7 +65,7 @@ func (m *sim) admit(r ref) {
 	m.inFlight++
 	m.c.PeakInFlight = max(m.c.PeakInFlight, m.inFlight)
 	it := &m.items[r.item]
-	d := int64(m.up.ServiceTime(time.Duration(it.sample), m.inFlight))
+	d := int64(m.up.ServiceTime(time.Duration(it.sample), m.inFlight) + m.p.ServiceExtra)
 	queued := it.phase == phQueued // its deadline is being watched already
 	it.phase = phService
 	end := m.now + d

@@ -96,30 +96,39 @@ type Percentiles struct {
 }
 
 // Harness is what the harness measured of itself during a cell: whether
-// the cell's figures measure the upstream, or poolbench.
+// the cell's figures measure the upstream, or poolbench. Times are wall
+// seconds.
 type Harness struct {
 	// CPU is the process's CPU time during the cell divided by the cell's
 	// wall time and the machine's CPUs: the share of the machine poolbench
 	// used (the cells running beside it included).
 	CPU float64 `json:"cpu"`
-	// Lateness is how late the harness's own wake-ups ran during the cell
-	// (a probe timer's lateness), wall seconds: median and 99th percentile.
-	Lateness     float64 `json:"lateness_p50"`
-	LatenessP99  float64 `json:"lateness_p99"`
-	UpstreamLate float64 `json:"upstream_late,omitempty"`
-	// AddedPerAttempt is the wall time the harness added to each attempt,
-	// on average: what the client measured beyond what the upstream took
-	// (embedded mock), or the calibrated loopback round trip plus the
-	// lateness (external target).
+	// Lateness and LatenessP99 are the median and 99th percentile of how
+	// late the harness's own timer wake-ups ran during the cell (a probe
+	// timer every 2 ms).
+	Lateness    float64 `json:"lateness_p50"`
+	LatenessP99 float64 `json:"lateness_p99"`
+	// WaitLateness is how late the client's waits between attempts
+	// (backoff, Retry-After) woke, on average (0 without waits).
+	WaitLateness float64 `json:"wait_lateness,omitempty"`
+	// UpstreamLateness is how late the embedded mock's answers left after
+	// their deadlines, on average (0 for an external target).
+	UpstreamLateness float64 `json:"upstream_lateness,omitempty"`
+	// AddedPerAttempt is the time the harness added to each attempt, on
+	// average: what the client measured beyond the time the embedded mock
+	// spent queueing and serving it (the loopback round trip, both sides'
+	// wake-ups and CPU), or, for an external target, the calibrated
+	// loopback round trip plus the probe's lateness.
 	AddedPerAttempt float64 `json:"added_per_attempt"`
 	// Error is the estimated share of the cell's model wall time that the
-	// harness, not the upstream, made.
+	// harness, not the upstream, made (see the sweep's rule).
 	Error float64 `json:"error"`
-	// Bound is true when Error or CPU passed the limits of the rule (see
-	// the sweep's documentation): the cell measured poolbench rather than
-	// the upstream, and readers leave it out of headlines,
+	// Bound is true when the rule finds the cell measured poolbench rather
+	// than the upstream: readers leave it out of headlines,
 	// recommendations and verdicts.
 	Bound bool `json:"bound"`
 	// Reason says why the cell is bound, in words.
 	Reason string `json:"reason,omitempty"`
+	// Note says how timescale auto chose the cell's scale.
+	Note string `json:"note,omitempty"`
 }

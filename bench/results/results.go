@@ -36,9 +36,23 @@ type Results struct {
 	Complete bool `json:"complete"`
 	// Cells holds one entry per strategy × pool × repeat, in run order.
 	Cells []Cell `json:"cells"`
+	// Calibration is this machine's cost per request, measured at the
+	// start of the run (timescale auto, an external target; nil otherwise).
+	Calibration *Calibration `json:"calibration,omitempty"`
 	// Recommended is the pool Recommend picks from the measured cells (nil
 	// when none could be picked).
 	Recommended *Recommendation `json:"recommended,omitempty"`
+}
+
+// Calibration is what a run measured of the harness before its cells,
+// in wall seconds: the round trip an attempt costs beyond the upstream's
+// time when both sides wake from idle, the CPU per request (client and
+// mock), and how late the mock's answers and the client's waits are.
+type Calibration struct {
+	RoundTrip    float64 `json:"round_trip"`
+	CPU          float64 `json:"cpu_per_request"`
+	UpstreamLate float64 `json:"upstream_late"`
+	WaitLate     float64 `json:"wait_late"`
 }
 
 // Machine records the facts a reader needs to trust or compare a run.

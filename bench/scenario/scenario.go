@@ -52,6 +52,11 @@ type Scenario struct {
 	// upstream.Scale (default 1, real time), or auto. Reports divide
 	// measured time by the scale each cell ran at.
 	Timescale Timescale `yaml:"timescale,omitempty" json:"timescale"`
+	// ErrorBudget is the share of a cell's wall time the harness itself
+	// may add (default 0.02): a cell whose measured harness error is
+	// above it is flagged as measuring poolbench rather than the upstream,
+	// and timescale auto picks scales that stay well within it.
+	ErrorBudget float64 `yaml:"error_budget,omitempty" json:"error_budget,omitempty"`
 	// Seed makes the client's random choices (backoff jitter) repeatable.
 	Seed uint64 `yaml:"seed,omitempty" json:"seed,omitempty"`
 	// Upstream starts the mock in-process on 127.0.0.1 with this config.

@@ -30,6 +30,12 @@ const (
 	MaxParallel = 16
 	// MaxTimeout bounds one attempt's timeout (model time).
 	MaxTimeout = time.Hour
+	// DefaultErrorBudget is the harness's error budget when the scenario
+	// sets none: below the 5% that the recommendation and compare's
+	// threshold work at, so a cell within it cannot flip either.
+	DefaultErrorBudget = 0.02
+	// MaxErrorBudget bounds the error budget.
+	MaxErrorBudget = 0.5
 )
 
 var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
@@ -43,6 +49,9 @@ var methods = []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS
 func (s Scenario) WithDefaults() Scenario {
 	if s.Client.Timeout == 0 {
 		s.Client.Timeout = upstream.Duration(DefaultTimeout)
+	}
+	if s.ErrorBudget == 0 {
+		s.ErrorBudget = DefaultErrorBudget
 	}
 	if s.Client.KeepAlive == nil {
 		t := true
@@ -109,6 +118,9 @@ func (s *Scenario) Validate() error {
 	if err := s.Timescale.Fixed.Validate(); err != nil && !s.Timescale.Auto {
 		return fieldErrorf("timescale", "%v, or auto", err)
 	}
+	if !(s.ErrorBudget > 0 && s.ErrorBudget <= MaxErrorBudget) {
+		return fieldErrorf("error_budget", "%v is out of range: want a share above 0 and at most %v, like 0.02 for 2%%", s.ErrorBudget, MaxErrorBudget)
+	}
 	switch {
 	case s.Upstream == nil && s.Target == nil:
 		return fieldErrorf("", "neither upstream nor target is set: want exactly one (upstream: starts the mock in-process; target: calls an existing service)")
@@ -131,6 +143,9 @@ func (s *Scenario) Validate() error {
 	}
 	if err := s.Sweep.validate(); err != nil {
 		return prefixed("sweep", err)
+	}
+	if s.Target != nil && !s.Timescale.Auto && s.Timescale.Fixed.Factor() != 1 {
+		return fieldErrorf("timescale", "%s is not accepted with a target: an external service runs in real time, so its cells do too; leave timescale unset (or auto)", s.Timescale)
 	}
 	if s.Target != nil && s.Sweep.Parallel > 1 {
 		return fieldErrorf("sweep.parallel", "%d is not accepted with a target: cells would share the external service and measure each other; want 1 (or use upstream:, where every cell gets a mock of its own)", s.Sweep.Parallel)

@@ -34,6 +34,11 @@ type cellRun struct {
 	mu       sync.Mutex
 	failures map[string]int
 
+	// For the harness's self-measurement: the attempts' summed latency,
+	// and the waits between attempts and how late they woke, summed.
+	attemptTime      atomic.Int64
+	waits, waitsLate atomic.Int64
+
 	itemDone func()
 }
 
@@ -62,15 +67,21 @@ func (r *cellRun) item(ctx context.Context, index int) {
 		if r.c.retry.Backoff == scenario.BackoffExponential && rnd == nil {
 			rnd = rand.New(rand.NewPCG(r.seed, uint64(index)))
 		}
-		if wait := r.c.scale.Wall(r.c.retry.Delay(n, rnd, retryAfter)); wait > 0 && !sleep(ctx, wait) {
-			r.end(first, scenario.OutcomeCanceled, n)
-			return
+		if wait := r.c.scale.Wall(r.c.retry.Delay(n, rnd, retryAfter)); wait > 0 {
+			late, ok := sleep(ctx, wait)
+			if !ok {
+				r.end(first, scenario.OutcomeCanceled, n)
+				return
+			}
+			r.waits.Add(1)
+			r.waitsLate.Add(int64(late))
 		}
 	}
 }
 
 // count books one attempt.
 func (r *cellRun) count(a *attempt) {
+	r.attemptTime.Add(int64(a.latency))
 	if a.kind == kindHTTP {
 		r.codes[min(int(a.code), len(r.codes)-1)].Add(1)
 	} else {

@@ -212,14 +212,19 @@ func parseRetryAfter(h http.Header, scale upstream.Scale) time.Duration {
 	return time.Duration(min(model, maxRetryAfter.Seconds()) * float64(time.Second))
 }
 
-// sleep waits d or until ctx is done; it reports whether it waited d.
-func sleep(ctx context.Context, d time.Duration) bool {
+// sleep waits d on a Go timer or until ctx is done; it reports whether
+// it waited d, and how much longer than d it took. (A Go timer wakes up to
+// a millisecond late: the runtime's poller sleeps in whole milliseconds.
+// Arming early and spinning buys little against that spread, so the
+// lateness is measured, and the harness's error accounts for it.)
+func sleep(ctx context.Context, d time.Duration) (late time.Duration, ok bool) {
+	start := time.Now()
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-t.C:
-		return true
+		return max(time.Since(start)-d, 0), true
 	case <-ctx.Done():
-		return false
+		return 0, false
 	}
 }

@@ -47,7 +47,7 @@ func (g *gauge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // testClient returns a client for url with the scenario's client settings.
 func testClient(t *testing.T, url string, pool, items int, cl scenario.Client, scale upstream.Scale) *client {
 	t.Helper()
-	sc := scenario.Scenario{Name: "t", Items: items, Timescale: scenario.Fixed(scale), Client: cl,
+	sc := scenario.Scenario{Name: "t", Items: items, Client: cl,
 		Target: &scenario.Target{URL: url}, Sweep: scenario.Sweep{Strategies: []scenario.Strategy{scenario.Serial}}}
 	sc = sc.WithDefaults()
 	if err := sc.Validate(); err != nil {

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -34,6 +33,8 @@ type Options struct {
 	// ItemsDone, when set, is incremented as each item ends (for progress
 	// bars); it counts across cells.
 	ItemsDone *atomic.Int64
+	// Calibration, when set, is used instead of measuring one (tests).
+	Calibration *Calibration
 	// OnCell, when set, is called as each cell ends with the number of cells
 	// ended before it, the number of cells in the sweep, and the cell. Calls
 	// never overlap, also when cells run in parallel.
@@ -47,6 +48,13 @@ type Options struct {
 // (Cell.Upstream) are that cell's alone and every cell sees the same
 // seeded draws. Up to sc.Sweep.Parallel cells run at once; an external
 // target is only ever called by one cell at a time.
+//
+// Every cell measures the harness itself (Cell.Harness) and is judged by
+// the rule of package doc: a cell whose estimated harness error is above
+// the scenario's error budget is flagged bound. With timescale auto, each
+// cell runs at the fastest scale the plan expects to stay within half the
+// budget, and a cell that still comes out bound is run once more at the
+// slower scale its measured overhead asks for.
 //
 // When ctx is canceled, Run stops: the cells running are marked
 // Interrupted, their unfinished items fail as "canceled", and Run returns
@@ -62,9 +70,6 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts Options) (*results.Res
 			return nil, err
 		}
 	}
-	if sc.Timescale.Auto {
-		return nil, errors.New("timescale auto is not supported by this build")
-	}
 	res := &results.Results{
 		Schema:   results.SchemaVersion,
 		Scenario: *sc,
@@ -72,6 +77,12 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts Options) (*results.Res
 		Started:  time.Now().UTC(),
 		Cells:    []results.Cell{},
 	}
+	sw, jobs, err := newSweeper(ctx, sc, opts)
+	if err != nil {
+		return nil, err
+	}
+	defer sw.probe.close()
+	res.Calibration = sw.calibration()
 	var enc vegeta.Encoder
 	var bw *bufio.Writer
 	if opts.Records != nil {
@@ -79,8 +90,7 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts Options) (*results.Res
 		enc = vegeta.NewJSONEncoder(bw)
 	}
 
-	plan := sc.Sweep.Plan()
-	cells := make([]*results.Cell, len(plan)) // by plan index; nil: not run
+	cells := make([]*results.Cell, len(jobs)) // by plan index; nil: not run
 	runCtx, stopCells := context.WithCancel(ctx)
 	defer stopCells()
 	var (
@@ -94,7 +104,7 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts Options) (*results.Res
 		stopCells()
 	}
 	slots := make(chan struct{}, max(sc.Sweep.Parallel, 1))
-	for i, p := range plan {
+	for _, job := range sw.order(jobs) {
 		select {
 		case slots <- struct{}{}:
 		case <-runCtx.Done():
@@ -104,7 +114,7 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts Options) (*results.Res
 		}
 		wg.Go(func() {
 			defer func() { <-slots }()
-			cell, rec, err := runPlanned(runCtx, sc, i, p, opts, enc != nil)
+			cell, rec, err := sw.runCell(runCtx, job, enc != nil)
 			if rec != nil {
 				defer rec.spill.close()
 			}
@@ -114,7 +124,7 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts Options) (*results.Res
 				fail(err)
 				return
 			}
-			cells[i] = &cell
+			cells[job.i] = &cell
 			if rec != nil && runErr == nil {
 				err := rec.spill.writeTo(enc, cell.Label(), rec.url, rec.method, rec.bytesOut)
 				if err == nil {
@@ -126,7 +136,7 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts Options) (*results.Res
 			}
 			finished++
 			if opts.OnCell != nil {
-				opts.OnCell(finished-1, len(plan), &cell)
+				opts.OnCell(finished-1, len(jobs), &cell)
 			}
 		})
 	}
@@ -137,7 +147,7 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts Options) (*results.Res
 		}
 	}
 	res.Finished = time.Now().UTC()
-	res.Complete = runErr == nil && len(res.Cells) == len(plan) &&
+	res.Complete = runErr == nil && len(res.Cells) == len(jobs) &&
 		!slices.ContainsFunc(res.Cells, func(c results.Cell) bool { return c.Interrupted })
 	if runErr != nil {
 		return res, runErr
@@ -156,57 +166,6 @@ type cellRecords struct {
 	spill       *spill
 	url, method string
 	bytesOut    uint64
-}
-
-// runPlanned runs plan cell i: with a client of its own, and in an
-// `upstream:` scenario against a mock of its own.
-func runPlanned(ctx context.Context, sc *scenario.Scenario, i int, p scenario.CellPlan, opts Options, withRecords bool) (cell results.Cell, rec *cellRecords, err error) {
-	scale := sc.Timescale.Fixed
-	t := target{method: http.MethodGet}
-	var mock *mocksrv.Server
-	if sc.Upstream != nil {
-		var stop func() error
-		mock, t.url, stop, err = startUpstream(*sc.Upstream, scale)
-		if err != nil {
-			return cell, nil, err
-		}
-		defer func() {
-			if serr := stop(); serr != nil && err == nil {
-				err = fmt.Errorf("stopping the mock upstream of %s: %w", cell.Label(), serr)
-			}
-		}()
-	} else {
-		t.url, t.method, t.body = sc.Target.URL, sc.Target.Method, sc.Target.Body
-		if len(sc.Target.Headers) > 0 {
-			t.header = make(http.Header, len(sc.Target.Headers))
-			for k, v := range sc.Target.Headers {
-				t.header.Set(k, v)
-			}
-		}
-	}
-	c, err := newClient(t, sc.Client, scale, p.Pool, sc.Items, opts.AllowRemote)
-	if err != nil {
-		return cell, nil, err
-	}
-	defer c.tr.CloseIdleConnections()
-	var spl *spill
-	if withRecords {
-		if spl, err = newSpill(); err != nil {
-			return cell, nil, err
-		}
-		rec = &cellRecords{spill: spl, url: t.url, method: t.method, bytesOut: uint64(len(t.body))}
-	}
-	var itemDone func()
-	if opts.ItemsDone != nil {
-		itemDone = func() { opts.ItemsDone.Add(1) }
-	}
-	seed := sc.Seed ^ uint64(i+1)*0x9e3779b97f4a7c15
-	cell = newCellRun(c, p, sc.Items, seed, spl, itemDone).run(ctx)
-	if mock != nil {
-		st := mock.Stats()
-		cell.Upstream = &st.Counters
-	}
-	return cell, rec, nil
 }
 
 // startUpstream starts a mock of cfg at scale on 127.0.0.1 and returns it,

@@ -1,0 +1,122 @@
+package sweep
+
+import (
+	"context"
+	"math"
+	"runtime"
+	"time"
+
+	"github.com/poolbench/poolbench/bench/model"
+	"github.com/poolbench/poolbench/bench/results"
+	"github.com/poolbench/poolbench/bench/scenario"
+	"github.com/poolbench/poolbench/mocksrv/upstream"
+)
+
+// autoMargin is the share of the error budget timescale auto plans to
+// use: the rest is room for what the plan cannot know (the machine's load
+// during the cell, an estimate that reads a little low).
+const autoMargin = 0.5
+
+// maxLoad caps the CPU load the plan assumes: near saturation a round
+// trip's wait grows without bound and the cell is better run slower.
+const maxLoad = 0.8
+
+// scaleLadder lists the scales timescale auto chooses from, fastest first:
+// 1:1000 to 1:1 in steps of about a quarter (the E24-like series 1, 1.25,
+// 1.6, 2, 2.5, 3.2, 4, 5, 6.4, 8 per decade).
+func scaleLadder() []upstream.Scale {
+	steps := []float64{10, 8, 6.4, 5, 4, 3.2, 2.5, 2, 1.6, 1.25}
+	var out []upstream.Scale
+	for _, decade := range []float64{100, 10, 1} {
+		for _, f := range steps {
+			out = append(out, upstream.Scale(1/(f*decade)))
+		}
+	}
+	return append(out, upstream.RealTime)
+}
+
+// planner predicts a cell's harness error at a time scale before it runs,
+// from the machine's calibration and the model's cell.
+type planner struct {
+	params     model.Params
+	cal        Calibration
+	concurrent int // cells that run at once
+}
+
+// plannedCell is the model's view of a cell, simulated once.
+type plannedCell struct {
+	plan     scenario.CellPlan
+	base     results.Cell // the model's cell, without overhead
+	attempts float64
+}
+
+func (pl *planner) cell(ctx context.Context, plan scenario.CellPlan) (plannedCell, error) {
+	base, err := model.Simulate(ctx, pl.params, plan.Strategy, plan.Pool)
+	if err != nil {
+		return plannedCell{}, err
+	}
+	return plannedCell{plan: plan, base: base, attempts: float64(base.Attempts)}, nil
+}
+
+// overheadAt is the overhead the harness is expected to add, in model
+// time, to cell pc run at scale s: the calibrated round trip stretched by
+// the CPU load the cells running at once put on the machine (a queue in
+// front of a server of utilisation u waits 1/(1−u) as long), the mock's
+// lateness, the waits' lateness.
+func (pl *planner) overheadAt(pc plannedCell, s upstream.Scale) model.Overhead {
+	wall := pc.base.ModelWallSeconds * s.Factor()
+	u := 0.0
+	if wall > 0 {
+		rate := pc.attempts / wall // requests per wall second
+		u = rate * pl.cal.CPU.Seconds() * float64(pl.concurrent) / float64(runtime.NumCPU())
+	}
+	u = math.Min(u, maxLoad)
+	toModel := func(d time.Duration) time.Duration { return s.Model(d) }
+	return model.Overhead{
+		RoundTrip: toModel(time.Duration(float64(pl.cal.RoundTrip) / (1 - u))),
+		Service:   toModel(pl.cal.UpstreamLate),
+		Wait:      toModel(pl.cal.WaitLate),
+	}
+}
+
+// errorAt is the predicted harness error of pc at scale s.
+func (pl *planner) errorAt(ctx context.Context, pc plannedCell, o model.Overhead) (float64, error) {
+	p := pl.params
+	p.RoundTrip += o.RoundTrip
+	p.ServiceExtra += o.Service
+	p.WaitExtra += o.Wait
+	with, err := model.Simulate(ctx, p, pc.plan.Strategy, pc.plan.Pool)
+	if err != nil || pc.base.ModelWallSeconds <= 0 {
+		return 0, err
+	}
+	return with.ModelWallSeconds/pc.base.ModelWallSeconds - 1, nil
+}
+
+// choose returns the fastest scale of the ladder at which pc's predicted
+// harness error stays within target (real time when none does), and that
+// error. overhead gives the overhead expected at a scale.
+func (pl *planner) choose(ctx context.Context, pc plannedCell, target float64, overhead func(upstream.Scale) model.Overhead) (upstream.Scale, float64, error) {
+	ladder := scaleLadder()
+	// The error falls as the scale slows: search for the first scale
+	// within target.
+	lo, hi := 0, len(ladder)-1
+	best, bestErr := ladder[hi], math.Inf(1)
+	for lo <= hi {
+		mid := (lo + hi) / 2
+		e, err := pl.errorAt(ctx, pc, overhead(ladder[mid]))
+		if err != nil {
+			return 0, 0, err
+		}
+		if e <= target {
+			best, bestErr = ladder[mid], e
+			hi = mid - 1
+		} else {
+			lo = mid + 1
+		}
+	}
+	if math.IsInf(bestErr, 1) {
+		e, err := pl.errorAt(ctx, pc, overhead(upstream.RealTime))
+		return upstream.RealTime, e, err
+	}
+	return best, bestErr, nil
+}

@@ -1,0 +1,214 @@
+package sweep
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"net/http"
+	"slices"
+
+	"github.com/poolbench/poolbench/bench/model"
+	"github.com/poolbench/poolbench/bench/results"
+	"github.com/poolbench/poolbench/bench/scenario"
+	"github.com/poolbench/poolbench/mocksrv"
+	"github.com/poolbench/poolbench/mocksrv/upstream"
+)
+
+// sweeper is what the cells of one sweep share.
+type sweeper struct {
+	sc      *scenario.Scenario
+	opts    Options
+	probe   *probe
+	cal     *Calibration // measured when needed: timescale auto, a target
+	planner *planner     // the model's view: an upstream: scenario only
+}
+
+// job is one planned cell and the scale it is to run at.
+type job struct {
+	i     int // index in the plan
+	plan  scenario.CellPlan
+	scale upstream.Scale
+	pc    *plannedCell // the model's cell (upstream: scenarios)
+	note  string       // how the scale was chosen (auto)
+}
+
+// newSweeper calibrates when it must and plans every cell's scale.
+func newSweeper(ctx context.Context, sc *scenario.Scenario, opts Options) (*sweeper, []job, error) {
+	sw := &sweeper{sc: sc, opts: opts}
+	if sc.Timescale.Auto || sc.Target != nil {
+		cal := opts.Calibration
+		if cal == nil {
+			c, err := Calibrate(ctx)
+			if err != nil {
+				return nil, nil, fmt.Errorf("calibrating the harness: %w", err)
+			}
+			cal = &c
+		}
+		sw.cal = cal
+	}
+	plan := sc.Sweep.Plan()
+	if sc.Upstream != nil {
+		p, err := model.ParamsFor(sc)
+		if err != nil {
+			return nil, nil, err
+		}
+		cal := Calibration{}
+		if sw.cal != nil {
+			cal = *sw.cal
+		}
+		sw.planner = &planner{params: p, cal: cal, concurrent: min(max(sc.Sweep.Parallel, 1), len(plan))}
+	}
+	jobs := make([]job, len(plan))
+	for i, p := range plan {
+		j := job{i: i, plan: p, scale: upstream.Scale(sc.Timescale.Fixed.Factor())}
+		if sw.planner != nil {
+			pc, err := sw.planner.cell(ctx, p)
+			if err != nil {
+				return nil, nil, fmt.Errorf("planning %s: %w", p.Strategy, err)
+			}
+			j.pc = &pc
+		}
+		switch {
+		case sc.Target != nil:
+			j.scale = upstream.RealTime
+		case sc.Timescale.Auto:
+			target := sc.ErrorBudget * autoMargin
+			s, e, err := sw.planner.choose(ctx, *j.pc, target, func(s upstream.Scale) model.Overhead { return sw.planner.overheadAt(*j.pc, s) })
+			if err != nil {
+				return nil, nil, err
+			}
+			j.scale = s
+			j.note = fmt.Sprintf("auto chose %s: predicted harness error %.2f%%", s, 100*e)
+		}
+		jobs[i] = j
+	}
+	sw.probe = startProbe()
+	return sw, jobs, nil
+}
+
+// calibration is what results.json records of the calibration.
+func (sw *sweeper) calibration() *results.Calibration {
+	if sw.cal == nil {
+		return nil
+	}
+	return &results.Calibration{
+		RoundTrip:    sw.cal.RoundTrip.Seconds(),
+		CPU:          sw.cal.CPU.Seconds(),
+		UpstreamLate: sw.cal.UpstreamLate.Seconds(),
+		WaitLate:     sw.cal.WaitLate.Seconds(),
+	}
+}
+
+// order is the order cells start in: with an upstream, longest predicted
+// wall time first, so that the slowest cells do not start last; else the
+// plan's.
+func (sw *sweeper) order(jobs []job) []job {
+	out := slices.Clone(jobs)
+	if sw.planner == nil || sw.sc.Sweep.Parallel <= 1 {
+		return out
+	}
+	wall := func(j job) float64 { return j.pc.base.ModelWallSeconds * j.scale.Factor() }
+	slices.SortStableFunc(out, func(a, b job) int { return cmp.Compare(wall(b), wall(a)) })
+	return out
+}
+
+// runCell runs a job, judges it and, under timescale auto, runs it once
+// more at a slower scale if it came out bound.
+func (sw *sweeper) runCell(ctx context.Context, j job, withRecords bool) (results.Cell, *cellRecords, error) {
+	cell, rec, err := sw.runAt(ctx, j, withRecords)
+	if err != nil || !sw.sc.Timescale.Auto || !cell.Bound() || cell.Interrupted || ctx.Err() != nil {
+		return cell, rec, err
+	}
+	h := cell.Harness
+	measured := func(s upstream.Scale) model.Overhead {
+		return model.Overhead{
+			RoundTrip: s.Model(seconds(h.AddedPerAttempt)),
+			Service:   s.Model(seconds(h.UpstreamLateness)),
+			Wait:      s.Model(seconds(h.WaitLateness)),
+		}
+	}
+	s, _, err := sw.planner.choose(ctx, *j.pc, sw.sc.ErrorBudget*autoMargin, measured)
+	if err != nil || s <= j.scale {
+		return cell, rec, err
+	}
+	if rec != nil {
+		rec.spill.close()
+	}
+	if sw.opts.ItemsDone != nil {
+		sw.opts.ItemsDone.Add(-int64(cell.Items))
+	}
+	first := fmt.Sprintf("%s measured a harness error of %.1f%%", j.scale, 100*h.Error)
+	j.scale = s
+	j.note = fmt.Sprintf("auto ran the cell again at %s: %s", s, first)
+	return sw.runAt(ctx, j, withRecords)
+}
+
+// runAt runs job j at its scale: with a client of its own, and in an
+// `upstream:` scenario against a mock of its own; then measures and judges
+// the harness.
+func (sw *sweeper) runAt(ctx context.Context, j job, withRecords bool) (cell results.Cell, rec *cellRecords, err error) {
+	sc := sw.sc
+	t := target{method: http.MethodGet}
+	var mock *mocksrv.Server
+	if sc.Upstream != nil {
+		var stop func() error
+		mock, t.url, stop, err = startUpstream(*sc.Upstream, j.scale)
+		if err != nil {
+			return cell, nil, err
+		}
+		defer func() {
+			if serr := stop(); serr != nil && err == nil {
+				err = fmt.Errorf("stopping the mock upstream of %s: %w", cell.Label(), serr)
+			}
+		}()
+	} else {
+		t.url, t.method, t.body = sc.Target.URL, sc.Target.Method, sc.Target.Body
+		if len(sc.Target.Headers) > 0 {
+			t.header = make(http.Header, len(sc.Target.Headers))
+			for k, v := range sc.Target.Headers {
+				t.header.Set(k, v)
+			}
+		}
+	}
+	c, err := newClient(t, sc.Client, j.scale, j.plan.Pool, sc.Items, sw.opts.AllowRemote)
+	if err != nil {
+		return cell, nil, err
+	}
+	defer c.tr.CloseIdleConnections()
+	var spl *spill
+	if withRecords {
+		if spl, err = newSpill(); err != nil {
+			return cell, nil, err
+		}
+		rec = &cellRecords{spill: spl, url: t.url, method: t.method, bytesOut: uint64(len(t.body))}
+	}
+	var itemDone func()
+	if sw.opts.ItemsDone != nil {
+		itemDone = func() { sw.opts.ItemsDone.Add(1) }
+	}
+	seed := sc.Seed ^ uint64(j.i+1)*0x9e3779b97f4a7c15
+	run := newCellRun(c, j.plan, sc.Items, seed, spl, itemDone)
+	watch := watchHarness(sw.probe)
+	cell = run.run(ctx)
+	var st *mocksrv.Stats
+	if mock != nil {
+		s := mock.Stats()
+		st = &s
+		cell.Upstream = &s.Counters
+	}
+	h := watch.measure(&cell, run, st)
+	h.Note = j.note
+	switch {
+	case cell.Interrupted:
+		// Cut short: its wall time is not the cell's, nor is the error.
+	case sw.planner != nil:
+		if h.Error, err = modelError(context.WithoutCancel(ctx), sw.planner.params, &cell, h); err != nil {
+			return cell, rec, fmt.Errorf("estimating the harness error of %s: %w", cell.Label(), err)
+		}
+	case sw.cal != nil:
+		h.Error = externalError(&cell, h, *sw.cal)
+	}
+	judge(h, sc.ErrorBudget, j.scale, sc.Target != nil)
+	cell.Harness = h
+	return cell, rec, nil
+}

@@ -1,0 +1,123 @@
+package sweep
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"runtime"
+	"time"
+
+	"github.com/poolbench/poolbench/bench/model"
+	"github.com/poolbench/poolbench/bench/results"
+	"github.com/poolbench/poolbench/bench/scenario"
+	"github.com/poolbench/poolbench/mocksrv"
+	"github.com/poolbench/poolbench/mocksrv/upstream"
+)
+
+// harnessWatch is the harness's self-measurement of one cell: what it
+// reads at the cell's start, to difference at its end.
+type harnessWatch struct {
+	probe *probe
+	cpu0  time.Duration
+	wall0 time.Time
+	late0 wakeups
+}
+
+func watchHarness(p *probe) *harnessWatch {
+	return &harnessWatch{probe: p, cpu0: processCPU(), wall0: time.Now(), late0: p.snapshot()}
+}
+
+// measure is what the harness measured of itself during cell c, run by r;
+// st is the cell's mock's stats (nil for an external target).
+func (w *harnessWatch) measure(c *results.Cell, r *cellRun, st *mocksrv.Stats) *results.Harness {
+	wall := time.Since(w.wall0)
+	late := w.probe.snapshot().since(w.late0)
+	h := &results.Harness{
+		Lateness:    late.quantile(0.5).Seconds(),
+		LatenessP99: late.quantile(0.99).Seconds(),
+	}
+	if wall > 0 {
+		h.CPU = (processCPU() - w.cpu0).Seconds() / wall.Seconds() / float64(runtime.NumCPU())
+	}
+	if n := r.waits.Load(); n > 0 {
+		h.WaitLateness = time.Duration(r.waitsLate.Load() / n).Seconds()
+	}
+	if st != nil && c.Attempts > 0 {
+		upstream := st.QueueWait.Mean*float64(st.QueueWait.Count) + st.ServiceTime.Mean*float64(st.ServiceTime.Count)
+		h.AddedPerAttempt = (time.Duration(r.attemptTime.Load()).Seconds() - upstream) / float64(c.Attempts)
+		h.UpstreamLateness = st.Lateness.Mean
+	}
+	return h
+}
+
+// modelError is the harness error of an embedded-mock cell under the
+// model: how much the overhead the harness measured of itself lengthens
+// the cell's wall time (model.HarnessError).
+func modelError(ctx context.Context, p model.Params, c *results.Cell, h *results.Harness) (float64, error) {
+	model1 := func(wall float64) time.Duration {
+		return time.Duration(max(c.Timescale.ModelSeconds(wall), 0) * float64(time.Second))
+	}
+	p.Items = c.Items
+	return model.HarnessError(ctx, p, c.Strategy, c.Pool, model.Overhead{
+		RoundTrip: model1(h.AddedPerAttempt),
+		Service:   model1(h.UpstreamLateness),
+		Wait:      model1(h.WaitLateness),
+	})
+}
+
+// maxCPU is the share of the machine above which a cell is bound whatever
+// its estimated error: the harness was short of CPU, and its wake-ups and
+// round trips waited on each other in ways no average shows.
+const maxCPU = 0.9
+
+// judge applies the rule to a measured cell: it is bound when the
+// estimated harness error is above budget, or the process used more than
+// maxCPU of the machine. Reason says which, with the remedy.
+func judge(h *results.Harness, budget float64, scale upstream.Scale, external bool) {
+	switch {
+	case h.CPU > maxCPU:
+		h.Bound = true
+		h.Reason = fmt.Sprintf("poolbench used %.0f%% of the machine's CPU during the cell: run it with fewer cells in parallel or fewer requests in flight", 100*h.CPU)
+	case h.Error > budget && external:
+		h.Bound = true
+		h.Reason = fmt.Sprintf("the harness's own time per attempt (about %s) is %.1f%% of the cell's wall time, above the %.0f%% budget: the target is too fast for the harness to time, or the pool too large for this machine",
+			fmtSeconds(h.AddedPerAttempt), 100*h.Error, 100*budget)
+	case h.Error > budget:
+		h.Bound = true
+		h.Reason = fmt.Sprintf("the harness added about %.1f%% to the cell's wall time (%s per attempt, answers %s late, waits %s late, at %s), above the %.0f%% budget: run it at a slower time scale (timescale auto picks one) or with fewer cells in parallel",
+			100*h.Error, fmtSeconds(h.AddedPerAttempt), fmtSeconds(h.UpstreamLateness), fmtSeconds(h.WaitLateness), scale, 100*budget)
+	}
+}
+
+// externalError is the harness error of a cell against an external
+// target, which has no model: the attempts of a lane follow each other,
+// each carrying the calibrated round trip stretched by the CPU load the
+// cell put on the machine; their sum over the cell's wall time. A server
+// that queues hides some of it, so this errs on the side of flagging.
+func externalError(c *results.Cell, h *results.Harness, cal Calibration) float64 {
+	if c.WallSeconds <= 0 || c.Attempts == 0 {
+		return 0
+	}
+	conc := c.Pool
+	if c.Strategy == scenario.Unbounded || conc <= 0 {
+		conc = c.Items
+	}
+	lanes := float64(min(max(conc, 1), c.Attempts))
+	added := cal.RoundTrip.Seconds() / (1 - math.Min(h.CPU, maxLoad))
+	h.AddedPerAttempt = added
+	return added * float64(c.Attempts) / lanes / c.WallSeconds
+}
+
+// fmtSeconds prints wall seconds for a reason: "0.31 ms", "12 µs".
+func fmtSeconds(s float64) string {
+	switch {
+	case s >= 1:
+		return fmt.Sprintf("%.2f s", s)
+	case s >= 1e-3:
+		return fmt.Sprintf("%.2f ms", s*1e3)
+	}
+	return fmt.Sprintf("%.0f µs", s*1e6)
+}
+
+// seconds converts wall seconds to a Duration.
+func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
