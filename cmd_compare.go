@@ -15,16 +15,20 @@ import (
 
 const compareUsage = `[flags] BASE NEW
 
-BASE and NEW are results.json files or report folders (reports/<name>/).
-Cells are matched by scenario, strategy and pool; their repeats are the
-samples. Timing metrics (wall, throughput, item latency p50/p95/p99) are
-compared with the Mann-Whitney U test: a row regresses only when the change
-is in the bad direction, beyond -threshold and significant at -alpha.
-Failed items and attempts regress on any increase; peak in flight on any
-change. A cell missing from NEW fails too.
+BASE and NEW are results.json files or report folders (reports/<name>/)
+of the same scenario (-other-scenario to compare two). Cells are matched
+by strategy and pool; their repeats are the samples. Timing metrics
+(wall, goodput, throughput, item latency p50/p95/p99) are compared with
+the Mann-Whitney U test: a row regresses only when the change is in the
+bad direction, beyond -threshold and significant at -alpha. Failed items
+and attempts regress on any increase; peak in flight on any change. A
+cell missing from NEW fails too. A cell the harness flagged as bound in
+either run is not compared (it says why).
 
 When $GITHUB_STEP_SUMMARY is set, the Markdown verdict is appended to it.
-Exit status: 0 no regression, 1 regression, 2 usage or unreadable input.`
+Exit status: 0 no regression, 1 regression, 2 usage, unreadable or empty
+input, other scenarios, or too few repeats for the U test to decide
+(-allow-inconclusive accepts that with exit 0).`
 
 // cmdCompare compares two runs and fails (exit 1) on a regression.
 func cmdCompare(ctx context.Context, env *environ, args []string) error {
@@ -32,6 +36,8 @@ func cmdCompare(ctx context.Context, env *environ, args []string) error {
 	threshold := fset.String("threshold", "5%", "smallest change of a timing median that counts, as 5% or 0.05")
 	alpha := fset.Float64("alpha", compare.DefaultOptions.Alpha, "significance level of the U test")
 	format := fset.String("format", "text", "output format: text, markdown or json")
+	otherScenario := fset.Bool("other-scenario", false, "compare runs of different scenarios, matching cells by strategy and pool")
+	allowInconclusive := fset.Bool("allow-inconclusive", false, "exit 0 when the repeats are too few for the U test to show a regression")
 	paths, err := parseArgs(fset, args)
 	if err != nil {
 		return err
@@ -44,7 +50,7 @@ func cmdCompare(ctx context.Context, env *environ, args []string) error {
 	if err != nil {
 		return badInputf("compare: -threshold: %w", err)
 	}
-	opts := compare.Options{Threshold: th, Alpha: *alpha}
+	opts := compare.Options{Threshold: th, Alpha: *alpha, OtherScenario: *otherScenario}
 	if err := opts.Validate(); err != nil {
 		return badInputf("compare: -alpha: %w", err)
 	}
@@ -58,7 +64,7 @@ func cmdCompare(ctx context.Context, env *environ, args []string) error {
 	if err == nil {
 		var cur *results.Results
 		if cur, err = readRun("new run", paths[1]); err == nil {
-			return compareRuns(env, base, cur, paths, opts, write)
+			return compareRuns(env, base, cur, paths, opts, write, *allowInconclusive)
 		}
 	}
 	// Say so in the job summary too: a gate that could not run is not a pass.
@@ -70,8 +76,11 @@ func cmdCompare(ctx context.Context, env *environ, args []string) error {
 }
 
 // compareRuns compares two runs read from paths and writes the report.
-func compareRuns(env *environ, base, cur *results.Results, paths []string, opts compare.Options, write func(io.Writer, *compare.Report) error) error {
+func compareRuns(env *environ, base, cur *results.Results, paths []string, opts compare.Options, write func(io.Writer, *compare.Report) error, allowInconclusive bool) error {
 	rep, err := compare.Results(base, cur, opts)
+	if errors.Is(err, compare.ErrOtherScenario) {
+		return badInputf("compare: %w: pass -other-scenario to compare them anyway", err)
+	}
 	if err != nil {
 		return badInputf("compare: %w", err)
 	}
@@ -88,8 +97,12 @@ func compareRuns(env *environ, base, cur *results.Results, paths []string, opts 
 			return err
 		}
 	}
-	if rep.Failed() {
-		return &exitError{exitFailed, fmt.Errorf("compare: %s", rep.Headline())}
+	// The verdict is written above; the exit status says it again.
+	switch {
+	case rep.Failed():
+		return &exitError{code: exitFailed, err: errors.New(rep.Headline()), quiet: true}
+	case rep.Inconclusive() && !allowInconclusive:
+		return &exitError{code: exitBadInput, err: fmt.Errorf("compare: the gate cannot decide; record more repeats (or pass -allow-inconclusive to accept that)"), quiet: false}
 	}
 	return nil
 }
@@ -98,6 +111,9 @@ func compareRuns(env *environ, base, cur *results.Results, paths []string, opts 
 // baseline is an error, never a pass.
 func readRun(what, path string) (*results.Results, error) {
 	r, err := results.Read(path)
+	if err == nil && len(r.Cells) == 0 {
+		return nil, badInputf("compare: %s %s holds no cells: it measured nothing to compare", what, path)
+	}
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		hint := ""

@@ -38,7 +38,10 @@ func TestCompareExitCodes(t *testing.T) {
 	}{
 		{[]string{"base", "same.json"}, exitOK},
 		{[]string{"base", "fast.json"}, exitOK},
-		{[]string{"base", "two.json"}, exitOK},
+		{[]string{"base", "two.json"}, exitBadInput},
+		{[]string{"-allow-inconclusive", "base", "two.json"}, exitOK},
+		{[]string{"base", "other.json"}, exitBadInput},
+		{[]string{"-other-scenario", "base", "other.json"}, exitOK},
 		{[]string{"-threshold", "20%", "base", "slow.json"}, exitOK},
 		{[]string{"base", "slow.json"}, exitFailed},
 		{[]string{"-format", "json", "base", "slow.json"}, exitFailed},
@@ -94,9 +97,8 @@ func TestBaselineMatchesScenario(t *testing.T) {
 	if !base.Complete {
 		t.Error("the baseline run is incomplete")
 	}
-	min := compare.MinRepeats(compare.DefaultOptions.Alpha)
-	if sc.Sweep.Repeats < min {
-		t.Errorf("ci-gate has %d repeats; the U test needs ≥ %d to decide", sc.Sweep.Repeats, min)
+	if !compare.Decidable(sc.Sweep.Repeats, compare.DefaultOptions.Alpha) {
+		t.Errorf("ci-gate has %d repeats: too few for the U test to decide", sc.Sweep.Repeats)
 	}
 	for _, c := range base.Cells {
 		if c.Failed != 0 || c.Attempts != c.Items {

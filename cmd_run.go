@@ -35,6 +35,7 @@ run failed (or, with -strict, a cell measured the harness), 2 bad input,
 type runFlags struct {
 	out, timescale, strategies, pools string
 	repeats, parallel                 int
+	errorBudget                       float64
 	allowRemote, json, strict         bool
 }
 
@@ -48,6 +49,7 @@ func cmdRun(ctx context.Context, env *environ, args []string) error {
 	fs.StringVar(&f.strategies, "strategies", "", "comma-separated `list` of serial,pooled,workers,unbounded (overrides the scenario)")
 	fs.StringVar(&f.pools, "pools", "", "comma-separated pool `sizes`, like 1,2,4 (overrides the scenario)")
 	fs.IntVar(&f.parallel, "parallel", 0, "run `N` cells at once, each against a mock of its own (overrides the scenario; upstream: scenarios only)")
+	fs.Float64Var(&f.errorBudget, "error-budget", 0, "share of a cell's wall time the harness may add before the cell is flagged, like 0.02 (overrides the scenario)")
 	fs.BoolVar(&f.allowRemote, "allow-remote", false, "allow a target that is not a loopback address (only a service you own)")
 	fs.BoolVar(&f.json, "json", false, "print results.json on stdout (the table goes to stderr)")
 	fs.BoolVar(&f.strict, "strict", false, "exit 1 when a cell measured the harness rather than the upstream (harness.bound)")
@@ -247,6 +249,9 @@ func applyOverrides(sc *scenario.Scenario, f runFlags) error {
 	}
 	if f.parallel != 0 {
 		sc.Sweep.Parallel = f.parallel
+	}
+	if f.errorBudget != 0 {
+		sc.ErrorBudget = f.errorBudget
 	}
 	if f.timescale != "" {
 		ts, err := scenario.ParseTimescale(f.timescale)

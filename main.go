@@ -89,26 +89,28 @@ const (
 	exitInterrupted = 130
 )
 
-// exitError carries the exit code an error maps to.
+// exitError carries the exit code an error maps to. A quiet one was said
+// already, on stdout: it is not printed again.
 type exitError struct {
-	code int
-	err  error
+	code  int
+	err   error
+	quiet bool
 }
 
 func (e *exitError) Error() string { return e.err.Error() }
 func (e *exitError) Unwrap() error { return e.err }
 
 // badInput wraps err as bad input (exit 2).
-func badInput(err error) error { return &exitError{exitBadInput, err} }
+func badInput(err error) error { return &exitError{code: exitBadInput, err: err} }
 
 // badInputf formats a bad-input error (exit 2).
 func badInputf(format string, a ...any) error { return badInput(fmt.Errorf(format, a...)) }
 
 // interrupted wraps err as an interrupted run (exit 130).
-func interrupted(err error) error { return &exitError{exitInterrupted, err} }
+func interrupted(err error) error { return &exitError{code: exitInterrupted, err: err} }
 
 // failed wraps err as work that failed (exit 1).
-func failed(err error) error { return &exitError{exitFailed, err} }
+func failed(err error) error { return &exitError{code: exitFailed, err: err} }
 
 // exitCode maps err to the process exit code.
 func exitCode(err error) int {
@@ -137,7 +139,8 @@ func mainCode() int {
 		stop()
 	}()
 	err := run(ctx, processEnviron(), os.Args[1:])
-	if err != nil && !errors.Is(err, flag.ErrHelp) {
+	var e *exitError
+	if err != nil && !errors.Is(err, flag.ErrHelp) && !(errors.As(err, &e) && e.quiet) {
 		fmt.Fprintln(os.Stderr, "poolbench:", err)
 	}
 	return exitCode(err)

@@ -22,13 +22,16 @@ import (
 // Unit metadata lines that tell benchstat which direction is better and
 // which assumption to make, and one line per cell repeat:
 //
-//	BenchmarkCiGate/strategy=pooled/pool=8 1 0.5123 sec/op 0.05312 p95-sec 0 retries
+//	BenchmarkCiGate/strategy=pooled/pool=8 1 0.5123 sec/op 31.2 ok-items/s 0.05312 p95-sec 0 failed-items 0 retries
 //
-// sec/op is the cell's wall time in model seconds, p95-sec its item
-// latency p95 in model seconds (both compared with the U test, as poolbench
-// compare does), retries the attempts beyond each item's first (exact).
+// sec/op is the cell's wall time in model seconds, ok-items/s its goodput
+// (succeeded items per model second), p95-sec its item latency p95 in
+// model seconds (compared with the U test, as poolbench compare does);
+// failed-items and retries (attempts beyond each item's first) are exact.
 // Values are written in full (shortest exact form), so benchstat computes
-// the very same p-values as poolbench compare.
+// the very same p-values as poolbench compare. A cell the harness flagged
+// as bound is left out, with a comment line saying so: benchstat would
+// compare it as if it measured the upstream.
 func WriteBenchFormat(w io.Writer, r *results.Results) error {
 	bw := bufio.NewWriter(w)
 	m := r.Machine
@@ -45,12 +48,18 @@ func WriteBenchFormat(w io.Writer, r *results.Results) error {
 	ts, _ := r.Scenario.Timescale.MarshalText()
 	fmt.Fprintf(bw, "timescale: %s\n", ts)
 	fmt.Fprintf(bw, "Unit sec/op better=lower assume=nothing\n")
+	fmt.Fprintf(bw, "Unit ok-items/s better=higher assume=nothing\n")
 	fmt.Fprintf(bw, "Unit p95-sec better=lower assume=nothing\n")
+	fmt.Fprintf(bw, "Unit failed-items better=lower assume=exact\n")
 	fmt.Fprintf(bw, "Unit retries better=lower assume=exact\n")
 	name := BenchmarkName(r.Scenario.Name)
 	for _, c := range r.Cells {
-		fmt.Fprintf(bw, "%s/strategy=%s/pool=%d 1 %s sec/op %s p95-sec %d retries\n", name,
-			nameSafe(string(c.Strategy)), c.Pool, num(c.ModelWallSeconds), num(c.Latency.P95), c.Retries())
+		if c.Bound() {
+			fmt.Fprintf(bw, "# %s left out: harness-bound (%s)\n", c.Label(), oneLine(c.Harness.Reason))
+			continue
+		}
+		fmt.Fprintf(bw, "%s/strategy=%s/pool=%d 1 %s sec/op %s ok-items/s %s p95-sec %d failed-items %d retries\n", name,
+			nameSafe(string(c.Strategy)), c.Pool, num(c.ModelWallSeconds), num(c.Goodput), num(c.Latency.P95), c.Failed, c.Retries())
 	}
 	return bw.Flush()
 }

@@ -129,7 +129,7 @@ func TestBenchFormatAgreesWithCompare(t *testing.T) {
 			if row.Metric.Name != "wall" {
 				continue
 			}
-			name := strings.TrimPrefix(BenchmarkName(row.Key.Scenario), "Benchmark") + "/strategy=" + string(row.Key.Strategy) + "/pool=" + strconv.Itoa(row.Key.Pool)
+			name := strings.TrimPrefix(BenchmarkName(rep.Scenario), "Benchmark") + "/strategy=" + string(row.Key.Strategy) + "/pool=" + strconv.Itoa(row.Key.Pool)
 			sb := benchmath.NewSample(vb[name]["sec/op"], &th)
 			sc := benchmath.NewSample(vc[name]["sec/op"], &th)
 			a := units.GetAssumption("sec/op")

@@ -26,9 +26,17 @@
 // Cells present in the base but not in the new run are Missing and fail
 // the gate (coverage was lost: refresh the baseline deliberately if that
 // was intended); cells only in the new run are listed as New.
+//
+// A cell the harness flagged as bound in either run (results.Harness:
+// its figures measured poolbench, not the upstream) is not compared: its
+// rows say Bound and why, and never regress or improve. Runs of different
+// scenarios are refused unless Options.OtherScenario says otherwise. A
+// timing row benchstat's statistics cannot decide (too few repeats:
+// benchmath warns) is Inconclusive; Report.Inconclusive tells the gate.
 package compare
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"reflect"
@@ -49,7 +57,14 @@ type Options struct {
 	Threshold float64 `json:"threshold"`
 	// Alpha is the significance level of the U test (0.05).
 	Alpha float64 `json:"alpha"`
+	// OtherScenario allows comparing runs of different scenarios; cells
+	// are then matched by strategy and pool alone.
+	OtherScenario bool `json:"other_scenario,omitempty"`
 }
+
+// ErrOtherScenario is returned by Results for runs of different scenarios
+// when Options.OtherScenario is not set.
+var ErrOtherScenario = errors.New("the runs are of different scenarios")
 
 // DefaultOptions are a 5% threshold and alpha 0.05.
 var DefaultOptions = Options{Threshold: 0.05, Alpha: 0.05}
@@ -78,6 +93,8 @@ const (
 	Changed      Verdict = "changed"
 	Missing      Verdict = "missing"
 	New          Verdict = "new"
+	// Bound: the cell measured the harness in one of the runs; not compared.
+	Bound Verdict = "harness-bound"
 )
 
 // Fails reports whether a row with this verdict fails the gate.
@@ -102,6 +119,7 @@ func Metrics() []Metric { return slices.Clone(metrics) }
 
 var metrics = []Metric{
 	{Name: "wall", Unit: "s", Better: -1, value: func(c *results.Cell) float64 { return c.ModelWallSeconds }},
+	{Name: "goodput", Unit: "items/s", Better: +1, value: func(c *results.Cell) float64 { return c.Goodput }},
 	{Name: "throughput", Unit: "items/s", Better: +1, value: func(c *results.Cell) float64 { return c.Throughput }},
 	{Name: "p50", Unit: "s", Better: -1, value: func(c *results.Cell) float64 { return c.Latency.P50 }},
 	{Name: "p95", Unit: "s", Better: -1, value: func(c *results.Cell) float64 { return c.Latency.P95 }},
@@ -119,20 +137,17 @@ func peakInFlight(c *results.Cell) float64 {
 	return float64(c.Upstream.PeakInFlight)
 }
 
-// Key identifies a cell across runs.
+// Key identifies a cell across runs: its strategy and pool.
 type Key struct {
-	Scenario string            `json:"scenario"`
 	Strategy scenario.Strategy `json:"strategy"`
 	Pool     int               `json:"pool"`
 }
 
-// String is "scenario pooled/pool=8".
-func (k Key) String() string {
-	return fmt.Sprintf("%s %s/pool=%d", k.Scenario, k.Strategy, k.Pool)
-}
+// String is "pooled/pool=8".
+func (k Key) String() string { return fmt.Sprintf("%s/pool=%d", k.Strategy, k.Pool) }
 
-// Cell is "pooled/pool=8", the key without its scenario.
-func (k Key) Cell() string { return fmt.Sprintf("%s/pool=%d", k.Strategy, k.Pool) }
+// Cell is the same as String.
+func (k Key) Cell() string { return k.String() }
 
 // Summary summarises one side of a row.
 type Summary struct {
@@ -146,6 +161,9 @@ type Summary struct {
 	N int `json:"n"`
 	// Values are the repeats, ascending.
 	Values []float64 `json:"values"`
+	// Warnings are benchmath's about the summary (an interval that needs
+	// more repeats).
+	Warnings []string `json:"-"`
 }
 
 // Row is one metric of one cell.
@@ -169,10 +187,9 @@ type Report struct {
 	Base    string  `json:"base"`
 	New     string  `json:"new"`
 	Options Options `json:"options"`
-	// MinRepeats is the fewest repeats per side with which the U test can
-	// reach Alpha at all.
-	MinRepeats int   `json:"min_repeats"`
-	Rows       []Row `json:"rows"`
+	// Scenario is the runs' scenario (the new run's, when they differ).
+	Scenario string `json:"scenario"`
+	Rows     []Row  `json:"rows"`
 	// MissingCells are in the base only (they fail the gate); NewCells
 	// are in the new run only.
 	MissingCells []Key `json:"missing_cells"`
@@ -197,6 +214,10 @@ func (r *Report) Failures() []Row {
 // changed row, or a missing cell.
 func (r *Report) Failed() bool { return len(r.Failures()) > 0 || len(r.MissingCells) > 0 }
 
+// Inconclusive reports whether some timing row could not be decided (too
+// few repeats for the U test): the gate cannot say there is no regression.
+func (r *Report) Inconclusive() bool { return r.Count(Inconclusive) > 0 }
+
 // Count returns how many rows have verdict v.
 func (r *Report) Count(v Verdict) int {
 	n := 0
@@ -209,7 +230,9 @@ func (r *Report) Count(v Verdict) int {
 }
 
 // Results compares the new run with the base run. It never drops a cell:
-// cells only in one run are listed in MissingCells or NewCells.
+// cells only in one run are listed in MissingCells or NewCells. Runs of
+// different scenarios are refused (ErrOtherScenario) unless
+// opts.OtherScenario.
 func Results(base, cur *results.Results, opts Options) (*Report, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
@@ -217,7 +240,10 @@ func Results(base, cur *results.Results, opts Options) (*Report, error) {
 	if base == nil || cur == nil {
 		return nil, fmt.Errorf("compare: nil results")
 	}
-	rep := &Report{Options: opts, MinRepeats: MinRepeats(opts.Alpha)}
+	if base.Scenario.Name != cur.Scenario.Name && !opts.OtherScenario {
+		return nil, fmt.Errorf("%w: base %q, new %q (no cell would match; allow it explicitly to match cells by strategy and pool)", ErrOtherScenario, base.Scenario.Name, cur.Scenario.Name)
+	}
+	rep := &Report{Options: opts, Scenario: cur.Scenario.Name}
 	rep.Warnings = warnings(base, cur)
 	oldCells, oldKeys := group(base)
 	newCells, newKeys := group(cur)
@@ -243,30 +269,15 @@ func Results(base, cur *results.Results, opts Options) (*Report, error) {
 			}
 		}
 	}
+	// benchmath's own warnings about the summaries, once each.
 	for _, row := range rep.Rows {
-		if math.IsInf(row.Old.Lo, 0) || math.IsInf(row.New.Lo, 0) {
-			rep.Warnings = append(rep.Warnings, fmt.Sprintf("a median's 95%% interval needs ≥ %d repeats; with fewer it is shown as ± ∞ (the U test still decides)", medianCIRepeats()))
-			break
+		for _, w := range append(slices.Clone(row.Old.Warnings), row.New.Warnings...) {
+			if w = "a median's interval is shown as ± ∞: " + w; !slices.Contains(rep.Warnings, w) {
+				rep.Warnings = append(rep.Warnings, w)
+			}
 		}
 	}
 	return rep, nil
-}
-
-// medianCIRepeats is the fewest repeats for which benchmath gives the
-// median a finite 95% interval.
-func medianCIRepeats() int {
-	th := benchmath.DefaultThresholds
-	for n := 2; n < 100; n++ {
-		v := make([]float64, n)
-		for i := range v {
-			v[i] = float64(i)
-		}
-		s := benchmath.AssumeNothing.Summary(benchmath.NewSample(v, &th), 0.95)
-		if !math.IsInf(s.Lo, 0) && !math.IsInf(s.Hi, 0) {
-			return n
-		}
-	}
-	return 100
 }
 
 // group collects a run's cells by key (results.Groups), keys in report
@@ -275,7 +286,7 @@ func group(r *results.Results) (map[Key][]results.Cell, []Key) {
 	m := map[Key][]results.Cell{}
 	var keys []Key
 	for _, g := range results.Groups(r.Cells) {
-		k := Key{r.Scenario.Name, g.Strategy, g.Pool}
+		k := Key{g.Strategy, g.Pool}
 		keys = append(keys, k)
 		m[k] = g.Cells
 	}
@@ -302,6 +313,12 @@ func compareMetric(k Key, m Metric, oldCells, newCells []results.Cell, opts Opti
 		return Row{}, false
 	}
 	row := Row{Key: k, Metric: m, P: math.NaN()}
+	if why := boundIn(oldCells, newCells); why != "" {
+		row.Verdict, row.Note = Bound, why
+		row.Old, row.New = exactSummary(ov), exactSummary(nv)
+		row.Delta = math.NaN()
+		return row, true
+	}
 	if len(ov) == 0 || len(nv) == 0 {
 		row.Verdict = Changed
 		row.Note = "measured in only one run"
@@ -323,20 +340,48 @@ func compareMetric(k Key, m Metric, oldCells, newCells []results.Cell, opts Opti
 	so, sn := benchmath.NewSample(ov, &th), benchmath.NewSample(nv, &th)
 	row.Old, row.New = timingSummary(so), timingSummary(sn)
 	row.Delta = delta(row.Old.Center, row.New.Center)
-	if minP(len(ov), len(nv)) > opts.Alpha {
-		row.Verdict = Inconclusive
-		row.Note = fmt.Sprintf("need ≥ %d repeats on each side for the U test to reach alpha %v (have %d+%d)", MinRepeats(opts.Alpha), opts.Alpha, len(ov), len(nv))
-		return row, true
-	}
 	cmp := benchmath.AssumeNothing.Compare(so, sn)
 	row.P = cmp.P
+	if len(cmp.Warnings) > 0 || !separable(len(ov), len(nv), opts.Alpha) {
+		// The U test cannot reach alpha with these repeats, whatever
+		// the samples: benchmath warns when both sides are short, and
+		// the test itself, on samples as far apart as samples go, tells
+		// the lopsided cases.
+		row.Verdict = Inconclusive
+		why := errors.Join(cmp.Warnings...)
+		if why == nil {
+			why = fmt.Errorf("the U test cannot reach alpha %v with these repeats, however far apart they are", opts.Alpha)
+		}
+		row.Note = fmt.Sprintf("%v (have %d+%d repeats)", why, len(ov), len(nv))
+		return row, true
+	}
 	row.Verdict = timingVerdict(m, row.Delta, cmp.P, opts)
 	return row, true
 }
 
+// boundIn says why a cell is not compared: the harness flagged it in one
+// of the runs ("" when neither).
+func boundIn(oldCells, newCells []results.Cell) string {
+	for _, side := range []struct {
+		name  string
+		cells []results.Cell
+	}{{"base", oldCells}, {"new", newCells}} {
+		for _, c := range side.cells {
+			if c.Bound() {
+				return fmt.Sprintf("not compared: in the %s run the harness, not the upstream, set this cell's figures (%s)", side.name, c.Harness.Reason)
+			}
+		}
+	}
+	return ""
+}
+
 func timingSummary(s *benchmath.Sample) Summary {
 	sum := benchmath.AssumeNothing.Summary(s, 0.95)
-	return Summary{Center: sum.Center, Lo: sum.Lo, Hi: sum.Hi, N: len(s.Values), Values: s.Values}
+	var w []string
+	for _, e := range sum.Warnings {
+		w = append(w, e.Error())
+	}
+	return Summary{Center: sum.Center, Lo: sum.Lo, Hi: sum.Hi, N: len(s.Values), Values: s.Values, Warnings: w}
 }
 
 func exactSummary(v []float64) Summary {
@@ -382,40 +427,34 @@ func timingVerdict(m Metric, d, p float64, opts Options) Verdict {
 	return Improved
 }
 
-// minP is the smallest two-sided p-value the Mann-Whitney U test can give
-// for samples of sizes n1 and n2 (no ties): 2 / C(n1+n2, n1).
-func minP(n1, n2 int) float64 {
-	if n1 == 0 || n2 == 0 {
-		return 1
-	}
-	// C(n1+n2, n1) computed in floating point; exact enough for the sizes
-	// a benchmark has.
-	c := 1.0
-	for i := 1; i <= n1; i++ {
-		c = c * float64(n2+i) / float64(i)
-	}
-	return math.Min(1, 2/c)
-}
+// Decidable reports whether the U test can show a difference at alpha
+// with n repeats a side.
+func Decidable(n int, alpha float64) bool { return separable(n, n, alpha) }
 
-// MinRepeats is the fewest repeats per side for which the U test can reach
-// alpha: the smallest n with 2 / C(2n, n) ≤ alpha (4 for alpha 0.05, 5 for
-// 0.01).
-func MinRepeats(alpha float64) int {
-	for n := 1; ; n++ {
-		if minP(n, n) <= alpha {
-			return n
-		}
-		if n > 1000 {
-			return n
-		}
+// separable reports whether benchmath's U test, given samples of n1 and n2
+// values as far apart as samples go, finds them different at alpha.
+func separable(n1, n2 int, alpha float64) bool {
+	if n1 < 1 || n2 < 1 {
+		return false
 	}
+	th := benchmath.DefaultThresholds
+	th.CompareAlpha = alpha
+	a, b := make([]float64, n1), make([]float64, n2)
+	for i := range a {
+		a[i] = float64(i)
+	}
+	for i := range b {
+		b[i] = float64(n1 + i)
+	}
+	c := benchmath.AssumeNothing.Compare(benchmath.NewSample(a, &th), benchmath.NewSample(b, &th))
+	return len(c.Warnings) == 0 && c.P <= alpha
 }
 
 // warnings lists what differs between the runs beyond the cells.
 func warnings(base, cur *results.Results) []string {
 	var w []string
 	if base.Scenario.Name != cur.Scenario.Name {
-		w = append(w, fmt.Sprintf("scenarios differ: base %q, new %q (no cell can match)", base.Scenario.Name, cur.Scenario.Name))
+		w = append(w, fmt.Sprintf("scenarios differ: base %q, new %q (cells matched by strategy and pool, as asked)", base.Scenario.Name, cur.Scenario.Name))
 	} else if d := scenarioDiff(base.Scenario, cur.Scenario); len(d) > 0 {
 		w = append(w, fmt.Sprintf("scenario %q differs between the runs in: %s", cur.Scenario.Name, strings.Join(d, ", ")))
 	}

@@ -1,12 +1,11 @@
 package compare
 
 import (
+	"errors"
 	"math"
 	"slices"
 	"strings"
 	"testing"
-
-	"golang.org/x/perf/benchmath"
 
 	"github.com/poolbench/poolbench/bench/results"
 	"github.com/poolbench/poolbench/bench/scenario"
@@ -140,7 +139,7 @@ func TestInconclusiveSaysHowMany(t *testing.T) {
 		if r.Metric.Exact {
 			continue
 		}
-		if r.Verdict != Inconclusive || !strings.Contains(r.Note, "need ≥ 4 repeats") || !strings.Contains(r.Note, "have 3+3") {
+		if r.Verdict != Inconclusive || !strings.Contains(r.Note, "need >= 4 samples to detect a difference at alpha level 0.05") || !strings.Contains(r.Note, "have 3+3") {
 			t.Fatalf("%s %s: %q %q", r.Key, r.Metric.Name, r.Verdict, r.Note)
 		}
 	}
@@ -148,8 +147,8 @@ func TestInconclusiveSaysHowMany(t *testing.T) {
 	if err := WriteText(&out, rep); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(out.String(), "need ≥ 4 repeats on each side") {
-		t.Errorf("text output does not say how many repeats are needed:\n%s", out.String())
+	if !strings.Contains(out.String(), "need >= 4 samples") || !rep.Inconclusive() || !strings.HasPrefix(rep.Headline(), "CANNOT DECIDE") {
+		t.Errorf("text output does not say the gate cannot decide, and how many repeats are needed:\n%s", out.String())
 	}
 }
 
@@ -157,11 +156,11 @@ func TestMissingAndNewCells(t *testing.T) {
 	b, c := defaultSynth(), defaultSynth()
 	c.pools = []int{2, 4, 16}
 	rep := mustCompare(t, b.build(), c.build(), DefaultOptions)
-	want := []Key{{"ci-gate", scenario.Pooled, 8}}
+	want := []Key{{scenario.Pooled, 8}}
 	if !slices.Equal(rep.MissingCells, want) {
 		t.Errorf("missing %v, want %v", rep.MissingCells, want)
 	}
-	if want := []Key{{"ci-gate", scenario.Pooled, 16}}; !slices.Equal(rep.NewCells, want) {
+	if want := []Key{{scenario.Pooled, 16}}; !slices.Equal(rep.NewCells, want) {
 		t.Errorf("new %v, want %v", rep.NewCells, want)
 	}
 	if !rep.Failed() {
@@ -176,15 +175,49 @@ func TestMissingAndNewCells(t *testing.T) {
 	if rep.Failed() || len(rep.NewCells) != 1 {
 		t.Errorf("only a new cell: failed=%v new=%v", rep.Failed(), rep.NewCells)
 	}
-	// Another scenario: nothing matches, everything is listed.
-	c = defaultSynth()
+}
+
+// TestOtherScenario: runs of different scenarios are refused, unless
+// allowed; then cells match by strategy and pool, with a warning.
+func TestOtherScenario(t *testing.T) {
+	b, c := defaultSynth(), defaultSynth()
 	c.scenario = "other"
-	rep = mustCompare(t, b.build(), c.build(), DefaultOptions)
-	if len(rep.MissingCells) != 4 || len(rep.NewCells) != 4 || len(rep.Rows) != 0 || !rep.Failed() {
-		t.Errorf("other scenario: missing %v new %v rows %d", rep.MissingCells, rep.NewCells, len(rep.Rows))
+	if _, err := Results(b.build(), c.build(), DefaultOptions); !errors.Is(err, ErrOtherScenario) || !strings.Contains(err.Error(), `base "ci-gate", new "other"`) {
+		t.Fatalf("other scenario: %v, want ErrOtherScenario naming both", err)
+	}
+	opts := DefaultOptions
+	opts.OtherScenario = true
+	rep := mustCompare(t, b.build(), c.build(), opts)
+	if len(rep.MissingCells) != 0 || rep.Failed() || len(rep.Rows) == 0 {
+		t.Errorf("allowed: missing %v, failed %v, %d rows", rep.MissingCells, rep.Failed(), len(rep.Rows))
 	}
 	if len(rep.Warnings) == 0 || !strings.Contains(rep.Warnings[0], "scenarios differ") {
 		t.Errorf("warnings %q", rep.Warnings)
+	}
+}
+
+// TestBoundCellsNotCompared: a cell the harness flagged in either run is
+// neither a regression nor an improvement, and the report says why.
+func TestBoundCellsNotCompared(t *testing.T) {
+	b, c := defaultSynth(), defaultSynth()
+	c.factor = 1.5 // everything 50% slower
+	c.edit = func(cl *results.Cell) {
+		if cl.Pool == 8 {
+			cl.Harness = &results.Harness{Bound: true, Error: 0.4, Reason: "the harness added about 40%"}
+			cl.Failed, cl.Succeeded = 3, cl.Items-3
+		}
+	}
+	rep := mustCompare(t, b.build(), c.build(), DefaultOptions)
+	for _, r := range rep.Rows {
+		switch {
+		case r.Key.Pool == 8 && (r.Verdict != Bound || !strings.Contains(r.Note, "in the new run the harness, not the upstream") || !strings.Contains(r.Note, "about 40%")):
+			t.Errorf("%s %s: %s %q, want harness-bound with the reason", r.Key, r.Metric.Name, r.Verdict, r.Note)
+		case r.Key.Pool != 8 && r.Metric.Name == "wall" && r.Verdict != Regressed:
+			t.Errorf("%s wall: %s, want regressed", r.Key, r.Verdict)
+		}
+	}
+	if !strings.Contains(rep.Headline(), "regression") {
+		t.Errorf("headline %q", rep.Headline())
 	}
 }
 
@@ -202,34 +235,16 @@ func TestWarnings(t *testing.T) {
 	}
 }
 
-func TestMinRepeats(t *testing.T) {
+// TestDecidable: with alpha 0.05 the U test needs 4 repeats a side
+// (benchmath says so), with 0.01 five.
+func TestDecidable(t *testing.T) {
 	for _, tt := range []struct {
+		n     int
 		alpha float64
-		want  int
-	}{{0.05, 4}, {0.01, 5}, {0.1, 3}, {0.34, 2}, {0.001, 7}} {
-		if got := MinRepeats(tt.alpha); got != tt.want {
-			t.Errorf("MinRepeats(%v) = %d, want %d", tt.alpha, got, tt.want)
-		}
-	}
-}
-
-// TestMinPMatchesBenchmath checks the closed form against the U test
-// itself: fully separated samples give the smallest p-value there is.
-func TestMinPMatchesBenchmath(t *testing.T) {
-	th := benchmath.DefaultThresholds
-	for n1 := 2; n1 <= 7; n1++ {
-		for n2 := 2; n2 <= 7; n2++ {
-			a, b := make([]float64, n1), make([]float64, n2)
-			for i := range a {
-				a[i] = float64(i)
-			}
-			for i := range b {
-				b[i] = float64(100 + i)
-			}
-			got := benchmath.AssumeNothing.Compare(benchmath.NewSample(a, &th), benchmath.NewSample(b, &th)).P
-			if want := minP(n1, n2); math.Abs(got-want) > 1e-9*want {
-				t.Errorf("n=%d+%d: U test p=%g, minP=%g", n1, n2, got, want)
-			}
+		want  bool
+	}{{3, 0.05, false}, {4, 0.05, true}, {4, 0.01, false}, {5, 0.01, true}, {0, 0.05, false}} {
+		if got := Decidable(tt.n, tt.alpha); got != tt.want {
+			t.Errorf("Decidable(%d, %v) = %v, want %v", tt.n, tt.alpha, got, tt.want)
 		}
 	}
 }

@@ -17,7 +17,7 @@ func run(peak int64, walls ...float64) *results.Results {
 	for i, w := range walls {
 		r.Cells = append(r.Cells, results.Cell{
 			Strategy: scenario.Pooled, Pool: 4, Repeat: i, Items: 16, Succeeded: 16, Attempts: 16,
-			ModelWallSeconds: w, Throughput: 16 / w,
+			ModelWallSeconds: w, Throughput: 16 / w, Goodput: 16 / w,
 			Latency:  results.Percentiles{P50: w / 4, P95: w / 4, P99: w / 4},
 			Upstream: &upstream.Counters{PeakInFlight: peak},
 		})
@@ -68,8 +68,10 @@ func ExampleWriteBenchFormat() {
 	// scenario: demo
 	// timescale: 1
 	// Unit sec/op better=lower assume=nothing
+	// Unit ok-items/s better=higher assume=nothing
 	// Unit p95-sec better=lower assume=nothing
+	// Unit failed-items better=lower assume=exact
 	// Unit retries better=lower assume=exact
-	// BenchmarkDemo/strategy=pooled/pool=4 1 0.801 sec/op 0.20025 p95-sec 0 retries
-	// BenchmarkDemo/strategy=pooled/pool=4 1 0.803 sec/op 0.20075 p95-sec 1 retries
+	// BenchmarkDemo/strategy=pooled/pool=4 1 0.801 sec/op 19.975031210986266 ok-items/s 0.20025 p95-sec 0 failed-items 0 retries
+	// BenchmarkDemo/strategy=pooled/pool=4 1 0.803 sec/op 19.9252801992528 ok-items/s 0.20075 p95-sec 0 failed-items 1 retries
 }

@@ -113,15 +113,42 @@ func (r *Report) Headline() string {
 			more = fmt.Sprintf("; and %d more", len(parts)-show)
 			parts = parts[:show]
 		}
-		return fmt.Sprintf("FAIL: %d regression(s): %s%s", len(r.Failures())+len(r.MissingCells), strings.Join(parts, "; "), more)
+		return fmt.Sprintf("FAIL: %s: %d regression(s): %s%s", r.Scenario, len(r.Failures())+len(r.MissingCells), strings.Join(parts, "; "), more)
 	}
-	return fmt.Sprintf("ok: no regression (%d ~, %d within threshold, %d improved, %d inconclusive)",
-		r.Count(Unchanged), r.Count(Within), r.Count(Improved), r.Count(Inconclusive))
+	bound := ""
+	if n := r.Count(Bound); n > 0 {
+		bound = fmt.Sprintf("; %d rows of harness-bound cells not compared", n)
+	}
+	if r.Inconclusive() {
+		return fmt.Sprintf("CANNOT DECIDE: %s: %d of %d timing rows are inconclusive: the repeats are too few for the U test to show a regression (%s)%s",
+			r.Scenario, r.Count(Inconclusive), r.timingRows(), r.firstInconclusive(), bound)
+	}
+	return fmt.Sprintf("ok: %s: no regression (%d ~, %d within threshold, %d improved)%s",
+		r.Scenario, r.Count(Unchanged), r.Count(Within), r.Count(Improved), bound)
+}
+
+func (r *Report) timingRows() int {
+	n := 0
+	for _, row := range r.Rows {
+		if !row.Metric.Exact {
+			n++
+		}
+	}
+	return n
+}
+
+func (r *Report) firstInconclusive() string {
+	for _, row := range r.Rows {
+		if row.Verdict == Inconclusive {
+			return row.Note
+		}
+	}
+	return ""
 }
 
 func (r *Report) settings() string {
-	return fmt.Sprintf("threshold %g%%, alpha %g; Mann-Whitney U over repeats, needs ≥ %d repeats a side",
-		r.Options.Threshold*100, r.Options.Alpha, r.MinRepeats)
+	return fmt.Sprintf("threshold %g%%, alpha %g; Mann-Whitney U over repeats (benchstat's statistics)",
+		r.Options.Threshold*100, r.Options.Alpha)
 }
 
 // WriteText writes the terminal table in benchstat's look: one section per

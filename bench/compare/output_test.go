@@ -75,7 +75,7 @@ func TestMarkdownRegressionsFirst(t *testing.T) {
 	if !strings.HasPrefix(md, "## poolbench compare ❌") {
 		t.Errorf("headline: %q", strings.SplitN(md, "\n", 2)[0])
 	}
-	if !strings.Contains(md, "ci-gate pooled/pool=8 missing") {
+	if !strings.Contains(md, "ci-gate: ") || !strings.Contains(md, "pooled/pool=8 missing") {
 		t.Error("missing cell not in the headline")
 	}
 }

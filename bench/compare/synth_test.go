@@ -60,7 +60,7 @@ func (s synth) build() *results.Results {
 			cl := results.Cell{
 				Strategy: c.st, Pool: c.pool, Repeat: rep,
 				Items: s.items, Succeeded: s.items, Attempts: s.items,
-				WallSeconds: wall * 0.1, ModelWallSeconds: wall, Throughput: float64(s.items) / wall,
+				WallSeconds: wall * 0.1, ModelWallSeconds: wall, Throughput: float64(s.items) / wall, Goodput: float64(s.items) / wall,
 				Latency:  results.Percentiles{Mean: lat, P50: lat, P90: lat * 1.01, P95: lat * 1.02, P99: lat * 1.03, Max: lat * 1.04},
 				Upstream: &upstream.Counters{Requests: int64(s.items), Admitted: int64(s.items), Completed: int64(s.items), PeakInFlight: int64(conc)},
 			}
