@@ -52,6 +52,10 @@ const (
 	OutcomeCanceled = "canceled"
 	// OutcomeError is any other transport error.
 	OutcomeError = "error"
+	// OutcomeFDLimit is a connection the client could not open because
+	// the process ran out of file descriptors: the harness's limit, not
+	// the upstream's.
+	OutcomeFDLimit = "fd-limit"
 )
 
 // WithDefaults returns r with unset fields filled: 4 attempts, retry on
@@ -112,7 +116,7 @@ func (r Retry) Retries(outcome string) bool {
 	}
 	var class string
 	switch outcome {
-	case OutcomeConnect, OutcomeReset:
+	case OutcomeConnect, OutcomeReset, OutcomeFDLimit:
 		class = RetryOnConnect
 	case OutcomeTimeout:
 		class = RetryOnTimeout

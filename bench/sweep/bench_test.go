@@ -31,7 +31,7 @@ func BenchmarkStrategyZeroLatency(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			defer c.tr.CloseIdleConnections()
+			defer c.closeIdle()
 			b.ReportAllocs()
 			b.ResetTimer()
 			cell := newCellRun(c, scenario.CellPlan{Strategy: tc.st, Pool: tc.pool}, b.N, 1, nil, nil).run(context.Background())

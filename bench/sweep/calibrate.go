@@ -78,7 +78,7 @@ func calibrationCell(ctx context.Context, lat string, st scenario.Strategy, pool
 	if err != nil {
 		return nil, nil, err
 	}
-	defer c.tr.CloseIdleConnections()
+	defer c.closeIdle()
 	r := newCellRun(c, scenario.CellPlan{Strategy: st, Pool: pool}, n, 1, nil, nil)
 	cell := r.run(ctx)
 	if cell.Succeeded != n {

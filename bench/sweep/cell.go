@@ -112,6 +112,7 @@ func (r *cellRun) end(first time.Time, outcome string, n int) {
 // its wall time measured at scale. Items that never started (ctx done
 // first) fail as canceled.
 func (r *cellRun) run(ctx context.Context) results.Cell {
+	defer context.AfterFunc(ctx, r.c.abort)() // an interrupt cuts the attempts in flight short
 	start := time.Now()
 	runStrategy(ctx, r.plan.Strategy, r.plan.Pool, r.items, func(i int) { r.item(ctx, i) })
 	wall := time.Since(start)

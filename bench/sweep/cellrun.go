@@ -174,7 +174,7 @@ func (sw *sweeper) runAt(ctx context.Context, j job, withRecords bool) (cell res
 	if err != nil {
 		return cell, nil, err
 	}
-	defer c.tr.CloseIdleConnections()
+	defer c.closeIdle()
 	var spl *spill
 	if withRecords {
 		if spl, err = newSpill(); err != nil {
@@ -209,6 +209,10 @@ func (sw *sweeper) runAt(ctx context.Context, j job, withRecords bool) (cell res
 		h.Error = externalError(&cell, h, *sw.cal)
 	}
 	judge(h, sc.ErrorBudget, j.scale, sc.Target != nil)
+	if n := cell.Outcomes[scenario.OutcomeFDLimit]; n > 0 && !h.Bound {
+		h.Bound = true
+		h.Reason = fmt.Sprintf("%d attempts could not connect: %s", n, fdLimitHint())
+	}
 	cell.Harness = h
 	return cell, rec, nil
 }

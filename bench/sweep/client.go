@@ -2,15 +2,21 @@ package sweep
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
+	"fmt"
 	"io"
 	"math"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
+
+	"github.com/valyala/fasthttp"
 
 	"github.com/poolbench/poolbench/bench/scenario"
 	"github.com/poolbench/poolbench/mocksrv/upstream"
@@ -24,10 +30,12 @@ const (
 	kindTimeout
 	kindCanceled
 	kindError
+	kindFDs
 	nKinds
 )
 
-var kindOutcome = [nKinds]string{"", scenario.OutcomeConnect, scenario.OutcomeReset, scenario.OutcomeTimeout, scenario.OutcomeCanceled, scenario.OutcomeError}
+var kindOutcome = [nKinds]string{"", scenario.OutcomeConnect, scenario.OutcomeReset, scenario.OutcomeTimeout,
+	scenario.OutcomeCanceled, scenario.OutcomeError, scenario.OutcomeFDLimit}
 
 // attempt is one request sent.
 type attempt struct {
@@ -50,64 +58,124 @@ func (a *attempt) outcome() string {
 
 func (a *attempt) ok() bool { return a.kind == kindHTTP && a.code >= 200 && a.code < 300 }
 
-// client sends one cell's requests.
-type client struct {
-	tr      *http.Transport
-	tmpl    *http.Request // each attempt sends a shallow copy
-	body    string
-	timeout time.Duration // per attempt, wall
-	scale   upstream.Scale
-	retry   scenario.Retry
-}
-
 // target is what a client calls.
 type target struct {
 	url, method, body string
 	header            http.Header
 }
 
+// client sends one cell's requests, each attempt on the calling goroutine
+// (fasthttp's HostClient: no goroutine per connection, no hand-off per
+// request, buffers pooled between requests).
+type client struct {
+	hc      *fasthttp.HostClient
+	t       target
+	close   bool          // a new connection per request
+	timeout time.Duration // per attempt, wall
+	scale   upstream.Scale
+	retry   scenario.Retry
+
+	mu    sync.Mutex // guards conns
+	conns map[net.Conn]struct{}
+}
+
 // newClient returns a client for t with the scenario's client settings at
-// scale, and a transport sized for pool requests in flight (0: unbounded,
-// items at most). Unless allowRemote, it dials loopback addresses only.
+// scale, sized for pool requests in flight (0: unbounded, items at most).
+// Unless allowRemote, it connects to loopback addresses only.
 func newClient(t target, cl scenario.Client, scale upstream.Scale, pool, items int, allowRemote bool) (*client, error) {
-	req, err := http.NewRequestWithContext(context.Background(), t.method, t.url, nil)
+	u, err := url.Parse(t.url)
 	if err != nil {
 		return nil, err
 	}
-	if t.header != nil {
-		req.Header = t.header // read-only for the transport; shared by every attempt
+	host := u.Host
+	if u.Port() == "" {
+		port := "80"
+		if u.Scheme == "https" {
+			port = "443"
+		}
+		host = net.JoinHostPort(u.Hostname(), port)
 	}
-	return &client{
-		tr:      newTransport(pool, items, cl.KeepAliveOn(), allowRemote),
-		tmpl:    req,
-		body:    t.body,
-		timeout: scale.Wall(cl.Timeout.D()),
-		scale:   scale,
-		retry:   cl.Retry,
-	}, nil
-}
-
-// newTransport returns a transport sized for pool requests in flight
-// (pool 0: unbounded, items at most).
-func newTransport(pool, items int, keepAlive, allowRemote bool) *http.Transport {
-	idle := pool
+	conns := pool
 	if pool <= 0 {
-		idle = items
+		conns = items
 	}
+	c := &client{t: t, close: !cl.KeepAliveOn(), timeout: scale.Wall(cl.Timeout.D()), scale: scale, retry: cl.Retry,
+		conns: map[net.Conn]struct{}{}}
 	d := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
 	if !allowRemote {
 		d.Control = loopbackOnly
 	}
-	return &http.Transport{
-		Proxy:               nil, // load goes straight to the target, never through a proxy
-		DialContext:         d.DialContext,
-		MaxIdleConnsPerHost: max(idle, 2),
-		IdleConnTimeout:     90 * time.Second,
-		DisableKeepAlives:   !keepAlive,
-		DisableCompression:  true,
-		ForceAttemptHTTP2:   false,
+	c.hc = &fasthttp.HostClient{
+		Addr:                          host,
+		IsTLS:                         u.Scheme == "https",
+		TLSConfig:                     &tls.Config{ServerName: u.Hostname()},
+		MaxConns:                      max(conns, 1),
+		MaxConnWaitTimeout:            c.timeout, // never in practice: a cell has a connection per item in flight
+		MaxIdleConnDuration:           idleConnFor,
+		MaxIdemponentCallAttempts:     1, // retries are the scenario's, counted
+		RetryIfErr:                    func(*fasthttp.Request, int, error) (bool, bool) { return false, false },
+		ReadBufferSize:                4 << 10,
+		WriteBufferSize:               1 << 10,
+		StreamResponseBody:            true,
+		DisableHeaderNamesNormalizing: true,
+		DisablePathNormalizing:        true,
+		NoDefaultUserAgentHeader:      true,
+		Dial: func(addr string) (net.Conn, error) {
+			conn, err := d.Dial("tcp", addr)
+			if err != nil {
+				return nil, err
+			}
+			return c.track(conn), nil
+		},
+	}
+	return c, nil
+}
+
+// idleConnFor is how long a connection may stay idle before the client
+// closes it. fasthttp's cleaner, a goroutine per client, sleeps that long
+// and ends once no connection is left: it outlives a cell by at most this.
+const idleConnFor = 10 * time.Second
+
+// trackedConn is a connection the client can close when its run is
+// interrupted (fasthttp takes no context).
+type trackedConn struct {
+	net.Conn
+	c    *client
+	once sync.Once
+}
+
+func (tc *trackedConn) Close() error {
+	tc.once.Do(func() {
+		tc.c.mu.Lock()
+		delete(tc.c.conns, tc)
+		tc.c.mu.Unlock()
+	})
+	return tc.Conn.Close()
+}
+
+func (c *client) track(conn net.Conn) net.Conn {
+	tc := &trackedConn{Conn: conn, c: c}
+	c.mu.Lock()
+	c.conns[tc] = struct{}{}
+	c.mu.Unlock()
+	return tc
+}
+
+// abort closes every connection, cutting the attempts in flight short.
+func (c *client) abort() {
+	c.mu.Lock()
+	conns := make([]net.Conn, 0, len(c.conns))
+	for conn := range c.conns {
+		conns = append(conns, conn)
+	}
+	c.mu.Unlock()
+	for _, conn := range conns {
+		conn.Close()
 	}
 }
+
+// closeIdle closes the idle connections once a cell is over.
+func (c *client) closeIdle() { c.hc.CloseIdleConnections() }
 
 // errNotLoopback is a dial refused because its address is not loopback.
 var errNotLoopback = errors.New("refused to connect beyond loopback without -allow-remote")
@@ -126,57 +194,71 @@ func loopbackOnly(_, address string, _ syscall.RawConn) error {
 }
 
 // send makes one attempt, fills a, and returns the model Retry-After the
-// answer asked for (0 when none).
+// answer asked for (0 when none). ctx is the run's: when it is done (and
+// abort has closed the connections), the attempt ends as canceled.
 func (c *client) send(ctx context.Context, a *attempt) (retryAfter time.Duration) {
-	actx, cancel := context.WithTimeout(ctx, c.timeout)
-	defer cancel()
-	req := c.tmpl.WithContext(actx)
-	if c.body != "" {
-		body := c.body
-		req.Body = io.NopCloser(strings.NewReader(body))
-		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(body)), nil }
-		req.ContentLength = int64(len(body))
-	}
-	*a = attempt{seq: a.seq, start: time.Now()}
-	resp, err := c.tr.RoundTrip(req)
-	if err == nil {
-		var n int64
-		n, err = io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		a.bytesIn = n
-		a.code = uint16(min(resp.StatusCode, math.MaxUint16))
-		if err == nil {
-			a.latency = time.Since(a.start)
-			if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
-				retryAfter = parseRetryAfter(resp.Header, c.scale)
-			}
-			return retryAfter
+	req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+	defer fasthttp.ReleaseRequest(req)
+	defer fasthttp.ReleaseResponse(resp)
+	req.SetRequestURI(c.t.url)
+	req.Header.SetMethod(c.t.method)
+	for k, vs := range c.t.header {
+		for _, v := range vs {
+			req.Header.Add(k, v)
 		}
 	}
+	if c.t.body != "" {
+		req.SetBodyString(c.t.body)
+	}
+	if c.close {
+		req.SetConnectionClose()
+	}
+	*a = attempt{seq: a.seq, start: time.Now()}
+	err := c.hc.DoDeadline(req, resp, a.start.Add(c.timeout))
+	if err == nil {
+		a.code = uint16(min(resp.StatusCode(), math.MaxUint16))
+		a.bytesIn, err = drain(resp)
+	}
 	a.latency = time.Since(a.start)
-	a.err = err
-	a.kind = classify(ctx, actx, err)
-	return 0
+	if err != nil {
+		a.err = err
+		a.kind = classify(ctx, err)
+		return 0
+	}
+	if a.code == http.StatusTooManyRequests || a.code == http.StatusServiceUnavailable {
+		retryAfter = parseRetryAfter(string(resp.Header.Peek("X-Mock-Retry-After")), string(resp.Header.Peek("Retry-After")), c.scale)
+	}
+	return retryAfter
+}
+
+// drain reads the answer's body to its end and returns its length.
+func drain(resp *fasthttp.Response) (int64, error) {
+	body := resp.BodyStream()
+	if body == nil {
+		return int64(len(resp.Body())), nil
+	}
+	n, err := io.Copy(io.Discard, body)
+	if cerr := resp.CloseBodyStream(); err == nil {
+		err = cerr
+	}
+	return n, err
 }
 
 // classify names why an attempt got no answer.
-func classify(run, attemptCtx context.Context, err error) uint8 {
+func classify(run context.Context, err error) uint8 {
+	var ne net.Error
+	var oe *net.OpError
 	switch {
 	case run.Err() != nil:
 		return kindCanceled
-	case errors.Is(attemptCtx.Err(), context.DeadlineExceeded):
+	case errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE):
+		return kindFDs
+	case errors.Is(err, fasthttp.ErrTimeout) || errors.Is(err, fasthttp.ErrDialTimeout) || errors.As(err, &ne) && ne.Timeout():
 		return kindTimeout
-	}
-	var ne net.Error
-	if errors.As(err, &ne) && ne.Timeout() {
-		return kindTimeout
-	}
-	var oe *net.OpError
-	if errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, errNotLoopback) || (errors.As(err, &oe) && oe.Op == "dial") {
+	case errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, errNotLoopback) || errors.As(err, &oe) && oe.Op == "dial":
 		return kindConnect
-	}
-	if errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
-		errors.Is(err, syscall.EPIPE) || strings.Contains(err.Error(), "server closed") {
+	case errors.Is(err, fasthttp.ErrConnectionClosed) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.EOF) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.EPIPE) || errors.Is(err, net.ErrClosed):
 		return kindReset
 	}
 	return kindError
@@ -188,20 +270,20 @@ const maxRetryAfter = 24 * time.Hour
 
 // parseRetryAfter returns, in model time, how long an answer asks the
 // client to wait, at most maxRetryAfter. The mock's X-Mock-Retry-After
-// carries the exact model duration ("1s") and wins; otherwise Retry-After
-// is read as whole wall seconds (an HTTP date is not supported and
-// ignored) and divided by the time scale.
-func parseRetryAfter(h http.Header, scale upstream.Scale) time.Duration {
-	if v := h.Get("X-Mock-Retry-After"); v != "" {
-		if d, err := time.ParseDuration(v); err == nil && d >= 0 {
+// (mock) carries the exact model duration ("1s") and wins; otherwise
+// Retry-After (ra) is read as whole wall seconds (an HTTP date is not
+// supported and ignored) and divided by the time scale.
+func parseRetryAfter(mock, ra string, scale upstream.Scale) time.Duration {
+	if mock != "" {
+		if d, err := time.ParseDuration(mock); err == nil && d >= 0 {
 			return min(d, maxRetryAfter)
 		}
 	}
-	v := strings.TrimSpace(h.Get("Retry-After"))
-	if v == "" {
+	ra = strings.TrimSpace(ra)
+	if ra == "" {
 		return 0
 	}
-	s, err := strconv.ParseUint(v, 10, 64)
+	s, err := strconv.ParseUint(ra, 10, 64)
 	if errors.Is(err, strconv.ErrRange) { // more digits than a uint64 holds
 		return maxRetryAfter
 	}
@@ -215,8 +297,7 @@ func parseRetryAfter(h http.Header, scale upstream.Scale) time.Duration {
 // sleep waits d on a Go timer or until ctx is done; it reports whether
 // it waited d, and how much longer than d it took. (A Go timer wakes up to
 // a millisecond late: the runtime's poller sleeps in whole milliseconds.
-// Arming early and spinning buys little against that spread, so the
-// lateness is measured, and the harness's error accounts for it.)
+// The lateness is measured, and the harness's error accounts for it.)
 func sleep(ctx context.Context, d time.Duration) (late time.Duration, ok bool) {
 	start := time.Now()
 	t := time.NewTimer(d)
@@ -227,4 +308,13 @@ func sleep(ctx context.Context, d time.Duration) (late time.Duration, ok bool) {
 	case <-ctx.Done():
 		return 0, false
 	}
+}
+
+// fdLimitHint says what to do about running out of file descriptors.
+func fdLimitHint() string {
+	var rl syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl); err == nil {
+		return fmt.Sprintf("the process ran out of file descriptors (ulimit -n is %d; each request in flight takes two, client and embedded mock): raise it with ulimit -n, or use a smaller pool", rl.Cur)
+	}
+	return "the process ran out of file descriptors: raise ulimit -n, or use a smaller pool"
 }
