@@ -84,7 +84,7 @@ func wantClosed(t *testing.T, c net.Conn, br *bufio.Reader) {
 	}
 }
 
-// maxInput is what the loop buffers of one connection at most.
+// maxInput is more than the loop ever buffers of one connection.
 const maxInput = MaxHeaderBytes + 4096 + MaxRequestBody + 64<<10
 
 // TestLoopPipelining: requests sent together are answered in order, HEAD
@@ -345,7 +345,7 @@ func TestLoopServerChecks(t *testing.T) {
 		{"Expect with more tokens", "GET / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue, x\r\n\r\n", "GET", 200},
 		{"Host on a continuation line", "GET / HTTP/1.1\r\nHost: a\r\n b\r\n\r\n", "GET", 400},
 		{"unknown Expect", "GET / HTTP/1.1\r\nHost: x\r\nExpect: foo\r\n\r\n", "GET", 417},
-		{"chunks past the input limit", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" + strings.Repeat("1\r\na\r\n", maxInput/6+1), "POST", 413},
+		{"1-byte chunks past the body limit", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" + strings.Repeat("1\r\na\r\n", MaxRequestBody+1), "POST", 413},
 		{"error after HEAD", "HEAD / HTTP/1.1\r\nHost: x\r\n\r\nNONSENSE\r\n\r\n", "HEAD", 200},
 	} {
 		c, br := rawConn(t, r)
@@ -402,11 +402,11 @@ func TestLoopServerChecks(t *testing.T) {
 	}
 	wantClosed(t, c, br)
 
-	// A small-chunk body past the input limit behind a request in
-	// service gets 413 once that one is answered.
+	// A small-chunk body past the body limit behind a request in service
+	// gets 413 once that one is answered.
 	s2, r2 := listenLoopT(t, upstream.Config{Latency: "100ms"})
 	c, br = rawConn(t, r2)
-	go io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\nPOST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"+strings.Repeat("1\r\na\r\n", maxInput/6+1))
+	go io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\nPOST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"+strings.Repeat("1\r\na\r\n", MaxRequestBody+1))
 	if resp, _ := readAnswer(t, br, "GET"); resp.StatusCode != 200 {
 		t.Errorf("the GET in front: %d", resp.StatusCode)
 	}

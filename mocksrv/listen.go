@@ -18,9 +18,14 @@ import (
 // DefaultAddr is where Listen binds when given an empty address.
 const DefaultAddr = "127.0.0.1:0"
 
-// Server limits of both engines, as net/http's server has them.
+// Server limits of both engines, as net/http's server has them, and
+// BodyReadTimeout: a request's body must arrive within it of its header
+// block (408 past it), so a client trickling a body cannot hold a
+// connection for long. It lets the largest body (MaxRequestBody) arrive
+// at 17 KiB/s.
 const (
 	ReadHeaderTimeout = 10 * time.Second
+	BodyReadTimeout   = 60 * time.Second
 	IdleTimeout       = 120 * time.Second
 	MaxHeaderBytes    = 64 << 10
 )
@@ -81,6 +86,7 @@ func ListenEngine(addr string, s *Server, engine Engine) (*Running, error) {
 	case EngineLoop:
 		l, tcp, err := loop.Listen(addr, loopService{s}, loop.Config{
 			ReadHeaderTimeout: ReadHeaderTimeout,
+			BodyReadTimeout:   BodyReadTimeout,
 			IdleTimeout:       IdleTimeout,
 			MaxHeaderBytes:    MaxHeaderBytes,
 			MaxRequestBody:    MaxRequestBody,

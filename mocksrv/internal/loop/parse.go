@@ -19,44 +19,13 @@ type simpleRequest struct {
 // status; whatever parseSimple accepts, net/http's parser accepts the
 // same way (FuzzParseSimple checks both).
 func parseSimple(b []byte, headerLimit int) (r simpleRequest, ok bool) {
-	eol := bytes.Index(b, crlf)
-	if eol < 0 {
+	r, ok = simpleRequestLine(b)
+	if !ok {
 		return r, false
 	}
-	line := b[:eol]
-	sp1 := bytes.IndexByte(line, ' ')
-	if sp1 <= 0 || !isToken(line[:sp1]) {
-		return r, false
-	}
-	r.method = line[:sp1]
-	rest := line[sp1+1:]
-	sp2 := bytes.IndexByte(rest, ' ')
-	if sp2 <= 0 || rest[0] != '/' {
-		return r, false
-	}
-	target, version := rest[:sp2], rest[sp2+1:]
-	for _, c := range target {
-		if c <= ' ' || c >= 0x7f || c == '%' || c == '#' {
-			return r, false
-		}
-	}
-	if len(target) > 1 && target[1] == '/' {
-		return r, false // "//host/path" is parsed as an authority
-	}
-	r.path = target
-	if q := bytes.IndexByte(target, '?'); q >= 0 {
-		r.path = target[:q]
-	}
-	var http11 bool
-	switch string(version) {
-	case "HTTP/1.1":
-		http11 = true
-	case "HTTP/1.0":
-	default:
-		return r, false
-	}
+	http11 := !r.http10
 	keepAlive, hosts := false, 0
-	pos := eol + 2
+	pos := r.length
 	for {
 		eol := bytes.Index(b[pos:], crlf)
 		if eol < 0 {
@@ -112,6 +81,50 @@ func parseSimple(b []byte, headerLimit int) (r simpleRequest, ok bool) {
 		r.close = true
 	}
 	r.http10 = !http11
+	return r, true
+}
+
+// simpleRequestLine parses a CRLF-ended request line at the start of b as
+// parseSimple does: a token method, an origin-form target without escapes
+// or fragment, HTTP/1.0 or HTTP/1.1. r.length is the line's, CRLF
+// included.
+func simpleRequestLine(b []byte) (r simpleRequest, ok bool) {
+	eol := bytes.Index(b, crlf)
+	if eol < 0 {
+		return r, false
+	}
+	line := b[:eol]
+	sp1 := bytes.IndexByte(line, ' ')
+	if sp1 <= 0 || !isToken(line[:sp1]) {
+		return r, false
+	}
+	r.method = line[:sp1]
+	rest := line[sp1+1:]
+	sp2 := bytes.IndexByte(rest, ' ')
+	if sp2 <= 0 || rest[0] != '/' {
+		return r, false
+	}
+	target, version := rest[:sp2], rest[sp2+1:]
+	for _, c := range target {
+		if c <= ' ' || c >= 0x7f || c == '%' || c == '#' {
+			return r, false
+		}
+	}
+	if len(target) > 1 && target[1] == '/' {
+		return r, false // "//host/path" is parsed as an authority
+	}
+	r.path = target
+	if q := bytes.IndexByte(target, '?'); q >= 0 {
+		r.path = target[:q]
+	}
+	switch string(version) {
+	case "HTTP/1.1":
+	case "HTTP/1.0":
+		r.http10 = true
+	default:
+		return r, false
+	}
+	r.length = eol + 2
 	return r, true
 }
 
