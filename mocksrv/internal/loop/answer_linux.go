@@ -60,6 +60,6 @@ func (l *loop) answer(c *conn, took time.Duration) {
 func (l *loop) fail(c *conn, status int, msg string) {
 	c.closeAfter, c.head, c.http10 = true, false, false
 	c.read = reading{}
-	c.in.consume(c.in.len())
+	c.in.Consume(c.in.Len())
 	l.respond(c, status, []byte("Content-Type: text/plain; charset=utf-8\r\nX-Content-Type-Options: nosniff\r\n"), []byte(msg+"\n"))
 }

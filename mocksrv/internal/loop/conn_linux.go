@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/poolbench/poolbench/mocksrv/internal/h1"
 )
 
 // Connections: accepting them, moving their bytes, and closing them.
@@ -49,9 +51,9 @@ const (
 type conn struct {
 	l        *loop
 	fd       int
-	in       inbuf  // received, not yet consumed
-	out      []byte // answer bytes not yet written
-	events   uint32 // registered with epoll
+	in       h1.Input // received, not yet consumed
+	out      []byte   // answer bytes not yet written
+	events   uint32   // registered with epoll
 	state    connState
 	gen      uint32    // bumped when a pending deadline becomes stale
 	since    time.Time // accepted, or the current phase (header, body, idle) began
@@ -152,17 +154,17 @@ func (l *loop) receive(c *conn) {
 		return
 	}
 	for range lingerReads {
-		room := min(l.inputLimit(c)-c.in.len(), len(l.rbuf))
+		room := min(l.inputLimit(c)-c.in.Len(), len(l.rbuf))
 		if room <= 0 || c.eof {
 			break
 		}
 		n, err := l.sysRead(c.fd, l.rbuf[:room])
 		switch {
 		case n > 0:
-			if c.in.len() == 0 && c.reading() && c.read.phase == phaseHead {
+			if c.in.Len() == 0 && c.reading() && c.read.phase == phaseHead {
 				c.since = time.Now() // a request's first byte
 			}
-			c.in.add(l.rbuf[:n])
+			c.in.Add(l.rbuf[:n])
 			l.serve(c)
 			if c.closed || c.lingering || n < room {
 				return
@@ -206,7 +208,7 @@ func (l *loop) interest(c *conn) {
 		return
 	}
 	var ev uint32
-	if c.lingering || !c.eof && c.in.len() < l.inputLimit(c) {
+	if c.lingering || !c.eof && c.in.Len() < l.inputLimit(c) {
 		ev = unix.EPOLLIN
 	}
 	if c.wantOut {
@@ -282,7 +284,7 @@ func (l *loop) close(c *conn) {
 	}
 	c.closed = true
 	c.gen++
-	c.in, c.out = inbuf{}, nil // a stale deadline may keep c until it is due
+	c.in, c.out = h1.Input{}, nil // a stale deadline may keep c until it is due
 	delete(l.conns, c.fd)
 	l.closeFD(c.fd) // also leaves the epoll set
 	if l.pausedLn && !l.draining {
@@ -317,7 +319,7 @@ func (l *loop) lingerClose(c *conn) {
 		return
 	}
 	c.lingering, c.wantOut = true, false
-	c.in.consume(c.in.len())
+	c.in.Consume(c.in.Len())
 	l.interest(c)
 	l.push(loopTimer{at: l.since(time.Now()) + int64(lingerFor), c: c, gen: c.gen, linger: true})
 }

@@ -25,7 +25,7 @@ import (
 //
 // The files: this one runs the loop and stops it; conn_linux.go accepts
 // connections and moves their bytes; serve_linux.go frames and starts
-// requests (frame.go, parse.go parse them); timers_linux.go keeps
+// requests (package h1 frames them); timers_linux.go keeps
 // deadlines and timeouts; answer_linux.go writes answers; sys_linux.go
 // makes the system calls.
 

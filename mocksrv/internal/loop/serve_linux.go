@@ -3,18 +3,17 @@
 package loop
 
 import (
-	"bufio"
-	"bytes"
 	"net/http"
-	"net/textproto"
+	"strings"
 	"time"
 
 	"golang.org/x/net/http/httpguts"
 
+	"github.com/poolbench/poolbench/mocksrv/internal/h1"
 	"github.com/poolbench/poolbench/mocksrv/upstream"
 )
 
-// Requests: reading them as they arrive (frame.go), checking them as
+// Requests: reading them as they arrive (package h1), checking them as
 // net/http's server does, and starting them. A request is parsed only
 // once its header block is whole; its body is consumed as it arrives
 // (nothing of it is kept) and the request starts when the body has ended.
@@ -41,7 +40,7 @@ type reading struct {
 	skipped   int  // CR and LF skipped since
 	chunked   bool
 	left      int64 // body by length: bytes still to come
-	chunks    chunks
+	chunks    h1.Chunks
 	sent100   bool // 100 Continue sent
 	expect100 bool // the client waits for 100 Continue
 
@@ -66,7 +65,7 @@ func (l *loop) headerLimit() int { return l.cfg.MaxHeaderBytes + 4096 }
 // request queued or in service is canceled, as net/http cancels a
 // handler's context when its client closes.
 func (l *loop) serve(c *conn) {
-	for c.reading() && c.in.len() > 0 && l.step(c) {
+	for c.reading() && c.in.Len() > 0 && l.step(c) {
 	}
 	switch {
 	case c.closed || c.lingering:
@@ -74,7 +73,7 @@ func (l *loop) serve(c *conn) {
 		l.interest(c) // flush comes back here once the answer is out
 	case c.eof && c.state == connIdle:
 		l.lingerClose(c) // what is left can never be a request
-	case c.eof && c.in.len() == 0:
+	case c.eof && c.in.Len() == 0:
 		l.gone(c)
 	default:
 		l.interest(c)
@@ -88,10 +87,10 @@ func (l *loop) step(c *conn) bool {
 	if r.phase == phaseBody {
 		return l.body(c)
 	}
-	b := c.in.bytes()
+	b := c.in.Bytes()
 	if r.afterPost && r.scanned == 0 {
 		for r.skipped < 4 && len(b) > 0 && (b[0] == '\r' || b[0] == '\n') {
-			c.in.consume(1)
+			c.in.Consume(1)
 			b, r.skipped = b[1:], r.skipped+1
 		}
 		if len(b) == 0 {
@@ -100,21 +99,21 @@ func (l *loop) step(c *conn) bool {
 		r.afterPost = false
 	}
 	if r.scanned == 0 {
-		if s, ok := parseSimple(b, l.headerLimit()); ok {
+		if s, ok := h1.ParseSimple(b, l.headerLimit()); ok {
 			l.simple(c, s)
 			return true
 		}
 	}
-	end, next := headEnd(b, r.scanned)
+	end, next := h1.HeadEnd(b, r.scanned)
 	if end < 0 {
 		r.scanned = next
 		switch {
 		case len(b) > l.headerLimit():
 			l.fail(c, http.StatusRequestHeaderFieldsTooLarge, "431 Request Header Fields Too Large")
 		case !r.lineOK:
-			st, at := checkRequestLine(b, r.lineAt)
-			r.lineAt, r.lineOK = at, st == lineOK
-			if st == lineBad {
+			st, at := h1.CheckRequestLine(b, r.lineAt)
+			r.lineAt, r.lineOK = at, st == h1.LineOK
+			if st == h1.LineBad {
 				l.fail(c, http.StatusBadRequest, "400 Bad Request: malformed request line")
 			}
 		}
@@ -124,7 +123,7 @@ func (l *loop) step(c *conn) bool {
 		l.fail(c, http.StatusRequestHeaderFieldsTooLarge, "431 Request Header Fields Too Large")
 		return false
 	}
-	if s, ok := parseSimple(b[:end], l.headerLimit()); ok {
+	if s, ok := h1.ParseSimple(b[:end], l.headerLimit()); ok {
 		l.simple(c, s) // it trickled in
 		return true
 	}
@@ -132,11 +131,11 @@ func (l *loop) step(c *conn) bool {
 }
 
 // simple starts a request parseSimple read (no body).
-func (l *loop) simple(c *conn, s simpleRequest) {
-	c.in.consume(s.length) // s's bytes stay where they are until the next read
+func (l *loop) simple(c *conn, s h1.Simple) {
+	c.in.Consume(s.Length) // s's bytes stay where they are until the next read
 	c.requests++
-	c.read = reading{afterPost: string(s.method) == http.MethodPost, method: c.read.method, path: c.read.path}
-	l.dispatch(c, s.method, s.path, s.close, s.http10)
+	c.read = reading{afterPost: string(s.Method) == http.MethodPost, method: c.read.method, path: c.read.path}
+	l.dispatch(c, s.Method, s.Path, s.Close, s.HTTP10)
 }
 
 // header reads a whole header block with net/http's parser and checks it as
@@ -146,6 +145,12 @@ func (l *loop) header(c *conn, block []byte) bool {
 	l.br.Reset(&l.rd)
 	req, err := http.ReadRequest(l.br)
 	if err != nil {
+		if msg := err.Error(); strings.HasPrefix(msg, "unsupported transfer encoding") || strings.HasPrefix(msg, "too many transfer encodings") {
+			// net/http's server answers 501 to these (its error type is
+			// not exported: its text is what there is to go by).
+			l.fail(c, http.StatusNotImplemented, "Unsupported transfer encoding")
+			return false
+		}
 		l.fail(c, http.StatusBadRequest, "400 Bad Request")
 		return false
 	}
@@ -156,7 +161,7 @@ func (l *loop) header(c *conn, block []byte) bool {
 	if req.ProtoMajor != 1 {
 		return fail(http.StatusHTTPVersionNotSupported, "505 HTTP Version Not Supported: unsupported protocol version")
 	}
-	hosts := hostHeaders(block)
+	hosts := h1.HostHeaders(block)
 	if req.ProtoAtLeast(1, 1) && len(hosts) == 0 && req.Method != http.MethodConnect || len(hosts) > 1 || len(hosts) == 1 && !httpguts.ValidHostHeader(hosts[0]) {
 		return fail(http.StatusBadRequest, "400 Bad Request: missing, repeated or malformed Host header")
 	}
@@ -180,11 +185,11 @@ func (l *loop) header(c *conn, block []byte) bool {
 	if req.ContentLength > int64(l.cfg.MaxRequestBody) {
 		return fail(http.StatusRequestEntityTooLarge, "request body too large or unreadable")
 	}
-	c.in.consume(len(block))
+	c.in.Consume(len(block))
 	c.requests++
 	c.since = time.Now()
 	r.phase, r.scanned, r.lineAt, r.lineOK = phaseBody, 0, 0, false
-	r.chunked, r.left, r.chunks = req.ContentLength < 0, req.ContentLength, chunks{}
+	r.chunked, r.left, r.chunks = req.ContentLength < 0, req.ContentLength, h1.Chunks{}
 	r.method = append(r.method[:0], req.Method...)
 	r.path = append(r.path[:0], req.URL.Path...)
 	r.http10 = !req.ProtoAtLeast(1, 1)
@@ -193,7 +198,7 @@ func (l *loop) header(c *conn, block []byte) bool {
 	// RFC 9112 §6.1: a request with both Transfer-Encoding and
 	// Content-Length is read by its chunks (as net/http does), and its
 	// connection closes after the answer: what follows cannot be trusted.
-	r.close = req.Close || r.chunked && hasField(block, "Content-Length")
+	r.close = req.Close || r.chunked && h1.HasField(block, "Content-Length")
 	return l.body(c)
 }
 
@@ -202,10 +207,10 @@ func (l *loop) header(c *conn, block []byte) bool {
 func (l *loop) body(c *conn) bool {
 	r := &c.read
 	if r.chunked {
-		n, done, err := r.chunks.feed(c.in.bytes())
-		c.in.consume(n)
+		n, done, err := r.chunks.Feed(c.in.Bytes())
+		c.in.Consume(n)
 		switch {
-		case r.chunks.body > int64(l.cfg.MaxRequestBody):
+		case r.chunks.Body() > int64(l.cfg.MaxRequestBody):
 			l.fail(c, http.StatusRequestEntityTooLarge, "request body too large or unreadable")
 			return false
 		case err != nil:
@@ -216,8 +221,8 @@ func (l *loop) body(c *conn) bool {
 			return false
 		}
 	} else {
-		k := min(int64(c.in.len()), r.left)
-		c.in.consume(int(k))
+		k := min(int64(c.in.Len()), r.left)
+		c.in.Consume(int(k))
 		if r.left -= k; r.left > 0 {
 			l.continue100(c)
 			return false
@@ -242,28 +247,6 @@ func (l *loop) continue100(c *conn) {
 		r.sent100 = true
 		l.write(c, []byte("HTTP/1.1 100 Continue\r\n\r\n"))
 	}
-}
-
-// hostHeaders returns the Host values of a header block, as net/http's
-// server reads them (textproto: continuation lines, space and tab trimmed).
-func hostHeaders(block []byte) []string {
-	_, fields, _ := bytes.Cut(block, []byte("\n")) // past the request line
-	h, err := textproto.NewReader(bufio.NewReader(bytes.NewReader(fields))).ReadMIMEHeader()
-	if err != nil && len(h) == 0 {
-		return nil
-	}
-	return h["Host"]
-}
-
-// hasField reports whether a header block (its names checked) has a
-// field named name.
-func hasField(block []byte, name string) bool {
-	for line := range bytes.Lines(block) {
-		if n, _, ok := bytes.Cut(line, []byte(":")); ok && bytes.EqualFold(n, []byte(name)) {
-			return true
-		}
-	}
-	return false
 }
 
 // dispatch serves a parsed request: a control path through the Service,

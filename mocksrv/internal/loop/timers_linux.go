@@ -3,6 +3,7 @@
 package loop
 
 import (
+	"net/http"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -169,7 +170,8 @@ func (l *loop) runTimers() {
 // timeouts ends the connections past a timeout, as net/http's server
 // does: silent past ReadHeaderTimeout since a new connection was accepted
 // or a request's first byte arrived, or past IdleTimeout between
-// requests, they are closed; a body slower than BodyReadTimeout gets 408.
+// requests, they are closed (a partial request line gets 400 first); a
+// body slower than BodyReadTimeout gets 408.
 func (l *loop) timeouts(now int64) {
 	for _, c := range l.conns {
 		if c.state != connIdle || len(c.out) > 0 || c.lingering || c.closeAfter {
@@ -179,10 +181,15 @@ func (l *loop) timeouts(now int64) {
 		switch {
 		case c.read.phase == phaseBody:
 			if waited > l.cfg.BodyReadTimeout {
-				l.fail(c, 408, "408 Request Timeout: the body arrived too slowly")
+				l.fail(c, http.StatusRequestTimeout, "408 Request Timeout: the body arrived too slowly")
 			}
-		case c.in.len() > 0 || c.requests == 0:
-			if waited > l.cfg.ReadHeaderTimeout {
+		case c.in.Len() > 0 || c.requests == 0:
+			switch {
+			case waited <= l.cfg.ReadHeaderTimeout:
+			case c.in.Len() > 0 && !c.read.lineOK:
+				// net/http parses a partial request line at its timeout.
+				l.fail(c, http.StatusBadRequest, "400 Bad Request")
+			default:
 				l.close(c)
 			}
 		case waited > l.cfg.IdleTimeout:

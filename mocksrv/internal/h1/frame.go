@@ -1,4 +1,10 @@
-package loop
+// Package h1 frames HTTP/1.1 requests as their bytes arrive, in pieces,
+// with the rules of net/http's server: where a header block ends, whether
+// a request line can still become valid, where a chunked body ends, and
+// the usual request parsed without allocating (ParseSimple). The mock's
+// loop engine reads requests with it, and its net/http engine watches
+// connections with it (Watch) for what net/http lets through.
+package h1
 
 import (
 	"bufio"
@@ -14,19 +20,19 @@ import (
 // resume where they stopped), so a request trickling in costs time in
 // proportion to its size, not to its size times the number of pieces.
 
-// inbuf is a connection's input not yet consumed: b[off:]. Consuming moves
+// Input is a connection's input not yet consumed: b[off:]. Consuming moves
 // off; the bytes move down only when the buffer must make room, so
 // pipelined requests are not copied down one by one.
-type inbuf struct {
+type Input struct {
 	b   []byte
 	off int
 }
 
-func (in *inbuf) bytes() []byte { return in.b[in.off:] }
+func (in *Input) Bytes() []byte { return in.b[in.off:] }
 
-func (in *inbuf) len() int { return len(in.b) - in.off }
+func (in *Input) Len() int { return len(in.b) - in.off }
 
-func (in *inbuf) consume(n int) {
+func (in *Input) Consume(n int) {
 	in.off += n
 	if in.off == len(in.b) {
 		in.b, in.off = in.b[:0], 0
@@ -34,7 +40,7 @@ func (in *inbuf) consume(n int) {
 }
 
 // add appends p, compacting or growing the buffer when it lacks room.
-func (in *inbuf) add(p []byte) {
+func (in *Input) Add(p []byte) {
 	if len(in.b)+len(p) > cap(in.b) && in.off > 0 {
 		in.b = in.b[:copy(in.b, in.b[in.off:])]
 		in.off = 0
@@ -44,16 +50,16 @@ func (in *inbuf) add(p []byte) {
 
 // shrink drops an empty buffer larger than keep, so a connection does not
 // hold on to the memory of one large request.
-func (in *inbuf) shrink(keep int) {
-	if in.len() == 0 && cap(in.b) > keep {
+func (in *Input) Shrink(keep int) {
+	if in.Len() == 0 && cap(in.b) > keep {
 		in.b, in.off = nil, 0
 	}
 }
 
-// headEnd returns the length of the header block at the start of b
+// HeadEnd returns the length of the header block at the start of b
 // (through its blank line), or -1 when it is not complete. from is what an
 // earlier call searched (its next): only what arrived since is searched.
-func headEnd(b []byte, from int) (end, next int) {
+func HeadEnd(b []byte, from int) (end, next int) {
 	i := max(from-2, 0) // a blank line may have begun at the end of the last search
 	for {
 		j := bytes.IndexByte(b[i:], '\n')
@@ -70,44 +76,44 @@ func headEnd(b []byte, from int) (end, next int) {
 	}
 }
 
-// lineStatus is what checkRequestLine found.
-type lineStatus uint8
+// LineStatus is what CheckRequestLine found.
+type LineStatus uint8
 
 const (
-	lineIncomplete lineStatus = iota // no LF yet, nothing wrong so far
-	lineOK                           // complete, and net/http would accept it
-	lineBad                          // net/http answers 400 whatever follows
+	LineIncomplete LineStatus = iota // no LF yet, nothing wrong so far
+	LineOK                           // complete, and net/http would accept it
+	LineBad                          // net/http answers 400 whatever follows
 )
 
-// checkRequestLine looks at the start of a request before its header
+// CheckRequestLine looks at the start of a request before its header
 // block is whole, so that input that can never be a request is refused at
 // once rather than after the header timeout. net/http's server reads the
 // request line first and answers 400 as soon as it is malformed; a control
 // byte (other than the CR of its CRLF) makes any request line malformed.
 // from is what an earlier call checked (its next).
-func checkRequestLine(b []byte, from int) (st lineStatus, next int) {
+func CheckRequestLine(b []byte, from int) (st LineStatus, next int) {
 	eol := bytes.IndexByte(b[from:], '\n')
 	if eol < 0 {
 		for i := from; i < len(b); i++ {
 			if c := b[i]; (c < ' ' || c == 0x7f) && !(c == '\r' && i == len(b)-1) {
-				return lineBad, i
+				return LineBad, i
 			}
 		}
 		if next = len(b); next > 0 && b[next-1] == '\r' {
 			next-- // checked again once it is not the last byte
 		}
-		return lineIncomplete, next
+		return LineIncomplete, next
 	}
 	eol += from
 	if _, ok := simpleRequestLine(b[:eol+1]); ok {
-		return lineOK, eol
+		return LineOK, eol
 	}
 	// The rest as net/http reads it: the line alone, then no headers.
 	line := strings.TrimSuffix(string(b[:eol]), "\r")
 	if _, err := http.ReadRequest(bufio.NewReader(strings.NewReader(line + "\r\n\r\n"))); err != nil {
-		return lineBad, eol
+		return LineBad, eol
 	}
-	return lineOK, eol
+	return LineOK, eol
 }
 
 // Chunked bodies, with net/http's limits (net/http/internal/chunked.go).
@@ -127,26 +133,30 @@ const (
 	chunkTrailer        // reading trailer lines
 )
 
-var errChunk = errors.New("malformed chunked encoding")
+// ErrChunk is what Feed returns for input that cannot be a chunked body.
+var ErrChunk = errors.New("malformed chunked encoding")
 
-// chunks decodes a chunked body as it arrives. It accepts what net/http's
+// Body is the number of data bytes decoded so far.
+func (d *Chunks) Body() int64 { return d.body }
+
+// Chunks decodes a chunked body as it arrives. It accepts what net/http's
 // chunked reader accepts (hex sizes of at most 16 digits, extensions
 // ignored, CRLF line ends, a bound on overhead) and, after the last chunk,
 // trailer lines of at most maxTrailer bytes in all; trailer field names
 // must be tokens, as header names must.
-type chunks struct {
+type Chunks struct {
 	state   int
 	left    uint64 // data bytes left in the current chunk
 	scanned int    // bytes of the current line known to hold no LF
 	excess  int64
 	trailer int   // trailer bytes so far
-	body    int64 // data bytes so far
+	body    int64 // data bytes so far (Body)
 }
 
 // feed consumes what it can of b. It returns the bytes consumed and
-// whether the body (and its trailer) ended; errChunk when b cannot be a
+// whether the body (and its trailer) ended; ErrChunk when b cannot be a
 // chunked body.
-func (d *chunks) feed(b []byte) (n int, done bool, err error) {
+func (d *Chunks) Feed(b []byte) (n int, done bool, err error) {
 	for n < len(b) {
 		switch d.state {
 		case chunkData:
@@ -160,12 +170,12 @@ func (d *chunks) feed(b []byte) (n int, done bool, err error) {
 		case chunkDataEnd:
 			if len(b)-n < 2 {
 				if b[n] != '\r' {
-					return n, false, errChunk
+					return n, false, ErrChunk
 				}
 				return n, false, nil
 			}
 			if b[n] != '\r' || b[n+1] != '\n' {
-				return n, false, errChunk
+				return n, false, ErrChunk
 			}
 			n += 2
 			d.state = chunkSize
@@ -177,13 +187,13 @@ func (d *chunks) feed(b []byte) (n int, done bool, err error) {
 			n += len(line)
 			if d.state == chunkTrailer {
 				if d.trailer += len(line); d.trailer > maxTrailer {
-					return n, false, errChunk
+					return n, false, ErrChunk
 				}
 				if len(line) == 2 {
 					return n, true, nil
 				}
 				if !validHeaderLine(line[:len(line)-2]) {
-					return n, false, errChunk
+					return n, false, ErrChunk
 				}
 				continue
 			}
@@ -197,31 +207,31 @@ func (d *chunks) feed(b []byte) (n int, done bool, err error) {
 
 // line returns the CRLF-ended line at the start of b, ok false while it
 // has not all arrived.
-func (d *chunks) line(b []byte) (line []byte, ok bool, err error) {
+func (d *Chunks) line(b []byte) (line []byte, ok bool, err error) {
 	i := bytes.IndexByte(b[d.scanned:], '\n')
 	if i < 0 {
 		d.scanned = len(b)
 		if len(b) > maxChunkLine+1 {
-			return nil, false, errChunk
+			return nil, false, ErrChunk
 		}
 		return nil, false, nil
 	}
 	line, d.scanned = b[:d.scanned+i+1], 0
 	if bytes.IndexByte(line, '\r') != len(line)-2 { // a bare LF, or a CR inside
-		return nil, false, errChunk
+		return nil, false, ErrChunk
 	}
 	if d.state == chunkSize && len(line)-2 >= maxChunkLine {
-		return nil, false, errChunk
+		return nil, false, ErrChunk
 	}
 	return line, true, nil
 }
 
 // size reads a chunk-size line (without its CRLF).
-func (d *chunks) size(p []byte) error {
+func (d *Chunks) size(p []byte) error {
 	d.excess += int64(len(p)) + 2
 	p, _, _ = bytes.Cut(bytes.TrimRight(p, " \t"), []byte(";"))
 	if len(p) == 0 || len(p) > maxChunkDigits {
-		return errChunk
+		return ErrChunk
 	}
 	var n uint64
 	for _, c := range p {
@@ -233,13 +243,13 @@ func (d *chunks) size(p []byte) error {
 		case 'A' <= c && c <= 'F':
 			c -= 'A' - 10
 		default:
-			return errChunk
+			return ErrChunk
 		}
 		n = n<<4 | uint64(c)
 	}
 	d.excess = max(d.excess-chunkOverhead-2*int64(min(n, 1<<40)), 0)
 	if d.excess > maxExcess {
-		return errChunk
+		return ErrChunk
 	}
 	d.left = n
 	d.state = chunkData
