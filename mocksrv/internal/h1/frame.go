@@ -32,6 +32,9 @@ func (in *Input) Bytes() []byte { return in.b[in.off:] }
 
 func (in *Input) Len() int { return len(in.b) - in.off }
 
+// Cap is the memory the buffer holds.
+func (in *Input) Cap() int { return cap(in.b) }
+
 func (in *Input) Consume(n int) {
 	in.off += n
 	if in.off == len(in.b) {

@@ -158,7 +158,7 @@ func (l *loop) receive(c *conn) {
 		if room <= 0 || c.eof {
 			break
 		}
-		n, err := l.sysRead(c.fd, l.rbuf[:room])
+		n, err := l.sysRead(opRead, c.fd, l.rbuf[:room])
 		switch {
 		case n > 0:
 			if c.in.Len() == 0 && c.reading() && c.read.phase == phaseHead {
@@ -189,7 +189,7 @@ func (l *loop) receive(c *conn) {
 // rest), and closes it once the client has closed too.
 func (l *loop) discard(c *conn) {
 	for range lingerReads {
-		n, err := l.sysRead(c.fd, l.rbuf)
+		n, err := l.sysRead(opRead, c.fd, l.rbuf)
 		if n > 0 || err == unix.EINTR {
 			continue
 		}
@@ -234,7 +234,7 @@ func (l *loop) write(c *conn, b []byte) {
 func (l *loop) flush(c *conn) {
 	written := 0
 	for written < len(c.out) {
-		n, err := l.sysWrite(c.fd, c.out[written:])
+		n, err := l.sysWrite(opWrite, c.fd, c.out[written:])
 		switch {
 		case n > 0:
 			written += n

@@ -227,8 +227,8 @@ func (l *loop) wake() {
 		return
 	}
 	one := [8]byte{1}
-	if _, err := l.sysWrite(l.efd, one[:]); err != nil && err != unix.EAGAIN && l.wakeErr == nil {
-		l.wakeErr = sysError(opWrite, err)
+	if _, err := l.sysWrite(opEventfdWrite, l.efd, one[:]); err != nil && err != unix.EAGAIN && l.wakeErr == nil {
+		l.wakeErr = sysError(opEventfdWrite, err)
 	}
 }
 
@@ -282,8 +282,8 @@ func (l *loop) run() {
 				l.timerFired()
 			case l.efd:
 				var b [8]byte
-				if _, err := l.sysRead(l.efd, b[:]); err != nil && err != unix.EAGAIN {
-					l.fatal(sysError(opRead, err))
+				if _, err := l.sysRead(opEventfdRead, l.efd, b[:]); err != nil && err != unix.EAGAIN {
+					l.fatal(sysError(opEventfdRead, err))
 				}
 			default:
 				if c := l.conns[fd]; c != nil {

@@ -23,15 +23,19 @@ const (
 	opEpollWait sysOp = iota
 	opEpollCtl
 	opTimerfdSettime
-	opRead
-	opWrite
+	opTimerfdRead
+	opEventfdRead
+	opEventfdWrite
+	opRead  // a connection's
+	opWrite // a connection's
 	opAccept
 	opSetsockopt
 	opShutdown
 	opClose
 )
 
-var opNames = [...]string{"epoll_wait", "epoll_ctl", "timerfd_settime", "read", "write", "accept4", "setsockopt", "shutdown", "close"}
+var opNames = [...]string{"epoll_wait", "epoll_ctl", "timerfd_settime", "timerfd read", "eventfd read", "eventfd write",
+	"read", "write", "accept4", "setsockopt", "shutdown", "close"}
 
 func (op sysOp) String() string { return opNames[op] }
 
@@ -75,15 +79,15 @@ func (l *loop) setTimer(ns int64) error {
 	return unix.TimerfdSettime(l.tfd, unix.TFD_TIMER_ABSTIME, &unix.ItimerSpec{Value: unix.NsecToTimespec(ns)}, nil)
 }
 
-func (l *loop) sysRead(fd int, b []byte) (int, error) {
-	if err := l.fault(opRead, fd); err != nil {
+func (l *loop) sysRead(op sysOp, fd int, b []byte) (int, error) {
+	if err := l.fault(op, fd); err != nil {
 		return -1, err
 	}
 	return unix.Read(fd, b)
 }
 
-func (l *loop) sysWrite(fd int, b []byte) (int, error) {
-	if err := l.fault(opWrite, fd); err != nil {
+func (l *loop) sysWrite(op sysOp, fd int, b []byte) (int, error) {
+	if err := l.fault(op, fd); err != nil {
 		return -1, err
 	}
 	return unix.Write(fd, b)

@@ -122,13 +122,13 @@ func (l *loop) hot(now int64) bool {
 // is a timer re-armed since it fired; any other failure ends the loop.
 func (l *loop) timerFired() {
 	var b [8]byte
-	n, err := l.sysRead(l.tfd, b[:])
+	n, err := l.sysRead(opTimerfdRead, l.tfd, b[:])
 	switch {
 	case err == nil && n == 8:
 	case err == nil || err == unix.EAGAIN:
 		return
 	default:
-		l.fatal(sysError(opRead, err))
+		l.fatal(sysError(opTimerfdRead, err))
 		return
 	}
 	if l.armedAt == 0 {
