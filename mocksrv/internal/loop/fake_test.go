@@ -35,7 +35,7 @@ func (f *fakeService) Arrive(now time.Time, w Waiter) Arrival {
 	return Arrival{ID: 1, Admission: Admitted, InFlight: 1}
 }
 
-func (f *fakeService) ServiceTime(upstream.Draw, int64) time.Duration { return f.service }
+func (f *fakeService) ServiceTime(upstream.Draw, int64) time.Duration      { return f.service }
 func (f *fakeService) Finish(upstream.Fault, time.Duration, time.Duration) {}
 func (f *fakeService) CancelService()                                      { f.canceled.Add(1) }
 func (f *fakeService) Done() <-chan struct{}                               { return f.done }
