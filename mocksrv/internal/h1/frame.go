@@ -220,7 +220,7 @@ func (d *Chunks) line(b []byte) (line []byte, ok bool, err error) {
 		return nil, false, nil
 	}
 	line, d.scanned = b[:d.scanned+i+1], 0
-	if bytes.IndexByte(line, '\r') != len(line)-2 { // a bare LF, or a CR inside
+	if len(line) < 2 || bytes.IndexByte(line, '\r') != len(line)-2 { // a bare LF, or a CR inside
 		return nil, false, ErrChunk
 	}
 	if d.state == chunkSize && len(line)-2 >= maxChunkLine {

@@ -50,6 +50,13 @@ func FuzzParseSimple(f *testing.F) {
 		"GET /a?b HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
 		"HEAD /_mock/stats HTTP/1.1\r\nHost: [::1]:80\r\nConnection: close, te\r\nX: \t y \r\n\r\n",
 		"POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n",
+		// The probes from the issues (none may pass as simple).
+		"POST / HTTP/1.1\r\nHost: x\r\nContent-Length : 45\r\n\r\nPOST /_mock/reset HTTP/1.1\r\nHost: x\r\n\r\n",
+		"GET / HTTP/1.1\r\nHost: x\r\nX-A : b\r\n\r\n",
+		"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+		"GET / HTTP/2.0\r\nHost: x\r\n\r\n",
+		"GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n",
+		"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\n\n",
 	} {
 		f.Add([]byte(s))
 	}
