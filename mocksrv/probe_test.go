@@ -221,3 +221,27 @@ func TestBodyTimeout(t *testing.T) {
 		}
 	})
 }
+
+// TestSmallChunks: the largest body in 1-byte chunks (6 MiB of chunked
+// encoding), written 250 bytes at a time, is read as net/http reads it
+// (200) and without work growing with what arrived before each piece.
+func TestSmallChunks(t *testing.T) {
+	forEngines(t, func(t *testing.T, e Engine) {
+		_, r := listenT(t, e, upstream.Config{Latency: "0s"}, defaultLimits())
+		c, br := rawConn(t, r)
+		c.SetDeadline(time.Now().Add(30 * time.Second))
+		body := "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" + strings.Repeat("1\r\nx\r\n", MaxRequestBody) + "0\r\n\r\n"
+		start := time.Now()
+		go func() {
+			for i := 0; i < len(body); i += 250 {
+				if _, err := io.WriteString(c, body[i:min(i+250, len(body))]); err != nil {
+					return
+				}
+			}
+		}()
+		resp, _ := readAnswer(t, br, "POST")
+		if took := time.Since(start); resp.StatusCode != 200 || took > 20*time.Second {
+			t.Errorf("%d after %v, want 200", resp.StatusCode, took)
+		}
+	})
+}
