@@ -10,14 +10,13 @@ import (
 	"golang.org/x/net/http/httpguts"
 
 	"github.com/poolbench/poolbench/mocksrv/internal/h1"
-	"github.com/poolbench/poolbench/mocksrv/upstream"
 )
 
-// Requests: reading them as they arrive (package h1), checking them as
-// net/http's server does, and starting them. A request is parsed only
-// once its header block is whole; its body is consumed as it arrives
-// (nothing of it is kept) and the request starts when the body has ended.
-// The requests load generators send take parseSimple's path, which does
+// Reading requests as they arrive (package h1 frames them) and checking
+// them as net/http's server does. A request is parsed only once its header
+// block is whole; its body is consumed as it arrives (nothing of it is
+// kept) and the request is dispatched when the body has ended. The
+// requests load generators send take h1.ParseSimple's path, which does
 // not allocate; the rest go through net/http's parser and the checks its
 // server adds, so both engines refuse the same requests with the same
 // status.
@@ -246,62 +245,5 @@ func (l *loop) continue100(c *conn) {
 	if r := &c.read; r.expect100 && !r.sent100 {
 		r.sent100 = true
 		l.write(c, []byte("HTTP/1.1 100 Continue\r\n\r\n"))
-	}
-}
-
-// dispatch serves a parsed request: a control path through the Service,
-// anything else as a modeled request. method and path are not kept.
-func (l *loop) dispatch(c *conn, method, path []byte, closeAfter, http10 bool) {
-	c.closeAfter = closeAfter || l.draining
-	c.head = string(method) == http.MethodHead
-	c.http10 = http10
-	if ok, status, header, body := l.svc.Control(method, path); ok {
-		l.respond(c, status, header, body)
-		return
-	}
-	l.start(c)
-}
-
-// start admits, queues, rejects or resets a modeled request.
-func (l *loop) start(c *conn) {
-	c.arrived = time.Now()
-	c.arr = l.svc.Arrive(c.arrived, c)
-	switch c.arr.Admission {
-	case Rejected:
-		status, header, body := l.svc.Rejection()
-		l.respond(c, status, header, body)
-	case Reset:
-		l.reset(c)
-	case Queued:
-		c.state = connQueued
-	default:
-		l.admit(c, c.arr.InFlight, c.arrived)
-	}
-}
-
-// admit puts a request in service from at with n in flight.
-func (l *loop) admit(c *conn, n int64, at time.Time) {
-	c.state, c.n, c.admitted = connService, n, at
-	c.intended = l.svc.ServiceTime(c.arr.Draw, n)
-	c.gen++
-	l.push(loopTimer{at: l.since(at.Add(c.intended)), c: c, gen: c.gen})
-}
-
-// expire ends a request's service: accounting, then the answer.
-func (l *loop) expire(c *conn) {
-	took := time.Since(c.admitted)
-	l.svc.Finish(c.arr.Draw.Fault, took, c.intended)
-	switch c.arr.Draw.Fault {
-	case upstream.FaultReset:
-		l.reset(c)
-	case upstream.FaultStall:
-		c.state = connStalled
-		if l.released {
-			l.reset(c)
-		}
-	default:
-		c.state = connIdle
-		l.answer(c, took)
-		l.serve(c)
 	}
 }
