@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -414,4 +415,34 @@ func TestLoopServerChecks(t *testing.T) {
 		t.Errorf("small chunks behind a request in service: %d, want 413", resp.StatusCode)
 	}
 	checkBalance(t, s2.Stats().Counters)
+}
+
+// TestLoopNoAllocs: the loop serves the usual request without allocating
+// (the client below allocates nothing once warm either).
+func TestLoopNoAllocs(t *testing.T) {
+	_, r := listenLoopT(t, upstream.Config{Latency: "0s"})
+	c, _ := rawConn(t, r)
+	req := []byte("GET /x?y=1 HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: wrk\r\n\r\n")
+	buf := make([]byte, 4096)
+	roundTrip := func() {
+		if _, err := c.Write(req); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Read(buf); err != nil { // one answer fits in one read
+			t.Fatal(err)
+		}
+	}
+	for range 1000 {
+		roundTrip()
+	}
+	const n = 5000
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for range n {
+		roundTrip()
+	}
+	runtime.ReadMemStats(&after)
+	if per := float64(after.Mallocs-before.Mallocs) / n; per > 0.05 {
+		t.Errorf("%.2f allocations a request, want 0", per)
+	}
 }
