@@ -8,7 +8,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -25,7 +24,6 @@ type fakeService struct {
 	done     chan struct{}
 	canceled atomic.Int64
 	seen     func(c *conn)
-	mu       sync.Mutex
 }
 
 func (f *fakeService) Arrive(now time.Time, w Waiter) Arrival {

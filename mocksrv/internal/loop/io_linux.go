@@ -143,6 +143,7 @@ func (l *loop) flush(c *conn) {
 	if cap(c.out) > keepOutput {
 		c.out = nil
 	}
+	c.in.Shrink(keepInput)
 	c.wantOut = false
 	if c.state == connIdle {
 		c.since = time.Now()
