@@ -40,7 +40,7 @@ func listen(addr string, svc Service, cfg Config, f faults) (*Loop, *net.TCPAddr
 	}
 	l := &loop{svc: svc, cfg: cfg, faults: f, lfd: lfd, ep: -1, tfd: -1, efd: -1, conns: map[int]*conn{},
 		done: make(chan struct{}), rbuf: make([]byte, readChunk)}
-	l.housekeep = min(housekeepEvery, max(min(cfg.ReadHeaderTimeout, cfg.BodyReadTimeout, cfg.IdleTimeout)/4, 10*time.Millisecond))
+	l.housekeep = housekeepingEvery(cfg)
 	l.br = bufio.NewReaderSize(&l.rd, 4096)
 	if err := l.open(); err != nil {
 		l.closeFDs()

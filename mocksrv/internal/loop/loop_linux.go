@@ -173,14 +173,12 @@ func (l *loop) takeInbox() bool {
 	if srvClosed && !l.released {
 		l.release()
 	}
-	switch {
-	case stop == 0:
+	if stop == 0 {
 		return l.err != nil
-	case stop > 1:
-		return true // run's exit closes every connection
 	}
 	if !l.draining {
 		l.drain()
 	}
-	return len(l.conns) == 0 || l.err != nil
+	// Forced (stop 2): run's exit closes every connection.
+	return stop > 1 || len(l.conns) == 0 || l.err != nil
 }

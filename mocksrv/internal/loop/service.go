@@ -97,7 +97,8 @@ type Service interface {
 	Done() <-chan struct{}
 }
 
-// Config are the loop's limits, as net/http's server has them.
+// Config are the loop's limits, as net/http's server has them (a zero
+// timeout: none).
 type Config struct {
 	// ReadHeaderTimeout bounds how long a request's header block may take
 	// to arrive once it has begun, and how long a new connection may stay

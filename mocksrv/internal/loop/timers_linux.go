@@ -180,20 +180,35 @@ func (l *loop) timeouts(now int64) {
 		waited := time.Duration(now - l.since(c.since))
 		switch {
 		case c.read.phase == phaseBody:
-			if waited > l.cfg.BodyReadTimeout {
+			if past(waited, l.cfg.BodyReadTimeout) {
 				l.fail(c, http.StatusRequestTimeout, "408 Request Timeout: the body arrived too slowly")
 			}
 		case c.in.Len() > 0 || c.requests == 0:
 			switch {
-			case waited <= l.cfg.ReadHeaderTimeout:
+			case !past(waited, l.cfg.ReadHeaderTimeout):
 			case c.in.Len() > 0 && !c.read.lineOK:
 				// net/http parses a partial request line at its timeout.
 				l.fail(c, http.StatusBadRequest, "400 Bad Request")
 			default:
 				l.close(c)
 			}
-		case waited > l.cfg.IdleTimeout:
+		case past(waited, l.cfg.IdleTimeout):
 			l.close(c)
 		}
 	}
+}
+
+// past reports whether waited is past timeout (0: none, as net/http has it).
+func past(waited, timeout time.Duration) bool { return timeout > 0 && waited > timeout }
+
+// housekeepingEvery is how often timeouts are checked: every second, or a
+// quarter of the shortest timeout, if that is shorter (10 ms at least).
+func housekeepingEvery(cfg Config) time.Duration {
+	every := housekeepEvery
+	for _, t := range []time.Duration{cfg.ReadHeaderTimeout, cfg.BodyReadTimeout, cfg.IdleTimeout} {
+		if t > 0 {
+			every = min(every, max(t/4, 10*time.Millisecond))
+		}
+	}
+	return every
 }
