@@ -136,8 +136,8 @@ const (
 	chunkTrailer        // reading trailer lines
 )
 
-// ErrChunk is what Feed returns for input that cannot be a chunked body.
-var ErrChunk = errors.New("malformed chunked encoding")
+// errChunk is what Feed returns for input that cannot be a chunked body.
+var errChunk = errors.New("malformed chunked encoding")
 
 // Body is the number of data bytes decoded so far.
 func (d *Chunks) Body() int64 { return d.body }
@@ -157,7 +157,7 @@ type Chunks struct {
 }
 
 // feed consumes what it can of b. It returns the bytes consumed and
-// whether the body (and its trailer) ended; ErrChunk when b cannot be a
+// whether the body (and its trailer) ended; errChunk when b cannot be a
 // chunked body.
 func (d *Chunks) Feed(b []byte) (n int, done bool, err error) {
 	for n < len(b) {
@@ -173,12 +173,12 @@ func (d *Chunks) Feed(b []byte) (n int, done bool, err error) {
 		case chunkDataEnd:
 			if len(b)-n < 2 {
 				if b[n] != '\r' {
-					return n, false, ErrChunk
+					return n, false, errChunk
 				}
 				return n, false, nil
 			}
 			if b[n] != '\r' || b[n+1] != '\n' {
-				return n, false, ErrChunk
+				return n, false, errChunk
 			}
 			n += 2
 			d.state = chunkSize
@@ -190,13 +190,13 @@ func (d *Chunks) Feed(b []byte) (n int, done bool, err error) {
 			n += len(line)
 			if d.state == chunkTrailer {
 				if d.trailer += len(line); d.trailer > maxTrailer {
-					return n, false, ErrChunk
+					return n, false, errChunk
 				}
 				if len(line) == 2 {
 					return n, true, nil
 				}
 				if !validHeaderLine(line[:len(line)-2]) {
-					return n, false, ErrChunk
+					return n, false, errChunk
 				}
 				continue
 			}
@@ -215,16 +215,16 @@ func (d *Chunks) line(b []byte) (line []byte, ok bool, err error) {
 	if i < 0 {
 		d.scanned = len(b)
 		if len(b) > maxChunkLine+1 {
-			return nil, false, ErrChunk
+			return nil, false, errChunk
 		}
 		return nil, false, nil
 	}
 	line, d.scanned = b[:d.scanned+i+1], 0
 	if len(line) < 2 || bytes.IndexByte(line, '\r') != len(line)-2 { // a bare LF, or a CR inside
-		return nil, false, ErrChunk
+		return nil, false, errChunk
 	}
 	if d.state == chunkSize && len(line)-2 >= maxChunkLine {
-		return nil, false, ErrChunk
+		return nil, false, errChunk
 	}
 	return line, true, nil
 }
@@ -234,7 +234,7 @@ func (d *Chunks) size(p []byte) error {
 	d.excess += int64(len(p)) + 2
 	p, _, _ = bytes.Cut(bytes.TrimRight(p, " \t"), []byte(";"))
 	if len(p) == 0 || len(p) > maxChunkDigits {
-		return ErrChunk
+		return errChunk
 	}
 	var n uint64
 	for _, c := range p {
@@ -246,13 +246,13 @@ func (d *Chunks) size(p []byte) error {
 		case 'A' <= c && c <= 'F':
 			c -= 'A' - 10
 		default:
-			return ErrChunk
+			return errChunk
 		}
 		n = n<<4 | uint64(c)
 	}
 	d.excess = max(d.excess-chunkOverhead-2*int64(min(n, 1<<40)), 0)
 	if d.excess > maxExcess {
-		return ErrChunk
+		return errChunk
 	}
 	d.left = n
 	d.state = chunkData
