@@ -185,10 +185,11 @@ func abandon() { panic(http.ErrAbortHandler) }
 func resetConn(w http.ResponseWriter) {
 	if hj, ok := w.(http.Hijacker); ok {
 		if conn, _, err := hj.Hijack(); err == nil {
+			raw := conn
 			if wc, ok := conn.(*watchedConn); ok {
-				conn = wc.Conn
+				raw = wc.Conn // closed through wc, which frees its MaxConns slot
 			}
-			if tc, ok := conn.(*net.TCPConn); ok {
+			if tc, ok := raw.(*net.TCPConn); ok {
 				tc.SetLinger(0)
 			}
 			conn.Close()

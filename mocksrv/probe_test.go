@@ -245,3 +245,19 @@ func TestSmallChunks(t *testing.T) {
 		}
 	})
 }
+
+// TestHTTPMaxConnsResets: with MaxConns, the http engine's overflow resets
+// are resets, and each frees its connection's slot.
+func TestHTTPMaxConnsResets(t *testing.T) {
+	s, r := listenT(t, EngineHTTP, upstream.Config{Latency: "0s", ResetRate: 1, MaxConns: 1}, testLimits)
+	for i := range 3 {
+		c, br := rawConn(t, r)
+		send(t, c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+		if _, err := br.ReadByte(); !errors.Is(err, syscall.ECONNRESET) {
+			t.Fatalf("connection %d: %v, want a reset", i, err)
+		}
+	}
+	if st := s.Stats(); st.Reset != 3 {
+		t.Errorf("%d resets, want 3", st.Reset)
+	}
+}
