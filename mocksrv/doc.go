@@ -53,4 +53,15 @@
 // mocksrv/internal/loop): no goroutine, timer or allocation per request,
 // so it keeps up with load generators on the same machine. docs/notes/mock.md
 // has the measurements behind both.
+//
+// Both engines (as Listen and ListenEngine serve them) read requests with
+// the rules and limits of net/http's server: header names must be tokens
+// and values free of control bytes, only HTTP/1.x is served (505
+// otherwise), a header block must arrive within ReadHeaderTimeout and
+// MaxHeaderBytes, a body within BodyReadTimeout (408) and MaxRequestBody
+// (413), and a request with both Transfer-Encoding and Content-Length is
+// answered and its connection closed. A client that goes away gets its
+// answer or nothing (never an empty one). The loop engine holds at most a
+// header block of input per connection and stops reading while an answer
+// waits to be written.
 package mocksrv

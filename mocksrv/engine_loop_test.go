@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -84,7 +85,7 @@ func wantClosed(t *testing.T, c net.Conn, br *bufio.Reader) {
 	}
 }
 
-// maxInput is what the loop buffers of one connection at most.
+// maxInput is more than the loop ever buffers of one connection.
 const maxInput = MaxHeaderBytes + 4096 + MaxRequestBody + 64<<10
 
 // TestLoopPipelining: requests sent together are answered in order, HEAD
@@ -345,7 +346,7 @@ func TestLoopServerChecks(t *testing.T) {
 		{"Expect with more tokens", "GET / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue, x\r\n\r\n", "GET", 200},
 		{"Host on a continuation line", "GET / HTTP/1.1\r\nHost: a\r\n b\r\n\r\n", "GET", 400},
 		{"unknown Expect", "GET / HTTP/1.1\r\nHost: x\r\nExpect: foo\r\n\r\n", "GET", 417},
-		{"chunks past the input limit", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" + strings.Repeat("1\r\na\r\n", maxInput/6+1), "POST", 413},
+		{"1-byte chunks past the body limit", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" + strings.Repeat("1\r\na\r\n", MaxRequestBody+1), "POST", 413},
 		{"error after HEAD", "HEAD / HTTP/1.1\r\nHost: x\r\n\r\nNONSENSE\r\n\r\n", "HEAD", 200},
 	} {
 		c, br := rawConn(t, r)
@@ -402,11 +403,11 @@ func TestLoopServerChecks(t *testing.T) {
 	}
 	wantClosed(t, c, br)
 
-	// A small-chunk body past the input limit behind a request in
-	// service gets 413 once that one is answered.
+	// A small-chunk body past the body limit behind a request in service
+	// gets 413 once that one is answered.
 	s2, r2 := listenLoopT(t, upstream.Config{Latency: "100ms"})
 	c, br = rawConn(t, r2)
-	go io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\nPOST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"+strings.Repeat("1\r\na\r\n", maxInput/6+1))
+	go io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\nPOST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"+strings.Repeat("1\r\na\r\n", MaxRequestBody+1))
 	if resp, _ := readAnswer(t, br, "GET"); resp.StatusCode != 200 {
 		t.Errorf("the GET in front: %d", resp.StatusCode)
 	}
@@ -414,4 +415,37 @@ func TestLoopServerChecks(t *testing.T) {
 		t.Errorf("small chunks behind a request in service: %d, want 413", resp.StatusCode)
 	}
 	checkBalance(t, s2.Stats().Counters)
+}
+
+// TestLoopNoAllocs: the loop serves the usual request without allocating
+// (the client below allocates nothing once warm either).
+func TestLoopNoAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates (sync.Pool drops items at random)")
+	}
+	_, r := listenLoopT(t, upstream.Config{Latency: "0s"})
+	c, _ := rawConn(t, r)
+	req := []byte("GET /x?y=1 HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: wrk\r\n\r\n")
+	buf := make([]byte, 4096)
+	roundTrip := func() {
+		if _, err := c.Write(req); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Read(buf); err != nil { // one answer fits in one read
+			t.Fatal(err)
+		}
+	}
+	for range 1000 {
+		roundTrip()
+	}
+	const n = 5000
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for range n {
+		roundTrip()
+	}
+	runtime.ReadMemStats(&after)
+	if per := float64(after.Mallocs-before.Mallocs) / n; per > 0.05 {
+		t.Errorf("%.2f allocations a request, want 0", per)
+	}
 }

@@ -2,9 +2,11 @@ package mocksrv
 
 import (
 	"encoding/json"
+	"errors"
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"sync"
 	"time"
 
@@ -12,8 +14,12 @@ import (
 )
 
 // ServeHTTP serves a modeled request or a control endpoint (the net/http
-// engine).
+// engine). A request's body must arrive within BodyReadTimeout.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.serveHTTP(w, r, BodyReadTimeout)
+}
+
+func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request, bodyTimeout time.Duration) {
 	switch r.URL.Path {
 	case StatsPath:
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
@@ -34,12 +40,41 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if r.Body != nil && r.ContentLength != 0 {
-		if _, err := io.Copy(io.Discard, http.MaxBytesReader(w, r.Body, MaxRequestBody)); err != nil {
-			http.Error(w, "request body too large or unreadable", http.StatusRequestEntityTooLarge)
+		if status, msg := readBody(w, r, bodyTimeout); status != 0 {
+			http.Error(w, msg, status)
 			return
 		}
 	}
 	s.serve(w, r)
+}
+
+// readBody reads and drops r's body, allowing it timeout to arrive (where
+// w supports a read deadline), and returns the status and message of the
+// answer when it cannot: 413 past MaxRequestBody, 408 past the deadline,
+// 400 for a malformed body, as the loop engine answers. The connection
+// then closes without reading on: what follows cannot be trusted.
+func readBody(w http.ResponseWriter, r *http.Request, timeout time.Duration) (int, string) {
+	rc := http.NewResponseController(w)
+	deadline := rc.SetReadDeadline(time.Now().Add(timeout)) == nil
+	_, err := io.Copy(io.Discard, http.MaxBytesReader(w, r.Body, MaxRequestBody))
+	if err == nil {
+		if deadline {
+			rc.SetReadDeadline(time.Time{})
+		}
+		return 0, ""
+	}
+	w.Header().Set("Connection", "close")
+	if deadline {
+		rc.SetReadDeadline(time.Unix(1, 0)) // net/http reads no more of it
+	}
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		return http.StatusRequestEntityTooLarge, "request body too large or unreadable"
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return http.StatusRequestTimeout, "408 Request Timeout: the body arrived too slowly"
+	}
+	return http.StatusBadRequest, "400 Bad Request: malformed body"
 }
 
 func (s *Server) writeStats(w http.ResponseWriter) {
@@ -86,7 +121,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			n, admitted = g.inFlight, g.at
 		case <-ctx.Done():
 			q.leave(true)
-			return
+			abandon()
 		case <-s.done:
 			if !q.leave(false) {
 				s.reject(w)
@@ -102,7 +137,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	end, ok := s.timers.sleepUntil(ctx, admitted.Add(intended))
 	if !ok {
 		s.cancelService()
-		return
+		abandon()
 	}
 	took := end.Sub(admitted)
 	s.finish(req.Fault, took, intended)
@@ -114,6 +149,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	case upstream.FaultStall:
 		select {
 		case <-ctx.Done():
+			abandon()
 		case <-s.done:
 			resetConn(w)
 		}
@@ -137,13 +173,23 @@ func (s *Server) reject(w http.ResponseWriter) {
 	io.WriteString(w, OverCapacity)
 }
 
+// abandon ends a request whose client went away without a word: net/http
+// would otherwise finish it with an empty 200 (a client that only
+// half-closed its side would read that as the answer). The client gets
+// the real answer or nothing.
+func abandon() { panic(http.ErrAbortHandler) }
+
 // resetConn resets the client's TCP connection: hijack, linger 0, close.
 // Without a hijackable connection (HTTP/2, a recorder) it aborts the
 // handler, which makes net/http drop the stream.
 func resetConn(w http.ResponseWriter) {
 	if hj, ok := w.(http.Hijacker); ok {
 		if conn, _, err := hj.Hijack(); err == nil {
-			if tc, ok := conn.(*net.TCPConn); ok {
+			raw := conn
+			if wc, ok := conn.(*watchedConn); ok {
+				raw = wc.Conn // closed through wc, which frees its MaxConns slot
+			}
+			if tc, ok := raw.(*net.TCPConn); ok {
 				tc.SetLinger(0)
 			}
 			conn.Close()

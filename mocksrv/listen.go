@@ -10,17 +10,20 @@ import (
 	"strconv"
 	"time"
 
-	"golang.org/x/net/netutil"
-
 	"github.com/poolbench/poolbench/mocksrv/internal/loop"
 )
 
 // DefaultAddr is where Listen binds when given an empty address.
 const DefaultAddr = "127.0.0.1:0"
 
-// Server limits of both engines, as net/http's server has them.
+// Server limits of both engines, as net/http's server has them, and
+// BodyReadTimeout: a request's body must arrive within it of its header
+// block (408 past it), so a client trickling a body cannot hold a
+// connection for long. It lets the largest body (MaxRequestBody) arrive
+// at 17 KiB/s.
 const (
 	ReadHeaderTimeout = 10 * time.Second
+	BodyReadTimeout   = 60 * time.Second
 	IdleTimeout       = 120 * time.Second
 	MaxHeaderBytes    = 64 << 10
 )
@@ -69,19 +72,35 @@ func Listen(addr string, s *Server) (*Running, error) {
 }
 
 // ListenEngine serves s on addr (DefaultAddr when empty; binding elsewhere
-// than loopback is the caller's explicit choice) with header-read and idle
-// timeouts, a header size limit, the MaxRequestBody limit, and, when s's
-// config sets MaxConns, a cap on TCP connections. It returns once the
-// listener is bound.
+// than loopback is the caller's explicit choice) with header-read,
+// body-read and idle timeouts, a header size limit, the MaxRequestBody
+// limit, and, when s's config sets MaxConns, a cap on TCP connections.
+// Both engines close a connection after answering a request that had both
+// Transfer-Encoding and Content-Length. It returns once the listener is
+// bound.
 func ListenEngine(addr string, s *Server, engine Engine) (*Running, error) {
+	return listenEngine(addr, s, engine, defaultLimits())
+}
+
+// limits are the engines' timeouts (tests shorten them).
+type limits struct {
+	readHeader, bodyRead, idle time.Duration
+}
+
+func defaultLimits() limits {
+	return limits{readHeader: ReadHeaderTimeout, bodyRead: BodyReadTimeout, idle: IdleTimeout}
+}
+
+func listenEngine(addr string, s *Server, engine Engine, lim limits) (*Running, error) {
 	if addr == "" {
 		addr = DefaultAddr
 	}
 	switch engine {
 	case EngineLoop:
 		l, tcp, err := loop.Listen(addr, loopService{s}, loop.Config{
-			ReadHeaderTimeout: ReadHeaderTimeout,
-			IdleTimeout:       IdleTimeout,
+			ReadHeaderTimeout: lim.readHeader,
+			BodyReadTimeout:   lim.bodyRead,
+			IdleTimeout:       lim.idle,
 			MaxHeaderBytes:    MaxHeaderBytes,
 			MaxRequestBody:    MaxRequestBody,
 			MaxConns:          s.cfg.MaxConns,
@@ -99,23 +118,21 @@ func ListenEngine(addr string, s *Server, engine Engine) (*Running, error) {
 		return nil, fmt.Errorf("mock listen: %w", err)
 	}
 	tcp := ln.Addr().(*net.TCPAddr)
-	if s.cfg.MaxConns > 0 {
-		ln = netutil.LimitListener(ln, s.cfg.MaxConns)
-	}
 	r := &Running{
 		URL:    baseURL(tcp),
 		Addr:   tcp,
 		Engine: EngineHTTP,
 		mock:   s,
 		http: &http.Server{
-			Handler:           s,
-			ReadHeaderTimeout: ReadHeaderTimeout,
-			IdleTimeout:       IdleTimeout,
+			Handler:           httpEngine{s, lim.bodyRead},
+			ConnContext:       withWatched,
+			ReadHeaderTimeout: lim.readHeader,
+			IdleTimeout:       lim.idle,
 			MaxHeaderBytes:    MaxHeaderBytes,
 		},
 		done: make(chan error, 1),
 	}
-	go func() { r.done <- r.http.Serve(ln) }()
+	go func() { r.done <- r.http.Serve(newWatchListener(ln, s.cfg.MaxConns)) }()
 	return r, nil
 }
 

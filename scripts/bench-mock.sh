@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # bench-mock.sh — measure the mock upstream with wrk (issue 2, "Speed").
 #
-#   scripts/bench-mock.sh [ROUNDS]     (default 3 rounds; needs wrk, and fortio
+#   scripts/bench-mock.sh [ROUNDS] [BASE_BIN]
+#                                       (default 3 rounds; needs wrk, and fortio
 #                                        for the zero-latency comparison)
+#
+# With BASE_BIN (another poolbench binary, e.g. built from an older commit)
+# the fidelity rounds alternate its loop engine ("base") with this tree's.
 #
 # 1. fidelity: poolbench mock --latency 10ms, wrk -t1 -c200 -d5s, ROUNDS
 #    times, alternating the loop engine (the default on Linux) with the
@@ -15,6 +19,7 @@
 # a shared machine do not overlap. Everything binds 127.0.0.1.
 set -euo pipefail
 rounds=${1:-3}
+base_bin=${2:-}
 lock=${MEASURE_LOCK:-/work/measure.lock}
 cd "$(dirname "$0")/.."
 bin=$(mktemp -d)/poolbench
@@ -23,10 +28,10 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
 trap cleanup EXIT
 
-# start_mock ARGS... : starts poolbench mock, sets $url
+# start_mock ARGS... : starts poolbench mock ($mock_bin, default $bin), sets $url
 start_mock() {
 	local out; out=$(mktemp)
-	"$bin" mock "$@" >"$out" 2>/dev/null &
+	"${mock_bin:-$bin}" mock "$@" >"$out" 2>/dev/null &
 	pids+=($!)
 	for _ in $(seq 100); do
 		url=$(head -1 "$out" | sed -n 's/^mock upstream listening on //p')
@@ -52,16 +57,22 @@ start_mock --latency 10ms
 mock10=$url
 start_mock --latency 10ms --engine http
 http10=$url
+engines="loop http"
+if [ -n "$base_bin" ]; then
+	mock_bin=$base_bin start_mock --latency 10ms
+	base10=$url
+	engines="loop base http"
+fi
 tmp=$(mktemp -d)
 for r in $(seq "$rounds"); do
-	for engine in loop http; do
-		target=$mock10; [ "$engine" = http ] && target=$http10
+	for engine in $engines; do
+		case $engine in loop) target=$mock10 ;; base) target=$base10 ;; http) target=$http10 ;; esac
 		read -r rps mean < <(measure "$target/" 200)
 		echo "$rps" >>"$tmp/$engine.rps"; echo "$mean" >>"$tmp/$engine.mean"
 		awk -v r="$r" -v e="$engine" -v rps="$rps" -v mean="$mean" 'BEGIN{printf "round %d %-4s: %.0f req/s (%.1f%% of ideal), mean %.2f ms\n", r, e, rps, 100*rps/20000, mean}'
 	done
 done
-for engine in loop http; do
+for engine in $engines; do
 	awk -v e="$engine" -v rps="$(median "$tmp/$engine.rps")" -v mean="$(median "$tmp/$engine.mean")" 'BEGIN{printf "median %-4s: %.0f req/s (%.1f%% of ideal), mean %.2f ms\n", e, rps, 100*rps/20000, mean}'
 done
 echo -n "loop engine's own service time: "

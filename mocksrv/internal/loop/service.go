@@ -97,11 +97,16 @@ type Service interface {
 	Done() <-chan struct{}
 }
 
-// Config are the loop's limits, as net/http's server has them.
+// Config are the loop's limits, as net/http's server has them (a zero
+// timeout: none).
 type Config struct {
-	// ReadHeaderTimeout bounds how long a request may take to arrive once
-	// it has begun, and how long a new connection may stay silent.
+	// ReadHeaderTimeout bounds how long a request's header block may take
+	// to arrive once it has begun, and how long a new connection may stay
+	// silent; the connection is closed past it.
 	ReadHeaderTimeout time.Duration
+	// BodyReadTimeout bounds how long a request's body may take to
+	// arrive once its header block has (408 past it).
+	BodyReadTimeout time.Duration
 	// IdleTimeout bounds how long a connection may wait between requests.
 	IdleTimeout time.Duration
 	// MaxHeaderBytes bounds a request's header block.

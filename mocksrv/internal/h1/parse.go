@@ -1,69 +1,38 @@
-package loop
+package h1
 
 import "bytes"
 
-// simpleRequest is what parseSimple reads of a request.
-type simpleRequest struct {
-	method, path []byte
-	close        bool // the connection ends after the answer
-	http10       bool // HTTP/1.0
-	length       int  // bytes of the request, through the blank line
+// Simple is what ParseSimple reads of a request.
+type Simple struct {
+	Method, Path []byte
+	Close        bool // the connection ends after the answer
+	HTTP10       bool // HTTP/1.0
+	Length       int  // bytes of the request, through the blank line
 }
 
-// parseSimple parses, without allocating, the requests load generators
+// ParseSimple parses, without allocating, the requests load generators
 // send: a request line with an origin-form target and HTTP/1.0 or 1.1,
 // CRLF-ended header lines with token names and visible values, at most a
 // Content-Length of 0, no Transfer-Encoding or Expect, and for HTTP/1.1
 // exactly one Host. Anything else returns ok false, and the caller parses
 // it with net/http's parser, which accepts or refuses it with the right
-// status; whatever parseSimple accepts, net/http's parser accepts the
+// status; whatever ParseSimple accepts, net/http's parser accepts the
 // same way (FuzzParseSimple checks both).
-func parseSimple(b []byte, headerLimit int) (r simpleRequest, ok bool) {
-	eol := bytes.Index(b, crlf)
-	if eol < 0 {
+func ParseSimple(b []byte, headerLimit int) (r Simple, ok bool) {
+	r, ok = simpleRequestLine(b)
+	if !ok {
 		return r, false
 	}
-	line := b[:eol]
-	sp1 := bytes.IndexByte(line, ' ')
-	if sp1 <= 0 || !isToken(line[:sp1]) {
-		return r, false
-	}
-	r.method = line[:sp1]
-	rest := line[sp1+1:]
-	sp2 := bytes.IndexByte(rest, ' ')
-	if sp2 <= 0 || rest[0] != '/' {
-		return r, false
-	}
-	target, version := rest[:sp2], rest[sp2+1:]
-	for _, c := range target {
-		if c <= ' ' || c >= 0x7f || c == '%' || c == '#' {
-			return r, false
-		}
-	}
-	if len(target) > 1 && target[1] == '/' {
-		return r, false // "//host/path" is parsed as an authority
-	}
-	r.path = target
-	if q := bytes.IndexByte(target, '?'); q >= 0 {
-		r.path = target[:q]
-	}
-	var http11 bool
-	switch string(version) {
-	case "HTTP/1.1":
-		http11 = true
-	case "HTTP/1.0":
-	default:
-		return r, false
-	}
+	http11 := !r.HTTP10
 	keepAlive, hosts := false, 0
-	pos := eol + 2
+	pos := r.Length
 	for {
 		eol := bytes.Index(b[pos:], crlf)
 		if eol < 0 {
 			return r, false
 		}
 		if eol == 0 {
-			r.length = pos + 2
+			r.Length = pos + 2
 			break
 		}
 		if pos+eol > headerLimit {
@@ -98,7 +67,7 @@ func parseSimple(b []byte, headerLimit int) (r simpleRequest, ok bool) {
 				tok = bytes.Trim(tok, " \t")
 				switch {
 				case bytes.EqualFold(tok, []byte("close")):
-					r.close = true
+					r.Close = true
 				case bytes.EqualFold(tok, []byte("keep-alive")):
 					keepAlive = true
 				}
@@ -109,9 +78,53 @@ func parseSimple(b []byte, headerLimit int) (r simpleRequest, ok bool) {
 		return r, false
 	}
 	if !http11 && !keepAlive {
-		r.close = true
+		r.Close = true
 	}
-	r.http10 = !http11
+	r.HTTP10 = !http11
+	return r, true
+}
+
+// simpleRequestLine parses a CRLF-ended request line at the start of b as
+// ParseSimple does: a token method, an origin-form target without escapes
+// or fragment, HTTP/1.0 or HTTP/1.1. r.Length is the line's, CRLF
+// included.
+func simpleRequestLine(b []byte) (r Simple, ok bool) {
+	eol := bytes.Index(b, crlf)
+	if eol < 0 {
+		return r, false
+	}
+	line := b[:eol]
+	sp1 := bytes.IndexByte(line, ' ')
+	if sp1 <= 0 || !isToken(line[:sp1]) {
+		return r, false
+	}
+	r.Method = line[:sp1]
+	rest := line[sp1+1:]
+	sp2 := bytes.IndexByte(rest, ' ')
+	if sp2 <= 0 || rest[0] != '/' {
+		return r, false
+	}
+	target, version := rest[:sp2], rest[sp2+1:]
+	for _, c := range target {
+		if c <= ' ' || c >= 0x7f || c == '%' || c == '#' {
+			return r, false
+		}
+	}
+	if len(target) > 1 && target[1] == '/' {
+		return r, false // "//host/path" is parsed as an authority
+	}
+	r.Path = target
+	if q := bytes.IndexByte(target, '?'); q >= 0 {
+		r.Path = target[:q]
+	}
+	switch string(version) {
+	case "HTTP/1.1":
+	case "HTTP/1.0":
+		r.HTTP10 = true
+	default:
+		return r, false
+	}
+	r.Length = eol + 2
 	return r, true
 }
 

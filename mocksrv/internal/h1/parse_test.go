@@ -1,4 +1,4 @@
-package loop
+package h1
 
 import (
 	"bufio"
@@ -35,14 +35,14 @@ func TestParseSimple(t *testing.T) {
 		{"GET / HTTP/2.0\r\nHost: x\r\n\r\n", false, "", "", false},
 		{"G(T / HTTP/1.1\r\nHost: x\r\n\r\n", false, "", "", false},
 	} {
-		r, ok := parseSimple([]byte(tt.req), testHeaderLimit)
-		if ok != tt.ok || ok && (string(r.method) != tt.method || string(r.path) != tt.path || r.close != tt.close) {
-			t.Errorf("%q: ok %v %q %q close %v; want ok %v %q %q close %v", tt.req, ok, r.method, r.path, r.close, tt.ok, tt.method, tt.path, tt.close)
+		r, ok := ParseSimple([]byte(tt.req), testHeaderLimit)
+		if ok != tt.ok || ok && (string(r.Method) != tt.method || string(r.Path) != tt.path || r.Close != tt.close) {
+			t.Errorf("%q: ok %v %q %q close %v; want ok %v %q %q close %v", tt.req, ok, r.Method, r.Path, r.Close, tt.ok, tt.method, tt.path, tt.close)
 		}
 	}
 }
 
-// FuzzParseSimple: whatever parseSimple accepts, net/http's parser accepts
+// FuzzParseSimple: whatever ParseSimple accepts, net/http's parser accepts
 // with the same method, path, connection handling and length.
 func FuzzParseSimple(f *testing.F) {
 	for _, s := range []string{
@@ -50,23 +50,30 @@ func FuzzParseSimple(f *testing.F) {
 		"GET /a?b HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
 		"HEAD /_mock/stats HTTP/1.1\r\nHost: [::1]:80\r\nConnection: close, te\r\nX: \t y \r\n\r\n",
 		"POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n",
+		// The probes from the issues (none may pass as simple).
+		"POST / HTTP/1.1\r\nHost: x\r\nContent-Length : 45\r\n\r\nPOST /_mock/reset HTTP/1.1\r\nHost: x\r\n\r\n",
+		"GET / HTTP/1.1\r\nHost: x\r\nX-A : b\r\n\r\n",
+		"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+		"GET / HTTP/2.0\r\nHost: x\r\n\r\n",
+		"GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n",
+		"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\n\n",
 	} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		r, ok := parseSimple(b, testHeaderLimit)
+		r, ok := ParseSimple(b, testHeaderLimit)
 		if !ok {
 			return
 		}
-		req, err := http.ReadRequest(bufio.NewReader(bytes.NewReader(b[:r.length])))
+		req, err := http.ReadRequest(bufio.NewReader(bytes.NewReader(b[:r.Length])))
 		if err != nil {
-			t.Fatalf("parseSimple accepted %q, net/http refuses it: %v", b[:r.length], err)
+			t.Fatalf("ParseSimple accepted %q, net/http refuses it: %v", b[:r.Length], err)
 		}
 		if n, err := io.Copy(io.Discard, req.Body); n != 0 || err != nil {
 			t.Fatalf("%q: a body of %d bytes (%v)", b, n, err)
 		}
-		if req.Method != string(r.method) || req.URL.Path != string(r.path) || req.Close != r.close {
-			t.Fatalf("%q: parseSimple %q %q close %v; net/http %q %q close %v", b, r.method, r.path, r.close, req.Method, req.URL.Path, req.Close)
+		if req.Method != string(r.Method) || req.URL.Path != string(r.Path) || req.Close != r.Close {
+			t.Fatalf("%q: ParseSimple %q %q close %v; net/http %q %q close %v", b, r.Method, r.Path, r.Close, req.Method, req.URL.Path, req.Close)
 		}
 	})
 }
