@@ -8,8 +8,10 @@ import (
 	"io"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/poolbench/poolbench/bench/compare"
 	"github.com/poolbench/poolbench/bench/model"
@@ -37,6 +39,7 @@ type runFlags struct {
 	repeats, parallel                 int
 	errorBudget                       float64
 	allowRemote, json, strict         bool
+	thresholds                        map[string]string
 }
 
 // cmdRun runs a scenario's sweep and writes reports/<name>/.
@@ -53,6 +56,21 @@ func cmdRun(ctx context.Context, env *environ, args []string) error {
 	fs.BoolVar(&f.allowRemote, "allow-remote", false, "allow a target that is not a loopback address (only a service you own)")
 	fs.BoolVar(&f.json, "json", false, "print results.json on stdout (the table goes to stderr)")
 	fs.BoolVar(&f.strict, "strict", false, "exit 1 when a cell measured the harness rather than the upstream (harness.bound)")
+	fs.Func("threshold", "a pass/fail `criterion`, like 'p99<2s' or 'failed_items<1%' or cells=recommended (repeatable; adds to the scenario's)", func(v string) error {
+		if f.thresholds == nil {
+			f.thresholds = map[string]string{}
+		}
+		if cells, ok := strings.CutPrefix(strings.TrimSpace(v), "cells="); ok {
+			f.thresholds["cells"] = cells
+			return nil
+		}
+		c, err := scenario.ParseCriterion(v)
+		if err != nil {
+			return err
+		}
+		f.thresholds[c.Metric] = strings.TrimPrefix(c.Text, c.Metric+" ")
+		return nil
+	})
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -111,6 +129,9 @@ func cmdRun(ctx context.Context, env *environ, args []string) error {
 	if err := model.Annotate(res); err != nil {
 		fmt.Fprintf(env.stderr, "poolbench: model: %v (results written without predictions)\n", err)
 	}
+	if res.Thresholds, err = results.CheckThresholds(res); err != nil {
+		return badInput(err)
+	}
 	if err := stageRun(set, res); err != nil {
 		return err
 	}
@@ -138,6 +159,7 @@ func cmdRun(ctx context.Context, env *environ, args []string) error {
 		return err
 	}
 	printFailures(table, res)
+	printThresholds(table, res.Thresholds)
 	return runOutcome(ctx, env, sc, dir, res, runErr, f.strict)
 }
 
@@ -180,6 +202,9 @@ func runOutcome(ctx context.Context, env *environ, sc *scenario.Scenario, dir st
 	if err := failedRun(res); err != nil {
 		return failed(err)
 	}
+	if crossed := crossedThresholds(res.Thresholds); len(crossed) > 0 {
+		return failed(fmt.Errorf("thresholds crossed: %s", strings.Join(crossed, "; ")))
+	}
 	if bound := boundCells(res); len(bound) > 0 {
 		fmt.Fprintf(env.stderr, "warning: %d of %d cells measured the harness rather than the upstream (harness.bound); they are left out of the headline and the recommendation:\n", len(bound), len(res.Cells))
 		for _, c := range bound {
@@ -190,6 +215,55 @@ func runOutcome(ctx context.Context, env *environ, sc *scenario.Scenario, dir st
 		}
 	}
 	return nil
+}
+
+// printThresholds prints each threshold's verdict, like k6's summary.
+func printThresholds(w io.Writer, ts []results.Threshold) {
+	if len(ts) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "thresholds:")
+	for _, t := range ts {
+		mark := "✓"
+		if !t.Passed {
+			mark = "✗"
+		}
+		line := fmt.Sprintf("  %s %s", mark, t.Text)
+		if t.Worst != "" {
+			line += fmt.Sprintf(" (worst %s: %s)", t.Worst, thresholdValue(t))
+		}
+		if len(t.Failing) > 0 {
+			line += fmt.Sprintf(", crossed in %s", strings.Join(t.Failing, ", "))
+		}
+		if t.Note != "" {
+			line += "; " + t.Note
+		}
+		fmt.Fprintln(w, line)
+	}
+}
+
+// thresholdValue prints a threshold's worst figure in its unit.
+func thresholdValue(t results.Threshold) string {
+	switch {
+	case t.Share:
+		return strconv.FormatFloat(100*t.Value, 'g', 4, 64) + "%"
+	case t.Metric == "goodput" || t.Metric == "throughput":
+		return strconv.FormatFloat(t.Value, 'g', 4, 64) + "/s"
+	case t.Metric == "failed_items" || t.Metric == "attempts_per_item":
+		return strconv.FormatFloat(t.Value, 'g', 4, 64)
+	}
+	return time.Duration(t.Value * float64(time.Second)).Round(10 * time.Microsecond).String()
+}
+
+// crossedThresholds names the thresholds that did not pass.
+func crossedThresholds(ts []results.Threshold) []string {
+	var out []string
+	for _, t := range ts {
+		if !t.Passed {
+			out = append(out, t.Text)
+		}
+	}
+	return out
 }
 
 // boundCells are the cells the harness flagged.
@@ -252,6 +326,12 @@ func applyOverrides(sc *scenario.Scenario, f runFlags) error {
 	}
 	if f.errorBudget != 0 {
 		sc.ErrorBudget = f.errorBudget
+	}
+	for k, v := range f.thresholds {
+		if sc.Thresholds == nil {
+			sc.Thresholds = map[string]string{}
+		}
+		sc.Thresholds[k] = v
 	}
 	if f.timescale != "" {
 		ts, err := scenario.ParseTimescale(f.timescale)

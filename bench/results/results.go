@@ -39,6 +39,9 @@ type Results struct {
 	// Calibration is this machine's cost per request, measured at the
 	// start of the run (timescale auto, an external target; nil otherwise).
 	Calibration *Calibration `json:"calibration,omitempty"`
+	// Thresholds are the scenario's pass/fail criteria, checked
+	// (CheckThresholds); absent when it sets none.
+	Thresholds []Threshold `json:"thresholds,omitempty"`
 	// Recommended is the pool Recommend picks from the measured cells (nil
 	// when none could be picked).
 	Recommended *Recommendation `json:"recommended,omitempty"`

@@ -297,3 +297,39 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestThresholds: criteria read from the scenario, errors at their line.
+func TestThresholds(t *testing.T) {
+	sc, err := Parse("t.yaml", []byte(validScenario+"thresholds:\n  cells: recommended\n  p99: \"< 2s\"\n  failed_items: \"<= 1%\"\n  goodput: \"> 2.5/s\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs, cells, err := sc.Criteria()
+	if err != nil || cells != ThresholdsRecommended || len(cs) != 3 {
+		t.Fatalf("criteria %+v %q %v", cs, cells, err)
+	}
+	want := []Criterion{
+		{Metric: "failed_items", Op: "<=", Value: 0.01, Share: true, Text: "failed_items <= 1%"},
+		{Metric: "goodput", Op: ">", Value: 2.5, Text: "goodput > 2.5/s"},
+		{Metric: "p99", Op: "<", Value: 2, Text: "p99 < 2s"},
+	}
+	for i := range want {
+		if cs[i] != want[i] {
+			t.Errorf("criterion %d = %+v, want %+v", i, cs[i], want[i])
+		}
+	}
+	if !cs[2].Holds(1.9) || cs[2].Holds(2) || !cs[0].Holds(0.01) || cs[1].Holds(2.5) {
+		t.Error("Holds")
+	}
+	for src, want := range map[string]string{
+		"thresholds:\n  p99: \"< fast\"\n":        "t.yaml:15:3: thresholds.p99: p99 takes a duration",
+		"thresholds:\n  latency: \"< 2s\"\n":      `t.yaml:15:3: thresholds.latency: unknown metric "latency": want one of attempts_per_item, failed_items`,
+		"thresholds:\n  cells: some\n":            `t.yaml:15:3: thresholds.cells: "some" is not accepted`,
+		"thresholds:\n  goodput: \"2/s\"\n":       `thresholds.goodput: "2/s": want OP VALUE`,
+		"thresholds:\n  failed_items: \"< -1\"\n": "is not a bound",
+	} {
+		if _, err := Parse("t.yaml", []byte(validScenario+src)); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: %v, want %q", src, err, want)
+		}
+	}
+}

@@ -69,6 +69,10 @@ type Scenario struct {
 	Client Client `yaml:"client,omitempty" json:"client"`
 	// Sweep says which cells to run.
 	Sweep Sweep `yaml:"sweep" json:"sweep"`
+	// Thresholds are pass/fail criteria checked when the run ends, as k6
+	// has them: metric → "OP VALUE" (see Criteria), and "cells": every
+	// (default) or recommended. A run that crosses one exits 1.
+	Thresholds map[string]string `yaml:"thresholds,omitempty" json:"thresholds,omitempty"`
 }
 
 // Target is an external upstream. Load goes to loopback addresses only,

@@ -144,6 +144,9 @@ func (s *Scenario) Validate() error {
 	if err := s.Sweep.validate(); err != nil {
 		return prefixed("sweep", err)
 	}
+	if _, _, err := s.Criteria(); err != nil {
+		return err
+	}
 	if s.Target != nil && !s.Timescale.Auto && s.Timescale.Fixed.Factor() != 1 {
 		return fieldErrorf("timescale", "%s is not accepted with a target: an external service runs in real time, so its cells do too; leave timescale unset (or auto)", s.Timescale)
 	}
