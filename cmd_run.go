@@ -8,10 +8,8 @@ import (
 	"io"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"sync/atomic"
-	"time"
 
 	"github.com/poolbench/poolbench/bench/compare"
 	"github.com/poolbench/poolbench/bench/model"
@@ -199,71 +197,23 @@ func runOutcome(ctx context.Context, env *environ, sc *scenario.Scenario, dir st
 		return runErr
 	}
 	fmt.Fprintf(env.stderr, "wrote %s; open %s\n", dir, filepath.Join(dir, "index.html"))
+	bound := boundCells(res)
+	if len(bound) > 0 {
+		fmt.Fprintf(env.stderr, "warning: %d of %d cells measured the harness rather than the upstream (harness.bound); they are left out of the headline and the recommendation:\n", len(bound), len(res.Cells))
+		for _, c := range bound {
+			fmt.Fprintf(env.stderr, "  %s: %s\n", c.Label(), c.Harness.Reason)
+		}
+	}
 	if err := failedRun(res); err != nil {
 		return failed(err)
 	}
 	if crossed := crossedThresholds(res.Thresholds); len(crossed) > 0 {
 		return failed(fmt.Errorf("thresholds crossed: %s", strings.Join(crossed, "; ")))
 	}
-	if bound := boundCells(res); len(bound) > 0 {
-		fmt.Fprintf(env.stderr, "warning: %d of %d cells measured the harness rather than the upstream (harness.bound); they are left out of the headline and the recommendation:\n", len(bound), len(res.Cells))
-		for _, c := range bound {
-			fmt.Fprintf(env.stderr, "  %s: %s\n", c.Label(), c.Harness.Reason)
-		}
-		if strict {
-			return failed(fmt.Errorf("-strict: %d harness-bound cells", len(bound)))
-		}
+	if len(bound) > 0 && strict {
+		return failed(fmt.Errorf("-strict: %d harness-bound cells", len(bound)))
 	}
 	return nil
-}
-
-// printThresholds prints each threshold's verdict, like k6's summary.
-func printThresholds(w io.Writer, ts []results.Threshold) {
-	if len(ts) == 0 {
-		return
-	}
-	fmt.Fprintln(w, "thresholds:")
-	for _, t := range ts {
-		mark := "✓"
-		if !t.Passed {
-			mark = "✗"
-		}
-		line := fmt.Sprintf("  %s %s", mark, t.Text)
-		if t.Worst != "" {
-			line += fmt.Sprintf(" (worst %s: %s)", t.Worst, thresholdValue(t))
-		}
-		if len(t.Failing) > 0 {
-			line += fmt.Sprintf(", crossed in %s", strings.Join(t.Failing, ", "))
-		}
-		if t.Note != "" {
-			line += "; " + t.Note
-		}
-		fmt.Fprintln(w, line)
-	}
-}
-
-// thresholdValue prints a threshold's worst figure in its unit.
-func thresholdValue(t results.Threshold) string {
-	switch {
-	case t.Share:
-		return strconv.FormatFloat(100*t.Value, 'g', 4, 64) + "%"
-	case t.Metric == "goodput" || t.Metric == "throughput":
-		return strconv.FormatFloat(t.Value, 'g', 4, 64) + "/s"
-	case t.Metric == "failed_items" || t.Metric == "attempts_per_item":
-		return strconv.FormatFloat(t.Value, 'g', 4, 64)
-	}
-	return time.Duration(t.Value * float64(time.Second)).Round(10 * time.Microsecond).String()
-}
-
-// crossedThresholds names the thresholds that did not pass.
-func crossedThresholds(ts []results.Threshold) []string {
-	var out []string
-	for _, t := range ts {
-		if !t.Passed {
-			out = append(out, t.Text)
-		}
-	}
-	return out
 }
 
 // boundCells are the cells the harness flagged.
@@ -311,6 +261,8 @@ func failedRun(res *results.Results) error {
 		cause = "attempts timed out: the target is too slow for the client's timeout, or hung"
 	case strings.HasPrefix(worst, "reset"):
 		cause = "the target reset connections"
+	case strings.HasPrefix(worst, scenario.OutcomeFDLimit):
+		cause = "poolbench ran out of file descriptors: see the warning above"
 	}
 	return fmt.Errorf("the run failed: every cell failed most of its items (most often %q, %d items): %s", worst, n, cause)
 }

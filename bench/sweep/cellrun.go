@@ -209,7 +209,8 @@ func (sw *sweeper) runAt(ctx context.Context, j job, withRecords bool) (cell res
 		h.Error = externalError(&cell, h, *sw.cal)
 	}
 	judge(h, sc.ErrorBudget, j.scale, sc.Target != nil)
-	if n := cell.Outcomes[scenario.OutcomeFDLimit]; n > 0 && !h.Bound {
+	if n := cell.Outcomes[scenario.OutcomeFDLimit]; n > 0 {
+		// The cause of whatever else the harness measured.
 		h.Bound = true
 		h.Reason = fmt.Sprintf("%d attempts could not connect: %s", n, fdLimitHint())
 	}
