@@ -43,32 +43,14 @@ bench-mock: ## measure the mock upstream with wrk (fidelity at 10ms; zero latenc
 	$(GO) test -run '^$$' -bench SleepAccuracy -benchtime=2000x ./mocksrv
 
 # The CI gate (bench/compare): the ci-gate scenario against its committed
-# baseline. `make compare` exits 1 on a regression, 2 when the baseline is
-# missing or unreadable; `make baseline` re-records it deliberately.
-# The gate's time is timer wake-ups, so it runs at a higher CPU priority
-# (nice -10; where that is not permitted, nice says so and runs it as is):
-# other jobs' CPU then cannot delay its wake-ups. A regression is confirmed
-# by a second, independent run before the gate fails: a real regression
-# (10% more latency, a pool admitting one fewer) reproduces; a burst of
-# load from another job on a shared runner does not.
+# baseline, through scripts/gate.sh (the recipe a user's CI runs on its own
+# scenario: a regression is confirmed by a second run before the gate
+# fails). `make compare` exits 1 on a confirmed regression, 2 when the
+# baseline is missing or unreadable; `make baseline` re-records it.
 BASELINE ?= reports/baseline/ci-gate
-NICE     ?= nice -n -10
 
 compare: build ## run scenarios/ci-gate.yaml and compare with reports/baseline/ci-gate (exit 1 on a confirmed regression)
-	$(NICE) $(BIN) run -out reports/ci-gate scenarios/ci-gate.yaml
-	@rc=0; $(BIN) compare $(BASELINE) reports/ci-gate || rc=$$?; \
-	if [ $$rc -eq 1 ]; then \
-		echo "make compare: regression reported; running ci-gate again to confirm it (reports/ci-gate-confirm)"; \
-		$(NICE) $(BIN) run -out reports/ci-gate-confirm scenarios/ci-gate.yaml || exit $$?; \
-		rc=0; $(BIN) compare $(BASELINE) reports/ci-gate-confirm || rc=$$?; \
-		if [ $$rc -eq 0 ]; then echo "make compare: not confirmed by the second run: machine noise, not a regression"; fi; \
-	fi; exit $$rc
+	POOLBENCH=$(BIN) scripts/gate.sh check scenarios/ci-gate.yaml $(BASELINE) reports/ci-gate
 
 baseline: build ## re-record reports/baseline/ci-gate deliberately (then review and commit it)
-	rm -rf reports/.baseline-tmp
-	$(NICE) $(BIN) run -out reports/.baseline-tmp scenarios/ci-gate.yaml
-	mkdir -p $(BASELINE)
-	cp reports/.baseline-tmp/results.json $(BASELINE)/results.json
-	if [ -f reports/.baseline-tmp/results.bench.txt ]; then cp reports/.baseline-tmp/results.bench.txt $(BASELINE)/; fi
-	rm -rf reports/.baseline-tmp
-	@echo "baseline recorded in $(BASELINE): review it (git diff --stat) and commit it"
+	POOLBENCH=$(BIN) scripts/gate.sh record scenarios/ci-gate.yaml $(BASELINE)
