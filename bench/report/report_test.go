@@ -163,18 +163,19 @@ func svgTexts(t *testing.T, b []byte) []string {
 // seedSeries and capSweepSeries are texts each chart's SVG must hold:
 // titles, axis labels and the legend's series.
 var seedSeries = map[string][]string{
-	"headline":   {"The headline", "serial", "workers(2)", "unbounded", "816 s, all succeeded"},
+	"headline":   {"The headline: items succeeded per second", "serial", "workers(2)", "unbounded", "1.23 items/s, 816 s", "all succeeded", "succeeded items per model second"},
 	"wall":       {"Wall time vs pool size", "serial 816 s", "pooled", "workers", "pooled predicted", "serial predicted", "unbounded predicted", "unbounded 424 s", "wall time (model seconds)"},
-	"throughput": {"Throughput vs pool size", "upstream cap 2", "items per model second"},
+	"throughput": {"Items succeeded per second vs pool size", "upstream cap 2", "succeeded items per model second"},
 	"latency":    {"Item latency vs pool size", "p50", "p95", "p99", "unbounded p99 420 s"},
 	"cdf":        {"Latency distribution at pool 2", "serial (pool 1)", "pooled(2)", "workers(2)", "unbounded", "attempt latency (model seconds, log)"},
 	"inflight":   {"Requests in flight over time: unbounded/p=0/r=0", "upstream cap 2"},
 }
 
 var capSweepSeries = map[string][]string{
-	"headline":   {"pooled(16)", "889 of 1,000 failed", "retries"},
-	"throughput": {"upstream cap 16", "pooled, succeeded only"},
-	"wall":       {"unbounded 762 ms (889 failed)"},
+	"headline":   {"pooled(1)", "pooled(16)", "unbounded†", "336 of 400 failed", "retries", "harness-bound"},
+	"throughput": {"upstream cap 16", "pooled, failed included", "† harness-bound", "unbounded†"},
+	"wall":       {"unbounded† 3.23 s (336 failed)", "† harness-bound"},
+	"cdf":        {"Latency distribution at pool 16", "pooled(16)", "unbounded†"},
 }
 
 // checkChart decodes a chart back: an 800×500 PNG, and an SVG that parses
