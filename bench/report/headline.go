@@ -270,12 +270,12 @@ func (s *Summary) boundText() string {
 	if len(names) > 6 {
 		list = strings.Join(names[:5], ", ") + fmt.Sprintf(" and %d more", len(names)-5)
 	}
-	verb := "cells were"
+	verb, they := "were", "they are"
 	if s.BoundCells == 1 {
-		verb = "cell was"
+		verb, they = "was", "it is"
 	}
-	return fmt.Sprintf("%d of %d %s harness-bound, measuring poolbench rather than the upstream (%s): they are marked † and left out of the headline and the recommendation.",
-		s.BoundCells, len(s.Results.Cells), verb, list)
+	return fmt.Sprintf("%d of %d cells %s harness-bound, measuring poolbench rather than the upstream (%s): %s marked † and left out of the headline and the recommendation.",
+		s.BoundCells, len(s.Results.Cells), verb, list, they)
 }
 
 // recommendedText says which pool results.Recommend picked and why, in
