@@ -21,7 +21,7 @@ import (
 // headlineChart: the goodput of the baseline, the recommended pool and
 // the unbounded client, failures, retries and harness-bound rows noted.
 func headlineChart(s *Summary) (chart, error) {
-	title := "The headline: items succeeded per second"
+	title := "The headline: items succeeded " + s.perSecond()
 	p := newPlot(title, "", "succeeded items "+s.perSecond())
 	var rows []*Row
 	var roles []string

@@ -221,7 +221,7 @@ func lighten(c color.Color) color.Color {
 // throughputChart: goodput vs pool (solid), throughput with failed items
 // (dashed, when any failed), the upstream cap marked.
 func throughputChart(s *Summary) (chart, error) {
-	title := "Items succeeded per second vs pool size"
+	title := "Items succeeded " + s.perSecond() + " vs pool size"
 	anyFailed := false
 	for _, r := range s.Rows {
 		anyFailed = anyFailed || r.Failed.Max > 0

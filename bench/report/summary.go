@@ -306,9 +306,3 @@ func (s *Summary) timeUnits() string {
 	}
 	return fmt.Sprintf("times in model seconds (each cell at its own time scale, %s to %s)", lo, hi)
 }
-
-// external reports whether the run called an external target: no mock,
-// no counters, no model.
-func (s *Summary) external() bool {
-	return s.Results.Scenario.Upstream == nil && s.Results.Scenario.Target != nil
-}
