@@ -322,6 +322,29 @@ func TestMixedTimeScales(t *testing.T) {
 			t.Errorf("terminal line of %d runes: %q", n, line)
 		}
 	}
+	// The full seed-816s sweep under timescale auto: the terminal table
+	// leaves out p95 rather than grow past 100 columns.
+	f := seedFixture()
+	f.results.Scenario.Timescale = scenario.Auto
+	for i := range f.results.Cells {
+		c := &f.results.Cells[i]
+		scale := upstream.Scale([]float64{0.08, 0.04, 0.0125}[i%3])
+		c.SetWall(scale.WallSeconds(c.ModelWallSeconds), scale)
+	}
+	s, _ = Summarize(f.results)
+	wrapped.Reset()
+	if err := s.WriteTerminal(&wrapped, 100); err != nil {
+		t.Fatal(err)
+	}
+	for line := range strings.Lines(wrapped.String()) {
+		if n := len([]rune(strings.TrimRight(line, "\n"))); n > 100 {
+			t.Errorf("seed-816s, mixed scales: terminal line of %d runes: %q", n, line)
+		}
+	}
+	if strings.Contains(wrapped.String(), "p95") || !strings.Contains(wrapped.String(), "1:12.5") {
+		t.Errorf("seed-816s, mixed scales:\n%s", wrapped.String())
+	}
+
 	// One scale for every cell: no column.
 	s, _ = Summarize(resultsOf(sc, r.Cells[:2]...))
 	if term, _, _, _ := allOutputs(t, s); strings.Contains(term, "scale  ") {

@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -224,8 +225,9 @@ func (s *Summary) headerLines(w io.Writer, width int) error {
 	return nil
 }
 
-// newTable builds a tablewriter table over s's rows.
-func newTable(w io.Writer, s *Summary, terminal bool, opts ...tablewriter.Option) (*tablewriter.Table, error) {
+// newTable builds a tablewriter table over s's rows, leaving out the
+// columns whose header (of the terminal or of Markdown) is in drop.
+func newTable(w io.Writer, s *Summary, terminal bool, drop []string, opts ...tablewriter.Option) (*tablewriter.Table, error) {
 	var cols []column
 	var header []any
 	for _, c := range columns(s) {
@@ -233,7 +235,7 @@ func newTable(w io.Writer, s *Summary, terminal bool, opts ...tablewriter.Option
 		if terminal {
 			h = c.term
 		}
-		if h != "" {
+		if h != "" && !slices.Contains(drop, h) {
 			cols = append(cols, c)
 			header = append(header, h)
 		}
@@ -267,9 +269,9 @@ func newTable(w io.Writer, s *Summary, terminal bool, opts ...tablewriter.Option
 }
 
 // WriteTable writes the headline and the terminal table of r to w: one row
-// per strategy × pool, aligned, about 90 columns wide. Prose is wrapped at
-// width when it is above 0 (a terminal's width), else left one line each
-// for whatever reads it.
+// per strategy × pool, aligned, at most 100 columns wide where leaving out
+// p95 achieves it. Prose is wrapped at width when it is above 0 (a
+// terminal's width), else left one line each for whatever reads it.
 func WriteTable(w io.Writer, r *results.Results, width int) error {
 	s, err := Summarize(r)
 	if err != nil {
@@ -284,31 +286,14 @@ func (s *Summary) WriteTerminal(w io.Writer, width int) error {
 	if err := s.headerLines(w, width); err != nil {
 		return err
 	}
-	var buf bytes.Buffer
-	t, err := newTable(&buf, s, true,
-		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{
-			Borders: tw.Border{Left: tw.Off, Right: tw.Off, Top: tw.Off, Bottom: tw.Off},
-			Settings: tw.Settings{
-				Separators: tw.Separators{BetweenColumns: tw.Off, BetweenRows: tw.Off},
-				Lines:      tw.Lines{ShowHeaderLine: tw.On},
-			},
-		})),
-		tablewriter.WithPadding(tw.Padding{Left: "", Right: "  ", Overwrite: true}),
-	)
+	lines, rule, err := s.terminalLines(nil)
 	if err != nil {
 		return err
 	}
-	if err := t.Render(); err != nil {
-		return err
-	}
-	// Trailing padding would only push lines past the terminal's width,
-	// and the header rule spans it too.
-	lines := strings.Split(strings.TrimRight(buf.String(), "\n"), "\n")
-	rule := 0
-	for i, line := range lines {
-		lines[i] = strings.TrimRight(line, " ")
-		if !strings.HasPrefix(lines[i], "─") {
-			rule = max(rule, utf8.RuneCountInString(lines[i]))
+	if rule > maxTerminalWidth {
+		// p95 lies between p50 and p99, both shown: the first to go.
+		if lines, rule, err = s.terminalLines([]string{"p95"}); err != nil {
+			return err
 		}
 	}
 	for _, line := range lines {
@@ -323,6 +308,43 @@ func (s *Summary) WriteTerminal(w io.Writer, width int) error {
 	return err
 }
 
+// maxTerminalWidth is the widest the terminal table may grow before it
+// leaves a column out.
+const maxTerminalWidth = 100
+
+// terminalLines renders the terminal table without the drop columns, as
+// lines without trailing blanks, and returns the widest line's width.
+func (s *Summary) terminalLines(drop []string) ([]string, int, error) {
+	var buf bytes.Buffer
+	t, err := newTable(&buf, s, true, drop,
+		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{
+			Borders: tw.Border{Left: tw.Off, Right: tw.Off, Top: tw.Off, Bottom: tw.Off},
+			Settings: tw.Settings{
+				Separators: tw.Separators{BetweenColumns: tw.Off, BetweenRows: tw.Off},
+				Lines:      tw.Lines{ShowHeaderLine: tw.On},
+			},
+		})),
+		tablewriter.WithPadding(tw.Padding{Left: "", Right: "  ", Overwrite: true}),
+	)
+	if err != nil {
+		return nil, 0, err
+	}
+	if err := t.Render(); err != nil {
+		return nil, 0, err
+	}
+	// Trailing padding would only push lines past the terminal's width,
+	// and the header rule spans it too.
+	lines := strings.Split(strings.TrimRight(buf.String(), "\n"), "\n")
+	rule := 0
+	for i, line := range lines {
+		lines[i] = strings.TrimRight(line, " ")
+		if !strings.HasPrefix(lines[i], "─") {
+			rule = max(rule, utf8.RuneCountInString(lines[i]))
+		}
+	}
+	return lines, rule, nil
+}
+
 // WriteMarkdown writes table.md: the headline, the full table as GitHub
 // Markdown and its caption, pasteable into a pull request.
 func (s *Summary) WriteMarkdown(w io.Writer) error {
@@ -334,7 +356,7 @@ func (s *Summary) WriteMarkdown(w io.Writer) error {
 			return err
 		}
 	}
-	t, err := newTable(w, s, false, tablewriter.WithRenderer(renderer.NewMarkdown()))
+	t, err := newTable(w, s, false, nil, tablewriter.WithRenderer(renderer.NewMarkdown()))
 	if err != nil {
 		return err
 	}
