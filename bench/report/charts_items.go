@@ -293,6 +293,9 @@ func inflightChart(s *Summary, reqs map[string][]attempt) (chart, bool, error) {
 	p.Y.Min, p.Y.Max = 0, top*1.1+1
 	p.X.Min = 0
 	caption := fmt.Sprintf("Attempts of %s in flight at each moment, from requests.jsonl (%s attempts)", cell.Label(), thousands(float64(len(att))))
+	if cell.Bound() {
+		caption = strings.Replace(caption, cell.Label(), cell.Label()+" (harness-bound)", 1)
+	}
 	if t := s.excessText(); t != "" {
 		caption += ": " + t
 	}

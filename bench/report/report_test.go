@@ -178,6 +178,16 @@ var capSweepSeries = map[string][]string{
 	"cdf":        {"Latency distribution at pool 16", "pooled(16)", "unbounded†"},
 }
 
+// capSweepCaptions are texts each cap-sweep chart's caption must hold.
+var capSweepCaptions = map[string]string{
+	"headline":   "Succeeded items per model second (goodput) of pooled(1) (the baseline), pooled(16) (recommended) and unbounded†",
+	"throughput": "Light dashed: every item finished, failed ones included (throughput).",
+	"latency":    "Beyond the upstream's cap of 16, requests are rejected with 503.",
+	"cdf":        "Cumulative distribution of latency at pool 16, unbounded for reference, first repeat.",
+	"inflight":   "Attempts of unbounded/p=0/r=0 (harness-bound) in flight",
+	"wall":       "Crosses mark harness-bound cells",
+}
+
 // checkChart decodes a chart back: an 800×500 PNG, and an SVG that parses
 // and holds the expected texts.
 func checkChart(t *testing.T, name string, pngData, svg []byte, want []string) {
@@ -218,6 +228,12 @@ func TestChartsDecode(t *testing.T) {
 	}
 	for _, c := range charts {
 		checkChart(t, c.Name, c.PNG, c.SVG, capSweepSeries[c.Name])
+		if want := capSweepCaptions[c.Name]; !strings.Contains(c.Caption, want) {
+			t.Errorf("%s caption %q lacks %q", c.Name, c.Caption, want)
+		}
+		if strings.Contains(c.Caption, "serial") || strings.Contains(c.Caption, "predict") {
+			t.Errorf("%s caption speaks of what cap-sweep lacks: %q", c.Name, c.Caption)
+		}
 	}
 }
 
