@@ -84,6 +84,8 @@ func newPlot(title, xLabel, yLabel string) *plot.Plot {
 	p.Legend.ThumbnailWidth = vg.Points(24)
 	p.Legend.Top = true
 	p.Legend.Padding = vg.Points(2)
+	p.X.Tick.Marker = humanTicks{}
+	p.Y.Tick.Marker = humanTicks{}
 	p.Add(plotter.NewGrid())
 	return p
 }
@@ -224,12 +226,39 @@ func (humanLogTicks) Ticks(lo, hi float64) []plot.Tick {
 	var ticks []plot.Tick
 	for e := math.Floor(math.Log10(lo)); e <= math.Ceil(math.Log10(hi)); e++ {
 		for _, m := range []float64{1, 2, 5} {
-			v := m * math.Pow(10, e)
+			v, _ := strconv.ParseFloat(strconv.FormatFloat(m*math.Pow(10, e), 'g', 6, 64), 64)
 			if v < lo || v > hi {
 				continue
 			}
-			ticks = append(ticks, plot.Tick{Value: v, Label: strconv.FormatFloat(v, 'g', -1, 64)})
+			ticks = append(ticks, plot.Tick{Value: v, Label: tickLabel(v)})
 		}
+	}
+	return ticks
+}
+
+// humanTicks labels a linear axis at round steps (1, 2 or 5 times a
+// power of ten, at most nine ticks) in plain numbers: 0, 5k, 10k; 0, 0.5, 1.
+type humanTicks struct{}
+
+// Ticks implements plot.Ticker.
+func (humanTicks) Ticks(lo, hi float64) []plot.Tick {
+	if !(hi > lo) || math.IsInf(hi-lo, 0) {
+		return []plot.Tick{{Value: lo, Label: tickLabel(lo)}}
+	}
+	e := math.Floor(math.Log10(hi - lo))
+	step := math.Pow(10, e)
+	for _, m := range []float64{0.1, 0.2, 0.5, 1, 2, 5} {
+		if (hi-lo)/(m*math.Pow(10, e)) <= 8 {
+			step = m * math.Pow(10, e)
+			break
+		}
+	}
+	// Decimals of the step, so that 3 × 0.1 prints as 0.3.
+	dec := max(0, int(-math.Floor(math.Log10(step)+1e-9)))
+	var ticks []plot.Tick
+	for i := math.Ceil(lo/step - 1e-9); i*step <= hi+step*1e-9; i++ {
+		v, _ := strconv.ParseFloat(strconv.FormatFloat(i*step, 'f', dec, 64), 64)
+		ticks = append(ticks, plot.Tick{Value: v, Label: tickLabel(v)})
 	}
 	return ticks
 }

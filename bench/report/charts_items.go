@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -17,28 +18,36 @@ import (
 // The charts of the headline and of single cells: the headline bars, the
 // latency CDF, requests in flight over time.
 
-// headlineChart: serial vs best pooled vs unbounded wall time, failures
-// annotated.
+// headlineChart: the goodput of the baseline, the recommended pool and
+// the unbounded client, failures, retries and harness-bound rows noted.
 func headlineChart(s *Summary) (chart, error) {
-	title := "The headline: wall time for all items"
-	p := newPlot(title, "", "wall time (model seconds)")
+	title := "The headline: items succeeded " + s.perSecond()
+	p := newPlot(title, "", "succeeded items "+s.perSecond())
 	var rows []*Row
-	for _, r := range []*Row{s.Serial, s.Best, s.Unbounded} {
-		if r != nil {
-			rows = append(rows, r)
+	var roles []string
+	for _, c := range []struct {
+		r    *Row
+		role string
+	}{{s.Baseline, "the baseline"}, {s.Best, "recommended"}, {s.Unbounded, ""}} {
+		if c.r != nil && !slices.Contains(rows, c.r) {
+			rows = append(rows, c.r)
+			roles = append(roles, c.role)
 		}
 	}
 	if len(rows) == 0 {
-		rows = s.Rows[:1]
+		rows, roles = s.Rows[:1], []string{""}
 	}
-	var names []string
+	var names, described []string
 	var labels plotter.XYLabels
 	top := 0.0
 	for _, r := range rows {
-		top = max(top, r.Wall.Median)
+		top = max(top, r.Goodput.Median)
+	}
+	if top == 0 {
+		top = 1 // nothing succeeded: bars of zero under readable labels
 	}
 	for i, r := range rows {
-		bars, err := plotter.NewBarChart(plotter.Values{r.Wall.Median}, vg.Points(90))
+		bars, err := plotter.NewBarChart(plotter.Values{r.Goodput.Median}, vg.Points(90))
 		if err != nil {
 			return chart{}, err
 		}
@@ -46,23 +55,35 @@ func headlineChart(s *Summary) (chart, error) {
 		bars.Color = strategyColor(r.Strategy)
 		bars.LineStyle.Width = 0
 		p.Add(bars)
-		names = append(names, r.Name())
-		label := seconds(r.Wall.Median)
+		name := r.Name()
+		if r.HarnessBound {
+			name += "†"
+		}
+		names = append(names, name)
+		d := name
+		if roles[i] != "" {
+			d += " (" + roles[i] + ")"
+		}
+		described = append(described, d)
+		label := rate(r.Goodput.Median) + " items/s, " + seconds(r.Wall.Median)
 		if r.Failed.Median > 0 {
-			label += fmt.Sprintf(", %s of %s failed", thousands(r.Failed.Median), thousands(r.Items.Median))
+			label += fmt.Sprintf("\n%s of %s failed", thousands(r.Failed.Median), thousands(r.Items.Median))
 		} else {
-			label += ", all succeeded"
+			label += "\nall succeeded"
 		}
 		if n := r.Attempts.Median - r.Items.Median; n > 0 {
-			label += fmt.Sprintf("\n%s retries", thousands(n))
+			label += fmt.Sprintf(", %s retries", thousands(n))
 		}
-		labels.XYs = append(labels.XYs, plotter.XY{X: float64(i), Y: r.Wall.Median + top*0.02})
+		if r.HarnessBound {
+			label += "\nharness-bound"
+		}
+		labels.XYs = append(labels.XYs, plotter.XY{X: float64(i), Y: r.Goodput.Median + top*0.02})
 		labels.Labels = append(labels.Labels, label)
 	}
 	p.NominalX(names...)
 	p.X.Min, p.X.Max = -0.6, float64(len(rows))-0.4
 	p.X.Tick.Label.Font.Size = vg.Points(12)
-	p.Y.Min, p.Y.Max = 0, top*1.2
+	p.Y.Min, p.Y.Max = 0, top*1.3
 	l, err := plotter.NewLabels(labels)
 	if err != nil {
 		return chart{}, err
@@ -74,7 +95,27 @@ func headlineChart(s *Summary) (chart, error) {
 	}
 	p.Add(l)
 	p.Legend = plot.NewLegend()
-	return render("headline", title, "Wall time of serial, the recommended pool and the unbounded client, in model seconds, with failed items and retries noted above each bar.", p)
+	caption := fmt.Sprintf("Succeeded items %s (goodput) of %s, with the wall time, failed items and retries noted above each bar.",
+		s.perSecond(), joinWords(described))
+	switch {
+	case s.Failing:
+		caption += " No pool is recommended: " + s.failingReason() + "."
+	case s.Best == nil:
+		caption += " No pool is recommended."
+	}
+	if len(s.boundRows()) > 0 {
+		caption += " † harness-bound: the figures measure poolbench rather than the upstream."
+	}
+	return render("headline", title, caption, p)
+}
+
+// joinWords joins words as a sentence lists them: "a", "a and b",
+// "a, b and c".
+func joinWords(w []string) string {
+	if len(w) <= 1 {
+		return strings.Join(w, "")
+	}
+	return strings.Join(w[:len(w)-1], ", ") + " and " + w[len(w)-1]
 }
 
 // cdfChart: item latency CDF per strategy at one pool size. With
@@ -90,9 +131,9 @@ func cdfChart(s *Summary, reqs map[string][]attempt) (chart, error) {
 			exact = true
 		}
 	}
-	xLabel := "item latency (model seconds, log)"
+	xLabel := "item latency (" + s.secondsWord() + ", log)"
 	if exact {
-		xLabel = "attempt latency (model seconds, log)"
+		xLabel = "attempt latency (" + s.secondsWord() + ", log)"
 	}
 	p := newPlot(title, xLabel, "fraction of requests at or below")
 	p.X.Scale = plot.LogScale{}
@@ -126,6 +167,9 @@ func cdfChart(s *Summary, reqs map[string][]attempt) (chart, error) {
 			lo, hi = min(lo, xy.X), max(hi, xy.X)
 		}
 		name := r.Name()
+		if r.HarnessBound {
+			name += "†"
+		}
 		if r.Strategy == scenario.Serial {
 			name += " (pool 1)"
 		}
@@ -136,7 +180,20 @@ func cdfChart(s *Summary, reqs map[string][]attempt) (chart, error) {
 	if hi > 0 {
 		p.X.Min, p.X.Max = lo/1.3, hi*1.3
 	}
-	caption := fmt.Sprintf("Cumulative distribution of latency at pool %d, serial and unbounded for reference, first repeat.", pool)
+	caption := fmt.Sprintf("Cumulative distribution of latency at pool %d", pool)
+	var refs []string
+	for _, r := range []*Row{s.Serial, s.Unbounded} {
+		if r != nil {
+			refs = append(refs, r.Name())
+		}
+	}
+	if len(refs) > 0 {
+		caption += ", " + joinWords(refs) + " for reference"
+	}
+	caption += ", first repeat."
+	if slices.ContainsFunc(rows, func(r *Row) bool { return r.HarnessBound }) {
+		caption += " † harness-bound: its latencies include the harness's own delays."
+	}
 	if exact {
 		caption += " Exact over every attempt in requests.jsonl."
 	} else {
@@ -146,16 +203,23 @@ func cdfChart(s *Summary, reqs map[string][]attempt) (chart, error) {
 }
 
 // cdfPool is the pool size the CDF compares strategies at: the
-// recommended one, else the largest bounded pool.
+// recommended one, else the largest pool of a row that is not
+// harness-bound, else the largest pool.
 func cdfPool(s *Summary) int {
 	if s.Best != nil {
 		return s.Best.Pool
 	}
-	pool := 1
+	pool, free := 1, 0
 	for _, r := range s.Rows {
 		if r.bounded() {
 			pool = max(pool, r.Pool)
+			if !r.HarnessBound {
+				free = max(free, r.Pool)
+			}
 		}
+	}
+	if free > 0 {
+		return free
 	}
 	return pool
 }
@@ -209,7 +273,7 @@ func inflightChart(s *Summary, reqs map[string][]attempt) (chart, bool, error) {
 		return chart{}, false, nil
 	}
 	title := fmt.Sprintf("Requests in flight over time: %s", cell.Label())
-	p := newPlot(title, "time since the cell's first request (model seconds)", "requests in flight (client side)")
+	p := newPlot(title, "time since the cell's first request ("+s.secondsWord()+")", "requests in flight (client side)")
 	p.Legend.Left = false
 	xys := inflightXYs(att, cell.Timescale.Factor())
 	if err := line(p, cell.Label(), xys, strategyColor(cell.Strategy), nil, noMarks); err != nil {
@@ -228,7 +292,14 @@ func inflightChart(s *Summary, reqs map[string][]attempt) (chart, bool, error) {
 	}
 	p.Y.Min, p.Y.Max = 0, top*1.1+1
 	p.X.Min = 0
-	c, err := render("inflight", title, fmt.Sprintf("Attempts of %s in flight at each moment, from requests.jsonl (%s attempts): everything above the upstream's cap waits in its queue or is turned away.", cell.Label(), thousands(float64(len(att)))), p)
+	caption := fmt.Sprintf("Attempts of %s in flight at each moment, from requests.jsonl (%s attempts)", cell.Label(), thousands(float64(len(att))))
+	if cell.Bound() {
+		caption = strings.Replace(caption, cell.Label(), cell.Label()+" (harness-bound)", 1)
+	}
+	if t := s.excessText(); t != "" {
+		caption += ": " + t
+	}
+	c, err := render("inflight", title, caption+".", p)
 	return c, true, err
 }
 

@@ -4,10 +4,12 @@ import (
 	"fmt"
 	"image/color"
 	"slices"
+	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
 
 	"github.com/poolbench/poolbench/bench/scenario"
 )
@@ -54,12 +56,12 @@ func (sr series) hline(y float64) plotter.XYs {
 	return plotter.XYs{{X: lo / 1.15, Y: y}, {X: hi * 1.15, Y: y}}
 }
 
-// rowXYs maps rows to (pool, f(row)) points, skipping non-positive values
-// (log axes cannot show them).
-func rowXYs(rows []*Row, f func(*Row) float64) plotter.XYs {
+// rowXYs maps rows to (pool, f(row)) points, skipping negative values and,
+// on a log axis, zeros (it cannot show them).
+func rowXYs(rows []*Row, log bool, f func(*Row) float64) plotter.XYs {
 	var xys plotter.XYs
 	for _, r := range rows {
-		if v := f(r); v > 0 {
+		if v := f(r); v > 0 || (v == 0 && !log) {
 			xys = append(xys, plotter.XY{X: float64(r.Pool), Y: v})
 		}
 	}
@@ -67,8 +69,9 @@ func rowXYs(rows []*Row, f func(*Row) float64) plotter.XYs {
 }
 
 // poolPlot starts a chart over the pool axis: the rows grouped into
-// series, and every value the y axis must show (from values).
-func poolPlot(s *Summary, title, yLabel string, values func(*Row) []float64) (*plot.Plot, series, []float64) {
+// series, and a y axis that shows every value (from values): logarithmic
+// when they span more than 20×, else linear from 0.
+func poolPlot(s *Summary, title, yLabel string, values func(*Row) []float64) (*plot.Plot, series, bool) {
 	sr := seriesOf(s)
 	p := newPlot(title, "pool size (requests in flight, log₂)", yLabel)
 	poolAxis(p, sr.pools)
@@ -76,20 +79,88 @@ func poolPlot(s *Summary, title, yLabel string, values func(*Row) []float64) (*p
 	for _, r := range s.Rows {
 		all = append(all, values(r)...)
 	}
-	return p, sr, all
+	log := logY(p, all)
+	if !log {
+		p.Y.Min = 0
+	}
+	return p, sr, log
+}
+
+// finishY gives a linear y axis that holds only zeros a range to show.
+func finishY(p *plot.Plot, log bool) {
+	if !log && p.Y.Max <= p.Y.Min {
+		p.Y.Max = p.Y.Min + 1
+	}
+}
+
+// boundMarks crosses out the points of harness-bound rows, with a legend
+// entry, and says so for the caption ("" when no row is bound).
+func boundMarks(p *plot.Plot, s *Summary, log bool, f func(*Row) float64) (string, error) {
+	var rows []*Row
+	for _, r := range s.Rows {
+		if r.HarnessBound && r.bounded() {
+			rows = append(rows, r)
+		}
+	}
+	xys := rowXYs(rows, log, f)
+	if len(xys) == 0 {
+		return "", nil
+	}
+	sc, err := plotter.NewScatter(xys)
+	if err != nil {
+		return "", err
+	}
+	sc.Color = color.Black
+	sc.Shape = draw.CrossGlyph{}
+	sc.Radius = vg.Points(6)
+	p.Add(sc)
+	p.Legend.Add("† harness-bound", sc)
+	return " Crosses mark harness-bound cells: their figures measure poolbench rather than the upstream.", nil
+}
+
+// refName names a reference row's line: its name, † when bound, and what
+// follows.
+func refName(r *Row, rest string) string {
+	name := r.Name()
+	if r.HarnessBound {
+		name += "†"
+	}
+	if rest != "" {
+		name += " " + rest
+	}
+	return name
+}
+
+// refsText names the reference rows drawn across a pool chart: "Serial
+// and unbounded do not depend on the pool: they are drawn across." ("":
+// none).
+func refsText(sr series) string {
+	var names []string
+	for _, r := range []*Row{sr.serial, sr.unbounded} {
+		if r != nil {
+			names = append(names, r.Name())
+		}
+	}
+	if len(names) == 0 {
+		return ""
+	}
+	verb := "does"
+	if len(names) > 1 {
+		verb = "do"
+	}
+	t := joinWords(names)
+	return " " + strings.ToUpper(t[:1]) + t[1:] + " " + verb + " not depend on the pool: drawn across as a reference."
 }
 
 // wallChart: wall time vs pool size per strategy, serial and unbounded as
 // reference lines, predictions dashed.
 func wallChart(s *Summary) (chart, error) {
 	title := "Wall time vs pool size"
-	p, sr, all := poolPlot(s, title, "wall time (model seconds)", func(r *Row) []float64 { return []float64{r.Wall.Median, r.Predicted} })
-	if !logY(p, all) {
-		p.Y.Min = 0
-	}
+	p, sr, log := poolPlot(s, title, "wall time ("+s.secondsWord()+")", func(r *Row) []float64 { return []float64{r.Wall.Median, r.Predicted} })
 	p.Legend.Left = false
+	wall := func(r *Row) float64 { return r.Wall.Median }
 	if sr.serial != nil {
-		if err := line(p, "serial "+seconds(sr.serial.Wall.Median), sr.hline(sr.serial.Wall.Median), strategyColor(scenario.Serial), dashed, noMarks); err != nil {
+		if err := line(p, refName(sr.serial, seconds(sr.serial.Wall.Median)), sr.hline(sr.serial.Wall.Median), strategyColor(scenario.Serial), dashed, noMarks); err != nil {
 			return chart{}, err
 		}
 		if err := predictedRef(p, sr, sr.serial); err != nil {
@@ -98,28 +169,37 @@ func wallChart(s *Summary) (chart, error) {
 	}
 	for _, st := range sr.strategies {
 		rows := sr.bounded[st]
-		if err := line(p, string(st), rowXYs(rows, func(r *Row) float64 { return r.Wall.Median }), strategyColor(st), nil, marksFor(st)); err != nil {
+		if err := line(p, string(st), rowXYs(rows, log, wall), strategyColor(st), nil, marksFor(st)); err != nil {
 			return chart{}, err
 		}
-		if pred := rowXYs(rows, func(r *Row) float64 { return r.Predicted }); len(pred) > 0 {
+		if pred := rowXYs(rows, true, func(r *Row) float64 { return r.Predicted }); len(pred) > 0 {
 			if err := line(p, string(st)+" predicted", pred, lighten(strategyColor(st)), dashed, noMarks); err != nil {
 				return chart{}, err
 			}
 		}
 	}
 	if u := sr.unbounded; u != nil {
-		name := "unbounded " + seconds(u.Wall.Median)
+		rest := seconds(u.Wall.Median)
 		if u.Failed.Median > 0 {
-			name += fmt.Sprintf(" (%s failed)", thousands(u.Failed.Median))
+			rest += fmt.Sprintf(" (%s failed)", thousands(u.Failed.Median))
 		}
-		if err := line(p, name, sr.hline(u.Wall.Median), strategyColor(scenario.Unbounded), dotted, noMarks); err != nil {
+		if err := line(p, refName(u, rest), sr.hline(u.Wall.Median), strategyColor(scenario.Unbounded), dotted, noMarks); err != nil {
 			return chart{}, err
 		}
 		if err := predictedRef(p, sr, u); err != nil {
 			return chart{}, err
 		}
 	}
-	return render("wall", title, "Median wall time of each strategy at each pool size, in model seconds. Serial and unbounded do not depend on the pool: they are drawn across as references; dashed lines are the model's predictions.", p)
+	bound, err := boundMarks(p, s, log, wall)
+	if err != nil {
+		return chart{}, err
+	}
+	finishY(p, log)
+	caption := "Median wall time of each strategy at each pool size, in " + s.secondsWord() + "." + refsText(sr)
+	if s.Predicted {
+		caption += " Light dashed lines are the model's predictions."
+	}
+	return render("wall", title, caption+bound, p)
 }
 
 // predictedRef draws a reference row's predicted wall time, when the
@@ -138,49 +218,58 @@ func lighten(c color.Color) color.Color {
 	return color.RGBA{R: mix(r), G: mix(g), B: mix(b), A: 0xff}
 }
 
-// throughputChart: items per second vs pool, the upstream cap marked.
+// throughputChart: goodput vs pool (solid), throughput with failed items
+// (dashed, when any failed), the upstream cap marked.
 func throughputChart(s *Summary) (chart, error) {
-	title := "Throughput vs pool size"
+	title := "Items succeeded " + s.perSecond() + " vs pool size"
 	anyFailed := false
-	p, sr, all := poolPlot(s, title, "items per model second", func(r *Row) []float64 {
-		anyFailed = anyFailed || r.Failed.Median > 0
-		return []float64{r.Throughput.Median}
-	})
-	if !logY(p, all) {
-		p.Y.Min = 0
+	for _, r := range s.Rows {
+		anyFailed = anyFailed || r.Failed.Max > 0
 	}
+	p, sr, log := poolPlot(s, title, "succeeded items "+s.perSecond(), func(r *Row) []float64 {
+		if anyFailed {
+			return []float64{r.Goodput.Median, r.Throughput.Median}
+		}
+		return []float64{r.Goodput.Median}
+	})
+	good := func(r *Row) float64 { return r.Goodput.Median }
 	for _, st := range sr.strategies {
 		rows := sr.bounded[st]
-		if err := line(p, string(st), rowXYs(rows, func(r *Row) float64 { return r.Throughput.Median }), strategyColor(st), nil, marksFor(st)); err != nil {
+		if err := line(p, string(st), rowXYs(rows, log, good), strategyColor(st), nil, marksFor(st)); err != nil {
 			return chart{}, err
 		}
 		if anyFailed {
-			if err := line(p, string(st)+", succeeded only", rowXYs(rows, func(r *Row) float64 { return r.Goodput.Median }), lighten(strategyColor(st)), dashed, noMarks); err != nil {
+			if err := line(p, string(st)+", failed included", rowXYs(rows, log, func(r *Row) float64 { return r.Throughput.Median }), lighten(strategyColor(st)), dashed, noMarks); err != nil {
 				return chart{}, err
 			}
 		}
 	}
-	if sr.serial != nil {
-		if err := line(p, "serial", sr.hline(sr.serial.Throughput.Median), strategyColor(scenario.Serial), dashed, noMarks); err != nil {
+	if r := sr.serial; r != nil && (r.Goodput.Median > 0 || !log) {
+		if err := line(p, refName(r, ""), sr.hline(r.Goodput.Median), strategyColor(scenario.Serial), dashed, noMarks); err != nil {
 			return chart{}, err
 		}
 	}
-	if u := sr.unbounded; u != nil && u.Throughput.Median > 0 {
-		if err := line(p, "unbounded", sr.hline(u.Throughput.Median), strategyColor(scenario.Unbounded), dotted, noMarks); err != nil {
+	if u := sr.unbounded; u != nil && (u.Goodput.Median > 0 || !log) {
+		if err := line(p, refName(u, ""), sr.hline(u.Goodput.Median), strategyColor(scenario.Unbounded), dotted, noMarks); err != nil {
 			return chart{}, err
 		}
 	}
-	caption := "Items finished per model second (failed ones included) at each pool size."
+	bound, err := boundMarks(p, s, log, good)
+	if err != nil {
+		return chart{}, err
+	}
+	finishY(p, log)
+	caption := "Succeeded items " + s.perSecond() + " (goodput) at each pool size." + refsText(sr)
+	if anyFailed {
+		caption += " Light dashed: every item finished, failed ones included (throughput)."
+	}
 	if s.Cap > 0 {
 		if err := capLine(p, s); err != nil {
 			return chart{}, err
 		}
 		caption += fmt.Sprintf(" The green line marks the upstream's cap of %d requests in service.", s.Cap)
 	}
-	if anyFailed {
-		caption += " Dashed: succeeded items only."
-	}
-	return render("throughput", title, caption, p)
+	return render("throughput", title, caption+bound, p)
 }
 
 // capLine marks the upstream cap as a vertical line on a pool axis,
@@ -202,10 +291,9 @@ func capLine(p *plot.Plot, s *Summary) error {
 // latencyChart: item latency p50/p95/p99 vs pool per strategy.
 func latencyChart(s *Summary) (chart, error) {
 	title := "Item latency vs pool size"
-	p, sr, all := poolPlot(s, title, "item latency (model seconds)", func(r *Row) []float64 {
+	p, sr, log := poolPlot(s, title, "item latency ("+s.secondsWord()+")", func(r *Row) []float64 {
 		return []float64{r.P50.Median, r.P95.Median, r.P99.Median}
 	})
-	logY(p, all)
 	styles := []struct {
 		name   string
 		dashes []vg.Length
@@ -221,16 +309,16 @@ func latencyChart(s *Summary) (chart, error) {
 			if i == 0 {
 				name = string(st)
 			}
-			if err := line(p, name, rowXYs(sr.bounded[st], ps.f), strategyColor(st), ps.dashes, markIf(i == 0, st)); err != nil {
+			if err := line(p, name, rowXYs(sr.bounded[st], log, ps.f), strategyColor(st), ps.dashes, markIf(i == 0, st)); err != nil {
 				return chart{}, err
 			}
 		}
 	}
 	if u := sr.unbounded; u != nil {
-		if err := line(p, fmt.Sprintf("unbounded p50 %s", seconds(u.P50.Median)), sr.hline(u.P50.Median), strategyColor(scenario.Unbounded), nil, noMarks); err != nil {
+		if err := line(p, refName(u, "p50 "+seconds(u.P50.Median)), sr.hline(u.P50.Median), strategyColor(scenario.Unbounded), nil, noMarks); err != nil {
 			return chart{}, err
 		}
-		if err := line(p, fmt.Sprintf("unbounded p99 %s", seconds(u.P99.Median)), sr.hline(u.P99.Median), strategyColor(scenario.Unbounded), dotted, noMarks); err != nil {
+		if err := line(p, refName(u, "p99 "+seconds(u.P99.Median)), sr.hline(u.P99.Median), strategyColor(scenario.Unbounded), dotted, noMarks); err != nil {
 			return chart{}, err
 		}
 	}
@@ -244,5 +332,15 @@ func latencyChart(s *Summary) (chart, error) {
 		l.Color, l.Width, l.Dashes = grey, vg.Points(2), ps.dashes
 		p.Legend.Add(ps.name, l)
 	}
-	return render("latency", title, "Per-item latency (first attempt to final answer) at the 50th, 95th and 99th percentiles, in model seconds: solid p50, dashed p95, dotted p99. Beyond the upstream's cap, items wait in its queue.", p)
+	bound, err := boundMarks(p, s, log, styles[0].f)
+	if err != nil {
+		return chart{}, err
+	}
+	finishY(p, log)
+	caption := "Per-item latency (first attempt to final answer) at the 50th, 95th and 99th percentiles, in " +
+		s.secondsWord() + ": solid p50, dashed p95, dotted p99."
+	if t := s.excess(); t != "" {
+		caption += fmt.Sprintf(" Beyond the upstream's cap of %d, requests %s.", s.Cap, t)
+	}
+	return render("latency", title, caption+bound, p)
 }

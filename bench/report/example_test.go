@@ -10,7 +10,8 @@ import (
 )
 
 // WriteTable prints the computed headline and the terminal table: one row
-// per strategy × pool, medians over repeats, times in model seconds.
+// per strategy × pool, medians over repeats, times in model seconds,
+// items/s counting succeeded items only.
 func ExampleWriteTable() {
 	cell := func(s scenario.Strategy, pool int, wall, p50, p99 float64, peak int64) results.Cell {
 		c := results.Cell{
@@ -39,14 +40,15 @@ func ExampleWriteTable() {
 	// Output:
 	// seed-816s: serial 816 s → pooled(2) 424 s: 1.92× faster; pools above 2 gain nothing (upstream cap 2)
 	// Unbounded: 424 s (1.92× vs serial): item latency p50 212 s, p99 420 s vs 852 ms for pooled(2).
-	// Recommended: pooled(2) has the best goodput, 2.358 items/s succeeded; every smaller pool is more
-	// than 5% slower or fails more items.
+	// Recommended: pooled(2), the best goodput (2.36 items/s succeeded); every smaller pool is more than
+	// 5% slower or fails more items.
 	// cell       fail  tries   wall  speedup  items/s     p50     p95     p99  peak  rej
 	// ──────────────────────────────────────────────────────────────────────────────────
 	// serial        0   1000  816 s    1.00×     1.23  816 ms  820 ms  820 ms     1    0
 	// pooled(2)     0   1000  424 s    1.92×     2.36  848 ms  852 ms  852 ms     2    0
 	// pooled(8)     0   1000  425 s    1.92×     2.36  3.39 s   3.4 s   3.4 s     2    0
 	// unbounded     0   1000  424 s    1.92×     2.36   212 s   420 s   420 s     2    0
-	// 1,000 items per cell; times in model seconds (run at 1:100); latency per item, first attempt to
-	// final answer.
+	// 1,000 items per cell; times in model seconds (run at 1:100); items/s: succeeded items per model
+	// second (goodput); speed-up: goodput relative to serial; latency per item, first attempt to final
+	// answer.
 }

@@ -27,6 +27,7 @@ import (
 // upstreamSim is the simulated upstream and client policy.
 type upstreamSim struct {
 	latency     float64 // model seconds
+	uniform     float64 // half-width of a uniform spread around latency
 	contention  float64
 	cap         int
 	reject      bool
@@ -34,6 +35,7 @@ type upstreamSim struct {
 	maxAttempts int
 	backoffBase float64
 	backoffMax  float64
+	retryAfter  float64 // the least wait after a rejection (Retry-After honoured)
 	jitter      float64 // relative noise on service times
 	think       float64 // client time between an item's answer and the next item
 }
@@ -98,7 +100,11 @@ func (u upstreamSim) simulate(items, pool int, seed uint64) (results.Cell, []att
 		cnt.Admitted++
 		cnt.InFlight++
 		cnt.PeakInFlight = max(cnt.PeakInFlight, cnt.InFlight)
-		s := u.latency * (1 + u.contention*float64(cnt.InFlight-1)) * (1 + u.jitter*rnd.NormFloat64())
+		base := u.latency
+		if u.uniform > 0 {
+			base += (2*rnd.Float64() - 1) * u.uniform
+		}
+		s := base * (1 + u.contention*float64(cnt.InFlight-1)) * (1 + u.jitter*rnd.NormFloat64())
 		push(simEvent{t: t + s, kind: 1, item: item})
 	}
 	startItem := func(t float64) {
@@ -145,7 +151,11 @@ func (u upstreamSim) simulate(items, pool int, seed uint64) (results.Cell, []att
 			attempts = append(attempts, attemptRec{e.item, attStart[e.item], e.t, e.code})
 			if e.code != 200 && tries[e.item] < u.maxAttempts {
 				d := min(u.backoffMax, u.backoffBase*math.Pow(2, float64(tries[e.item]-1)))
-				push(simEvent{t: e.t + rnd.Float64()*d, kind: 0, item: e.item})
+				wait := rnd.Float64() * d
+				if e.code == 503 {
+					wait = max(wait, u.retryAfter)
+				}
+				push(simEvent{t: e.t + wait, kind: 0, item: e.item})
 				continue
 			}
 			if e.code == 200 {
@@ -251,8 +261,9 @@ func buildFixture(sc scenario.Scenario, u upstreamSim) fixture {
 }
 
 // seedFixture is seed-816s as the bench and model helpers produce it:
-// 1,000 items, 816 ms, cap 2 queued with 4% contention, pools 1..64, with
-// the model's predictions and recommendation.
+// 1,000 items, 816 ms, cap 2 queued with 4% contention, pools 1..64 at
+// 1:12.5, with the model's predictions and recommendation and the
+// harness's small error in every cell.
 func seedFixture() fixture { return seedFixtureCap(2) }
 
 // seedFixtureCap is seedFixture with an upstream cap of capacity.
@@ -261,7 +272,7 @@ func seedFixtureCap(capacity int) fixture {
 		Name:        "seed-816s",
 		Description: "The seed's measurement: 1,000 calls to a service that takes 816 ms and serves two at a time.",
 		Items:       1000,
-		Timescale:   scenario.Fixed(0.01),
+		Timescale:   scenario.Fixed(0.08),
 		Seed:        816,
 		Upstream:    &upstream.Config{Latency: "816ms", Seed: 816, Cap: capacity, Overflow: upstream.OverflowQueue, Contention: 32.0 / 816},
 		Client:      scenario.Client{Timeout: upstream.Duration(30 * time.Minute), Retry: scenario.Retry{MaxAttempts: 4}},
@@ -286,32 +297,65 @@ func seedFixtureCap(capacity int) fixture {
 		}
 		c.Efficiency = c.PredictedWallSeconds / c.ModelWallSeconds
 	}
+	f.setHarness(0.0003, 0.02, nil)
 	f.results.Recommended = results.Recommend(f.results.Cells)
 	return f
 }
 
-// capSweepFixture is cap-sweep: cap 16 rejecting with 503, 2% injected
-// errors, 4 attempts with exponential backoff, pools 1..512 and unbounded,
-// 3 repeats, no predictions.
+// setHarness gives every cell the harness's measure of itself: added wall
+// seconds per attempt, spread over the cell's lanes of requests in flight,
+// as a share of its wall time, and the process's share of the machine;
+// cells for which bound returns true are flagged, their error and CPU
+// raised to what a starved harness measures.
+func (f fixture) setHarness(added, cpu float64, bound func(c *results.Cell) bool) {
+	for i := range f.results.Cells {
+		c := &f.results.Cells[i]
+		lanes := c.Pool
+		if lanes == 0 {
+			lanes = c.Items
+		}
+		lanes = max(1, min(lanes, c.Attempts))
+		h := &results.Harness{CPU: cpu, Lateness: 2e-6, LatenessP99: 3e-5, AddedPerAttempt: added,
+			Error: added * float64(c.Attempts) / float64(lanes) / c.WallSeconds}
+		if bound != nil && bound(c) {
+			h.CPU, h.AddedPerAttempt = 0.94, 40*added
+			h.Error = h.AddedPerAttempt * float64(c.Attempts) / float64(lanes) / c.WallSeconds
+			h.Bound = true
+			h.Reason = "poolbench used 94% of the machine's CPU during the cell: run it with fewer cells in parallel or fewer requests in flight"
+		}
+		c.Harness = h
+	}
+}
+
+// capSweepFixture is cap-sweep as scenarios/cap-sweep.yaml runs it: 400
+// items of about 200 ms, cap 16 rejecting with 503 and Retry-After 1 s,
+// 2% injected errors, 4 attempts with exponential backoff, pooled at
+// pools 1..512 and unbounded (no serial cell), one repeat at 1:50, no
+// predictions. The harness is starved in pooled(512) and unbounded, so
+// that every output shows harness-bound cells.
 func capSweepFixture() fixture {
+	keepAlive := true
 	sc := scenario.Scenario{
 		Name:        "cap-sweep",
-		Description: "A service that serves 16 at a time and rejects the excess with 503: where bigger pools start paying in retries.",
-		Items:       1000,
+		Description: "A 200 ms service capped at 16 in flight that rejects the excess with 503 and Retry-After: pools of 1 to 512 and unbounded, retries with exponential backoff.",
+		Items:       400,
 		Timescale:   scenario.Fixed(0.02),
 		Seed:        16,
-		Upstream: &upstream.Config{Latency: "100ms", Seed: 16, Cap: 16, Overflow: upstream.OverflowReject,
-			RejectStatus: 503, RetryAfter: upstream.Duration(time.Second), ErrorRate: 0.02},
-		Client: scenario.Client{Timeout: upstream.Duration(5 * time.Second), Retry: scenario.Retry{
-			MaxAttempts: 4, Backoff: "exponential", Base: upstream.Duration(50 * time.Millisecond), Max: upstream.Duration(2 * time.Second)}},
+		Upstream: &upstream.Config{Latency: "uniform(180ms,220ms)", Seed: 16, Cap: 16, Overflow: upstream.OverflowReject,
+			RejectStatus: 503, RetryAfter: upstream.Duration(time.Second), ErrorRate: 0.02, ErrorStatus: 500},
+		Client: scenario.Client{Timeout: upstream.Duration(10 * time.Second), KeepAlive: &keepAlive, Retry: scenario.Retry{
+			MaxAttempts: 4, On: []string{"5xx", "429", "connect", "timeout"}, Backoff: "exponential",
+			Base: upstream.Duration(100 * time.Millisecond), Max: upstream.Duration(2 * time.Second), RetryAfter: true}},
 		Sweep: scenario.Sweep{
-			Strategies: []scenario.Strategy{scenario.Serial, scenario.Pooled, scenario.Workers, scenario.Unbounded},
+			Strategies: []scenario.Strategy{scenario.Pooled, scenario.Unbounded},
 			PoolSizes:  []int{1, 2, 4, 8, 16, 32, 64, 128, 256, 512},
-			Repeats:    3,
+			Repeats:    1,
 		},
 	}
-	return buildFixture(sc, upstreamSim{latency: 0.1, cap: 16, reject: true, errRate: 0.02, maxAttempts: 4,
-		backoffBase: 0.1, backoffMax: 2, jitter: 0.01, think: 0.01})
+	f := buildFixture(sc, upstreamSim{latency: 0.2, uniform: 0.02, cap: 16, reject: true, errRate: 0.02, maxAttempts: 4,
+		backoffBase: 0.1, backoffMax: 2, retryAfter: 1, jitter: 0.01, think: 0.002})
+	f.setHarness(0.00003, 0.05, func(c *results.Cell) bool { return c.Pool == 0 || c.Pool >= 512 })
+	return f
 }
 
 // writeRequests writes f's attempts as vegeta Results, one JSON line each,

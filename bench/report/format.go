@@ -133,3 +133,57 @@ func wrap(text string, width int) string {
 	b.WriteByte('\n')
 	return b.String()
 }
+
+// share prints a ratio as a percentage with one decimal below 10%:
+// "0.4%", "3.1%", "12%"; "0%" for 0.
+func share(v float64) string {
+	switch {
+	case math.IsNaN(v) || math.IsInf(v, 0):
+		return "–"
+	case v == 0:
+		return "0%"
+	case v > 0 && v < 0.0005:
+		return "<0.1%"
+	case v < 0.0995:
+		return strconv.FormatFloat(v*100, 'f', 1, 64) + "%"
+	}
+	return strconv.FormatFloat(v*100, 'f', 0, 64) + "%"
+}
+
+// perItem prints attempts per item with two decimals: "1.02".
+func perItem(attempts, items float64) string {
+	if !(items > 0) {
+		return "–"
+	}
+	return strconv.FormatFloat(attempts/items, 'f', 2, 64)
+}
+
+// plusMinus prints a stat for a narrow column: the median by f, and when
+// repeats differ, the largest distance to min or max as a share of the
+// median: "7.08 s ±1%".
+func plusMinus(st Stat, f func(float64) string) string {
+	med := f(st.Median)
+	if !st.Spread() || !(st.Median > 0) {
+		return med
+	}
+	d := max(st.Max-st.Median, st.Median-st.Min) / st.Median
+	if d < 0.005 {
+		return med + " ±<1%"
+	}
+	return med + " ±" + strconv.FormatFloat(d*100, 'f', 0, 64) + "%"
+}
+
+// tickLabel prints an axis value in plain, short numbers: 0, 0.25, 5, 250,
+// 5k, 12.5k, 2M.
+func tickLabel(v float64) string {
+	a := math.Abs(v)
+	switch {
+	case v == 0:
+		return "0"
+	case a >= 1e6:
+		return strconv.FormatFloat(v/1e6, 'f', -1, 64) + "M"
+	case a >= 1e4 || (a >= 1e3 && math.Mod(a, 1e3) == 0):
+		return strconv.FormatFloat(v/1e3, 'f', -1, 64) + "k"
+	}
+	return strconv.FormatFloat(v, 'f', -1, 64)
+}

@@ -16,7 +16,7 @@ type pageData struct {
 	Words       []string
 	Header      []string
 	Left        []bool
-	Rows        [][]string
+	Rows        []pageRow
 	Caption     string
 	Charts      []pageChart
 	Requests    bool
@@ -24,6 +24,15 @@ type pageData struct {
 	Started     string
 	Finished    string
 	Complete    bool
+}
+
+// pageRow is one row of the page's table: its cells, and its class
+// ("best" for the recommended row, "bound" for a harness-bound one) with
+// the reason as a tooltip.
+type pageRow struct {
+	Class, Title string
+	Bound        bool
+	Cells        []string
 }
 
 type pageChart struct {
@@ -55,13 +64,22 @@ func renderPage(s *Summary, charts []chart, requests bool) ([]byte, error) {
 		}
 	}
 	for _, row := range s.Rows {
-		var cells []string
+		pr := pageRow{Bound: row.HarnessBound}
 		for _, c := range cols {
 			if c.md != "" {
-				cells = append(cells, c.value(row, false))
+				pr.Cells = append(pr.Cells, c.value(row, false))
 			}
 		}
-		d.Rows = append(d.Rows, cells)
+		var class []string
+		if row == s.Best {
+			class = append(class, "best")
+		}
+		if row.HarnessBound {
+			class = append(class, "bound")
+			pr.Title = "harness-bound: " + row.BoundReason
+		}
+		pr.Class = strings.Join(class, " ")
+		d.Rows = append(d.Rows, pr)
 	}
 	for _, c := range charts {
 		d.Charts = append(d.Charts, pageChart{Name: c.Name, Caption: c.Caption, Inline: inlineSVG(c.SVG)})
@@ -129,6 +147,9 @@ th { white-space: normal; vertical-align: bottom; }
 th { background:#eef2f8; font-weight: 600; position: sticky; top: 0; }
 th.l, td.l { text-align: left; }
 tr.best td { background: #e8f3fc; font-weight: 600; }
+tr.bound td { color: #7a5a00; background: #fff8e1; }
+.badge { display:inline-block; font-size: 11px; font-weight: 600; color:#7a5a00; background:#ffe8a3; border-radius: 3px; padding: 0 5px; margin-left: 4px; }
+.headline.failing { border-left-color: #c62828; }
 p.caption { font-size: 13px; color: var(--muted); margin: 6px 2px 0; }
 .charts { display: grid; grid-template-columns: minmax(0, 900px); justify-content: center; gap: 22px; }
 figure { margin: 0; background:#fff; border-radius: 6px; box-shadow: 0 1px 3px rgba(0,0,0,.08); padding: 10px; }
@@ -148,7 +169,7 @@ var pageTmpl = template.Must(template.New("page").Parse(pageHead + `<title>poolb
 <h1>{{.Name}} <small>poolbench report</small></h1>
 {{with .Description}}<p class="lead">{{.}}</p>{{end}}
 {{if not .Complete}}<p class="incomplete">This run was interrupted: the figures cover only the cells measured.</p>{{end}}
-<section class="headline" id="headline">
+<section class="headline{{if .S.Failing}} failing{{end}}" id="headline">
 <strong>{{.S.Headline}}</strong>
 {{range .S.Details}}<p>{{.}}</p>
 {{end}}</section>
@@ -163,7 +184,7 @@ var pageTmpl = template.Must(template.New("page").Parse(pageHead + `<title>poolb
 <table id="results">
 <thead><tr>{{range $i, $h := .Header}}<th{{if index $.Left $i}} class="l"{{end}}>{{$h}}</th>{{end}}</tr></thead>
 <tbody>
-{{range $ri, $row := .Rows}}<tr{{if eq (index $.S.Rows $ri) $.S.Best}} class="best"{{end}}>{{range $i, $c := $row}}<td{{if index $.Left $i}} class="l"{{end}}>{{$c}}</td>{{end}}</tr>
+{{range $row := .Rows}}<tr{{with .Class}} class="{{.}}"{{end}}{{with .Title}} title="{{.}}"{{end}}>{{range $i, $c := .Cells}}<td{{if index $.Left $i}} class="l"{{end}}>{{$c}}{{if and (eq $i 0) $row.Bound}} <span class="badge">harness-bound</span>{{end}}</td>{{end}}</tr>
 {{end}}</tbody>
 </table>
 </div>

@@ -19,7 +19,7 @@ func checkPage(t *testing.T, page string, s *Summary, charts int, requests bool)
 		"<!DOCTYPE html>",
 		`<meta http-equiv="Content-Security-Policy" content="default-src 'none'`,
 		"<h1>" + s.Results.Scenario.Name,
-		`<section class="headline" id="headline">`,
+		`id="headline">`,
 		"<strong>" + templateEscape(s.Headline) + "</strong>",
 		`<ul class="words" id="scenario">`,
 		`<table id="results">`,
@@ -112,7 +112,7 @@ func TestWriteIndex(t *testing.T) {
 	for _, want := range []string{
 		`href="cap-sweep/results.json"`, `href="seed-816s/table.md"`,
 		"serial 816 s → workers(2) 424 s: 1.92× faster",
-		"serial 113 s → pooled(16) 7.08 s",
+		"pooled(1) 82.9 s → pooled(16) 5.47 s: 15.2× faster",
 	} {
 		if !strings.Contains(page, want) {
 			t.Errorf("reports index lacks %q", want)
@@ -181,15 +181,15 @@ func TestDescribe(t *testing.T) {
 		want []string
 	}{
 		{seedFixture(), []string{
-			"Each cell sends 1,000 items, run at 1:100: every duration is multiplied by 0.01",
+			"Each cell sends 1,000 items, run at 1:12.5: every duration is multiplied by 0.08",
 			"latency 816ms, serving at most 2 requests at once while the excess waits in its queue; each request is 3.9% slower per other request in service.",
 			"Client: keep-alive connections, timeout 30m0s per attempt, up to 4 attempts per item, retrying on 5xx, 429, connect, timeout at once.",
 			"Sweep: serial, pooled, workers, unbounded at pool sizes 1, 2, 4, 8, 16, 32, 64; 1 repeat of each cell.",
 		}},
 		{capSweepFixture(), []string{
 			"serving at most 16 requests at once and rejecting the excess with 503 and Retry-After 1s; of admitted requests, 2% answered 500.",
-			"with exponential backoff and full jitter (from 50ms, at most 2s)",
-			"3 repeats of each cell",
+			"with exponential backoff and full jitter (from 100ms, at most 2s), honouring Retry-After.",
+			"Sweep: pooled, unbounded at pool sizes 1, 2, 4, 8, 16, 32, 64, 128, 256, 512; 1 repeat of each cell.",
 		}},
 	}
 	par := seedFixture()

@@ -163,18 +163,29 @@ func svgTexts(t *testing.T, b []byte) []string {
 // seedSeries and capSweepSeries are texts each chart's SVG must hold:
 // titles, axis labels and the legend's series.
 var seedSeries = map[string][]string{
-	"headline":   {"The headline", "serial", "workers(2)", "unbounded", "816 s, all succeeded"},
+	"headline":   {"The headline: items succeeded per model second", "serial", "workers(2)", "unbounded", "1.23 items/s, 816 s", "all succeeded", "succeeded items per model second"},
 	"wall":       {"Wall time vs pool size", "serial 816 s", "pooled", "workers", "pooled predicted", "serial predicted", "unbounded predicted", "unbounded 424 s", "wall time (model seconds)"},
-	"throughput": {"Throughput vs pool size", "upstream cap 2", "items per model second"},
+	"throughput": {"Items succeeded per model second vs pool size", "upstream cap 2", "succeeded items per model second"},
 	"latency":    {"Item latency vs pool size", "p50", "p95", "p99", "unbounded p99 420 s"},
 	"cdf":        {"Latency distribution at pool 2", "serial (pool 1)", "pooled(2)", "workers(2)", "unbounded", "attempt latency (model seconds, log)"},
 	"inflight":   {"Requests in flight over time: unbounded/p=0/r=0", "upstream cap 2"},
 }
 
 var capSweepSeries = map[string][]string{
-	"headline":   {"pooled(16)", "889 of 1,000 failed", "retries"},
-	"throughput": {"upstream cap 16", "pooled, succeeded only"},
-	"wall":       {"unbounded 762 ms (889 failed)"},
+	"headline":   {"pooled(1)", "pooled(16)", "unbounded†", "336 of 400 failed", "retries", "harness-bound"},
+	"throughput": {"upstream cap 16", "pooled, failed included", "† harness-bound", "unbounded†"},
+	"wall":       {"unbounded† 3.23 s (336 failed)", "† harness-bound"},
+	"cdf":        {"Latency distribution at pool 16", "pooled(16)", "unbounded†"},
+}
+
+// capSweepCaptions are texts each cap-sweep chart's caption must hold.
+var capSweepCaptions = map[string]string{
+	"headline":   "Succeeded items per model second (goodput) of pooled(1) (the baseline), pooled(16) (recommended) and unbounded†",
+	"throughput": "Light dashed: every item finished, failed ones included (throughput).",
+	"latency":    "Beyond the upstream's cap of 16, requests are rejected with 503.",
+	"cdf":        "Cumulative distribution of latency at pool 16, unbounded for reference, first repeat.",
+	"inflight":   "Attempts of unbounded/p=0/r=0 (harness-bound) in flight",
+	"wall":       "Crosses mark harness-bound cells",
 }
 
 // checkChart decodes a chart back: an 800×500 PNG, and an SVG that parses
@@ -217,6 +228,12 @@ func TestChartsDecode(t *testing.T) {
 	}
 	for _, c := range charts {
 		checkChart(t, c.Name, c.PNG, c.SVG, capSweepSeries[c.Name])
+		if want := capSweepCaptions[c.Name]; !strings.Contains(c.Caption, want) {
+			t.Errorf("%s caption %q lacks %q", c.Name, c.Caption, want)
+		}
+		if strings.Contains(c.Caption, "serial") || strings.Contains(c.Caption, "predict") {
+			t.Errorf("%s caption speaks of what cap-sweep lacks: %q", c.Name, c.Caption)
+		}
 	}
 }
 

@@ -3,7 +3,6 @@ package report
 import (
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/poolbench/poolbench/bench/results"
 	"github.com/poolbench/poolbench/bench/scenario"
@@ -23,11 +22,11 @@ type Row struct {
 	Items, Succeeded, Failed, Attempts Stat
 	// Wall is the wall time in model seconds.
 	Wall Stat
-	// SpeedUp is the baseline row's median wall time over this row's (0
-	// without a baseline row).
+	// SpeedUp is this row's median goodput over the baseline row's (0
+	// without a baseline row, or when the baseline's goodput is 0).
 	SpeedUp float64
-	// Throughput is items per model second; Goodput succeeded items per
-	// model second.
+	// Goodput is succeeded items per model second: what reports rank and
+	// show first. Throughput counts every item, failed ones included.
 	Throughput, Goodput Stat
 	// P50, P95, P99 are item latency percentiles, model seconds.
 	P50, P95, P99 Stat
@@ -39,6 +38,22 @@ type Row struct {
 	// Predicted is the model's wall time in model seconds and Efficiency
 	// predicted / measured (medians; 0 when not predicted).
 	Predicted, Efficiency float64
+
+	// Harness is true when the cells carry the harness's measure of
+	// itself. HarnessError is its estimated share of the wall time,
+	// HarnessCPU the share of the machine it used, AddedPerAttempt the
+	// wall seconds it added to each attempt (medians; 0 for a cell
+	// without them).
+	Harness                                   bool
+	HarnessError, HarnessCPU, AddedPerAttempt Stat
+	// HarnessBound is true when a repeat measured poolbench rather than
+	// the upstream (results.Group.Bound); BoundReason is the first such
+	// repeat's reason.
+	HarnessBound bool
+	BoundReason  string
+
+	// Scale is the time scale the repeats ran at (factors).
+	Scale Stat
 
 	// Interrupted is true when one of the cells was interrupted.
 	Interrupted bool
@@ -55,14 +70,31 @@ func (r *Row) PoolText() string {
 // bounded reports whether the row is a pooled or workers row.
 func (r *Row) bounded() bool { return r.Bounded() }
 
+// competes reports whether the row may stand in a headline's claims: a
+// serial, pooled or workers row that was neither interrupted nor bound.
+func (r *Row) competes() bool {
+	return (r.bounded() || r.Strategy == scenario.Serial) && !r.Interrupted && !r.HarnessBound
+}
+
+// mostlyFailed reports whether more than half the row's items failed.
+func (r *Row) mostlyFailed() bool { return 2*r.Failed.Median > r.Items.Median }
+
+// failedShare is the median share of failed items (0 without items).
+func (r *Row) failedShare() float64 {
+	if r.Items.Median <= 0 {
+		return 0
+	}
+	return r.Failed.Median / r.Items.Median
+}
+
 // Summary is a run reduced to what reports show: rows, the headline and
 // the facts the headline rests on.
 type Summary struct {
 	Results *results.Results
 	// Rows holds one row per strategy × pool, in report order.
 	Rows []*Row
-	// Serial, Best and Unbounded are the rows the headline compares (nil
-	// when the run has no such row). Best is the recommended bounded row.
+	// Serial and Unbounded are those strategies' rows, Best the
+	// recommended row (nil when the run has no such row, or when Failing).
 	Serial, Best, Unbounded *Row
 	// Baseline is what speed-ups are relative to: the serial row, or
 	// without one a bounded row of pool 1 (one request at a time too).
@@ -71,21 +103,30 @@ type Summary struct {
 	Cap int
 	// Recommended is results.Recommend's pick (nil: none).
 	Recommended *results.Recommendation
+	// Failing is true when every row failed most of its items, or no
+	// competing row had an item succeed: the headline says so and claims
+	// no best pool and no speed-up.
+	Failing bool
+	// BoundCells counts the cells the harness flagged as bound.
+	BoundCells int
 	// Headline is one sentence; Details are further findings, each one
 	// sentence.
 	Headline string
 	Details  []string
 	// Repeats is the most repeats of any row.
 	Repeats int
-	// Predicted is true when any row carries a prediction.
-	Predicted bool
+	// Predicted is true when any row carries a prediction; Harness when
+	// any carries the harness's measure of itself.
+	Predicted, Harness bool
 }
 
 // ErrNoCells is returned for results without a single cell: there is
 // nothing to report.
 var ErrNoCells = errors.New("results hold no cells (the run measured nothing)")
 
-// Summarize groups r's cells into rows and computes the headline.
+// Summarize groups r's cells into rows and computes the headline. The best
+// row is results.Recommend's pick, never a harness-bound one; speed-ups
+// are goodput ratios.
 func Summarize(r *results.Results) (*Summary, error) {
 	if r == nil || len(r.Cells) == 0 {
 		return nil, ErrNoCells
@@ -95,10 +136,14 @@ func Summarize(r *results.Results) (*Summary, error) {
 		row := &Row{Group: g}
 		fillRow(row)
 		s.Repeats = max(s.Repeats, row.Repeats)
-		if row.Predicted > 0 {
-			s.Predicted = true
-		}
+		s.Predicted = s.Predicted || row.Predicted > 0
+		s.Harness = s.Harness || row.Harness
 		s.Rows = append(s.Rows, row)
+	}
+	for _, c := range r.Cells {
+		if c.Bound() {
+			s.BoundCells++
+		}
 	}
 	for _, row := range s.Rows {
 		switch {
@@ -117,18 +162,17 @@ func Summarize(r *results.Results) (*Summary, error) {
 			}
 		}
 	}
-	if s.Baseline != nil {
+	if b := s.Baseline; b != nil && b.Goodput.Median > 0 {
 		for _, row := range s.Rows {
-			if row.Wall.Median > 0 {
-				row.SpeedUp = s.Baseline.Wall.Median / row.Wall.Median
-			}
+			row.SpeedUp = row.Goodput.Median / b.Goodput.Median
 		}
 	}
 	if up := r.Scenario.Upstream; up != nil {
 		s.Cap = up.Cap
 	}
+	s.Failing = s.failing()
 	s.Recommended = results.Recommend(r.Cells)
-	if rec := s.Recommended; rec != nil {
+	if rec := s.Recommended; rec != nil && !s.Failing {
 		for _, row := range s.Rows {
 			if row.Strategy == rec.Strategy && row.Strategy.CellPool(row.Pool) == rec.Pool {
 				s.Best = row
@@ -137,6 +181,20 @@ func Summarize(r *results.Results) (*Summary, error) {
 	}
 	s.Headline, s.Details = s.headline()
 	return s, nil
+}
+
+// failing reports whether every row failed most of its items, or rows
+// compete and none had an item succeed.
+func (s *Summary) failing() bool {
+	all, competing, succeeded := true, false, false
+	for _, row := range s.Rows {
+		all = all && row.mostlyFailed()
+		if row.competes() {
+			competing = true
+			succeeded = succeeded || row.Goodput.Median > 0
+		}
+	}
+	return all || (competing && !succeeded)
 }
 
 // fillRow computes a row's statistics from its cells.
@@ -153,9 +211,15 @@ func fillRow(row *Row) {
 	row.P50 = g.Stat(func(c *results.Cell) float64 { return c.Latency.P50 })
 	row.P95 = g.Stat(func(c *results.Cell) float64 { return c.Latency.P95 })
 	row.P99 = g.Stat(func(c *results.Cell) float64 { return c.Latency.P99 })
+	row.Scale = g.Stat(func(c *results.Cell) float64 { return c.Timescale.Factor() })
 	row.Interrupted = g.Interrupted()
+	row.HarnessBound = g.Bound()
 	for _, c := range g.Cells {
 		row.Upstream = row.Upstream || c.Upstream != nil
+		row.Harness = row.Harness || c.Harness != nil
+		if c.Bound() && row.BoundReason == "" {
+			row.BoundReason = c.Harness.Reason
+		}
 	}
 	if row.Upstream {
 		up := func(f func(c *upstream.Counters) int64) Stat {
@@ -170,134 +234,21 @@ func fillRow(row *Row) {
 		row.Rejected = up(func(c *upstream.Counters) int64 { return c.Rejected })
 		row.Reset = up(func(c *upstream.Counters) int64 { return c.Reset })
 	}
+	if row.Harness {
+		h := func(f func(h *results.Harness) float64) Stat {
+			return g.Stat(func(c *results.Cell) float64 {
+				if c.Harness == nil {
+					return 0
+				}
+				return f(c.Harness)
+			})
+		}
+		row.HarnessError = h(func(h *results.Harness) float64 { return h.Error })
+		row.HarnessCPU = h(func(h *results.Harness) float64 { return h.CPU })
+		row.AddedPerAttempt = h(func(h *results.Harness) float64 { return h.AddedPerAttempt })
+	}
 	row.Predicted = g.Median(func(c *results.Cell) float64 { return c.PredictedWallSeconds })
 	row.Efficiency = g.Median(func(c *results.Cell) float64 { return c.Efficiency })
-}
-
-// headline computes the headline sentence and further findings.
-func (s *Summary) headline() (string, []string) {
-	var parts []string
-	best, serial := s.Best, s.Baseline
-	switch {
-	case serial != nil && best != nil && serial != best:
-		h := fmt.Sprintf("%s %s → %s %s: %s faster", serial.Name(), seconds(serial.Wall.Median), best.Name(),
-			seconds(best.Wall.Median), speedText(best.SpeedUp))
-		parts = append(parts, h)
-	case best != nil:
-		parts = append(parts, fmt.Sprintf("best pool: %s %s (%s items/s)", best.Name(),
-			seconds(best.Wall.Median), rate(best.Throughput.Median)))
-	case serial != nil:
-		parts = append(parts, fmt.Sprintf("serial %s (%s items/s)", seconds(serial.Wall.Median), rate(serial.Throughput.Median)))
-	}
-	if best != nil {
-		if t := s.beyondBest(); t != "" {
-			parts = append(parts, t)
-		}
-	}
-	var details []string
-	if u := s.Unbounded; u != nil {
-		details = append(details, s.unboundedText(u))
-	}
-	if !s.Results.Complete {
-		details = append(details, "The run was interrupted: the figures cover only the cells measured.")
-	}
-	if rec := s.Recommended; rec != nil && best != nil {
-		details = append(details, "Recommended: "+strings.TrimSuffix(rec.Reason, ".")+".")
-	}
-	if len(parts) == 0 {
-		u := s.Rows[0]
-		return fmt.Sprintf("%s %s (%s items/s)", u.Name(), seconds(u.Wall.Median), rate(u.Throughput.Median)), details
-	}
-	return strings.Join(parts, "; "), details
-}
-
-// speedText prints a speed-up in words.
-func speedText(v float64) string {
-	if v >= 1 {
-		return times(v)
-	}
-	if v > 0 {
-		return times(v) + " (slower)"
-	}
-	return "–"
-}
-
-// capText names the upstream cap and what it does with the excess.
-func (s *Summary) capText() string {
-	if s.Cap <= 0 {
-		return ""
-	}
-	up := s.Results.Scenario.Upstream
-	switch up.Overflow {
-	case "reject":
-		status := up.RejectStatus
-		if status == 0 {
-			status = 503
-		}
-		return fmt.Sprintf("upstream cap %d, excess rejected with %d", s.Cap, status)
-	case "reset":
-		return fmt.Sprintf("upstream cap %d, excess reset", s.Cap)
-	}
-	return fmt.Sprintf("upstream cap %d", s.Cap)
-}
-
-// beyondBest says what bigger pools than the best one bought.
-func (s *Summary) beyondBest() string {
-	best := s.Best
-	var bigger []*Row
-	for _, row := range s.Rows {
-		if row.bounded() && row.Pool > best.Pool {
-			bigger = append(bigger, row)
-		}
-	}
-	if len(bigger) == 0 {
-		return ""
-	}
-	faster, failing := 0.0, 0.0
-	var fastest, worst *Row
-	for _, row := range bigger {
-		if g := row.Goodput.Median/best.Goodput.Median - 1; g > faster {
-			faster, fastest = g, row
-		}
-		if f := row.Failed.Median - best.Failed.Median; f > failing {
-			failing, worst = f, row
-		}
-	}
-	suffix := ""
-	if c := s.capText(); c != "" {
-		suffix = " (" + c + ")"
-	}
-	switch {
-	case faster >= 0.05:
-		return fmt.Sprintf("%s is %.0f%% faster still%s", fastest.Name(), faster*100, suffix)
-	case worst != nil:
-		return fmt.Sprintf("bigger pools only add failures, up to %s of %s items for %s%s", thousands(worst.Failed.Median),
-			thousands(worst.Items.Median), worst.Name(), suffix)
-	}
-	return fmt.Sprintf("pools above %d gain nothing%s", best.Pool, suffix)
-}
-
-// unboundedText describes what the unbounded client paid.
-func (s *Summary) unboundedText(u *Row) string {
-	t := fmt.Sprintf("Unbounded: %s", seconds(u.Wall.Median))
-	if s.Baseline != nil && u.SpeedUp > 0 && u.Failed.Median == 0 {
-		t += fmt.Sprintf(" (%s vs %s)", times(u.SpeedUp), s.Baseline.Name())
-	}
-	var paid []string
-	if u.Failed.Median > 0 {
-		paid = append(paid, fmt.Sprintf("%s of %s items failed", thousands(u.Failed.Median), thousands(u.Items.Median)))
-	}
-	if r := u.Attempts.Median - u.Items.Median; r > 0 {
-		paid = append(paid, fmt.Sprintf("%s retries", thousands(r)))
-	}
-	if u.Upstream && u.Rejected.Median > 0 {
-		paid = append(paid, fmt.Sprintf("%s rejected by the upstream", thousands(u.Rejected.Median)))
-	}
-	paid = append(paid, fmt.Sprintf("item latency p50 %s, p99 %s", seconds(u.P50.Median), seconds(u.P99.Median)))
-	if s.Best != nil && s.Best.P99.Median > 0 && u.P99.Median > 2*s.Best.P99.Median {
-		paid[len(paid)-1] += fmt.Sprintf(" vs %s for %s", seconds(s.Best.P99.Median), s.Best.Name())
-	}
-	return t + ": " + strings.Join(paid, ", ") + "."
 }
 
 // scales returns the smallest and largest time scale the cells ran at.
@@ -310,6 +261,37 @@ func (s *Summary) scales() (lo, hi upstream.Scale) {
 		hi = max(hi, f)
 	}
 	return lo, hi
+}
+
+// mixedScales reports whether the cells ran at different time scales.
+func (s *Summary) mixedScales() bool {
+	lo, hi := s.scales()
+	return lo != hi
+}
+
+// realTime reports whether every cell ran in real time: times are then
+// plain seconds.
+func (s *Summary) realTime() bool {
+	lo, hi := s.scales()
+	return lo == hi && lo == upstream.RealTime
+}
+
+// secondsWord names the unit of every time the report shows: "seconds"
+// for a run in real time, else "model seconds".
+func (s *Summary) secondsWord() string {
+	if s.realTime() {
+		return "seconds"
+	}
+	return "model seconds"
+}
+
+// perSecond names the unit of every rate: "per second" for a run in real
+// time, else "per model second".
+func (s *Summary) perSecond() string {
+	if s.realTime() {
+		return "per second"
+	}
+	return "per model second"
 }
 
 // timeUnits says what the times are in: seconds for a run in real time,

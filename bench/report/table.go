@@ -2,10 +2,9 @@ package report
 
 import (
 	"bytes"
-	"encoding/csv"
 	"fmt"
 	"io"
-	"strconv"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -14,6 +13,7 @@ import (
 	"github.com/olekukonko/tablewriter/tw"
 
 	"github.com/poolbench/poolbench/bench/results"
+	"github.com/poolbench/poolbench/mocksrv/upstream"
 )
 
 // column is one column of the tables: its header in the terminal and in
@@ -32,26 +32,11 @@ func statText(st Stat, f func(float64) string) string {
 	return fmt.Sprintf("%s (%s–%s)", f(st.Median), f(st.Min), f(st.Max))
 }
 
-// compactSeconds prints a wall time stat for the terminal: the median in
-// human units, and the min–max range as bare numbers in the same unit:
-// "6.44 s (6.4–6.46)".
-func compactSeconds(st Stat) string {
-	med := seconds(st.Median)
-	if !st.Spread() {
-		return med
-	}
-	num, unit, _ := strings.Cut(med, " ")
-	scale := map[string]float64{"h": 1.0 / 3600, "s": 1, "ms": 1e3, "µs": 1e6}[unit]
-	if scale == 0 || num == "" {
-		return statText(st, seconds)
-	}
-	return fmt.Sprintf("%s (%s–%s)", med, sig3(st.Min*scale), sig3(st.Max*scale))
-}
-
 // columns lists the table's columns for s: the upstream ones only when the
-// mock counted, the prediction ones only when a row carries a prediction.
-// The terminal table shows fewer, narrower columns; Markdown and CSV show
-// everything.
+// mock counted, the prediction ones only when a row carries a prediction,
+// the harness error only when the cells carry it, the time scale only when
+// cells ran at different scales. The terminal table shows fewer, narrower
+// columns; Markdown, the page and CSV show everything.
 func columns(s *Summary) []column {
 	medianOnly := func(st Stat, f func(float64) string, terminal bool) string {
 		if terminal {
@@ -59,32 +44,36 @@ func columns(s *Summary) []column {
 		}
 		return statText(st, f)
 	}
+	marks := func(r *Row, name string, bound bool) string {
+		if bound && r.HarnessBound {
+			name += "†"
+		}
+		if r.Interrupted {
+			name += "*"
+		}
+		return name
+	}
 	cols := []column{
-		{"cell", "", true, func(r *Row, _ bool) string {
-			if r.Interrupted {
-				return r.Name() + "*"
-			}
-			return r.Name()
-		}},
-		{"", "strategy", true, func(r *Row, _ bool) string {
-			if r.Interrupted {
-				return string(r.Strategy) + "*"
-			}
-			return string(r.Strategy)
-		}},
+		// The terminal marks a bound row in its harness column: the name
+		// column starts each line, and scripts match it bare.
+		{"cell", "", true, func(r *Row, _ bool) string { return marks(r, r.Name(), false) }},
+		{"", "strategy", true, func(r *Row, _ bool) string { return marks(r, string(r.Strategy), true) }},
 		{"", "pool", false, func(r *Row, _ bool) string { return r.PoolText() }},
 		{"", "items", false, func(r *Row, _ bool) string { return statText(r.Items, count) }},
 		{"", "succeeded", false, func(r *Row, _ bool) string { return statText(r.Succeeded, count) }},
 		{"fail", "failed", false, func(r *Row, t bool) string { return medianOnly(r.Failed, count, t) }},
+		{"", "failed %", false, func(r *Row, _ bool) string { return share(r.failedShare()) }},
 		{"tries", "attempts", false, func(r *Row, t bool) string { return medianOnly(r.Attempts, count, t) }},
+		{"", "attempts/item", false, func(r *Row, _ bool) string { return perItem(r.Attempts.Median, r.Items.Median) }},
 		{"wall", "wall time", false, func(r *Row, t bool) string {
 			if t {
-				return compactSeconds(r.Wall)
+				return plusMinus(r.Wall, seconds)
 			}
 			return statText(r.Wall, seconds)
 		}},
 		{"speedup", "speed-up vs " + baselineName(s), false, func(r *Row, _ bool) string { return times(r.SpeedUp) }},
-		{"items/s", "items/s", false, func(r *Row, t bool) string { return medianOnly(r.Throughput, rate, t) }},
+		{"items/s", "items/s", false, func(r *Row, t bool) string { return medianOnly(r.Goodput, rate, t) }},
+		{"", "items/s incl. failed", false, func(r *Row, _ bool) string { return statText(r.Throughput, rate) }},
 		{"p50", "p50", false, func(r *Row, _ bool) string { return seconds(r.P50.Median) }},
 		{"p95", "p95", false, func(r *Row, _ bool) string { return seconds(r.P95.Median) }},
 		{"p99", "p99", false, func(r *Row, _ bool) string { return seconds(r.P99.Median) }},
@@ -124,6 +113,9 @@ func columns(s *Summary) []column {
 				return count(r.Reset.Median)
 			}})
 	}
+	if s.mixedScales() {
+		cols = append(cols, column{"scale", "time scale", false, func(r *Row, _ bool) string { return scaleText(r.Scale) }})
+	}
 	if s.Predicted {
 		cols = append(cols,
 			column{"", "predicted", false, func(r *Row, _ bool) string {
@@ -134,7 +126,28 @@ func columns(s *Summary) []column {
 			}},
 			column{"eff", "efficiency", false, func(r *Row, _ bool) string { return percent(r.Efficiency) }})
 	}
+	if s.Harness {
+		cols = append(cols, column{"harn", "harness error", false, func(r *Row, t bool) string {
+			if !r.Harness {
+				return "–"
+			}
+			v := share(r.HarnessError.Median)
+			if t && r.HarnessBound {
+				v += "†"
+			}
+			return v
+		}})
+	}
 	return cols
+}
+
+// scaleText prints a row's time scale, or the range its repeats ran at.
+func scaleText(st Stat) string {
+	lo, hi := upstream.Scale(st.Min), upstream.Scale(st.Max)
+	if lo == hi {
+		return lo.String()
+	}
+	return lo.String() + "–" + hi.String()
 }
 
 // baselineName names the row speed-ups are relative to.
@@ -145,20 +158,47 @@ func baselineName(s *Summary) string {
 	return s.Baseline.Name()
 }
 
-// Caption describes the table's units and how rows summarise repeats.
-func (s *Summary) Caption() string {
+// Caption describes the table's units and how rows summarise repeats, as
+// Markdown and the page show it.
+func (s *Summary) Caption() string { return s.caption(false) }
+
+// caption describes the table; terminal names the terminal's columns.
+func (s *Summary) caption(terminal bool) string {
 	r := s.Results
 	parts := []string{fmt.Sprintf("%s items per cell", thousands(float64(r.Scenario.Items)))}
 	parts = append(parts, s.timeUnits())
+	parts = append(parts, "items/s: succeeded items "+s.perSecond()+" (goodput)")
+	if b := s.Baseline; b != nil {
+		switch {
+		case !(b.Goodput.Median > 0):
+			parts = append(parts, fmt.Sprintf("no speed-up: %s had no item succeed", b.Name()))
+		case b != s.Serial:
+			parts = append(parts, fmt.Sprintf("speed-up: goodput relative to %s (no serial cell)", b.Name()))
+		default:
+			parts = append(parts, "speed-up: goodput relative to serial")
+		}
+	}
 	parts = append(parts, "latency per item, first attempt to final answer")
 	if s.Repeats > 1 {
-		parts = append(parts, fmt.Sprintf("median of %d repeats (min–max)", s.Repeats))
-	}
-	if s.Baseline != nil && s.Baseline != s.Serial {
-		parts = append(parts, fmt.Sprintf("speed-up vs %s (no serial cell)", s.Baseline.Name()))
+		if terminal {
+			parts = append(parts, fmt.Sprintf("median of %d repeats (± the farthest from it)", s.Repeats))
+		} else {
+			parts = append(parts, fmt.Sprintf("median of %d repeats (min–max)", s.Repeats))
+		}
 	}
 	if s.Predicted {
 		parts = append(parts, "efficiency = predicted / measured wall time")
+	}
+	if s.Harness {
+		name := "harness error"
+		if terminal {
+			name = "harn"
+		}
+		parts = append(parts, name+": the share of the wall time the harness itself made (median)")
+	}
+	if bound := s.boundRows(); len(bound) > 0 {
+		parts = append(parts, fmt.Sprintf("† harness-bound (%d of %d cells), left out of the headline and the recommendation: %s",
+			s.BoundCells, len(r.Cells), strings.TrimSuffix(bound[0].BoundReason, ".")))
 	}
 	for _, row := range s.Rows {
 		if row.Interrupted {
@@ -183,8 +223,9 @@ func (s *Summary) headerLines(w io.Writer, width int) error {
 	return nil
 }
 
-// newTable builds a tablewriter table over s's rows.
-func newTable(w io.Writer, s *Summary, terminal bool, opts ...tablewriter.Option) (*tablewriter.Table, error) {
+// newTable builds a tablewriter table over s's rows, leaving out the
+// columns whose header (of the terminal or of Markdown) is in drop.
+func newTable(w io.Writer, s *Summary, terminal bool, drop []string, opts ...tablewriter.Option) (*tablewriter.Table, error) {
 	var cols []column
 	var header []any
 	for _, c := range columns(s) {
@@ -192,7 +233,7 @@ func newTable(w io.Writer, s *Summary, terminal bool, opts ...tablewriter.Option
 		if terminal {
 			h = c.term
 		}
-		if h != "" {
+		if h != "" && !slices.Contains(drop, h) {
 			cols = append(cols, c)
 			header = append(header, h)
 		}
@@ -226,9 +267,9 @@ func newTable(w io.Writer, s *Summary, terminal bool, opts ...tablewriter.Option
 }
 
 // WriteTable writes the headline and the terminal table of r to w: one row
-// per strategy × pool, aligned, about 90 columns wide. Prose is wrapped at
-// width when it is above 0 (a terminal's width), else left one line each
-// for whatever reads it.
+// per strategy × pool, aligned, at most 100 columns wide where leaving out
+// p95 achieves it. Prose is wrapped at width when it is above 0 (a
+// terminal's width), else left one line each for whatever reads it.
 func WriteTable(w io.Writer, r *results.Results, width int) error {
 	s, err := Summarize(r)
 	if err != nil {
@@ -243,8 +284,37 @@ func (s *Summary) WriteTerminal(w io.Writer, width int) error {
 	if err := s.headerLines(w, width); err != nil {
 		return err
 	}
+	lines, rule, err := s.terminalLines(nil)
+	if err != nil {
+		return err
+	}
+	if rule > maxTerminalWidth {
+		// p95 lies between p50 and p99, both shown: the first to go.
+		if lines, rule, err = s.terminalLines([]string{"p95"}); err != nil {
+			return err
+		}
+	}
+	for _, line := range lines {
+		if strings.HasPrefix(line, "─") {
+			line = strings.Repeat("─", rule)
+		}
+		if _, err := fmt.Fprintln(w, line); err != nil {
+			return err
+		}
+	}
+	_, err = io.WriteString(w, wrap(s.caption(true), width))
+	return err
+}
+
+// maxTerminalWidth is the widest the terminal table may grow before it
+// leaves a column out.
+const maxTerminalWidth = 100
+
+// terminalLines renders the terminal table without the drop columns, as
+// lines without trailing blanks, and returns the widest line's width.
+func (s *Summary) terminalLines(drop []string) ([]string, int, error) {
 	var buf bytes.Buffer
-	t, err := newTable(&buf, s, true,
+	t, err := newTable(&buf, s, true, drop,
 		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{
 			Borders: tw.Border{Left: tw.Off, Right: tw.Off, Top: tw.Off, Bottom: tw.Off},
 			Settings: tw.Settings{
@@ -255,10 +325,10 @@ func (s *Summary) WriteTerminal(w io.Writer, width int) error {
 		tablewriter.WithPadding(tw.Padding{Left: "", Right: "  ", Overwrite: true}),
 	)
 	if err != nil {
-		return err
+		return nil, 0, err
 	}
 	if err := t.Render(); err != nil {
-		return err
+		return nil, 0, err
 	}
 	// Trailing padding would only push lines past the terminal's width,
 	// and the header rule spans it too.
@@ -270,16 +340,7 @@ func (s *Summary) WriteTerminal(w io.Writer, width int) error {
 			rule = max(rule, utf8.RuneCountInString(lines[i]))
 		}
 	}
-	for _, line := range lines {
-		if strings.HasPrefix(line, "─") {
-			line = strings.Repeat("─", rule)
-		}
-		if _, err := fmt.Fprintln(w, line); err != nil {
-			return err
-		}
-	}
-	_, err = io.WriteString(w, wrap(s.Caption(), width))
-	return err
+	return lines, rule, nil
 }
 
 // WriteMarkdown writes table.md: the headline, the full table as GitHub
@@ -293,7 +354,7 @@ func (s *Summary) WriteMarkdown(w io.Writer) error {
 			return err
 		}
 	}
-	t, err := newTable(w, s, false, tablewriter.WithRenderer(renderer.NewMarkdown()))
+	t, err := newTable(w, s, false, nil, tablewriter.WithRenderer(renderer.NewMarkdown()))
 	if err != nil {
 		return err
 	}
@@ -302,52 +363,4 @@ func (s *Summary) WriteMarkdown(w io.Writer) error {
 	}
 	_, err = fmt.Fprintf(w, "\n_%s_\n", s.Caption())
 	return err
-}
-
-// csvHeader is table.csv's header: plain numbers, in the units the names
-// say (model seconds, items per model second).
-var csvHeader = []string{
-	"scenario", "strategy", "pool", "repeats", "items", "succeeded", "failed", "attempts",
-	"wall_s", "wall_min_s", "wall_max_s", "speedup_vs_serial",
-	"throughput_items_per_s", "throughput_min", "throughput_max",
-	"latency_p50_s", "latency_p95_s", "latency_p99_s",
-	"peak_in_flight", "rejected", "reset", "predicted_wall_s", "efficiency", "interrupted",
-}
-
-// WriteCSV writes table.csv: one row per strategy × pool with plain numbers
-// (medians over repeats, wall and throughput ranges), for spreadsheets.
-func (s *Summary) WriteCSV(w io.Writer) error {
-	cw := csv.NewWriter(w)
-	if err := cw.Write(csvHeader); err != nil {
-		return err
-	}
-	num := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
-	for _, r := range s.Rows {
-		up := func(st Stat) string {
-			if !r.Upstream {
-				return ""
-			}
-			return num(st.Median)
-		}
-		opt := func(v float64) string {
-			if v == 0 {
-				return ""
-			}
-			return num(v)
-		}
-		rec := []string{
-			s.Results.Scenario.Name, string(r.Strategy), strconv.Itoa(r.Pool), strconv.Itoa(r.Repeats),
-			num(r.Items.Median), num(r.Succeeded.Median), num(r.Failed.Median), num(r.Attempts.Median),
-			num(r.Wall.Median), num(r.Wall.Min), num(r.Wall.Max), opt(r.SpeedUp),
-			num(r.Throughput.Median), num(r.Throughput.Min), num(r.Throughput.Max),
-			num(r.P50.Median), num(r.P95.Median), num(r.P99.Median),
-			up(r.PeakInFlight), up(r.Rejected), up(r.Reset), opt(r.Predicted), opt(r.Efficiency),
-			strconv.FormatBool(r.Interrupted),
-		}
-		if err := cw.Write(rec); err != nil {
-			return err
-		}
-	}
-	cw.Flush()
-	return cw.Error()
 }

@@ -1,0 +1,83 @@
+package report
+
+import (
+	"encoding/csv"
+	"io"
+	"strconv"
+)
+
+// csvHeader is table.csv's header: plain numbers, in the units the names
+// say: model seconds and items per model second, except
+// added_per_attempt_s (wall seconds); harness_error and harness_cpu are
+// shares of 1; timescale is the factor the cells ran at (the median).
+var csvHeader = []string{
+	"scenario", "strategy", "pool", "repeats", "items", "succeeded", "failed", "attempts",
+	"wall_s", "wall_min_s", "wall_max_s",
+	"goodput_items_per_s", "goodput_min_items_per_s", "goodput_max_items_per_s",
+	"speedup", "speedup_baseline",
+	"throughput_items_per_s", "throughput_min_items_per_s", "throughput_max_items_per_s",
+	"latency_p50_s", "latency_p95_s", "latency_p99_s",
+	"peak_in_flight", "rejected", "reset", "predicted_wall_s", "efficiency", "timescale",
+	"harness_bound", "harness_error", "harness_cpu", "added_per_attempt_s", "interrupted",
+}
+
+// WriteCSV writes table.csv: one row per strategy × pool with plain numbers
+// (medians over repeats, wall and rate ranges), for spreadsheets. speedup
+// is the goodput ratio to the row speedup_baseline names (empty without
+// one, or when its goodput is 0).
+func (s *Summary) WriteCSV(w io.Writer) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(csvHeader); err != nil {
+		return err
+	}
+	num := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+	base := ""
+	if s.Baseline != nil && s.Baseline.Goodput.Median > 0 {
+		base = s.Baseline.Name()
+	}
+	for _, r := range s.Rows {
+		up := func(st Stat) string {
+			if !r.Upstream {
+				return ""
+			}
+			return num(st.Median)
+		}
+		harness := func(st Stat) string {
+			if !r.Harness {
+				return ""
+			}
+			return num(st.Median)
+		}
+		opt := func(v float64) string {
+			if v == 0 {
+				return ""
+			}
+			return num(v)
+		}
+		speedup := ""
+		if base != "" {
+			speedup = num(r.SpeedUp)
+		}
+		bound := ""
+		if r.Harness {
+			bound = strconv.FormatBool(r.HarnessBound)
+		}
+		rec := []string{
+			s.Results.Scenario.Name, string(r.Strategy), strconv.Itoa(r.Pool), strconv.Itoa(r.Repeats),
+			num(r.Items.Median), num(r.Succeeded.Median), num(r.Failed.Median), num(r.Attempts.Median),
+			num(r.Wall.Median), num(r.Wall.Min), num(r.Wall.Max),
+			num(r.Goodput.Median), num(r.Goodput.Min), num(r.Goodput.Max),
+			speedup, base,
+			num(r.Throughput.Median), num(r.Throughput.Min), num(r.Throughput.Max),
+			num(r.P50.Median), num(r.P95.Median), num(r.P99.Median),
+			up(r.PeakInFlight), up(r.Rejected), up(r.Reset), opt(r.Predicted), opt(r.Efficiency), num(r.Scale.Median),
+			bound, harness(r.HarnessError), harness(r.HarnessCPU), harness(r.AddedPerAttempt),
+			strconv.FormatBool(r.Interrupted),
+		}
+		if err := cw.Write(rec); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
