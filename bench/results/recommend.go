@@ -2,6 +2,7 @@ package results
 
 import (
 	"fmt"
+	"strconv"
 
 	"github.com/poolbench/poolbench/bench/scenario"
 )
@@ -95,11 +96,18 @@ func Recommend(cells []Cell) *Recommendation {
 		Throughput: pick.tput, BestThroughput: best.tput,
 	}
 	if pick.g == best.g {
-		rec.Reason = fmt.Sprintf("%s has the best goodput, %.4g items/s succeeded; every smaller pool is more than %.0f%% slower or fails more items",
-			pick.g.Name(), pick.goodput, Tolerance*100)
+		rec.Reason = fmt.Sprintf("%s has the best goodput, %s items/s succeeded; every smaller pool is more than %.0f%% slower or fails more items",
+			pick.g.Name(), sig3(pick.goodput), Tolerance*100)
 	} else {
-		rec.Reason = fmt.Sprintf("%s reaches %.1f%% of the best goodput (%.4g of %.4g items/s succeeded, %s) with no more failures; larger pools buy less than %.0f%%",
-			pick.g.Name(), 100*pick.goodput/best.goodput, pick.goodput, best.goodput, best.g.Name(), Tolerance*100)
+		rec.Reason = fmt.Sprintf("%s reaches %.1f%% of the best goodput (%s of %s items/s succeeded, %s) with no more failures; larger pools buy less than %.0f%%",
+			pick.g.Name(), 100*pick.goodput/best.goodput, sig3(pick.goodput), sig3(best.goodput), best.g.Name(), Tolerance*100)
 	}
 	return rec
+}
+
+// sig3 prints v with three significant digits and no exponent: 26900,
+// 2.36, 0.00123.
+func sig3(v float64) string {
+	r, _ := strconv.ParseFloat(strconv.FormatFloat(v, 'g', 3, 64), 64)
+	return strconv.FormatFloat(r, 'f', -1, 64)
 }
