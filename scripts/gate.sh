@@ -2,8 +2,8 @@
 # gate.sh: a CI gate on a scenario of your own — run it, compare it with
 # the baseline you committed, and fail the job on a confirmed regression.
 #
-#   scripts/gate.sh check  SCENARIO BASELINE_DIR [OUT_DIR]   exit 0 ok, 1 regression, 2 bad input
-#   scripts/gate.sh record SCENARIO BASELINE_DIR             re-record the baseline (then commit it)
+#   scripts/gate.sh check  SCENARIO BASELINE_DIR [OUT_DIR] [-- RUN FLAGS]   exit 0 ok, 1 regression, 2 bad input
+#   scripts/gate.sh record SCENARIO BASELINE_DIR [-- RUN FLAGS]             re-record the baseline (then commit it)
 #
 # SCENARIO is a scenario file (or a built-in name); BASELINE_DIR holds the
 # committed results.json and results.bench.txt; OUT_DIR (default
@@ -20,13 +20,17 @@
 set -euo pipefail
 pb=${POOLBENCH:-poolbench}
 nice_cmd=${NICE-nice -n -10}
-usage() { echo "usage: $0 check|record SCENARIO BASELINE_DIR [OUT_DIR]" >&2; exit 2; }
+usage() { echo "usage: $0 check|record SCENARIO BASELINE_DIR [OUT_DIR] [-- RUN FLAGS]" >&2; exit 2; }
 [ $# -ge 3 ] || usage
 mode=$1 scenario=$2 baseline=$3
+shift 3
 name=$(basename "${scenario%.*}")
-out=${4:-reports/$name}
+out=reports/$name
+if [ $# -gt 0 ] && [ "$1" != "--" ]; then out=$1; shift; fi
+[ "${1:-}" = "--" ] && shift
+run_flags=("$@")
 
-run() { $nice_cmd "$pb" run -out "$1" "$scenario"; }
+run() { $nice_cmd "$pb" run -out "$1" "${run_flags[@]}" "$scenario"; }
 
 case "$mode" in
 record)
