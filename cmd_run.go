@@ -17,6 +17,7 @@ import (
 	"github.com/poolbench/poolbench/bench/results"
 	"github.com/poolbench/poolbench/bench/scenario"
 	"github.com/poolbench/poolbench/bench/sweep"
+	"github.com/poolbench/poolbench/internal/awake"
 	"github.com/poolbench/poolbench/internal/publish"
 )
 
@@ -37,7 +38,24 @@ type runFlags struct {
 	repeats, parallel                 int
 	errorBudget                       float64
 	allowRemote, json, strict         bool
+	keepAwake                         bool
 	thresholds                        map[string]string
+}
+
+// keepAwake is sweep.Options.KeepAwake for run -keep-awake: a spinner
+// process (internal/awake), this program run again. nil when off, or when
+// the program cannot start itself.
+func keepAwake(env *environ, on bool) func() (func() error, error) {
+	if !on || !awake.Supported || env.executable == "" {
+		return nil
+	}
+	return func() (func() error, error) {
+		s, err := awake.Start(env.executable, "poolbench", env.environment)
+		if err != nil {
+			return nil, err
+		}
+		return s.Stop, nil
+	}
 }
 
 // cmdRun runs a scenario's sweep and writes reports/<name>/.
@@ -53,6 +71,7 @@ func cmdRun(ctx context.Context, env *environ, args []string) error {
 	fs.Float64Var(&f.errorBudget, "error-budget", 0, "share of a cell's wall time the harness may add before the cell is flagged, like 0.02 (overrides the scenario)")
 	fs.BoolVar(&f.allowRemote, "allow-remote", false, "allow a target that is not a loopback address (only a service you own)")
 	fs.BoolVar(&f.json, "json", false, "print results.json on stdout (the table goes to stderr)")
+	fs.BoolVar(&f.keepAwake, "keep-awake", true, "while cells run faster than real time, keep this machine's CPUs from idling with a busy loop per CPU at the lowest priority (Linux), so the harness's wake-ups cost less; false lets them idle")
 	fs.BoolVar(&f.strict, "strict", false, "exit 1 when a cell measured the harness rather than the upstream (harness.bound)")
 	fs.Func("threshold", "a pass/fail `criterion`, like 'p99<2s' or 'failed_items<1%' or cells=recommended (repeatable; adds to the scenario's)", func(v string) error {
 		if f.thresholds == nil {
@@ -113,6 +132,8 @@ func cmdRun(ctx context.Context, env *environ, args []string) error {
 		AllowRemote: f.allowRemote,
 		ItemsDone:   &done,
 		OnCell:      prog.cell,
+		KeepAwake:   keepAwake(env, f.keepAwake),
+		Warn:        func(msg string) { fmt.Fprintf(env.stderr, "poolbench: warning: %s\n", msg) },
 	})
 	prog.finish()
 	if res == nil {

@@ -25,6 +25,8 @@ import (
 	"syscall"
 
 	"golang.org/x/term"
+
+	"github.com/poolbench/poolbench/internal/awake"
 )
 
 // command is one subcommand: its name, a one-line summary, and the function
@@ -54,6 +56,11 @@ type environ struct {
 	// raiseProcs: GOMAXPROCS was not set by the user, so timed commands
 	// may raise it to minProcs.
 	raiseProcs bool
+	// executable and environment are this program's path and environment,
+	// for the spinner it starts as a child (run -keep-awake); an empty
+	// executable starts none.
+	executable  string
+	environment []string
 }
 
 // processEnviron is the environ of this process.
@@ -66,6 +73,10 @@ func processEnviron() *environ {
 		}
 	}
 	env.stderrTerminal = term.IsTerminal(int(os.Stderr.Fd()))
+	if exe, err := os.Executable(); err == nil {
+		env.executable = exe
+	}
+	env.environment = os.Environ()
 	return env
 }
 
@@ -160,6 +171,8 @@ func run(ctx context.Context, env *environ, args []string) error {
 		return badInputf("no command given")
 	}
 	switch args[0] {
+	case awake.Command: // the spinner of run -keep-awake, a child of run
+		return awake.Spin(env.stdin)
 	case "-h", "-help", "--help":
 		usage(env.stdout)
 		return nil

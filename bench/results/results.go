@@ -67,6 +67,10 @@ type Machine struct {
 	GitRevision string `json:"git_revision,omitempty"`
 	// Poolbench is the version of poolbench that ran (Version).
 	Poolbench string `json:"poolbench,omitempty"`
+	// KeptAwake says the CPUs were kept from idling during the run (a
+	// lowest-priority busy loop per CPU, poolbench run -keep-awake): the
+	// harness's wake-ups were cheaper than on an idle machine.
+	KeptAwake bool `json:"kept_awake,omitempty"`
 }
 
 // CurrentMachine describes the running process's machine.

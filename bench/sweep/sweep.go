@@ -35,6 +35,16 @@ type Options struct {
 	ItemsDone *atomic.Int64
 	// Calibration, when set, is used instead of measuring one (tests).
 	Calibration *Calibration
+	// KeepAwake, when set, starts something that keeps this machine's
+	// CPUs from idling (internal/awake) and returns what stops it. Run
+	// calls it before calibrating an `upstream:` scenario whose cells may
+	// run faster than real time (where a wake-up from idle is a visible
+	// share of a scaled service time), and stops it when the sweep ends.
+	// An error is a warning: the run goes on without, and says so
+	// (Machine.KeptAwake).
+	KeepAwake func() (stop func() error, err error)
+	// Warn receives warnings (nil: none are shown).
+	Warn func(string)
 	// OnCell, when set, is called as each cell ends with the number of cells
 	// ended before it, the number of cells in the sweep, and the cell. Calls
 	// never overlap, also when cells run in parallel.
@@ -76,6 +86,10 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts Options) (*results.Res
 		Machine:  results.CurrentMachine(),
 		Started:  time.Now().UTC(),
 		Cells:    []results.Cell{},
+	}
+	if stop := keepAwake(sc, opts); stop != nil {
+		res.Machine.KeptAwake = true
+		defer stop()
 	}
 	sw, jobs, err := newSweeper(ctx, sc, opts)
 	if err != nil {
@@ -159,6 +173,28 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts Options) (*results.Res
 		return res, errors.New("sweep stopped early")
 	}
 	return res, nil
+}
+
+// keepAwake starts opts.KeepAwake when the scenario's cells may run
+// faster than real time against the embedded mock, and returns what stops
+// it (nil when nothing was started).
+func keepAwake(sc *scenario.Scenario, opts Options) func() {
+	scaled := sc.Timescale.Auto || sc.Timescale.Fixed.Factor() < 1
+	if opts.KeepAwake == nil || sc.Upstream == nil || !scaled {
+		return nil
+	}
+	stop, err := opts.KeepAwake()
+	if err != nil {
+		if opts.Warn != nil {
+			opts.Warn(fmt.Sprintf("could not keep the CPUs awake (%v): wake-ups from idle will cost the cells more", err))
+		}
+		return nil
+	}
+	return func() {
+		if err := stop(); err != nil && opts.Warn != nil {
+			opts.Warn(err.Error())
+		}
+	}
 }
 
 // cellRecords is where a cell's attempts wait to be written.

@@ -1,0 +1,51 @@
+package awake
+
+import (
+	"fmt"
+	"io"
+	"runtime"
+
+	"golang.org/x/sys/unix"
+)
+
+// Supported says whether this system has a spinner (Linux: threads have
+// priorities of their own).
+const Supported = true
+
+// lowestNice is the lowest scheduling priority (nice 19).
+const lowestNice = 19
+
+// Spin is the spinner process's body: it keeps one thread per CPU
+// spinning at nice 19 until in reaches end of file or fails, then
+// returns. Run it in a process of its own (Start).
+func Spin(in io.Reader) error {
+	n := runtime.NumCPU()
+	// One P more than spinners, for the goroutine that reads in.
+	runtime.GOMAXPROCS(n + 1)
+	errs := make(chan error, n)
+	for range n {
+		go func() {
+			runtime.LockOSThread()
+			// On Linux a priority is a thread's own: this one only.
+			if err := unix.Setpriority(unix.PRIO_PROCESS, unix.Gettid(), lowestNice); err != nil {
+				errs <- fmt.Errorf("lowering the spinner's priority: %w", err)
+				return
+			}
+			for {
+			}
+		}()
+	}
+	read := make(chan error, 1)
+	go func() {
+		_, err := io.Copy(io.Discard, in)
+		read <- err
+	}()
+	select {
+	case err := <-errs:
+		// Never spin at a normal priority: that would take the CPUs from
+		// the harness.
+		return err
+	case err := <-read:
+		return err
+	}
+}
