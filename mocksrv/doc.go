@@ -17,8 +17,11 @@
 //     (whole wall seconds, rounded up, of RetryAfter × Timescale) and
 //     X-Mock-Retry-After (the exact model duration, e.g. "1s"); or reset
 //     (the client sees a TCP reset).
-//  2. Service. Request number k (from 1, in arrival order) draws its
-//     latency sample and fault from PCG(Seed, k) (upstream.Drawer), stretched
+//  2. Service. A request draws its latency sample and fault from
+//     PCG(Seed, k) (upstream.Drawer): k is the key its client sent in the
+//     Poolbench-Draw header (poolbench's client sends its item and attempt,
+//     upstream.DrawKey, so that the draws match bench/model's whatever the
+//     order of arrival), else its arrival number from 1. Stretched
 //     by contention at admission (upstream.Config.ServiceTime) and scaled by
 //     Timescale. The answer leaves when that time has passed since
 //     admission, measured from an absolute deadline.

@@ -11,8 +11,8 @@ import (
 // loopService is a Server as the loop engine sees it (loop.Service).
 type loopService struct{ s *Server }
 
-func (a loopService) Arrive(now time.Time, w loop.Waiter) loop.Arrival {
-	r := a.s.next()
+func (a loopService) Arrive(now time.Time, w loop.Waiter, draw []byte) loop.Arrival {
+	r := a.s.next(draw)
 	adm, n, q := a.s.arrive(now, w)
 	arr := loop.Arrival{ID: r.id, Draw: r.Draw, InFlight: n}
 	switch adm {

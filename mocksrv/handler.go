@@ -101,7 +101,11 @@ func (c chanWaiter) Granted(inFlight int64, at time.Time) { c <- grant{inFlight,
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	arrived := time.Now()
-	req := s.next()
+	var draw []byte
+	if v := r.Header.Values(upstream.DrawHeader); len(v) == 1 {
+		draw = []byte(v[0])
+	}
+	req := s.next(draw)
 	ctx := r.Context()
 
 	// Admission.

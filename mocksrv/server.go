@@ -85,11 +85,17 @@ type request struct {
 	upstream.Draw
 }
 
-// next numbers a modeled request (from 1, in arrival order) and draws it.
-func (s *Server) next() request {
+// next numbers a modeled request (from 1, in arrival order) and draws it:
+// by the key its client sent in draw (an upstream.DrawHeader value), else
+// by that number.
+func (s *Server) next(draw []byte) request {
 	id := s.seq.Add(1)
+	key, ok := upstream.ParseDrawKey(draw)
+	if !ok {
+		key = id
+	}
 	d := s.drawers.Get().(*upstream.Drawer)
-	r := request{id, d.Draw(id)}
+	r := request{id, d.Draw(key)}
 	s.drawers.Put(d)
 	return r
 }

@@ -9,6 +9,7 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -360,6 +361,61 @@ func testFaults(t *testing.T, e Engine) {
 		t.Errorf("counters %+v, want 5 completed with injected errors", st.Counters)
 	}
 
+}
+
+// TestKeyedDraw: a request that sends upstream.DrawHeader gets the draw of
+// that key, whatever its arrival number; one without gets its arrival
+// number's; a malformed key counts as none.
+func TestKeyedDraw(t *testing.T) { forEngines(t, testKeyedDraw) }
+
+func testKeyedDraw(t *testing.T, e Engine) {
+	// Half the requests fail: which ones is the draw's, so the status
+	// tells which key drew.
+	cfg := upstream.Config{Latency: "1ms", ErrorRate: 0.5, Seed: 9}
+	s, ts, c := start(t, e, cfg)
+	lat, err := upstream.ParseLatency(cfg.Latency)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := upstream.NewDrawer(s.Config(), lat)
+	status := func(key uint64) int {
+		if d.Draw(key).Fault == upstream.FaultError {
+			return s.Config().ErrorStatus
+		}
+		return http.StatusOK
+	}
+	// keyFor is an attempt key whose draw differs from arrival n's, so a
+	// mock that ignored the header would fail the check.
+	keyFor := func(n uint64) uint64 {
+		for item := 1; ; item++ {
+			if k := upstream.DrawKey(item, 1); status(k) != status(n) {
+				return k
+			}
+		}
+	}
+	var n uint64
+	for i, header := range []string{"", "key", "", "12x", "0", "key", "key"} {
+		n++
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, ts.URL, nil)
+		key := n
+		switch header {
+		case "key":
+			key = keyFor(n)
+			req.Header.Set(upstream.DrawHeader, strconv.FormatUint(key, 10))
+		case "":
+		default: // malformed: drawn by arrival
+			req.Header.Set(upstream.DrawHeader, header)
+		}
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != status(key) {
+			t.Errorf("request %d (draw header %q): status %d, want %d (the draw of key %d)", i, header, resp.StatusCode, status(key), key)
+		}
+	}
 }
 
 // TestStallAndResetFaults: a stalled request gets no answer until the

@@ -2,6 +2,7 @@ package model
 
 import (
 	"context"
+	"math"
 	"time"
 
 	"github.com/poolbench/poolbench/bench/scenario"
@@ -15,26 +16,96 @@ type Overhead struct {
 	RoundTrip, Service, Wait time.Duration
 }
 
-// HarnessError is by how much the overhead lengthens cell (s, pool)'s
-// wall time under the model, as a share of the wall time without it:
-// wall(p with o) / wall(p) − 1. It accounts for where the overhead lands:
-// on the critical path of a serial chain of attempts it adds up, behind an
-// upstream queue that keeps every slot busy a round trip costs nothing,
-// a late answer delays every later one, and so on.
-func HarnessError(ctx context.Context, p Params, s scenario.Strategy, pool int, o Overhead) (float64, error) {
+// scaled is o times k.
+func (o Overhead) scaled(k float64) Overhead {
+	m := func(d time.Duration) time.Duration { return time.Duration(float64(d) * k) }
+	return Overhead{RoundTrip: m(o.RoundTrip), Service: m(o.Service), Wait: m(o.Wait)}
+}
+
+// HarnessEstimate is what an overhead does to a cell under the model.
+type HarnessEstimate struct {
+	// Error is by how much the overhead lengthens the cell's wall time, as
+	// a share of the wall time without it: wall(with o) / wall − 1. It
+	// accounts for where the overhead lands: on the critical path of a
+	// serial chain of attempts it adds up, behind an upstream queue that
+	// keeps every slot busy a round trip costs nothing, a late answer
+	// delays every later one.
+	Error float64
+	// Sensitivity is the largest change of the wall time, as a share of
+	// it, under overheads around o: o times each of SensitivityAt, and o
+	// with its round trip spread from 0 to twice its mean attempt by
+	// attempt (at least TieBreak), drawn SpreadRuns ways. A measured
+	// overhead is a mean: in a burst the last attempts carry about twice
+	// it, the first almost none, and attempts sent at the same instant
+	// reach the upstream in an order of the machine's. Where the wall time
+	// grows smoothly with the overhead, Sensitivity is about twice Error;
+	// where the cell's answer turns on a little time or on that order
+	// (retries that come back together meet the cap's free slots, or miss
+	// them) it is a whole wave of retries, whatever Error says.
+	Sensitivity float64
+}
+
+// HarnessError estimates what overhead o does to cell (s, pool) under the
+// model (HarnessEstimate).
+func HarnessError(ctx context.Context, p Params, s scenario.Strategy, pool int, o Overhead) (HarnessEstimate, error) {
 	base, err := Simulate(ctx, p, s, pool)
 	if err != nil {
-		return 0, err
+		return HarnessEstimate{}, err
 	}
-	p.RoundTrip += o.RoundTrip
-	p.ServiceExtra += o.Service
-	p.WaitExtra += o.Wait
-	with, err := Simulate(ctx, p, s, pool)
-	if err != nil {
-		return 0, err
-	}
-	if base.ModelWallSeconds <= 0 {
-		return 0, nil
-	}
-	return with.ModelWallSeconds/base.ModelWallSeconds - 1, nil
+	return HarnessErrorFrom(ctx, p, base.ModelWallSeconds, s, pool, o)
 }
+
+// HarnessErrorFrom is HarnessError for a cell whose wall time without
+// overhead, baseWall (model seconds), is known.
+func HarnessErrorFrom(ctx context.Context, p Params, baseWall float64, s scenario.Strategy, pool int, o Overhead) (HarnessEstimate, error) {
+	var e HarnessEstimate
+	if baseWall <= 0 {
+		return e, nil
+	}
+	at := func(o Overhead, spread time.Duration, seed uint64) (float64, error) {
+		q := p
+		q.RoundTrip += o.RoundTrip
+		q.ServiceExtra += o.Service
+		q.WaitExtra += o.Wait
+		q.ReturnSpread, q.SpreadSeed = spread, seed
+		with, err := Simulate(ctx, q, s, pool)
+		if err != nil {
+			return 0, err
+		}
+		return with.ModelWallSeconds/baseWall - 1, nil
+	}
+	var err error
+	if e.Error, err = at(o, 0, 0); err != nil {
+		return e, err
+	}
+	e.Sensitivity = math.Abs(e.Error)
+	for _, k := range SensitivityAt {
+		d, err := at(o.scaled(k), 0, 0)
+		if err != nil {
+			return e, err
+		}
+		e.Sensitivity = max(e.Sensitivity, math.Abs(d))
+	}
+	spread := o
+	spread.RoundTrip = 0
+	for seed := range uint64(SpreadRuns) {
+		d, err := at(spread, max(2*o.RoundTrip, TieBreak), seed+1)
+		if err != nil {
+			return e, err
+		}
+		e.Sensitivity = max(e.Sensitivity, math.Abs(d))
+	}
+	return e, nil
+}
+
+// The samples of Sensitivity: multiples of the overhead (besides 1; the
+// changes of a cell with retry waves come and go in islands a fraction of
+// a millisecond wide), and runs with the round trip spread attempt by
+// attempt (at least TieBreak: enough to put answers sent at one instant
+// in another order, too little to move anything else).
+var SensitivityAt = []float64{0.5, 0.75, 1.25, 1.5, 1.75, 2}
+
+const (
+	SpreadRuns = 8
+	TieBreak   = time.Microsecond
+)

@@ -33,8 +33,9 @@ type Params struct {
 	Items int
 	// Upstream is the modeled mock; its Latency string is ignored in favour
 	// of Latency, and its defaults (overflow queue, statuses, Retry-After)
-	// are filled in. As the mock does, request number id (from 1) draws its
-	// latency sample and then its fault from PCG(Upstream.Seed, id).
+	// are filled in. Attempt a of item i draws its latency sample and then
+	// its fault from PCG(Upstream.Seed, upstream.DrawKey(i, a)), as the
+	// mock draws for poolbench's client, which sends that key.
 	Upstream upstream.Config
 	// Latency is the upstream's latency distribution (Upstream.Latency
 	// parsed).
@@ -55,6 +56,14 @@ type Params struct {
 	// RoundTrip/2 after the upstream sends it. A what-if for a remote
 	// service; the client timeout covers it.
 	RoundTrip time.Duration
+	// ReturnSpread adds to the return half of every attempt's round trip a
+	// delay drawn uniformly from [0, ReturnSpread), from
+	// PCG(SpreadSeed, upstream.DrawKey(item, attempt)) (default 0): a
+	// what-if for a harness whose overhead varies from attempt to attempt,
+	// which also breaks ties between answers sent at the same instant in
+	// an order of its own.
+	ReturnSpread time.Duration
+	SpreadSeed   uint64
 	// ServiceExtra is added to every service time, and WaitExtra to every
 	// wait between attempts (default 0): what-ifs for an upstream that
 	// answers late and a client whose waits wake late, as the harness
@@ -65,7 +74,9 @@ type Params struct {
 	// Retry decides what is retried and how long to wait; nil retries
 	// nothing.
 	Retry Policy
-	// Seed drives the client's random choices (backoff jitter).
+	// Seed drives the client's random choices: item number i (from 0, in
+	// the order items start) draws its backoff jitter from PCG(Seed, i), as
+	// poolbench's client does.
 	Seed uint64
 }
 
@@ -95,7 +106,7 @@ func (p *Params) validate() error {
 		return errors.New("no latency distribution")
 	case p.MaxAttempts < 1 || p.MaxAttempts > math.MaxUint16:
 		return fmt.Errorf("max attempts must be 1 to %d, got %d", math.MaxUint16, p.MaxAttempts)
-	case p.Timeout < 0 || p.ConnectCost < 0 || p.RoundTrip < 0 || p.ServiceExtra < 0 || p.WaitExtra < 0:
+	case p.Timeout < 0 || p.ConnectCost < 0 || p.RoundTrip < 0 || p.ServiceExtra < 0 || p.WaitExtra < 0 || p.ReturnSpread < 0:
 		return errors.New("timeout, connection cost, round trip and extras must not be negative")
 	case u.Cap < 0 || u.QueueLimit < 0:
 		return errors.New("cap and queue limit must not be negative")
@@ -141,7 +152,13 @@ type itemState struct {
 	phase    uint8
 	fault    upstream.Fault // current attempt's fault, drawn at arrival
 	outcome  uint8          // the answer on its way back (phReturning)
+	jitter   rand.PCG       // backoff jitter: PCG(Seed, item), seeded at its start
 }
+
+// itemSource is a rand.Source reading the PCG of the item being retried.
+type itemSource struct{ pcg *rand.PCG }
+
+func (s *itemSource) Uint64() uint64 { return s.pcg.Uint64() }
 
 type ref struct {
 	item, att int32
@@ -156,10 +173,12 @@ type deadlineRef struct {
 type sim struct {
 	p          *Params
 	up         upstream.Config
-	drawer     *upstream.Drawer // the mock's draws, request by request
-	crnd       *rand.Rand       // the client's backoff jitter
+	drawer     *upstream.Drawer // the mock's draws, attempt by attempt
+	jitter     *itemSource      // the client's backoff jitter: the item's PCG
+	jrnd       *rand.Rand       // reads jitter
 	timeout    int64
-	out, back  int64 // from sending to the upstream (connection + half the round trip), and back
+	out, back  int64    // from sending to the upstream (connection + half the round trip), and back
+	spread     rand.PCG // draws ReturnSpread
 	retryAfter time.Duration
 
 	now    int64
@@ -210,13 +229,14 @@ func newSim(p *Params) *sim {
 	m := &sim{
 		p:          p,
 		up:         up,
-		crnd:       rand.New(rand.NewPCG(p.Seed, 0x636c6e74)), // "clnt"
+		jitter:     &itemSource{},
 		timeout:    int64(p.Timeout),
 		retryAfter: up.RetryAfter.D(),
 		items:      make([]itemState, p.Items),
 		lat:        results.NewLatencies(),
 		drawer:     upstream.NewDrawer(up, p.Latency),
 	}
+	m.jrnd = rand.New(m.jitter)
 	if !p.KeepAlive {
 		m.out = int64(p.ConnectCost)
 	}
@@ -301,6 +321,7 @@ func (m *sim) startItem() {
 	i := m.next
 	m.next++
 	m.items[i].start = m.now
+	m.items[i].jitter.Seed(m.p.Seed, uint64(i))
 	m.ready.push(ref{item: i})
 }
 

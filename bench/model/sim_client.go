@@ -39,7 +39,8 @@ func (m *sim) answer(r ref, o int) {
 		if o == outReject {
 			ra = m.retryAfter
 		}
-		if d := m.p.Retry.Delay(int(it.att), m.crnd, ra); d > 0 {
+		m.jitter.pcg = &it.jitter
+		if d := m.p.Retry.Delay(int(it.att), m.jrnd, ra); d > 0 {
 			m.schedule(m.now+int64(d+m.p.WaitExtra), r, evAttempt)
 		} else {
 			m.ready.push(r)

@@ -15,7 +15,7 @@ import (
 func (m *sim) arrive(r ref) {
 	m.c.Requests++
 	it := &m.items[r.item]
-	d := m.drawer.Draw(uint64(m.c.Requests))
+	d := m.drawer.Draw(upstream.DrawKey(int(r.item), int(r.att)))
 	it.sample, it.fault = int64(d.Sample), d.Fault
 	if m.up.Cap == 0 || m.inFlight < int64(m.up.Cap) {
 		m.admit(r)
@@ -43,7 +43,12 @@ func (m *sim) arrive(r ref) {
 // respond sends outcome o back to r's client now: it arrives after the
 // return half of the round trip, unless the client's deadline comes first.
 func (m *sim) respond(r ref, o int) {
-	if m.back == 0 {
+	back := m.back
+	if m.p.ReturnSpread > 0 {
+		m.spread.Seed(m.p.SpreadSeed, upstream.DrawKey(int(r.item), int(r.att)))
+		back += int64(m.spread.Uint64() % uint64(m.p.ReturnSpread))
+	}
+	if back == 0 {
 		m.answer(r, o)
 		return
 	}
@@ -51,7 +56,7 @@ func (m *sim) respond(r ref, o int) {
 	prev := it.phase
 	it.phase = phReturning
 	it.outcome = uint8(o)
-	if at := m.now + m.back; m.timeout == 0 || at <= it.deadline {
+	if at := m.now + back; m.timeout == 0 || at <= it.deadline {
 		m.schedule(at, r, evAnswer)
 	} else if prev != phQueued && prev != phService && prev != phStalled {
 		m.watch(r) // answered at arrival, not watched yet

@@ -123,6 +123,12 @@ type Harness struct {
 	// Error is the estimated share of the cell's model wall time that the
 	// harness, not the upstream, made (see the sweep's rule).
 	Error float64 `json:"error"`
+	// Sensitivity is the largest change of the cell's model wall time the
+	// model finds under any overhead from half to twice the measured one:
+	// about twice Error where the wall time grows smoothly with the
+	// overhead, far more where the cell's answer turns on a few
+	// milliseconds (the rule flags such a cell).
+	Sensitivity float64 `json:"sensitivity"`
 	// Bound is true when the rule finds the cell measured poolbench rather
 	// than the upstream: readers leave it out of headlines,
 	// recommendations and verdicts.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"runtime"
+	"slices"
 	"time"
 
 	"github.com/poolbench/poolbench/bench/model"
@@ -23,7 +24,11 @@ const maxLoad = 0.8
 
 // scaleLadder lists the scales timescale auto chooses from, fastest first:
 // 1:1000 to 1:1 in steps of about a quarter (the E24-like series 1, 1.25,
-// 1.6, 2, 2.5, 3.2, 4, 5, 6.4, 8 per decade).
+// 1.6, 2, 2.5, 3.2, 4, 5, 6.4, 8 per decade), then 2:1 and 4:1, slower
+// than real time, for a cell whose answer the harness's overhead in real
+// time would still move (a burst of hundreds of rejections takes the
+// harness milliseconds); those only for a cell that then lasts at most
+// maxSlowWall.
 func scaleLadder() []upstream.Scale {
 	steps := []float64{10, 8, 6.4, 5, 4, 3.2, 2.5, 2, 1.6, 1.25}
 	var out []upstream.Scale
@@ -32,8 +37,12 @@ func scaleLadder() []upstream.Scale {
 			out = append(out, upstream.Scale(1/(f*decade)))
 		}
 	}
-	return append(out, upstream.RealTime)
+	return append(out, upstream.RealTime, 2, 4)
 }
+
+// maxSlowWall is the longest a cell may last at a scale slower than real
+// time.
+const maxSlowWall = 30 * time.Second
 
 // planner predicts a cell's harness error at a time scale before it runs,
 // from the machine's calibration and the model's cell.
@@ -79,24 +88,23 @@ func (pl *planner) overheadAt(pc plannedCell, s upstream.Scale) model.Overhead {
 	}
 }
 
-// errorAt is the predicted harness error of pc at scale s.
+// errorAt is the predicted harness error of pc under overhead o, as the
+// rule reads it (worst).
 func (pl *planner) errorAt(ctx context.Context, pc plannedCell, o model.Overhead) (float64, error) {
-	p := pl.params
-	p.RoundTrip += o.RoundTrip
-	p.ServiceExtra += o.Service
-	p.WaitExtra += o.Wait
-	with, err := model.Simulate(ctx, p, pc.plan.Strategy, pc.plan.Pool)
-	if err != nil || pc.base.ModelWallSeconds <= 0 {
-		return 0, err
-	}
-	return with.ModelWallSeconds/pc.base.ModelWallSeconds - 1, nil
+	e, err := model.HarnessErrorFrom(ctx, pl.params, pc.base.ModelWallSeconds, pc.plan.Strategy, pc.plan.Pool, o)
+	return worst(e), err
 }
 
 // choose returns the fastest scale of the ladder at which pc's predicted
-// harness error stays within target (real time when none does), and that
-// error. overhead gives the overhead expected at a scale.
+// harness error stays within target, and that error; when none does, real
+// time (the cell will be flagged: a slower scale that does not bring it
+// within budget only costs time). overhead gives the overhead expected at
+// a scale.
 func (pl *planner) choose(ctx context.Context, pc plannedCell, target float64, overhead func(upstream.Scale) model.Overhead) (upstream.Scale, float64, error) {
 	ladder := scaleLadder()
+	ladder = slices.DeleteFunc(ladder, func(s upstream.Scale) bool {
+		return s > upstream.RealTime && seconds(s.WallSeconds(pc.base.ModelWallSeconds)) > maxSlowWall
+	})
 	// The error falls as the scale slows: search for the first scale
 	// within target.
 	lo, hi := 0, len(ladder)-1

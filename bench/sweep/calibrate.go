@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/poolbench/poolbench/bench/scenario"
+	"github.com/poolbench/poolbench/mocksrv"
 	"github.com/poolbench/poolbench/mocksrv/upstream"
 )
 
@@ -30,18 +32,24 @@ type Calibration struct {
 }
 
 // Calibration's workload: idle round trips against a mock that sleeps
-// calibrationSleep (so both sides go idle, as in a cell), then a burst of
-// back-to-back requests for the CPU cost, then a few waits.
+// calibrationSleep, then a burst of back-to-back requests for the CPU
+// cost, then waits of several lengths. The sleeps and waits are as long as
+// a cell's at the scales auto picks (milliseconds to tens of them): an idle
+// spell that long lets the machine park both sides' threads (a virtual
+// CPU may be descheduled), and their wake-up is most of what an attempt
+// costs; a timer wakes up to a millisecond late, evenly spread when waits
+// are not whole milliseconds.
 const (
-	calibrationIdle   = 40
-	calibrationSleep  = 2 * time.Millisecond
-	calibrationBurst  = 2000
-	calibrationConc   = 16
-	calibrationWaits  = 10
-	calibrationWaitOf = time.Millisecond
+	calibrationBatches = 3 // of idle round trips: the median batch counts
+	calibrationIdle    = 4 // round trips per batch
+	calibrationSleep   = 20 * time.Millisecond
+	calibrationBurst   = 2000
+	calibrationConc    = 16
+	calibrationWaits   = 12
+	calibrationWaitOf  = 3*time.Millisecond + 300*time.Microsecond // + i × 0.7 ms
 )
 
-// Calibrate measures this machine's cost per request (about 0.2 s).
+// Calibrate measures this machine's cost per request (about 0.4 s).
 func Calibrate(ctx context.Context) (Calibration, error) {
 	var cal Calibration
 	idle, err := calibrateIdle(ctx)
@@ -52,61 +60,113 @@ func Calibrate(ctx context.Context) (Calibration, error) {
 	if cal.CPU, err = calibrateCPU(ctx); err != nil {
 		return cal, err
 	}
-	var late time.Duration
-	for range calibrationWaits {
-		l, ok := sleep(ctx, calibrationWaitOf)
+	late := make([]time.Duration, calibrationWaits)
+	for i := range late {
+		l, ok := sleep(ctx, calibrationWaitOf+time.Duration(i)*700*time.Microsecond)
 		if !ok {
 			return cal, ctx.Err()
 		}
-		late += l
+		late[i] = l
 	}
-	cal.WaitLate = late / calibrationWaits
+	cal.WaitLate = median(late)
 	return cal, nil
 }
 
-// calibrationCell runs n items at pool against a mock of latency lat at
-// real time, and returns the run and the mock's stats.
-func calibrationCell(ctx context.Context, lat string, st scenario.Strategy, pool, n int) (*cellRun, *upstreamStats, error) {
-	mock, url, stop, err := startUpstream(upstream.Config{Latency: lat}, upstream.RealTime)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer stop()
-	cl := (&scenario.Scenario{}).WithDefaults().Client
-	cl.Retry.MaxAttempts = 1
-	c, err := newClient(target{url: url, method: http.MethodGet}, cl, upstream.RealTime, pool, n, false)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer c.closeIdle()
-	r := newCellRun(c, scenario.CellPlan{Strategy: st, Pool: pool}, n, 1, nil, nil)
-	cell := r.run(ctx)
-	if cell.Succeeded != n {
-		return nil, nil, fmt.Errorf("calibration: %d of %d requests to the mock failed: %v", n-cell.Succeeded, n, cell.Failures)
-	}
-	s := mock.Stats()
-	return r, &upstreamStats{s.QueueWait.Mean*float64(s.QueueWait.Count) + s.ServiceTime.Mean*float64(s.ServiceTime.Count), s.Lateness.Mean}, nil
+// median is the median of ds (sorted in place).
+func median(ds []time.Duration) time.Duration {
+	slices.Sort(ds)
+	return ds[len(ds)/2]
 }
 
-// upstreamStats is what the calibration reads of its mock: the time it
-// spent on the requests in all, and its mean lateness (seconds).
-type upstreamStats struct{ total, late float64 }
+// calibrationTarget is a mock at real time and a client for it, warmed
+// up: connected, so that a batch measures round trips, not a handshake.
+type calibrationTarget struct {
+	mock *mocksrv.Server
+	c    *client
+	stop func() error
+	pool int
+	st   scenario.Strategy
+}
 
+func newCalibrationTarget(ctx context.Context, lat string, st scenario.Strategy, pool int) (*calibrationTarget, error) {
+	mock, url, stop, err := startUpstream(upstream.Config{Latency: lat}, upstream.RealTime)
+	if err != nil {
+		return nil, err
+	}
+	cl := (&scenario.Scenario{}).WithDefaults().Client
+	cl.Retry.MaxAttempts = 1
+	c, err := newClient(target{url: url, method: http.MethodGet}, cl, upstream.RealTime, pool, 1<<20, false)
+	if err != nil {
+		stop()
+		return nil, err
+	}
+	t := &calibrationTarget{mock: mock, c: c, stop: stop, pool: pool, st: st}
+	if _, err := t.batch(ctx, pool); err != nil {
+		t.close()
+		return nil, err
+	}
+	return t, nil
+}
+
+func (t *calibrationTarget) close() {
+	t.c.closeIdle()
+	t.stop()
+}
+
+// batchCost is what one batch measured: the time the client's attempts
+// took beyond the mock's queueing and service, per request, and the mock's
+// mean lateness.
+type batchCost struct{ added, late time.Duration }
+
+// batch sends n requests and measures them.
+func (t *calibrationTarget) batch(ctx context.Context, n int) (batchCost, error) {
+	before := t.mock.Stats()
+	r := newCellRun(t.c, scenario.CellPlan{Strategy: t.st, Pool: t.pool}, n, 1, nil, nil)
+	cell := r.run(ctx)
+	if cell.Succeeded != n {
+		return batchCost{}, fmt.Errorf("calibration: %d of %d requests to the mock failed: %v", n-cell.Succeeded, n, cell.Failures)
+	}
+	after := t.mock.Stats()
+	upstream := busy(after) - busy(before)
+	late := (after.Lateness.Mean*float64(after.Lateness.Count) - before.Lateness.Mean*float64(before.Lateness.Count)) / float64(max(after.Lateness.Count-before.Lateness.Count, 1))
+	added := (time.Duration(r.attemptTime.Load()).Seconds() - upstream) / float64(n)
+	return batchCost{seconds(max(added, 0)), seconds(max(late, 0))}, nil
+}
+
+// busy is the time a mock spent queueing and serving requests, seconds.
+func busy(s mocksrv.Stats) float64 {
+	return s.QueueWait.Mean*float64(s.QueueWait.Count) + s.ServiceTime.Mean*float64(s.ServiceTime.Count)
+}
+
+// calibrateIdle measures idle round trips in batches and returns the
+// median batch's: a batch that met a burst of the machine's other work is
+// not this machine's cost per request.
 func calibrateIdle(ctx context.Context) (Calibration, error) {
-	r, st, err := calibrationCell(ctx, calibrationSleep.String(), scenario.Serial, 1, calibrationIdle)
+	t, err := newCalibrationTarget(ctx, calibrationSleep.String(), scenario.Serial, 1)
 	if err != nil {
 		return Calibration{}, err
 	}
-	added := (time.Duration(r.attemptTime.Load()).Seconds() - st.total) / calibrationIdle
-	return Calibration{
-		RoundTrip:    time.Duration(max(added, 0) * float64(time.Second)),
-		UpstreamLate: time.Duration(max(st.late, 0) * float64(time.Second)),
-	}, nil
+	defer t.close()
+	rt := make([]time.Duration, calibrationBatches)
+	late := make([]time.Duration, calibrationBatches)
+	for i := range rt {
+		b, err := t.batch(ctx, calibrationIdle)
+		if err != nil {
+			return Calibration{}, err
+		}
+		rt[i], late[i] = b.added, b.late
+	}
+	return Calibration{RoundTrip: median(rt), UpstreamLate: median(late)}, nil
 }
 
 func calibrateCPU(ctx context.Context) (time.Duration, error) {
+	t, err := newCalibrationTarget(ctx, "0s", scenario.Pooled, calibrationConc)
+	if err != nil {
+		return 0, err
+	}
+	defer t.close()
 	cpu0 := processCPU()
-	if _, _, err := calibrationCell(ctx, "0s", scenario.Pooled, calibrationConc, calibrationBurst); err != nil {
+	if _, err := t.batch(ctx, calibrationBurst); err != nil {
 		return 0, err
 	}
 	return (processCPU() - cpu0) / calibrationBurst, nil

@@ -10,6 +10,7 @@ import (
 
 	"github.com/poolbench/poolbench/bench/results"
 	"github.com/poolbench/poolbench/bench/scenario"
+	"github.com/poolbench/poolbench/mocksrv/upstream"
 )
 
 // cellRun is one cell being run: its client and what it has counted so
@@ -53,7 +54,11 @@ func (r *cellRun) item(ctx context.Context, index int) {
 	var a attempt
 	for n := 1; ; n++ {
 		a.seq = r.seq.Add(1) - 1
-		retryAfter := r.c.send(ctx, &a)
+		var draw uint64
+		if r.c.t.mock {
+			draw = upstream.DrawKey(index, n)
+		}
+		retryAfter := r.c.send(ctx, &a, draw)
 		r.count(&a)
 		if a.ok() {
 			r.end(first, "", n)

@@ -152,6 +152,7 @@ func (sw *sweeper) runAt(ctx context.Context, j job, withRecords bool) (cell res
 	var mock *mocksrv.Server
 	if sc.Upstream != nil {
 		var stop func() error
+		t.mock = true
 		mock, t.url, stop, err = startUpstream(*sc.Upstream, j.scale)
 		if err != nil {
 			return cell, nil, err
@@ -186,8 +187,9 @@ func (sw *sweeper) runAt(ctx context.Context, j job, withRecords bool) (cell res
 	if sw.opts.ItemsDone != nil {
 		itemDone = func() { sw.opts.ItemsDone.Add(1) }
 	}
-	seed := sc.Seed ^ uint64(j.i+1)*0x9e3779b97f4a7c15
-	run := newCellRun(c, j.plan, sc.Items, seed, spl, itemDone)
+	// Every cell draws the same jitter, as bench/model does (common random
+	// numbers: cells differ by their strategy and pool, not their luck).
+	run := newCellRun(c, j.plan, sc.Items, sc.Seed, spl, itemDone)
 	watch := watchHarness(sw.probe)
 	cell = run.run(ctx)
 	var st *mocksrv.Stats
@@ -202,11 +204,15 @@ func (sw *sweeper) runAt(ctx context.Context, j job, withRecords bool) (cell res
 	case cell.Interrupted:
 		// Cut short: its wall time is not the cell's, nor is the error.
 	case sw.planner != nil:
-		if h.Error, err = modelError(context.WithoutCancel(ctx), sw.planner.params, &cell, h); err != nil {
+		e, err := modelError(context.WithoutCancel(ctx), sw.planner.params, &cell, h)
+		if err != nil {
 			return cell, rec, fmt.Errorf("estimating the harness error of %s: %w", cell.Label(), err)
 		}
+		h.Error, h.Sensitivity = e.Error, e.Sensitivity
 	case sw.cal != nil:
+		// No model: the estimate is linear in the overhead.
 		h.Error = externalError(&cell, h, *sw.cal)
+		h.Sensitivity = 2 * h.Error
 	}
 	judge(h, sc.ErrorBudget, j.scale, sc.Target != nil)
 	if n := cell.Outcomes[scenario.OutcomeFDLimit]; n > 0 {

@@ -62,6 +62,9 @@ func (a *attempt) ok() bool { return a.kind == kindHTTP && a.code >= 200 && a.co
 type target struct {
 	url, method, body string
 	header            http.Header
+	// mock: the target is the run's embedded mock, whose draws the
+	// client keys (upstream.DrawHeader); never sent elsewhere.
+	mock bool
 }
 
 // client sends one cell's requests, each attempt on the calling goroutine
@@ -194,9 +197,11 @@ func loopbackOnly(_, address string, _ syscall.RawConn) error {
 }
 
 // send makes one attempt, fills a, and returns the model Retry-After the
-// answer asked for (0 when none). ctx is the run's: when it is done (and
-// abort has closed the connections), the attempt ends as canceled.
-func (c *client) send(ctx context.Context, a *attempt) (retryAfter time.Duration) {
+// answer asked for (0 when none). draw, when not 0, keys the embedded
+// mock's draw for the attempt (upstream.DrawHeader). ctx is the run's:
+// when it is done (and abort has closed the connections), the attempt ends
+// as canceled.
+func (c *client) send(ctx context.Context, a *attempt, draw uint64) (retryAfter time.Duration) {
 	req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
 	defer fasthttp.ReleaseRequest(req)
 	defer fasthttp.ReleaseResponse(resp)
@@ -209,6 +214,10 @@ func (c *client) send(ctx context.Context, a *attempt) (retryAfter time.Duration
 	}
 	if c.t.body != "" {
 		req.SetBodyString(c.t.body)
+	}
+	if draw != 0 {
+		var buf [20]byte
+		req.Header.SetBytesV(upstream.DrawHeader, strconv.AppendUint(buf[:0], draw, 10))
 	}
 	if c.close {
 		req.SetConnectionClose()

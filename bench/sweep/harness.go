@@ -51,9 +51,9 @@ func (w *harnessWatch) measure(c *results.Cell, r *cellRun, st *mocksrv.Stats) *
 }
 
 // modelError is the harness error of an embedded-mock cell under the
-// model: how much the overhead the harness measured of itself lengthens
-// the cell's wall time (model.HarnessError).
-func modelError(ctx context.Context, p model.Params, c *results.Cell, h *results.Harness) (float64, error) {
+// model: what the overhead the harness measured of itself does to the
+// cell's wall time (model.HarnessError), as it is and doubled.
+func modelError(ctx context.Context, p model.Params, c *results.Cell, h *results.Harness) (model.HarnessEstimate, error) {
 	model1 := func(wall float64) time.Duration {
 		return time.Duration(max(c.Timescale.ModelSeconds(wall), 0) * float64(time.Second))
 	}
@@ -65,20 +65,30 @@ func modelError(ctx context.Context, p model.Params, c *results.Cell, h *results
 	})
 }
 
+// worst is the error the rule holds to the budget: the estimate, or half
+// the sensitivity (the largest change under up to twice the overhead),
+// whichever is larger. Where the wall time grows smoothly with the
+// overhead the two agree; where it jumps within twice the measured
+// overhead (the cell's answer turns on a few milliseconds) the second
+// catches it.
+func worst(e model.HarnessEstimate) float64 { return max(e.Error, e.Sensitivity/2) }
+
 // maxCPU is the share of the machine above which a cell is bound whatever
 // its estimated error: the harness was short of CPU, and its wake-ups and
 // round trips waited on each other in ways no average shows.
 const maxCPU = 0.9
 
 // judge applies the rule to a measured cell: it is bound when the
-// estimated harness error is above budget, or the process used more than
-// maxCPU of the machine. Reason says which, with the remedy.
+// process used more than maxCPU of the machine, or the estimated harness
+// error (worst) is above budget. Reason says which, with the remedy.
 func judge(h *results.Harness, budget float64, scale upstream.Scale, external bool) {
+	e := model.HarnessEstimate{Error: h.Error, Sensitivity: h.Sensitivity}
 	switch {
 	case h.CPU > maxCPU:
 		h.Bound = true
 		h.Reason = fmt.Sprintf("poolbench used %.0f%% of the machine's CPU during the cell: run it with fewer cells in parallel or fewer requests in flight", 100*h.CPU)
-	case h.Error > budget && external:
+	case worst(e) <= budget:
+	case external:
 		h.Bound = true
 		h.Reason = fmt.Sprintf("the harness's own time per attempt (about %s) is %.1f%% of the cell's wall time, above the %.0f%% budget: the target is too fast for the harness to time, or the pool too large for this machine",
 			fmtSeconds(h.AddedPerAttempt), 100*h.Error, 100*budget)
@@ -86,6 +96,10 @@ func judge(h *results.Harness, budget float64, scale upstream.Scale, external bo
 		h.Bound = true
 		h.Reason = fmt.Sprintf("the harness added about %.1f%% to the cell's wall time (%s per attempt, answers %s late, waits %s late, at %s), above the %.0f%% budget: run it at a slower time scale (timescale auto picks one) or with fewer cells in parallel",
 			100*h.Error, fmtSeconds(h.AddedPerAttempt), fmtSeconds(h.UpstreamLateness), fmtSeconds(h.WaitLateness), scale, 100*budget)
+	default:
+		h.Bound = true
+		h.Reason = fmt.Sprintf("the cell's answer turns on a few milliseconds: with up to twice the overhead the harness measured (%s per attempt, at %s) the model's wall time changes by up to %.0f%%, where the measured overhead gives %.1f%% (retries that arrive together meet the cap's free slots, or miss them, within that time): run it at a slower time scale, or read its figures as one draw of several possible",
+			fmtSeconds(h.AddedPerAttempt), scale, 100*h.Sensitivity, 100*h.Error)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -13,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/poolbench/poolbench/bench/model"
 	"github.com/poolbench/poolbench/bench/results"
 	"github.com/poolbench/poolbench/bench/scenario"
 	vegeta "github.com/tsenart/vegeta/v12/lib"
@@ -261,6 +263,40 @@ sweep: {strategies: [pooled, unbounded], pool_sizes: [2]}
 	// Rejected attempts waited Retry-After (500 ms model) before retrying.
 	if ub.Latency.Max < 1.0 {
 		t.Errorf("unbounded max item latency %.3f model s, want ≥ 1 s (two Retry-After waits)", ub.Latency.Max)
+	}
+}
+
+// TestRunDrawsAsTheModel: the mock draws every attempt's fault by its
+// item and attempt (upstream.DrawKey), as the model does, so a concurrent
+// cell's attempts, failures and outcomes equal the model's exactly, in
+// whatever order its attempts reach the mock.
+func TestRunDrawsAsTheModel(t *testing.T) {
+	sc := mustParse(t, `
+name: draws
+items: 200
+seed: 4
+upstream: {latency: "uniform(1ms,3ms)", error_rate: 0.3, seed: 8}
+client:
+  retry: {max_attempts: 3, backoff: exponential, base: 1ms, max: 4ms}
+sweep: {strategies: [pooled, unbounded], pool_sizes: [16]}
+`)
+	res, err := Run(context.Background(), sc, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := model.ParamsFor(sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range res.Cells {
+		m, err := model.Simulate(t.Context(), p, c.Strategy, c.Pool)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Attempts != m.Attempts || c.Failed != m.Failed || !maps.Equal(c.Outcomes, m.Outcomes) {
+			t.Errorf("%s: measured %d attempts, %d failed, %v; the model %d, %d, %v",
+				c.Label(), c.Attempts, c.Failed, c.Outcomes, m.Attempts, m.Failed, m.Outcomes)
+		}
 	}
 }
 

@@ -28,17 +28,55 @@ type Draw struct {
 	Fault  Fault
 }
 
-// Drawer draws the requests of one upstream: request number id (from 1, in
-// arrival order) gets its latency sample and then, from one uniform number
-// against the cumulative fault rates, its fault, both from PCG(Seed, id).
-// The same seed and id give the same draw, whatever the order of the
-// calls. A Drawer is not safe for concurrent use; it does not allocate.
+// Drawer draws the requests of one upstream: request key id gets its
+// latency sample and then, from one uniform number against the cumulative
+// fault rates, its fault, both from PCG(Seed, id). The same seed and id
+// give the same draw, whatever the order of the calls. A request's key is
+// DrawKey(item, attempt) when its client sends it (header DrawHeader:
+// poolbench's own client, and bench/model, so that the mock and the model
+// draw the same numbers for the same attempt whatever order the attempts
+// arrive in), else its arrival number from 1. A Drawer is not safe for
+// concurrent use; it does not allocate.
 type Drawer struct {
 	lat    Latency
 	seed   uint64
 	faults [3]float64 // cumulative: error, +reset, +stall
 	src    rand.PCG
 	rnd    *rand.Rand
+}
+
+// DrawHeader is the request header a client keys its draw with: the
+// decimal DrawKey of the attempt. A request with none, or with anything
+// but one such value, is drawn by its arrival number.
+const DrawHeader = "Poolbench-Draw"
+
+// attemptBits is how many low bits of a key number the attempt.
+const attemptBits = 16
+
+// DrawKey is the draw key of attempt number attempt (from 1, below 2^16)
+// of item number item (from 0, in the order items start). Keys are never 0
+// and never collide for such arguments.
+func DrawKey(item, attempt int) uint64 {
+	return uint64(item)<<attemptBits | uint64(attempt)&(1<<attemptBits-1)
+}
+
+// ParseDrawKey reads a DrawHeader value: 1 to 20 decimal digits, a
+// non-zero uint64 (ok false otherwise).
+func ParseDrawKey(b []byte) (key uint64, ok bool) {
+	if len(b) == 0 || len(b) > 20 {
+		return 0, false
+	}
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		d := uint64(c - '0')
+		if key > (1<<64-1-d)/10 {
+			return 0, false
+		}
+		key = key*10 + d
+	}
+	return key, key != 0
 }
 
 // NewDrawer returns the drawer of upstream c with latency lat (c's Latency
@@ -52,7 +90,7 @@ func NewDrawer(c Config, lat Latency) *Drawer {
 	return d
 }
 
-// Draw returns request id's draw.
+// Draw returns the draw of the request keyed id.
 func (d *Drawer) Draw(id uint64) Draw {
 	d.src.Seed(d.seed, id)
 	x := Draw{Sample: d.lat.Sample(d.rnd)}

@@ -8,7 +8,13 @@ type Simple struct {
 	Close        bool // the connection ends after the answer
 	HTTP10       bool // HTTP/1.0
 	Length       int  // bytes of the request, through the blank line
+	// Draw is the value of the request's Poolbench-Draw header (nil when
+	// it has none); see upstream.DrawHeader.
+	Draw []byte
 }
+
+// drawHeader is upstream.DrawHeader (h1 does not import the model).
+const drawHeader = "Poolbench-Draw"
 
 // ParseSimple parses, without allocating, the requests load generators
 // send: a request line with an origin-form target and HTTP/1.0 or 1.1,
@@ -24,7 +30,7 @@ func ParseSimple(b []byte, headerLimit int) (r Simple, ok bool) {
 		return r, false
 	}
 	http11 := !r.HTTP10
-	keepAlive, hosts := false, 0
+	keepAlive, hosts, draws := false, 0, 0
 	pos := r.Length
 	for {
 		eol := bytes.Index(b[pos:], crlf)
@@ -62,6 +68,11 @@ func ParseSimple(b []byte, headerLimit int) (r Simple, ok bool) {
 			}
 		case bytes.EqualFold(name, []byte("Transfer-Encoding")), bytes.EqualFold(name, []byte("Expect")):
 			return r, false
+		case bytes.EqualFold(name, []byte(drawHeader)):
+			if draws++; draws > 1 {
+				return r, false // repeated: net/http's path sees both
+			}
+			r.Draw = value[:len(value):len(value)]
 		case bytes.EqualFold(name, []byte("Connection")):
 			for tok := range bytes.SplitSeq(value, []byte(",")) {
 				tok = bytes.Trim(tok, " \t")

@@ -34,11 +34,24 @@ func TestParseSimple(t *testing.T) {
 		{"GET / HTTP/1.1\r\nHost: x\r\n", false, "", "", false}, // incomplete
 		{"GET / HTTP/2.0\r\nHost: x\r\n\r\n", false, "", "", false},
 		{"G(T / HTTP/1.1\r\nHost: x\r\n\r\n", false, "", "", false},
+		{"GET / HTTP/1.1\r\nHost: x\r\nPoolbench-Draw: 1\r\npoolbench-draw: 2\r\n\r\n", false, "", "", false}, // two draws
 	} {
 		r, ok := ParseSimple([]byte(tt.req), testHeaderLimit)
 		if ok != tt.ok || ok && (string(r.Method) != tt.method || string(r.Path) != tt.path || r.Close != tt.close) {
 			t.Errorf("%q: ok %v %q %q close %v; want ok %v %q %q close %v", tt.req, ok, r.Method, r.Path, r.Close, tt.ok, tt.method, tt.path, tt.close)
 		}
+	}
+}
+
+// TestParseSimpleDraw: the Poolbench-Draw header's value, trimmed.
+func TestParseSimpleDraw(t *testing.T) {
+	r, ok := ParseSimple([]byte("GET / HTTP/1.1\r\nHost: x\r\npoolbench-draw:  65537 \r\n\r\n"), testHeaderLimit)
+	if !ok || string(r.Draw) != "65537" {
+		t.Errorf("ok %v draw %q, want 65537", ok, r.Draw)
+	}
+	r, ok = ParseSimple([]byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n"), testHeaderLimit)
+	if !ok || r.Draw != nil {
+		t.Errorf("ok %v draw %q, want none", ok, r.Draw)
 	}
 }
 
@@ -50,6 +63,7 @@ func FuzzParseSimple(f *testing.F) {
 		"GET /a?b HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
 		"HEAD /_mock/stats HTTP/1.1\r\nHost: [::1]:80\r\nConnection: close, te\r\nX: \t y \r\n\r\n",
 		"POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n",
+		"GET /item HTTP/1.1\r\nHost: x\r\nPoolbench-Draw: 65537\r\nPoolbench-Draw:\r\n\r\n",
 		// The probes from the issues (none may pass as simple).
 		"POST / HTTP/1.1\r\nHost: x\r\nContent-Length : 45\r\n\r\nPOST /_mock/reset HTTP/1.1\r\nHost: x\r\n\r\n",
 		"GET / HTTP/1.1\r\nHost: x\r\nX-A : b\r\n\r\n",
@@ -74,6 +88,9 @@ func FuzzParseSimple(f *testing.F) {
 		}
 		if req.Method != string(r.Method) || req.URL.Path != string(r.Path) || req.Close != r.Close {
 			t.Fatalf("%q: ParseSimple %q %q close %v; net/http %q %q close %v", b, r.Method, r.Path, r.Close, req.Method, req.URL.Path, req.Close)
+		}
+		if draw := req.Header.Values(drawHeader); len(draw) > 1 || len(draw) == 1 && draw[0] != string(r.Draw) || len(draw) == 0 && len(r.Draw) > 0 {
+			t.Fatalf("%q: ParseSimple's draw %q, net/http's %q", b, r.Draw, draw)
 		}
 	})
 }

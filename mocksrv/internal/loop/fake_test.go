@@ -26,7 +26,7 @@ type fakeService struct {
 	seen     func(c *conn)
 }
 
-func (f *fakeService) Arrive(now time.Time, w Waiter) Arrival {
+func (f *fakeService) Arrive(now time.Time, w Waiter, _ []byte) Arrival {
 	if f.seen != nil {
 		f.seen(w.(*conn))
 	}

@@ -15,7 +15,7 @@ import (
 
 // dispatch serves a parsed request: a control path through the Service,
 // anything else as a modeled request. method and path are not kept.
-func (l *loop) dispatch(c *conn, method, path []byte, closeAfter, http10 bool) {
+func (l *loop) dispatch(c *conn, method, path, draw []byte, closeAfter, http10 bool) {
 	c.closeAfter = closeAfter || l.draining
 	c.head = string(method) == http.MethodHead
 	c.http10 = http10
@@ -23,13 +23,14 @@ func (l *loop) dispatch(c *conn, method, path []byte, closeAfter, http10 bool) {
 		l.respond(c, status, header, body)
 		return
 	}
-	l.start(c)
+	l.start(c, draw)
 }
 
-// start admits, queues, rejects or resets a modeled request.
-func (l *loop) start(c *conn) {
+// start admits, queues, rejects or resets a modeled request whose client
+// keyed its draw with draw (see Service.Arrive).
+func (l *loop) start(c *conn, draw []byte) {
 	c.arrived = time.Now()
-	c.arr = l.svc.Arrive(c.arrived, c)
+	c.arr = l.svc.Arrive(c.arrived, c, draw)
 	switch c.arr.Admission {
 	case Rejected:
 		status, header, body := l.svc.Rejection()

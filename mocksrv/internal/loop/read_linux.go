@@ -10,6 +10,7 @@ import (
 	"golang.org/x/net/http/httpguts"
 
 	"github.com/poolbench/poolbench/mocksrv/internal/h1"
+	"github.com/poolbench/poolbench/mocksrv/upstream"
 )
 
 // Reading requests as they arrive (package h1 frames them) and checking
@@ -45,7 +46,8 @@ type reading struct {
 
 	// What the request's dispatch needs once its body has arrived.
 	method, path          []byte
-	close, http10, optAll bool // optAll: OPTIONS *
+	draw                  []byte // the Poolbench-Draw value, when one was sent
+	close, http10, optAll bool   // optAll: OPTIONS *
 }
 
 // reading reports whether c may read a request now: between requests
@@ -133,8 +135,8 @@ func (l *loop) step(c *conn) bool {
 func (l *loop) simple(c *conn, s h1.Simple) {
 	c.in.Consume(s.Length) // s's bytes stay where they are until the next read
 	c.requests++
-	c.read = reading{afterPost: string(s.Method) == http.MethodPost, method: c.read.method, path: c.read.path}
-	l.dispatch(c, s.Method, s.Path, s.Close, s.HTTP10)
+	c.read = reading{afterPost: string(s.Method) == http.MethodPost, method: c.read.method, path: c.read.path, draw: c.read.draw}
+	l.dispatch(c, s.Method, s.Path, s.Draw, s.Close, s.HTTP10)
 }
 
 // header reads a whole header block with net/http's parser and checks it as
@@ -191,6 +193,10 @@ func (l *loop) header(c *conn, block []byte) bool {
 	r.chunked, r.left, r.chunks = req.ContentLength < 0, req.ContentLength, h1.Chunks{}
 	r.method = append(r.method[:0], req.Method...)
 	r.path = append(r.path[:0], req.URL.Path...)
+	r.draw = r.draw[:0]
+	if v := req.Header.Values(upstream.DrawHeader); len(v) == 1 {
+		r.draw = append(r.draw, v[0]...)
+	}
 	r.http10 = !req.ProtoAtLeast(1, 1)
 	r.optAll = req.RequestURI == "*" && req.Method == http.MethodOptions
 	r.afterPost = req.Method == http.MethodPost
@@ -228,7 +234,7 @@ func (l *loop) body(c *conn) bool {
 		}
 	}
 	done := *r
-	c.read = reading{afterPost: done.afterPost, method: done.method[:0], path: done.path[:0]}
+	c.read = reading{afterPost: done.afterPost, method: done.method[:0], path: done.path[:0], draw: done.draw[:0]}
 	if done.optAll {
 		// net/http's server answers OPTIONS * itself (200, no body, no
 		// Content-Type); it never reaches the handler.
@@ -236,7 +242,7 @@ func (l *loop) body(c *conn) bool {
 		l.respond(c, http.StatusOK, nil, nil)
 		return true
 	}
-	l.dispatch(c, done.method, done.path, done.close, done.http10)
+	l.dispatch(c, done.method, done.path, done.draw, done.close, done.http10)
 	return true
 }
 

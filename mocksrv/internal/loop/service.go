@@ -69,7 +69,9 @@ type Waiter interface {
 type Service interface {
 	// Arrive numbers and draws a modeled request that arrived at now and
 	// decides its admission; w is told when a queued request is granted.
-	Arrive(now time.Time, w Waiter) Arrival
+	// draw is the value of the request's upstream.DrawHeader, nil when it
+	// had none (not kept).
+	Arrive(now time.Time, w Waiter, draw []byte) Arrival
 	// ServiceTime is the wall time a request with draw d serves when
 	// admitted with inFlight in service.
 	ServiceTime(d upstream.Draw, inFlight int64) time.Duration
