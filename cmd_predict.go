@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"github.com/poolbench/poolbench/bench/model"
 	"github.com/poolbench/poolbench/bench/results"
@@ -19,7 +18,7 @@ import (
 // model (bench/model) without sending a request. Flags override the
 // scenario for what-ifs far beyond the machine.
 func cmdPredict(ctx context.Context, env *environ, args []string) error {
-	fs := newFlagSet("predict", "[flags] SCENARIO\n       poolbench predict -verify [-tolerance F] [-min-latency D] RESULTS...", env.stderr)
+	fs := newFlagSet("predict", "[flags] SCENARIO\n       poolbench predict -verify [-tolerance F] RESULTS...", env.stderr)
 	items := fs.Int("items", 0, "items per cell (default: the scenario's; up to "+strconv.Itoa(model.MaxItems)+")")
 	pools := fs.String("pools", "", "pool sizes, comma-separated, like 1,2,4,10000 (default: the scenario's)")
 	strategies := fs.String("strategies", "", "strategies, comma-separated: serial, pooled, workers, unbounded (default: the scenario's)")
@@ -27,8 +26,7 @@ func cmdPredict(ctx context.Context, env *environ, args []string) error {
 	connect := fs.Duration("connect", 0, "model time a new connection costs when the scenario turns keep-alive off")
 	rtt := fs.Duration("rtt", 0, "network round trip per attempt in model time, for a remote service (default 0, loopback)")
 	verify := fs.Bool("verify", false, "compare measured runs with the model: the arguments are results.json files or their `DIR`s")
-	tolerance := fs.Float64("tolerance", 0.03, "with -verify: the largest accepted |measured − predicted| / predicted wall time")
-	minScaled := fs.Duration("min-latency", 5*time.Millisecond, "with -verify: cells whose mean service time as run (latency × contention × timescale) is below this are shown but not checked")
+	tolerance := fs.Float64("tolerance", 0, "with -verify: the largest accepted |measured − predicted| / predicted wall time (default: each run's error budget)")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -38,10 +36,10 @@ func cmdPredict(ctx context.Context, env *environ, args []string) error {
 			fs.Usage()
 			return badInputf("predict -verify takes one or more results.json files or directories")
 		}
-		if !(*tolerance > 0) {
-			return badInputf("-tolerance %v: want a fraction above 0, like 0.03", *tolerance)
+		if !(*tolerance >= 0) || *tolerance >= 1 {
+			return badInputf("-tolerance %v: want a fraction from 0 to 1, like 0.03 (0: each run's error budget)", *tolerance)
 		}
-		return verifyRuns(env.stdout, pos, *tolerance, *minScaled)
+		return verifyRuns(env.stdout, pos, *tolerance)
 	}
 	if len(pos) != 1 {
 		fs.Usage()
@@ -157,43 +155,59 @@ func num(x float64) string {
 }
 
 // verifyRuns prints measured against predicted wall time for every cell of
-// the given runs and fails if a checked cell is off by more than tolerance.
-func verifyRuns(w io.Writer, paths []string, tolerance float64, minScaled time.Duration) error {
+// the given runs and fails if a cell the harness did not flag is off by
+// more than tolerance (0: its run's error budget).
+func verifyRuns(w io.Writer, paths []string, tolerance float64) error {
 	var bad []string
+	flagged := 0
 	for i, path := range paths {
 		r, err := results.Read(path)
 		if err != nil {
 			return badInput(err)
 		}
-		checks, err := model.Verify(r, tolerance, minScaled)
+		checks, err := model.Verify(r, tolerance)
 		if err != nil {
 			return badInputf("%s: %w", path, err)
 		}
 		if i > 0 {
 			fmt.Fprintln(w)
 		}
-		fmt.Fprintf(w, "%s (%s): measured vs predicted wall time, model seconds, run at %s\n", r.Scenario.Name, path, r.Scenario.Timescale)
+		fmt.Fprintf(w, "%s (%s): measured vs predicted wall time, model seconds\n", r.Scenario.Name, path)
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintln(tw, "cell\tmeasured s\tpredicted s\tdiff\tefficiency\tlatency as run\tverdict\t")
+		fmt.Fprintln(tw, "cell\tmeasured s\tpredicted s\tdiff\tscale\tharness\tverdict\t")
+		var reasons []string
 		for _, c := range checks {
-			verdict := "ok"
+			verdict := fmt.Sprintf("ok (±%.1f%%)", 100*c.Tolerance)
 			switch {
 			case !c.Checked:
-				verdict = "not checked (< " + minScaled.String() + ")"
+				flagged++
+				verdict = "not checked: flagged †"
+				reasons = append(reasons, fmt.Sprintf("  † %s: %s", c.Cell.Label(), c.Cell.Harness.Reason))
 			case !c.OK:
-				verdict = "OFF"
+				verdict = fmt.Sprintf("OFF (±%.1f%%)", 100*c.Tolerance)
 				bad = append(bad, fmt.Sprintf("%s %s %+.1f%%", r.Scenario.Name, c.Cell.Label(), 100*c.Diff))
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%+.2f%%\t%.3f\t%s\t%s\t\n", c.Cell.Label(), num(c.Cell.ModelWallSeconds), num(c.Cell.PredictedWallSeconds),
-				100*c.Diff, c.Cell.Efficiency, c.ScaledLatency.Round(10*time.Microsecond), verdict)
+			harness := "-"
+			if h := c.Cell.Harness; h != nil {
+				harness = fmt.Sprintf("%.2f%%", 100*h.Error)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%+.2f%%\t%s\t%s\t%s\t\n", c.Cell.Label(), num(c.Cell.ModelWallSeconds), num(c.Cell.PredictedWallSeconds),
+				100*c.Diff, c.Cell.Timescale, harness, verdict)
 		}
 		if err := tw.Flush(); err != nil {
 			return err
 		}
+		for _, line := range reasons {
+			fmt.Fprintln(w, line)
+		}
 	}
 	if len(bad) > 0 {
-		return fmt.Errorf("%d cells differ from the model by more than %.1f%%: %s", len(bad), 100*tolerance, strings.Join(bad, "; "))
+		return fmt.Errorf("%d cells differ from the model by more than their tolerance: %s", len(bad), strings.Join(bad, "; "))
 	}
-	fmt.Fprintf(w, "\nevery checked cell is within %.1f%% of the model\n", 100*tolerance)
+	msg := "every cell is within its tolerance of the model"
+	if flagged > 0 {
+		msg = fmt.Sprintf("every cell the harness did not flag is within its tolerance of the model; %d flagged cells not checked (†)", flagged)
+	}
+	fmt.Fprintf(w, "\n%s\n", msg)
 	return nil
 }

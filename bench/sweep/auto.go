@@ -2,6 +2,7 @@ package sweep
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"runtime"
 	"slices"
@@ -127,4 +128,56 @@ func (pl *planner) choose(ctx context.Context, pc plannedCell, target float64, o
 		return upstream.RealTime, e, err
 	}
 	return best, bestErr, nil
+}
+
+// pace slows the cells of a sweep whose longest cell sets its wall time:
+// a cell that would end long before it gains nothing by running fast, and
+// its requests would cost the cells beside it CPU and wake-ups. With
+// parallel slots for the cells, the sweep takes at least T, the longest
+// cell's wall time or the cells' total over the slots, whichever is
+// longer; every cell is slowed to the slowest ladder scale at which it
+// still ends within T (with fewer slots than cells, within its share of
+// the room the slots leave: all cells stretched alike). A slower
+// scale only lowers a cell's harness error, so the plan stays within its
+// target.
+func (pl *planner) pace(ctx context.Context, jobs []job, parallel int) error {
+	if len(jobs) == 0 {
+		return nil
+	}
+	wall := func(j job, s upstream.Scale) float64 { return j.pc.base.ModelWallSeconds * s.Factor() }
+	var longest, total float64
+	for _, j := range jobs {
+		w := wall(j, j.scale)
+		longest, total = max(longest, w), total+w
+	}
+	slots := float64(min(max(parallel, 1), len(jobs)))
+	T := max(longest, total/slots)
+	if total <= 0 {
+		return nil
+	}
+	room := slots * T / total // ≥ 1: how much the cells may stretch together
+	ladder := scaleLadder()
+	for i := range jobs {
+		j := &jobs[i]
+		limit := T
+		if int(slots) < len(jobs) {
+			limit = min(T, room*wall(*j, j.scale))
+		}
+		slowest := j.scale
+		for _, s := range ladder {
+			if s > j.scale && s <= upstream.RealTime && wall(*j, s) <= limit {
+				slowest = s
+			}
+		}
+		if slowest == j.scale {
+			continue
+		}
+		e, err := pl.errorAt(ctx, *j.pc, pl.overheadAt(*j.pc, slowest))
+		if err != nil {
+			return err
+		}
+		j.note = fmt.Sprintf("auto chose %s, slower than the %s the error budget allows, as the sweep's longest cell sets its pace: predicted harness error %.2f%%", slowest, j.scale, 100*e)
+		j.scale = slowest
+	}
+	return nil
 }

@@ -2,9 +2,11 @@ package sweep
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/poolbench/poolbench/bench/scenario"
@@ -40,19 +42,21 @@ type Calibration struct {
 // costs; a timer wakes up to a millisecond late, evenly spread when waits
 // are not whole milliseconds.
 const (
-	calibrationBatches = 3 // of idle round trips: the median batch counts
-	calibrationIdle    = 4 // round trips per batch
-	calibrationSleep   = 20 * time.Millisecond
-	calibrationBurst   = 2000
-	calibrationConc    = 16
-	calibrationWaits   = 12
-	calibrationWaitOf  = 3*time.Millisecond + 300*time.Microsecond // + i × 0.7 ms
+	calibrationIdle   = 16
+	calibrationSleep  = 20 * time.Millisecond
+	calibrationBurst  = 2000
+	calibrationConc   = 16
+	calibrationWaits  = 12
+	calibrationWaitOf = 3*time.Millisecond + 300*time.Microsecond // + i × 0.7 ms
 )
 
-// Calibrate measures this machine's cost per request (about 0.4 s).
-func Calibrate(ctx context.Context) (Calibration, error) {
+// Calibrate measures this machine's cost per request (about 0.5 s), with
+// the idle round trips measured as concurrent chains (one per cell the
+// sweep runs at once, at most maxChains), each against a mock of its own,
+// as the cells will run: their threads wake on the same CPUs.
+func Calibrate(ctx context.Context, concurrent int) (Calibration, error) {
 	var cal Calibration
-	idle, err := calibrateIdle(ctx)
+	idle, err := calibrateIdle(ctx, min(max(concurrent, 1), maxChains))
 	if err != nil {
 		return cal, err
 	}
@@ -60,9 +64,11 @@ func Calibrate(ctx context.Context) (Calibration, error) {
 	if cal.CPU, err = calibrateCPU(ctx); err != nil {
 		return cal, err
 	}
+	wk := newWaker()
+	defer wk.close()
 	late := make([]time.Duration, calibrationWaits)
 	for i := range late {
-		l, ok := sleep(ctx, calibrationWaitOf+time.Duration(i)*700*time.Microsecond)
+		l, ok := wk.sleep(ctx, calibrationWaitOf+time.Duration(i)*700*time.Microsecond)
 		if !ok {
 			return cal, ctx.Err()
 		}
@@ -95,7 +101,7 @@ func newCalibrationTarget(ctx context.Context, lat string, st scenario.Strategy,
 	}
 	cl := (&scenario.Scenario{}).WithDefaults().Client
 	cl.Retry.MaxAttempts = 1
-	c, err := newClient(target{url: url, method: http.MethodGet}, cl, upstream.RealTime, pool, 1<<20, false)
+	c, err := newClient(target{url: url, method: http.MethodGet, mock: true}, cl, upstream.RealTime, pool, 1<<20, false)
 	if err != nil {
 		stop()
 		return nil, err
@@ -138,25 +144,54 @@ func busy(s mocksrv.Stats) float64 {
 	return s.QueueWait.Mean*float64(s.QueueWait.Count) + s.ServiceTime.Mean*float64(s.ServiceTime.Count)
 }
 
-// calibrateIdle measures idle round trips in batches and returns the
-// median batch's: a batch that met a burst of the machine's other work is
-// not this machine's cost per request.
-func calibrateIdle(ctx context.Context) (Calibration, error) {
-	t, err := newCalibrationTarget(ctx, calibrationSleep.String(), scenario.Serial, 1)
-	if err != nil {
+// maxChains bounds the concurrent chains of idle round trips.
+const maxChains = 8
+
+// calibrateIdle measures idle round trips one by one in chains concurrent
+// chains, by what the client measured beyond what the mock says it spent,
+// and returns their mean (a cell's error is the mean's; a plan that reads
+// it low runs its longest cells twice) and the mock's mean lateness.
+func calibrateIdle(ctx context.Context, chains int) (Calibration, error) {
+	added := make([][]time.Duration, chains)
+	late := make([][]time.Duration, chains)
+	errs := make([]error, chains)
+	var wg sync.WaitGroup
+	for i := range chains {
+		wg.Go(func() {
+			// Chains of one period would send in lockstep, as cells do not.
+			sleep := calibrationSleep + time.Duration(i)*1300*time.Microsecond
+			t, err := newCalibrationTarget(ctx, sleep.String(), scenario.Serial, 1)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			defer t.close()
+			for range calibrationIdle {
+				var a attempt
+				t.c.send(ctx, &a, 0)
+				if !a.ok() || a.upstream < 0 {
+					errs[i] = fmt.Errorf("calibration: a request to the mock failed: %s %v", a.outcome(), a.err)
+					return
+				}
+				added[i] = append(added[i], max(a.latency-a.upstream, 0))
+				late[i] = append(late[i], max(a.upstream-sleep, 0)) // no queue, no contention
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
 		return Calibration{}, err
 	}
-	defer t.close()
-	rt := make([]time.Duration, calibrationBatches)
-	late := make([]time.Duration, calibrationBatches)
-	for i := range rt {
-		b, err := t.batch(ctx, calibrationIdle)
-		if err != nil {
-			return Calibration{}, err
-		}
-		rt[i], late[i] = b.added, b.late
+	return Calibration{RoundTrip: mean(slices.Concat(added...)), UpstreamLate: mean(slices.Concat(late...))}, nil
+}
+
+// mean is the mean of ds.
+func mean(ds []time.Duration) time.Duration {
+	var sum time.Duration
+	for _, d := range ds {
+		sum += d
 	}
-	return Calibration{RoundTrip: median(rt), UpstreamLate: median(late)}, nil
+	return sum / time.Duration(len(ds))
 }
 
 func calibrateCPU(ctx context.Context) (time.Duration, error) {

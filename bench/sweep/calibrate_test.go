@@ -8,7 +8,7 @@ import (
 // TestCalibrate: the calibration measures plausible costs quickly.
 func TestCalibrate(t *testing.T) {
 	start := time.Now()
-	cal, err := Calibrate(t.Context())
+	cal, err := Calibrate(t.Context(), 2)
 	if err != nil {
 		t.Fatal(err)
 	}

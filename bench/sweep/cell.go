@@ -73,7 +73,7 @@ func (r *cellRun) item(ctx context.Context, index int) {
 			rnd = rand.New(rand.NewPCG(r.seed, uint64(index)))
 		}
 		if wait := r.c.scale.Wall(r.c.retry.Delay(n, rnd, retryAfter)); wait > 0 {
-			late, ok := sleep(ctx, wait)
+			late, ok := r.c.wait(ctx, wait)
 			if !ok {
 				r.end(first, scenario.OutcomeCanceled, n)
 				return

@@ -19,6 +19,7 @@ type sweeper struct {
 	sc      *scenario.Scenario
 	opts    Options
 	probe   *probe
+	waker   *waker       // the cells' waits between attempts
 	cal     *Calibration // measured when needed: timescale auto, a target
 	planner *planner     // the model's view: an upstream: scenario only
 }
@@ -35,10 +36,12 @@ type job struct {
 // newSweeper calibrates when it must and plans every cell's scale.
 func newSweeper(ctx context.Context, sc *scenario.Scenario, opts Options) (*sweeper, []job, error) {
 	sw := &sweeper{sc: sc, opts: opts}
+	plan := sc.Sweep.Plan()
+	concurrent := min(max(sc.Sweep.Parallel, 1), len(plan))
 	if sc.Timescale.Auto || sc.Target != nil {
 		cal := opts.Calibration
 		if cal == nil {
-			c, err := Calibrate(ctx)
+			c, err := Calibrate(ctx, concurrent)
 			if err != nil {
 				return nil, nil, fmt.Errorf("calibrating the harness: %w", err)
 			}
@@ -46,7 +49,6 @@ func newSweeper(ctx context.Context, sc *scenario.Scenario, opts Options) (*swee
 		}
 		sw.cal = cal
 	}
-	plan := sc.Sweep.Plan()
 	if sc.Upstream != nil {
 		p, err := model.ParamsFor(sc)
 		if err != nil {
@@ -56,7 +58,7 @@ func newSweeper(ctx context.Context, sc *scenario.Scenario, opts Options) (*swee
 		if sw.cal != nil {
 			cal = *sw.cal
 		}
-		sw.planner = &planner{params: p, cal: cal, concurrent: min(max(sc.Sweep.Parallel, 1), len(plan))}
+		sw.planner = &planner{params: p, cal: cal, concurrent: concurrent}
 	}
 	jobs := make([]job, len(plan))
 	for i, p := range plan {
@@ -82,7 +84,13 @@ func newSweeper(ctx context.Context, sc *scenario.Scenario, opts Options) (*swee
 		}
 		jobs[i] = j
 	}
+	if sc.Timescale.Auto && sw.planner != nil {
+		if err := sw.planner.pace(ctx, jobs, sc.Sweep.Parallel); err != nil {
+			return nil, nil, err
+		}
+	}
 	sw.probe = startProbe()
+	sw.waker = newWaker()
 	return sw, jobs, nil
 }
 
@@ -176,6 +184,7 @@ func (sw *sweeper) runAt(ctx context.Context, j job, withRecords bool) (cell res
 		return cell, nil, err
 	}
 	defer c.closeIdle()
+	c.waker = sw.waker
 	var spl *spill
 	if withRecords {
 		if spl, err = newSpill(); err != nil {

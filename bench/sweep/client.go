@@ -42,10 +42,13 @@ type attempt struct {
 	seq     uint64 // start order within the cell, from 0
 	start   time.Time
 	latency time.Duration
-	bytesIn int64
-	err     error
-	code    uint16
-	kind    uint8
+	// upstream is the time the embedded mock says it spent on the attempt
+	// (its X-Mock-Queue-Wait and X-Mock-Latency), -1 when it said none.
+	upstream time.Duration
+	bytesIn  int64
+	err      error
+	code     uint16
+	kind     uint8
 }
 
 // outcome is the attempt's key in Cell.Outcomes: "200", "503", "reset"...
@@ -77,6 +80,7 @@ type client struct {
 	timeout time.Duration // per attempt, wall
 	scale   upstream.Scale
 	retry   scenario.Retry
+	waker   *waker // the waits between attempts; nil: Go timers
 
 	mu    sync.Mutex // guards conns
 	conns map[net.Conn]struct{}
@@ -222,7 +226,7 @@ func (c *client) send(ctx context.Context, a *attempt, draw uint64) (retryAfter 
 	if c.close {
 		req.SetConnectionClose()
 	}
-	*a = attempt{seq: a.seq, start: time.Now()}
+	*a = attempt{seq: a.seq, start: time.Now(), upstream: -1}
 	err := c.hc.DoDeadline(req, resp, a.start.Add(c.timeout))
 	if err == nil {
 		a.code = uint16(min(resp.StatusCode(), math.MaxUint16))
@@ -234,10 +238,24 @@ func (c *client) send(ctx context.Context, a *attempt, draw uint64) (retryAfter 
 		a.kind = classify(ctx, err)
 		return 0
 	}
+	if c.t.mock {
+		a.upstream = mockTime(resp)
+	}
 	if a.code == http.StatusTooManyRequests || a.code == http.StatusServiceUnavailable {
 		retryAfter = parseRetryAfter(string(resp.Header.Peek("X-Mock-Retry-After")), string(resp.Header.Peek("Retry-After")), c.scale)
 	}
 	return retryAfter
+}
+
+// mockTime is the queue wait plus service time an answer of the embedded
+// mock reports, -1 when it reports none.
+func mockTime(resp *fasthttp.Response) time.Duration {
+	took, err1 := time.ParseDuration(string(resp.Header.Peek("X-Mock-Latency")))
+	wait, err2 := time.ParseDuration(string(resp.Header.Peek("X-Mock-Queue-Wait")))
+	if err1 != nil || err2 != nil {
+		return -1
+	}
+	return took + wait
 }
 
 // drain reads the answer's body to its end and returns its length.
@@ -303,10 +321,18 @@ func parseRetryAfter(mock, ra string, scale upstream.Scale) time.Duration {
 	return time.Duration(min(model, maxRetryAfter.Seconds()) * float64(time.Second))
 }
 
+// wait waits d between attempts, on the sweep's waker when it has one; it
+// reports whether it waited d, and how much longer than d it took.
+func (c *client) wait(ctx context.Context, d time.Duration) (late time.Duration, ok bool) {
+	if c.waker != nil {
+		return c.waker.sleep(ctx, d)
+	}
+	return sleep(ctx, d)
+}
+
 // sleep waits d on a Go timer or until ctx is done; it reports whether
 // it waited d, and how much longer than d it took. (A Go timer wakes up to
-// a millisecond late: the runtime's poller sleeps in whole milliseconds.
-// The lateness is measured, and the harness's error accounts for it.)
+// a millisecond late: the runtime's poller sleeps in whole milliseconds.)
 func sleep(ctx context.Context, d time.Duration) (late time.Duration, ok bool) {
 	start := time.Now()
 	t := time.NewTimer(d)

@@ -73,6 +73,12 @@ func modelError(ctx context.Context, p model.Params, c *results.Cell, h *results
 // catches it.
 func worst(e model.HarnessEstimate) float64 { return max(e.Error, e.Sensitivity/2) }
 
+// smooth reports whether the wall time grows with the overhead as a
+// steady cost does: twice the overhead, about twice the error.
+func smooth(e model.HarnessEstimate) bool {
+	return e.Error > 0 && e.Sensitivity >= 1.6*e.Error && e.Sensitivity <= 2.4*e.Error
+}
+
 // maxCPU is the share of the machine above which a cell is bound whatever
 // its estimated error: the harness was short of CPU, and its wake-ups and
 // round trips waited on each other in ways no average shows.
@@ -92,13 +98,13 @@ func judge(h *results.Harness, budget float64, scale upstream.Scale, external bo
 		h.Bound = true
 		h.Reason = fmt.Sprintf("the harness's own time per attempt (about %s) is %.1f%% of the cell's wall time, above the %.0f%% budget: the target is too fast for the harness to time, or the pool too large for this machine",
 			fmtSeconds(h.AddedPerAttempt), 100*h.Error, 100*budget)
-	case h.Error > budget:
+	case smooth(e):
 		h.Bound = true
 		h.Reason = fmt.Sprintf("the harness added about %.1f%% to the cell's wall time (%s per attempt, answers %s late, waits %s late, at %s), above the %.0f%% budget: run it at a slower time scale (timescale auto picks one) or with fewer cells in parallel",
 			100*h.Error, fmtSeconds(h.AddedPerAttempt), fmtSeconds(h.UpstreamLateness), fmtSeconds(h.WaitLateness), scale, 100*budget)
 	default:
 		h.Bound = true
-		h.Reason = fmt.Sprintf("the cell's answer turns on a few milliseconds: with up to twice the overhead the harness measured (%s per attempt, at %s) the model's wall time changes by up to %.0f%%, where the measured overhead gives %.1f%% (retries that arrive together meet the cap's free slots, or miss them, within that time): run it at a slower time scale, or read its figures as one draw of several possible",
+		h.Reason = fmt.Sprintf("the cell's answer turns on a few milliseconds: under half to twice the overhead the harness measured (%s per attempt, at %s) the model's wall time changes by up to %.0f%% (%.1f%% at the measured overhead), as retries that come back together meet the cap's free slots or miss them: read its figures as one draw of several possible",
 			fmtSeconds(h.AddedPerAttempt), scale, 100*h.Sensitivity, 100*h.Error)
 	}
 }

@@ -96,6 +96,7 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts Options) (*results.Res
 		return nil, err
 	}
 	defer sw.probe.close()
+	defer sw.waker.close()
 	res.Calibration = sw.calibration()
 	var enc vegeta.Encoder
 	var bw *bufio.Writer
