@@ -35,7 +35,7 @@ run failed (or, with -strict, a cell measured the harness), 2 bad input,
 // runFlags are `poolbench run`'s flags.
 type runFlags struct {
 	out, timescale, strategies, pools string
-	repeats, parallel                 int
+	items, repeats, parallel          int
 	errorBudget                       float64
 	allowRemote, json, strict         bool
 	keepAwake                         bool
@@ -63,6 +63,7 @@ func cmdRun(ctx context.Context, env *environ, args []string) error {
 	fs := newFlagSet("run", runUsage, env.stderr)
 	var f runFlags
 	fs.StringVar(&f.out, "out", "", "write the run's files to `DIR` (default reports/<name>)")
+	fs.IntVar(&f.items, "items", 0, "`N` items per cell (overrides the scenario)")
 	fs.IntVar(&f.repeats, "repeats", 0, "run the whole sweep `N` times (overrides the scenario)")
 	fs.StringVar(&f.timescale, "timescale", "", "multiply every modeled duration by `X` (0.01, 1e-2 or 1:100), or auto (overrides the scenario)")
 	fs.StringVar(&f.strategies, "strategies", "", "comma-separated `list` of serial,pooled,workers,unbounded (overrides the scenario)")
@@ -291,6 +292,9 @@ func failedRun(res *results.Results) error {
 // applyOverrides applies the command line's sweep overrides and validates
 // the scenario again.
 func applyOverrides(sc *scenario.Scenario, f runFlags) error {
+	if f.items != 0 {
+		sc.Items = f.items
+	}
 	if f.repeats != 0 {
 		sc.Sweep.Repeats = f.repeats
 	}

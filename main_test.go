@@ -3,9 +3,11 @@ package main
 import (
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 )
@@ -17,17 +19,21 @@ func TestMain(m *testing.M) {
 }
 
 // TestScripts runs the CLI scripts in testdata/script/*.txtar. Besides
-// poolbench they have $REPO (this checkout, for its scripts) and the
-// command freeport NAME (a free loopback port in $NAME).
+// poolbench they have $REPO (this checkout, for its scripts), the command
+// freeport NAME (a free loopback port in $NAME), the command waitport PORT
+// (wait until something listens on it), the conditions nginx-echo and
+// aiohttp (a python3 that imports it, in $PYTHON).
 func TestScripts(t *testing.T) {
 	repo, err := filepath.Abs(".")
 	if err != nil {
 		t.Fatal(err)
 	}
+	python := pythonWithAiohttp()
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/script",
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("REPO", repo)
+			env.Setenv("PYTHON", python)
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
@@ -41,9 +47,28 @@ func TestScripts(t *testing.T) {
 				ts.Check(ln.Close())
 				ts.Setenv(args[0], strconv.Itoa(port))
 			},
+			"waitport": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg || len(args) != 1 {
+					ts.Fatalf("usage: waitport PORT")
+				}
+				deadline := time.Now().Add(10 * time.Second)
+				for {
+					c, err := net.DialTimeout("tcp", "127.0.0.1:"+args[0], time.Second)
+					if err == nil {
+						c.Close()
+						return
+					}
+					if time.Now().After(deadline) {
+						ts.Fatalf("nothing listens on 127.0.0.1:%s after 10 s: %v", args[0], err)
+					}
+					time.Sleep(20 * time.Millisecond)
+				}
+			},
 		},
 		Condition: func(cond string) (bool, error) {
 			switch cond {
+			case "aiohttp":
+				return python != "", nil
 			case "nginx-echo":
 				// nginx with Debian's echo module (libnginx-mod-http-echo).
 				_, err := os.Stat(echoModule)
@@ -56,3 +81,15 @@ func TestScripts(t *testing.T) {
 
 // echoModule is where Debian's libnginx-mod-http-echo installs the module.
 const echoModule = "/usr/lib/nginx/modules/ngx_http_echo_module.so"
+
+// pythonWithAiohttp is a python3 that imports aiohttp (Debian's
+// python3-aiohttp is for /usr/bin/python3, which a python3 first on PATH
+// may not be), or "".
+func pythonWithAiohttp() string {
+	for _, py := range []string{"python3", "/usr/bin/python3"} {
+		if exec.Command(py, "-c", "import aiohttp").Run() == nil {
+			return py
+		}
+	}
+	return ""
+}

@@ -49,13 +49,15 @@ type Results struct {
 
 // Calibration is what a run measured of the harness before its cells,
 // in wall seconds: the round trip an attempt costs beyond the upstream's
-// time when both sides wake from idle, the CPU per request (client and
-// mock), and how late the mock's answers and the client's waits are.
+// time when both sides wake from idle and when requests follow each other
+// back to back, the CPU per request (client and mock), and how late the
+// mock's answers and the client's waits are.
 type Calibration struct {
-	RoundTrip    float64 `json:"round_trip"`
-	CPU          float64 `json:"cpu_per_request"`
-	UpstreamLate float64 `json:"upstream_late"`
-	WaitLate     float64 `json:"wait_late"`
+	RoundTrip     float64 `json:"round_trip"`
+	BusyRoundTrip float64 `json:"busy_round_trip"`
+	CPU           float64 `json:"cpu_per_request"`
+	UpstreamLate  float64 `json:"upstream_late"`
+	WaitLate      float64 `json:"wait_late"`
 }
 
 // Machine records the facts a reader needs to trust or compare a run.

@@ -23,6 +23,10 @@ type Calibration struct {
 	// own time when both sides wake from idle: the loopback round trip
 	// and both sides' wake-ups, on a quiet machine.
 	RoundTrip time.Duration
+	// BusyRoundTrip is the same for requests sent back to back to an
+	// upstream that answers at once: no side sleeps long enough to be
+	// parked.
+	BusyRoundTrip time.Duration
 	// CPU is the CPU time one request costs the process, client and mock
 	// together, under load.
 	CPU time.Duration
@@ -43,6 +47,7 @@ type Calibration struct {
 // are not whole milliseconds.
 const (
 	calibrationIdle   = 16
+	calibrationBusy   = 400
 	calibrationSleep  = 20 * time.Millisecond
 	calibrationBurst  = 2000
 	calibrationConc   = 16
@@ -61,6 +66,9 @@ func Calibrate(ctx context.Context, concurrent int) (Calibration, error) {
 		return cal, err
 	}
 	cal.RoundTrip, cal.UpstreamLate = idle.RoundTrip, idle.UpstreamLate
+	if cal.BusyRoundTrip, err = calibrateBusy(ctx); err != nil {
+		return cal, err
+	}
 	if cal.CPU, err = calibrateCPU(ctx); err != nil {
 		return cal, err
 	}
@@ -192,6 +200,26 @@ func mean(ds []time.Duration) time.Duration {
 		sum += d
 	}
 	return sum / time.Duration(len(ds))
+}
+
+// calibrateBusy measures back-to-back round trips to a mock that answers
+// at once: their mean time beyond the mock's.
+func calibrateBusy(ctx context.Context) (time.Duration, error) {
+	t, err := newCalibrationTarget(ctx, "0s", scenario.Serial, 1)
+	if err != nil {
+		return 0, err
+	}
+	defer t.close()
+	added := make([]time.Duration, 0, calibrationBusy)
+	for range calibrationBusy {
+		var a attempt
+		t.c.send(ctx, &a, 0)
+		if !a.ok() || a.upstream < 0 {
+			return 0, fmt.Errorf("calibration: a request to the mock failed: %s %v", a.outcome(), a.err)
+		}
+		added = append(added, max(a.latency-a.upstream, 0))
+	}
+	return mean(added), nil
 }
 
 func calibrateCPU(ctx context.Context) (time.Duration, error) {

@@ -100,10 +100,11 @@ func (sw *sweeper) calibration() *results.Calibration {
 		return nil
 	}
 	return &results.Calibration{
-		RoundTrip:    sw.cal.RoundTrip.Seconds(),
-		CPU:          sw.cal.CPU.Seconds(),
-		UpstreamLate: sw.cal.UpstreamLate.Seconds(),
-		WaitLate:     sw.cal.WaitLate.Seconds(),
+		RoundTrip:     sw.cal.RoundTrip.Seconds(),
+		BusyRoundTrip: sw.cal.BusyRoundTrip.Seconds(),
+		CPU:           sw.cal.CPU.Seconds(),
+		UpstreamLate:  sw.cal.UpstreamLate.Seconds(),
+		WaitLate:      sw.cal.WaitLate.Seconds(),
 	}
 }
 

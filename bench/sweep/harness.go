@@ -111,9 +111,13 @@ func judge(h *results.Harness, budget float64, scale upstream.Scale, external bo
 
 // externalError is the harness error of a cell against an external
 // target, which has no model: the attempts of a lane follow each other,
-// each carrying the calibrated round trip stretched by the CPU load the
-// cell put on the machine; their sum over the cell's wall time. A server
-// that queues hides some of it, so this errs on the side of flagging.
+// each carrying the client's half of the calibrated round trip (the other
+// half is the server's own wake-up and reading, which any client of it
+// pays) — the busy one for attempts a millisecond or less apart, the idle
+// one from ten, in between a mix — stretched by the CPU load the cell put
+// on the machine; their sum over the cell's wall time, at most all of it.
+// A server that queues hides some of it, so this errs on the side of
+// flagging.
 func externalError(c *results.Cell, h *results.Harness, cal Calibration) float64 {
 	if c.WallSeconds <= 0 || c.Attempts == 0 {
 		return 0
@@ -123,10 +127,20 @@ func externalError(c *results.Cell, h *results.Harness, cal Calibration) float64
 		conc = c.Items
 	}
 	lanes := float64(min(max(conc, 1), c.Attempts))
-	added := cal.RoundTrip.Seconds() / (1 - math.Min(h.CPU, maxLoad))
+	perAttempt := c.WallSeconds * lanes / float64(c.Attempts) // a lane's time per attempt
+	idleShare := math.Min(math.Max((perAttempt-busyBelow.Seconds())/(idleFrom-busyBelow).Seconds(), 0), 1)
+	rt := (cal.BusyRoundTrip.Seconds() + idleShare*(cal.RoundTrip-cal.BusyRoundTrip).Seconds()) / 2
+	added := math.Min(rt/(1-math.Min(h.CPU, maxLoad)), perAttempt)
 	h.AddedPerAttempt = added
-	return added * float64(c.Attempts) / lanes / c.WallSeconds
+	return added / perAttempt
 }
+
+// Between busyBelow and idleFrom of a lane's time per attempt, an external
+// target's cell is charged a mix of the busy and the idle round trip.
+const (
+	busyBelow = time.Millisecond
+	idleFrom  = 10 * time.Millisecond
+)
 
 // fmtSeconds prints wall seconds for a reason: "0.31 ms", "12 µs".
 func fmtSeconds(s float64) string {
