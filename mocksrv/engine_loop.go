@@ -53,10 +53,11 @@ func (a loopService) AppendAnswer(b []byte, r loop.Arrival, inFlight int64, took
 }
 
 func (a loopService) Rejection() (int, []byte, []byte) {
-	h := "Content-Type: application/json\r\nX-Content-Type-Options: nosniff\r\nRetry-After: " + a.s.retryAfter +
-		"\r\nX-Mock-Retry-After: " + a.s.retryModel + "\r\n"
-	return a.s.cfg.RejectStatus, []byte(h), []byte(OverCapacity)
+	return a.s.cfg.RejectStatus, a.s.rejection, overCapacity
 }
+
+// overCapacity is OverCapacity as the loop engine writes it.
+var overCapacity = []byte(OverCapacity)
 
 func (a loopService) Control(method, path []byte) (bool, int, []byte, []byte) {
 	var allow string

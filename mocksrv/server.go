@@ -25,6 +25,9 @@ type Server struct {
 	retryAfter string // Retry-After header value, whole wall seconds
 	retryModel string // X-Mock-Retry-After header value, model time
 	padding    string
+	// rejection is the loop engine's rejection header lines, built once:
+	// a burst of rejections costs no allocation.
+	rejection []byte
 
 	seq     atomic.Uint64
 	drawers sync.Pool // *upstream.Drawer
@@ -59,6 +62,8 @@ func New(cfg upstream.Config) (*Server, error) {
 		stats:      newSummaries(),
 	}
 	s.drawers.New = func() any { return upstream.NewDrawer(cfg, lat) }
+	s.rejection = []byte("Content-Type: application/json\r\nX-Content-Type-Options: nosniff\r\nRetry-After: " + s.retryAfter +
+		"\r\nX-Mock-Retry-After: " + s.retryModel + "\r\n")
 	if cfg.BodyBytes > 0 {
 		p := make([]byte, cfg.BodyBytes)
 		for i := range p {

@@ -15,6 +15,10 @@
 # 2. zero latency: poolbench mock --latency 0s vs `fortio server`, wrk -t1
 #    -c64 -d5s against each, alternating, ROUNDS times; prints each ratio and
 #    their median (target: ratio >= 1).
+# 3. rejection bursts: poolbench mock --cap 1 --overflow reject (one request
+#    in service for 60 s, every other one answered 503 at once) vs nginx's
+#    `return 503` (one worker), wrk -t1 -c256 -d5s, alternating; prints the
+#    rejections per second and their median ratio (needs nginx).
 # Each wrk run holds /work/measure.lock (or $MEASURE_LOCK) so measurements on
 # a shared machine do not overlap. Everything binds 127.0.0.1.
 set -euo pipefail
@@ -102,4 +106,40 @@ if command -v fortio >/dev/null; then
 else
 	read -r m _ < <(measure "$mock0/" 64)
 	echo "mock: $m req/s (fortio not installed: go install fortio.org/fortio@v1.66.0)"
+fi
+
+echo "== rejection bursts, 256 connections: poolbench mock (cap 1, reject) vs nginx return 503"
+if command -v nginx >/dev/null || [ -x /usr/sbin/nginx ]; then
+	start_mock --latency 60s --cap 1 --overflow reject
+	reject_url=$url
+	# One request takes the only slot for the whole measurement.
+	curl -s -m 70 "$reject_url/" >/dev/null 2>&1 &
+	pids+=($!)
+	nport=$(( 20000 + RANDOM % 20000 ))
+	ndir=$(mktemp -d)
+	mkdir -p "$ndir/tmp"
+	cat >"$ndir/nginx.conf" <<CONF
+worker_processes 1;
+daemon off;
+master_process off;
+pid $ndir/nginx.pid;
+error_log $ndir/error.log;
+events { worker_connections 1024; }
+http { access_log off; client_body_temp_path $ndir/tmp; keepalive_requests 1000000;
+  server { listen 127.0.0.1:$nport; location / { return 503 "over capacity"; } } }
+CONF
+	PATH=$PATH:/usr/sbin nginx -p "$ndir" -c "$ndir/nginx.conf" &
+	pids+=($!)
+	sleep 0.5
+	ratios=()
+	for r in $(seq "$rounds"); do
+		read -r m _ < <(measure "$reject_url/" 256)
+		read -r n _ < <(measure "http://127.0.0.1:$nport/" 256)
+		ratio=$(awk -v m="$m" -v n="$n" 'BEGIN{printf "%.3f", m/n}')
+		ratios+=("$ratio")
+		echo "round $r: mock rejects $m/s, nginx 503s $n/s, ratio $ratio"
+	done
+	printf '%s\n' "${ratios[@]}" | sort -n | awk '{a[NR]=$1} END{printf "median ratio mock/nginx: %s\n", a[int((NR+1)/2)]}'
+else
+	echo "nginx not found: apt-get install nginx-light"
 fi
