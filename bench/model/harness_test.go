@@ -51,3 +51,29 @@ func TestHarnessError(t *testing.T) {
 		t.Errorf("pooled(256): %+v, want under 1%% and a jump of over 20%% doubled (a Retry-After wave)", big)
 	}
 }
+
+// TestReturnSpreadPastTimeout: answers whose way back, spread, ends past
+// the client's timeout time out; the simulation does not stall (it did:
+// the deadline of an attempt in service was watched only when the fixed
+// half of the way back reached it).
+func TestReturnSpreadPastTimeout(t *testing.T) {
+	sc, err := scenario.Parse("cap-sweep.yaml", []byte(capSweep))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := ParamsFor(sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rt := range []time.Duration{0, 3 * time.Second, 6855 * time.Millisecond} {
+		q := p
+		q.RoundTrip, q.ReturnSpread, q.SpreadSeed = rt, 13*time.Second, 1
+		c, err := Simulate(t.Context(), q, scenario.Pooled, 512)
+		if err != nil {
+			t.Fatalf("round trip %v, spread 13s: %v", rt, err)
+		}
+		if c.Succeeded+c.Failed != 400 || c.Outcomes["timeout"] == 0 {
+			t.Errorf("round trip %v: %d succeeded, %d failed, outcomes %v; want all 400 ended, some timed out", rt, c.Succeeded, c.Failed, c.Outcomes)
+		}
+	}
+}

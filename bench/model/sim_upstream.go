@@ -74,7 +74,8 @@ func (m *sim) admit(r ref) {
 	queued := it.phase == phQueued // its deadline is being watched already
 	it.phase = phService
 	end := m.now + d
-	if m.timeout > 0 && (end+m.back > it.deadline || it.fault == upstream.FaultStall) && !queued {
+	// The answer's way back takes m.back, plus up to ReturnSpread.
+	if m.timeout > 0 && (end+m.back+int64(m.p.ReturnSpread) > it.deadline || it.fault == upstream.FaultStall) && !queued {
 		m.watch(r) // the client may give up first, or (stall) must
 	}
 	if m.timeout > 0 && end > it.deadline {

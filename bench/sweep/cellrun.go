@@ -216,7 +216,11 @@ func (sw *sweeper) runAt(ctx context.Context, j job, withRecords bool) (cell res
 	case sw.planner != nil:
 		e, err := modelError(context.WithoutCancel(ctx), sw.planner.params, &cell, h)
 		if err != nil {
-			return cell, rec, fmt.Errorf("estimating the harness error of %s: %w", cell.Label(), err)
+			// What was measured stands; only the estimate is missing.
+			h.Bound = true
+			h.Reason = fmt.Sprintf("the model could not estimate the harness's share of the cell (%v) with the overhead measured, %s per attempt at %s: treat its figures as unchecked",
+				err, fmtSeconds(h.AddedPerAttempt), j.scale)
+			break
 		}
 		h.Error, h.Sensitivity = e.Error, e.Sensitivity
 	case sw.cal != nil:
@@ -224,7 +228,9 @@ func (sw *sweeper) runAt(ctx context.Context, j job, withRecords bool) (cell res
 		h.Error = externalError(&cell, h, *sw.cal)
 		h.Sensitivity = 2 * h.Error
 	}
-	judge(h, sc.ErrorBudget, j.scale, sc.Target != nil)
+	if !h.Bound {
+		judge(h, sc.ErrorBudget, j.scale, sc.Target != nil)
+	}
 	if n := cell.Outcomes[scenario.OutcomeFDLimit]; n > 0 {
 		// The cause of whatever else the harness measured.
 		h.Bound = true
