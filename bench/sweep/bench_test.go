@@ -12,7 +12,7 @@ import (
 
 // BenchmarkStrategyZeroLatency measures the client's own cost per request:
 // b.N items against the mock with zero latency, in one cell. Compare
-// pooled/64 with `hey -c 64` through scripts/hey-vs-pooled.sh.
+// pooled/64 with its peers through scripts/client-vs-peers.sh.
 func BenchmarkStrategyZeroLatency(b *testing.B) {
 	for _, tc := range []struct {
 		st   scenario.Strategy
