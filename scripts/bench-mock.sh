@@ -89,8 +89,8 @@ if command -v fortio >/dev/null; then
 	port=$(( 20000 + RANDOM % 20000 ))
 	fortio server -http-port "127.0.0.1:$port" -grpc-port disabled -redirect-port disabled >/dev/null 2>&1 &
 	pids+=($!)
-	sleep 1
 	fortio_url="http://127.0.0.1:$port/echo"
+	for _ in $(seq 100); do curl -sf "$fortio_url" >/dev/null 2>&1 && break; sleep 0.1; done
 	ratios=()
 	for r in $(seq "$rounds"); do
 		read -r m _ < <(measure "$mock0/" 64)
@@ -130,7 +130,7 @@ http { access_log off; client_body_temp_path $ndir/tmp; keepalive_requests 10000
 CONF
 	PATH=$PATH:/usr/sbin nginx -p "$ndir" -c "$ndir/nginx.conf" &
 	pids+=($!)
-	sleep 0.5
+	for _ in $(seq 100); do curl -s "http://127.0.0.1:$nport/" >/dev/null 2>&1 && break; sleep 0.1; done
 	ratios=()
 	for r in $(seq "$rounds"); do
 		read -r m _ < <(measure "$reject_url/" 256)

@@ -31,6 +31,7 @@ func Spin(in io.Reader) error {
 				errs <- fmt.Errorf("lowering the spinner's priority: %w", err)
 				return
 			}
+			//lint:ignore SA5002 spinning is the point: the CPU must not idle
 			for {
 			}
 		}()
