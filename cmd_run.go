@@ -8,6 +8,7 @@ import (
 	"io"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 
@@ -108,6 +109,9 @@ func cmdRun(ctx context.Context, env *environ, args []string) error {
 		if err := scenario.CheckTarget(ctx, sc.Target); err != nil {
 			return badInput(err)
 		}
+	}
+	if err := preflight(env, sc); err != nil {
+		return badInput(err)
 	}
 	dir := f.out
 	switch dir {
@@ -371,4 +375,42 @@ func loadScenario(env *environ, arg string) (*scenario.Scenario, error) {
 		return nil, fmt.Errorf("standard input: a scenario larger than %d bytes", scenario.MaxFileBytes)
 	}
 	return scenario.Parse("<stdin>", data)
+}
+
+// preflight checks the plan's peak against the machine: it refuses a
+// plan whose requests in flight need more memory than is available, and
+// warns when they need more than half of it, or more file descriptors than
+// ulimit -n allows (the cells would then fail to connect, and say so).
+func preflight(env *environ, sc *scenario.Scenario) error {
+	fp := sweep.FootprintOf(sc)
+	need := fmt.Sprintf("%s requests in flight at once (%d cells at a time, about 20 KiB each)", thousands(fp.InFlight), min(max(sc.Sweep.Parallel, 1), len(sc.Sweep.Plan())))
+	switch {
+	case env.memAvailable > 0 && fp.Bytes > env.memAvailable:
+		return fmt.Errorf("the plan needs about %s of memory for %s and %s is available: lower the largest pool, the items of an unbounded cell, or -parallel",
+			mib(fp.Bytes), need, mib(env.memAvailable))
+	case env.memAvailable > 0 && fp.Bytes > env.memAvailable/2:
+		fmt.Fprintf(env.stderr, "poolbench: warning: the plan needs about %s of memory for %s, more than half of the %s available\n", mib(fp.Bytes), need, mib(env.memAvailable))
+	}
+	if env.fdLimit > 0 && uint64(fp.FDs)+64 > env.fdLimit {
+		fmt.Fprintf(env.stderr, "poolbench: warning: %s hold about %s file descriptors and ulimit -n is %d: raise it (ulimit -n %d) or the attempts beyond it fail to connect\n",
+			need, thousands(fp.FDs), env.fdLimit, fp.FDs+64)
+	}
+	return nil
+}
+
+// mib prints bytes as "1.2 GiB" or "340 MiB".
+func mib(b uint64) string {
+	if b >= 1<<30 {
+		return fmt.Sprintf("%.1f GiB", float64(b)/(1<<30))
+	}
+	return fmt.Sprintf("%d MiB", b>>20)
+}
+
+// thousands prints n with thousands separators: 20,000.
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }

@@ -5,10 +5,12 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/poolbench/poolbench/bench/results"
+	"github.com/poolbench/poolbench/bench/scenario"
 )
 
 // TestRunInterruptedExitCode: canceling `poolbench run` (what Ctrl-C does
@@ -42,5 +44,35 @@ func TestRunInterruptedExitCode(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(out, "requests.jsonl")); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestPreflight: a plan whose requests in flight need more memory than is
+// available is refused; one that needs more than half of it, or more file
+// descriptors than allowed, gets a warning.
+func TestPreflight(t *testing.T) {
+	sc, err := scenario.Parse("p.yaml", []byte("name: p\nitems: 100000\nupstream: {latency: 1s}\nsweep: {strategies: [unbounded]}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name         string
+		mem, fds     uint64
+		refused      bool
+		warn, reason string
+	}{
+		{"plenty", 64 << 30, 1 << 20, false, "", ""},
+		{"over half", 3 << 30, 1 << 20, false, "more than half", ""},
+		{"too little", 1 << 30, 1 << 20, true, "", "the plan needs about 2.0 GiB of memory for 100,000 requests in flight"},
+		{"few descriptors", 64 << 30, 1024, false, "ulimit -n is 1024: raise it (ulimit -n 200064)", ""},
+	} {
+		var stderr bytes.Buffer
+		err := preflight(&environ{stderr: &stderr, memAvailable: tc.mem, fdLimit: tc.fds}, sc)
+		if (err != nil) != tc.refused || tc.reason != "" && !strings.Contains(err.Error(), tc.reason) {
+			t.Errorf("%s: err %v, want refused %v with %q", tc.name, err, tc.refused, tc.reason)
+		}
+		if !strings.Contains(stderr.String(), tc.warn) || tc.warn == "" && stderr.Len() > 0 {
+			t.Errorf("%s: stderr %q, want %q", tc.name, stderr.String(), tc.warn)
+		}
 	}
 }

@@ -22,6 +22,8 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"strconv"
+	"strings"
 	"syscall"
 
 	"golang.org/x/term"
@@ -61,6 +63,10 @@ type environ struct {
 	// executable starts none.
 	executable  string
 	environment []string
+	// memAvailable is the memory the kernel says is available (bytes, 0
+	// when unknown) and fdLimit the soft limit on open files (0 when
+	// unknown): what run checks a plan against.
+	memAvailable, fdLimit uint64
 }
 
 // processEnviron is the environ of this process.
@@ -77,6 +83,11 @@ func processEnviron() *environ {
 		env.executable = exe
 	}
 	env.environment = os.Environ()
+	env.memAvailable = memAvailable()
+	var rl syscall.Rlimit
+	if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl) == nil {
+		env.fdLimit = rl.Cur
+	}
 	return env
 }
 
@@ -255,4 +266,22 @@ func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 		pos = append(pos, rest[0])
 		args = rest[1:]
 	}
+}
+
+// memAvailable reads MemAvailable from /proc/meminfo (Linux), in bytes; 0
+// where it cannot.
+func memAvailable() uint64 {
+	b, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		return 0
+	}
+	for line := range strings.Lines(string(b)) {
+		if rest, ok := strings.CutPrefix(line, "MemAvailable:"); ok {
+			kb, err := strconv.ParseUint(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			if err == nil {
+				return kb << 10
+			}
+		}
+	}
+	return 0
 }
