@@ -18,52 +18,37 @@ func TestMain(m *testing.M) {
 	})
 }
 
-// TestScripts runs the CLI scripts in testdata/script/*.txtar. Besides
-// poolbench they have $REPO (this checkout, for its scripts), the command
-// freeport NAME (a free loopback port in $NAME), the command waitport PORT
-// (wait until something listens on it), the conditions nginx-echo and
-// aiohttp (a python3 that imports it, in $PYTHON).
-func TestScripts(t *testing.T) {
+// TestScripts runs the CLI scripts in testdata/script/*.txtar, in
+// parallel.
+func TestScripts(t *testing.T) { testscript.Run(t, scriptParams(t, "testdata/script")) }
+
+// TestServerScripts runs the scripts in testdata/servers/*.txtar, which
+// start real servers no one here wrote (nginx, an aiohttp service,
+// go-httpbin) and time them: after TestScripts, so that they share the
+// CPUs only with each other.
+func TestServerScripts(t *testing.T) { testscript.Run(t, scriptParams(t, "testdata/servers")) }
+
+// scriptParams are the scripts' environment. Besides poolbench they have
+// $REPO (this checkout, for its scripts), the command freeport NAME (a
+// free loopback port in $NAME), the command waitport PORT (wait until
+// something listens on it), the conditions nginx-echo and aiohttp (a
+// python3 that imports it, in $PYTHON).
+func scriptParams(t *testing.T, dir string) testscript.Params {
 	repo, err := filepath.Abs(".")
 	if err != nil {
 		t.Fatal(err)
 	}
 	python := pythonWithAiohttp()
-	testscript.Run(t, testscript.Params{
-		Dir: "testdata/script",
+	return testscript.Params{
+		Dir: dir,
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("REPO", repo)
 			env.Setenv("PYTHON", python)
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"freeport": func(ts *testscript.TestScript, neg bool, args []string) {
-				if neg || len(args) != 1 {
-					ts.Fatalf("usage: freeport NAME")
-				}
-				ln, err := net.Listen("tcp", "127.0.0.1:0")
-				ts.Check(err)
-				port := ln.Addr().(*net.TCPAddr).Port
-				ts.Check(ln.Close())
-				ts.Setenv(args[0], strconv.Itoa(port))
-			},
-			"waitport": func(ts *testscript.TestScript, neg bool, args []string) {
-				if neg || len(args) != 1 {
-					ts.Fatalf("usage: waitport PORT")
-				}
-				deadline := time.Now().Add(10 * time.Second)
-				for {
-					c, err := net.DialTimeout("tcp", "127.0.0.1:"+args[0], time.Second)
-					if err == nil {
-						c.Close()
-						return
-					}
-					if time.Now().After(deadline) {
-						ts.Fatalf("nothing listens on 127.0.0.1:%s after 10 s: %v", args[0], err)
-					}
-					time.Sleep(20 * time.Millisecond)
-				}
-			},
+			"freeport": cmdFreeport,
+			"waitport": cmdWaitport,
 		},
 		Condition: func(cond string) (bool, error) {
 			switch cond {
@@ -76,7 +61,39 @@ func TestScripts(t *testing.T) {
 			}
 			return false, nil
 		},
-	})
+	}
+}
+
+// cmdFreeport: freeport NAME sets $NAME to a free loopback port.
+func cmdFreeport(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: freeport NAME")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ts.Check(err)
+	port := ln.Addr().(*net.TCPAddr).Port
+	ts.Check(ln.Close())
+	ts.Setenv(args[0], strconv.Itoa(port))
+}
+
+// cmdWaitport: waitport PORT waits (10 s at most) until something listens
+// on 127.0.0.1:PORT.
+func cmdWaitport(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: waitport PORT")
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", "127.0.0.1:"+args[0], time.Second)
+		if err == nil {
+			c.Close()
+			return
+		}
+		if time.Now().After(deadline) {
+			ts.Fatalf("nothing listens on 127.0.0.1:%s after 10 s: %v", args[0], err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // echoModule is where Debian's libnginx-mod-http-echo installs the module.
