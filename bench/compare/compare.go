@@ -163,6 +163,13 @@ func compareMetric(k Key, m Metric, oldCells, newCells []results.Cell, opts Opti
 	row.Delta = delta(row.Old.Center, row.New.Center)
 	cmp := benchmath.AssumeNothing.Compare(so, sn)
 	row.P = cmp.P
+	if allEqual(ov, nv) {
+		// Nothing moved (a percentile of a histogram at its precision can
+		// read the same in every repeat): no test is needed to say so.
+		row.Verdict = Unchanged
+		row.Note = fmt.Sprintf("every repeat of both runs reads %g", ov[0])
+		return row, true
+	}
 	if len(cmp.Warnings) > 0 || !separable(len(ov), len(nv), opts.Alpha) {
 		// The U test cannot reach alpha with these repeats, whatever
 		// the samples: benchmath warns when both sides are short, and
@@ -178,6 +185,19 @@ func compareMetric(k Key, m Metric, oldCells, newCells []results.Cell, opts Opti
 	}
 	row.Verdict = timingVerdict(m, row.Delta, cmp.P, opts)
 	return row, true
+}
+
+// allEqual reports whether every value of a and b is the same.
+func allEqual(a, b []float64) bool {
+	if len(a) == 0 {
+		return false
+	}
+	for _, v := range slices.Concat(a, b) {
+		if v != a[0] {
+			return false
+		}
+	}
+	return true
 }
 
 // boundIn says why a cell is not compared: the harness flagged it in one

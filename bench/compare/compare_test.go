@@ -267,3 +267,32 @@ func TestExternalTargetHasNoPeakRow(t *testing.T) {
 		}
 	}
 }
+
+// TestAllEqualIsUnchanged: a timing row whose every repeat, in both runs,
+// reads the same value is unchanged (benchmath warns "all samples are
+// equal"; the gate used to call that inconclusive and fail).
+func TestAllEqualIsUnchanged(t *testing.T) {
+	base, cur := defaultSynth().build(), defaultSynth().build()
+	for _, r := range []*results.Results{base, cur} {
+		for i := range r.Cells {
+			r.Cells[i].Latency.P99 = 0.25
+		}
+	}
+	rep := mustCompare(t, base, cur, DefaultOptions)
+	saw := 0
+	for _, r := range rep.Rows {
+		if r.Metric.Name != "p99" {
+			continue
+		}
+		saw++
+		if r.Verdict != Unchanged {
+			t.Errorf("%s %s: %s (%s), want unchanged", r.Key, r.Metric.Name, r.Verdict, r.Note)
+		}
+	}
+	if saw == 0 || rep.Inconclusive() {
+		t.Errorf("%d p99 rows; headline %s", saw, rep.Headline())
+	}
+	if !allEqual([]float64{0.25, 0.25}, []float64{0.25, 0.25, 0.25}) || allEqual([]float64{0.25}, []float64{0.26}) || allEqual(nil, nil) {
+		t.Error("allEqual")
+	}
+}
