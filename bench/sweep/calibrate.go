@@ -38,8 +38,9 @@ type Calibration struct {
 }
 
 // Calibration's workload: idle round trips against a mock that sleeps
-// calibrationSleep, then a burst of back-to-back requests for the CPU
-// cost, then waits of several lengths. The sleeps and waits are as long as
+// calibrationSleep, back-to-back round trips against one that answers at
+// once, a burst of concurrent requests for the CPU cost, then waits of
+// several lengths. The sleeps and waits are as long as
 // a cell's at the scales auto picks (milliseconds to tens of them): an idle
 // spell that long lets the machine park both sides' threads (a virtual
 // CPU may be descheduled), and their wake-up is most of what an attempt

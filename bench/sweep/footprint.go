@@ -7,10 +7,9 @@ import (
 	"github.com/poolbench/poolbench/bench/scenario"
 )
 
-// Memory a run needs, measured with /usr/bin/time -v on the 2-core VM
-// (README, "Memory"): about 17 KiB per request in flight, client and
-// embedded mock together (1,000 unbounded in flight 50 MB, 9,000 189 MB),
-// on top of the process's own.
+// Memory a run needs per request in flight (client and embedded mock
+// together) and on top of them, rounded up from what /usr/bin/time -v
+// measures (README, "Memory").
 const (
 	footprintBase     = 48 << 20 // the process, its charts and buffers
 	footprintInFlight = 20 << 10 // per request in flight, rounded up

@@ -18,8 +18,7 @@ const spinWindow = 1500 * time.Microsecond
 // before the earliest deadline, then spins (yielding the processor
 // between looks at the clock) until it, and releases every wait that is
 // due. At most one goroutine spins, for at most spinWindow per run of
-// deadlines. docs/notes/harness.md has the measurements: waits
-// 0.6-0.8 ms late on Go timers, a few microseconds late here.
+// deadlines (docs/notes/harness.md has the measurements).
 type waker struct {
 	mu      sync.Mutex
 	waits   []*wait // a min-heap by deadline
