@@ -32,9 +32,9 @@ type HarnessEstimate struct {
 	// delays every later one.
 	Error float64
 	// Sensitivity is the largest change of the wall time, as a share of
-	// it, under overheads around o: o times each of SensitivityAt, and o
+	// it, under overheads around o: o times each of sensitivityAt, and o
 	// with its round trip spread from 0 to twice its mean attempt by
-	// attempt (at least TieBreak), drawn SpreadRuns ways. A measured
+	// attempt (at least tieBreak), drawn spreadRuns ways. A measured
 	// overhead is a mean: in a burst the last attempts carry about twice
 	// it, the first almost none, and attempts sent at the same instant
 	// reach the upstream in an order of the machine's. Where the wall time
@@ -79,7 +79,7 @@ func HarnessErrorFrom(ctx context.Context, p Params, baseWall float64, s scenari
 		return e, err
 	}
 	e.Sensitivity = math.Abs(e.Error)
-	for _, k := range SensitivityAt {
+	for _, k := range sensitivityAt {
 		d, err := at(o.scaled(k), 0, 0)
 		if err != nil {
 			return e, err
@@ -88,8 +88,8 @@ func HarnessErrorFrom(ctx context.Context, p Params, baseWall float64, s scenari
 	}
 	spread := o
 	spread.RoundTrip = 0
-	for seed := range uint64(SpreadRuns) {
-		d, err := at(spread, max(2*o.RoundTrip, TieBreak), seed+1)
+	for seed := range uint64(spreadRuns) {
+		d, err := at(spread, max(2*o.RoundTrip, tieBreak), seed+1)
 		if err != nil {
 			return e, err
 		}
@@ -101,11 +101,11 @@ func HarnessErrorFrom(ctx context.Context, p Params, baseWall float64, s scenari
 // The samples of Sensitivity: multiples of the overhead (besides 1; the
 // changes of a cell with retry waves come and go in islands a fraction of
 // a millisecond wide), and runs with the round trip spread attempt by
-// attempt (at least TieBreak: enough to put answers sent at one instant
+// attempt (at least tieBreak: enough to put answers sent at one instant
 // in another order, too little to move anything else).
-var SensitivityAt = []float64{0.5, 0.75, 1.25, 1.5, 1.75, 2}
+var sensitivityAt = []float64{0.5, 0.75, 1.25, 1.5, 1.75, 2}
 
 const (
-	SpreadRuns = 8
-	TieBreak   = time.Microsecond
+	spreadRuns = 8
+	tieBreak   = time.Microsecond
 )
