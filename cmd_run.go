@@ -156,7 +156,7 @@ func cmdRun(ctx context.Context, env *environ, args []string) error {
 	if res.Thresholds, err = results.CheckThresholds(res); err != nil {
 		return badInput(err)
 	}
-	if err := stageRun(set, res); err != nil {
+	if err := stageRun(ctx, set, res); err != nil {
 		return err
 	}
 	if err := set.Commit(); err != nil {
@@ -188,8 +188,10 @@ func cmdRun(ctx context.Context, env *environ, args []string) error {
 }
 
 // stageRun stages the run's files in set: results.json, results.bench.txt
-// and the report (which reads the staged requests.jsonl).
-func stageRun(set *publish.Set, res *results.Results) error {
+// and the report (which reads the staged requests.jsonl). The report is
+// rendered even once ctx is done: an interrupted run writes what it
+// measured, and a second signal ends the process (see mainCode).
+func stageRun(ctx context.Context, set *publish.Set, res *results.Results) error {
 	b, err := results.Marshal(res)
 	if err != nil {
 		return err
@@ -204,7 +206,7 @@ func stageRun(set *publish.Set, res *results.Results) error {
 	if err := set.Write("results.bench.txt", bench.Bytes()); err != nil {
 		return err
 	}
-	if err := report.Render(set, res, set.Path("requests.jsonl")); err != nil {
+	if err := report.Render(context.WithoutCancel(ctx), set, res, set.Path("requests.jsonl")); err != nil {
 		return fmt.Errorf("rendering the report in %s: %w", set.Dir(), err)
 	}
 	return nil

@@ -42,8 +42,11 @@ func TestRunInterruptedExitCode(t *testing.T) {
 	if c.Succeeded+c.Failed != c.Items || c.Failures["canceled"] == 0 {
 		t.Errorf("interrupted cell books: %+v", c)
 	}
-	if _, err := os.Stat(filepath.Join(out, "requests.jsonl")); err != nil {
-		t.Error(err)
+	// The report is rendered even though ctx is done.
+	for _, name := range []string{"requests.jsonl", "index.html"} {
+		if _, err := os.Stat(filepath.Join(out, name)); err != nil {
+			t.Error(err)
+		}
 	}
 }
 

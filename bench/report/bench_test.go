@@ -1,6 +1,7 @@
 package report
 
 import (
+	"context"
 	"testing"
 
 	"github.com/poolbench/poolbench/bench/results"
@@ -25,7 +26,7 @@ func BenchmarkWriteAll(b *testing.B) {
 	}
 	b.ResetTimer()
 	for b.Loop() {
-		if err := WriteAll(dir, r); err != nil {
+		if err := WriteAll(context.Background(), dir, r); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -263,9 +263,9 @@ func (humanTicks) Ticks(lo, hi float64) []plot.Tick {
 	return ticks
 }
 
-// drawCharts renders every chart of s; reqs holds the attempts of the cells
-// the CDF and in-flight charts need (nil without requests.jsonl).
-func drawCharts(s *Summary, reqs map[string][]attempt) ([]chart, error) {
+// drawCharts renders every chart of s; reqs holds what the CDF and
+// in-flight charts read of requests.jsonl (nil without it).
+func drawCharts(s *Summary, reqs *requestData) ([]chart, error) {
 	var charts []chart
 	for _, f := range []func(*Summary) (chart, error){headlineChart, wallChart, throughputChart, latencyChart} {
 		c, err := f(s)
@@ -289,13 +289,14 @@ func drawCharts(s *Summary, reqs map[string][]attempt) ([]chart, error) {
 	return charts, nil
 }
 
-// wantedCells lists the cell labels the charts read from requests.jsonl.
-func wantedCells(s *Summary) map[string]bool {
-	want := map[string]bool{inflightCell(s).Label(): true}
+// wantedCells names the cells the charts read from requests.jsonl.
+func wantedCells(s *Summary) wanted {
+	in := inflightCell(s)
+	w := wanted{cdf: map[string]bool{}, inflight: in.Label(), attempts: in.Attempts}
 	for _, r := range cdfRows(s, cdfPool(s)) {
-		want[r.Cells[0].Label()] = true
+		w.cdf[r.Cells[0].Label()] = true
 	}
-	return want
+	return w
 }
 
 // markIf returns the strategy's marks when cond holds.

@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"time"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -119,20 +120,21 @@ func joinWords(w []string) string {
 }
 
 // cdfChart: item latency CDF per strategy at one pool size. With
-// requests.jsonl it is the exact CDF of attempt latencies; without, the
-// item latency percentiles of results.json.
-func cdfChart(s *Summary, reqs map[string][]attempt) (chart, error) {
+// requests.jsonl it is the CDF of every attempt's latency, to the
+// precision of latencyHist; without, the item latency percentiles of
+// results.json.
+func cdfChart(s *Summary, reqs *requestData) (chart, error) {
 	pool := cdfPool(s)
 	title := fmt.Sprintf("Latency distribution at pool %d", pool)
 	rows := cdfRows(s, pool)
-	exact := false
+	fromRequests := false
 	for _, r := range rows {
-		if len(reqs[r.Cells[0].Label()]) > 0 {
-			exact = true
+		if reqs.latencyOf(r.Cells[0].Label()).count() > 0 {
+			fromRequests = true
 		}
 	}
 	xLabel := "item latency (" + s.secondsWord() + ", log)"
-	if exact {
+	if fromRequests {
 		xLabel = "attempt latency (" + s.secondsWord() + ", log)"
 	}
 	p := newPlot(title, xLabel, "fraction of requests at or below")
@@ -145,16 +147,8 @@ func cdfChart(s *Summary, reqs map[string][]attempt) (chart, error) {
 	for _, r := range rows {
 		ts := r.Cells[0].Timescale.Factor()
 		var xys plotter.XYs
-		if exact {
-			att := reqs[r.Cells[0].Label()]
-			lat := make([]float64, 0, len(att))
-			for _, a := range att {
-				if v := a.latency.Seconds() / ts; v > 0 {
-					lat = append(lat, v)
-				}
-			}
-			slices.Sort(lat)
-			xys = cdfXYs(lat)
+		if fromRequests {
+			xys = reqs.latencyOf(r.Cells[0].Label()).cdfXYs(ts)
 		} else {
 			pc := r.Cells[0].Latency
 			for _, q := range []struct{ x, y float64 }{{pc.P50, .5}, {pc.P90, .9}, {pc.P95, .95}, {pc.P99, .99}, {pc.Max, 1}} {
@@ -173,7 +167,7 @@ func cdfChart(s *Summary, reqs map[string][]attempt) (chart, error) {
 		if r.Strategy == scenario.Serial {
 			name += " (pool 1)"
 		}
-		if err := line(p, name, xys, strategyColor(r.Strategy), nil, markIf(!exact, r.Strategy)); err != nil {
+		if err := line(p, name, xys, strategyColor(r.Strategy), nil, markIf(!fromRequests, r.Strategy)); err != nil {
 			return chart{}, err
 		}
 	}
@@ -194,8 +188,8 @@ func cdfChart(s *Summary, reqs map[string][]attempt) (chart, error) {
 	if slices.ContainsFunc(rows, func(r *Row) bool { return r.HarnessBound }) {
 		caption += " † harness-bound: its latencies include the harness's own delays."
 	}
-	if exact {
-		caption += " Exact over every attempt in requests.jsonl."
+	if fromRequests {
+		caption += " Over every attempt in requests.jsonl, to 3 significant digits (HdrHistogram)."
 	} else {
 		caption += " requests.jsonl is absent: the points are the item latency percentiles p50, p90, p95, p99 and max of results.json."
 	}
@@ -236,19 +230,37 @@ func cdfRows(s *Summary, pool int) []*Row {
 	return rows
 }
 
-// cdfXYs turns sorted values into a step CDF, at most about 1,000 points.
-func cdfXYs(sorted []float64) plotter.XYs {
-	n := len(sorted)
+// cdfXYs turns the latencies l recorded (in wall seconds, divided by the
+// time scale ts) into a step CDF of at most about 1,000 points: the value
+// of every step-th rank, from the smallest to the largest. A value is the
+// highest its histogram bucket holds, kept within the exact extremes, so
+// within latencyHist's precision of the exact value at that rank; the
+// first and last points are exact. Empty for a nil l.
+func (l *latencyHist) cdfXYs(ts float64) plotter.XYs {
+	n := l.count()
 	if n == 0 {
 		return nil
 	}
 	step := max(1, n/1000)
-	var xys plotter.XYs
-	for i := 0; i < n; i += step {
-		xys = append(xys, plotter.XY{X: sorted[i], Y: float64(i+1) / float64(n)})
+	var ranks []int64 // 1-based
+	for i := int64(0); i < n; i += step {
+		ranks = append(ranks, i+1)
 	}
-	if last := xys[len(xys)-1]; last.Y < 1 {
-		xys = append(xys, plotter.XY{X: sorted[n-1], Y: 1})
+	if ranks[len(ranks)-1] < n {
+		ranks = append(ranks, n)
+	}
+	pct := make([]float64, len(ranks))
+	for i, r := range ranks {
+		pct[i] = 100 * float64(r) / float64(n)
+	}
+	values := l.h.ValueAtPercentilesSlice(pct)
+	xys := make(plotter.XYs, len(ranks))
+	for i, r := range ranks {
+		v := min(max(time.Duration(values[i])*histUnit, l.min), l.max)
+		if r == 1 {
+			v = l.min
+		}
+		xys[i] = plotter.XY{X: v.Seconds() / ts, Y: float64(r) / float64(n)}
 	}
 	return xys
 }
@@ -266,10 +278,10 @@ func inflightCell(s *Summary) *results.Cell {
 }
 
 // inflightChart: requests in flight over time for one cell.
-func inflightChart(s *Summary, reqs map[string][]attempt) (chart, bool, error) {
+func inflightChart(s *Summary, reqs *requestData) (chart, bool, error) {
 	cell := inflightCell(s)
-	att := reqs[cell.Label()]
-	if len(att) == 0 {
+	att := reqs.inflightOf(cell.Label())
+	if len(att.starts) == 0 {
 		return chart{}, false, nil
 	}
 	title := fmt.Sprintf("Requests in flight over time: %s", cell.Label())
@@ -292,7 +304,7 @@ func inflightChart(s *Summary, reqs map[string][]attempt) (chart, bool, error) {
 	}
 	p.Y.Min, p.Y.Max = 0, top*1.1+1
 	p.X.Min = 0
-	caption := fmt.Sprintf("Attempts of %s in flight at each moment, from requests.jsonl (%s attempts)", cell.Label(), thousands(float64(len(att))))
+	caption := fmt.Sprintf("Attempts of %s in flight at each moment, from requests.jsonl (%s attempts)", cell.Label(), thousands(float64(len(att.starts))))
 	if cell.Bound() {
 		caption = strings.Replace(caption, cell.Label(), cell.Label()+" (harness-bound)", 1)
 	}
@@ -303,29 +315,18 @@ func inflightChart(s *Summary, reqs map[string][]attempt) (chart, bool, error) {
 	return c, true, err
 }
 
-// inflightXYs computes the step curve of attempts in flight, sampled at
-// most 2,000 times (the peak of each interval) so large cells stay light.
-func inflightXYs(att []attempt, ts float64) plotter.XYs {
-	type ev struct {
-		t float64
-		d int
+// inflightXYs computes the step curve of attempts in flight from sorted
+// spans (at least one), sampled at most 2,000 times (the peak of each
+// interval) so large cells stay light. It walks the starts and the ends
+// together, a start before an end at the same instant, and needs no
+// memory beyond the points it returns.
+func inflightXYs(att spans, ts float64) plotter.XYs {
+	t0 := att.starts[0]
+	at := func(t int64) float64 { return time.Duration(t-t0).Seconds() / ts }
+	end := at(att.ends[len(att.ends)-1])
+	if last := at(att.starts[len(att.starts)-1]); last > end {
+		end = last // a negative latency
 	}
-	t0 := att[0].start
-	evs := make([]ev, 0, 2*len(att))
-	for _, a := range att {
-		s := a.start.Sub(t0).Seconds() / ts
-		evs = append(evs, ev{s, 1}, ev{s + a.latency.Seconds()/ts, -1})
-	}
-	slices.SortStableFunc(evs, func(a, b ev) int {
-		if a.t != b.t {
-			if a.t < b.t {
-				return -1
-			}
-			return 1
-		}
-		return b.d - a.d // starts before ends at the same instant
-	})
-	end := evs[len(evs)-1].t
 	const buckets = 2000
 	width := end / buckets
 	var xys plotter.XYs
@@ -336,16 +337,25 @@ func inflightXYs(att []attempt, ts float64) plotter.XYs {
 			xys = append(xys, plotter.XY{X: x, Y: float64(peak)}, plotter.XY{X: x + width, Y: float64(peak)})
 		}
 	}
-	for _, e := range evs {
+	for i, j := 0, 0; i < len(att.starts) || j < len(att.ends); {
+		var t float64
+		d := -1
+		if i < len(att.starts) && (j == len(att.ends) || att.starts[i] <= att.ends[j]) {
+			t, d = at(att.starts[i]), 1
+			i++
+		} else {
+			t = at(att.ends[j])
+			j++
+		}
 		b := buckets - 1
 		if width > 0 {
-			b = min(buckets-1, int(e.t/width))
+			b = min(buckets-1, int(t/width))
 		}
 		if b != bucket {
 			flush()
 			bucket, peak = b, n
 		}
-		n += e.d
+		n += d
 		peak = max(peak, n)
 	}
 	flush()

@@ -417,17 +417,17 @@ func (f fixture) writeDir(t testing.TB, withRequests bool) string {
 	return dir
 }
 
-// requests returns the wanted cells' attempts as readRequests would from
+// requests returns what readRequests would keep of the wanted cells from
 // the requests.jsonl writeRequests writes, without the file.
-func (f fixture) requests(want map[string]bool) map[string][]attempt {
-	out := map[string][]attempt{}
-	for label := range want {
-		for _, a := range f.attempts[label] {
+func (f fixture) requests(want wanted) *requestData {
+	out := newRequestData(want)
+	for _, c := range f.results.Cells {
+		for _, a := range f.attempts[c.Label()] {
 			start := fixtureStart.Add(time.Duration(a.start * float64(time.Second)))
-			out[label] = append(out[label], attempt{start, time.Duration((a.end - a.start) * float64(time.Second)), uint16(a.code)})
+			out.add(c.Label(), start, time.Duration((a.end-a.start)*float64(time.Second)))
 		}
-		slices.SortStableFunc(out[label], func(x, y attempt) int { return x.start.Compare(y.start) })
 	}
+	out.done()
 	return out
 }
 

@@ -131,50 +131,6 @@ func TestWriteIndex(t *testing.T) {
 	}
 }
 
-// The requests.jsonl reader keeps the wanted cells, reads lines vegeta's
-// encoder did not write (other field order) through vegeta's decoder, and
-// names the record it cannot read.
-func TestDecodeRequests(t *testing.T) {
-	in := `{"attack":"pooled/p=2/r=0","seq":0,"code":200,"timestamp":"2026-11-22T12:00:01Z","latency":8480000}
-{"attack":"serial/p=1/r=0","seq":0,"code":200,"timestamp":"2026-11-22T12:00:00Z","latency":8160000}
-
-{"seq":1,"latency":9000000,"attack":"pooled/p=2/r=0","code":503,"timestamp":"2026-11-22T12:00:00Z"}
-`
-	got, err := decodeRequests(strings.NewReader(in), "requests.jsonl", map[string]bool{"pooled/p=2/r=0": true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	a := got["pooled/p=2/r=0"]
-	if len(got) != 1 || len(a) != 2 {
-		t.Fatalf("got %v", got)
-	}
-	if a[0].code != 503 || a[0].latency.Milliseconds() != 9 || a[1].code != 200 {
-		t.Errorf("attempts not decoded or not in start order: %+v", a)
-	}
-	_, err = decodeRequests(strings.NewReader(in+"{\"attack\": [1]}\n"), "requests.jsonl", map[string]bool{})
-	if err == nil || !strings.Contains(err.Error(), "record 5") {
-		t.Errorf("bad record: err = %v, want it named as record 5", err)
-	}
-}
-
-func FuzzDecodeRequests(f *testing.F) {
-	f.Add([]byte(`{"attack":"serial/p=1/r=0","seq":0,"code":200,"timestamp":"2026-11-22T12:00:00Z","latency":8160000}` + "\n"))
-	f.Add([]byte(`{"attack":"serial/p=1/r=0\"x","seq":0}` + "\n{}\n"))
-	f.Add([]byte("not json\n"))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		want := map[string]bool{"serial/p=1/r=0": true}
-		got, err := decodeRequests(bytes.NewReader(data), "fuzz", want)
-		if err != nil {
-			return
-		}
-		for label := range got {
-			if !want[label] {
-				t.Errorf("unwanted cell %q kept", label)
-			}
-		}
-	})
-}
-
 func TestDescribe(t *testing.T) {
 	tests := []struct {
 		f    fixture

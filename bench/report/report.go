@@ -20,6 +20,7 @@ package report
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -39,8 +40,9 @@ var chartNames = []string{"headline", "wall", "throughput", "latency", "cdf", "i
 // WriteAll renders r into dir: table.md, table.csv, the charts (PNG and
 // SVG under dir/charts) and index.html, published together (see Render).
 // It reads dir/requests.jsonl, when present, for the latency CDF and the
-// in-flight chart.
-func WriteAll(dir string, r *results.Results) error {
+// in-flight chart. When Render stops for ctx, WriteAll writes nothing
+// and returns ctx's error.
+func WriteAll(ctx context.Context, dir string, r *results.Results) error {
 	set, err := publish.New(dir)
 	if err != nil {
 		return err
@@ -49,7 +51,7 @@ func WriteAll(dir string, r *results.Results) error {
 	if _, err := os.Stat(reqPath); err != nil {
 		reqPath = ""
 	}
-	if err := Render(set, r, reqPath); err != nil {
+	if err := Render(ctx, set, r, reqPath); err != nil {
 		set.Abort()
 		return err
 	}
@@ -60,17 +62,29 @@ func WriteAll(dir string, r *results.Results) error {
 // index.html last (it links the rest); a chart it no longer draws is
 // marked for removal. requests, when not empty, is the requests.jsonl to
 // read for the latency CDF and the in-flight chart (it may still be a
-// staged temporary file).
-func Render(set *publish.Set, r *results.Results, requests string) error {
+// staged temporary file). It streams the file, keeping 16 bytes per
+// attempt of the one cell whose requests in flight it draws and a
+// histogram of fixed size (about 270 KB) per cell of the latency CDF,
+// however large the file. A requests.jsonl that is not a regular file
+// is an error wrapping ErrRequests, found without blocking. Render looks
+// at ctx before every line of requests.jsonl and before drawing, and stops
+// with ctx's error once it is done.
+func Render(ctx context.Context, set *publish.Set, r *results.Results, requests string) error {
 	s, err := Summarize(r)
 	if err != nil {
 		return err
 	}
-	var reqs map[string][]attempt
+	var reqs *requestData
 	if requests != "" {
-		if reqs, err = readRequests(requests, wantedCells(s)); err != nil {
+		if reqs, err = readRequests(ctx, requests, wantedCells(s)); err != nil {
+			if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+				return err
+			}
 			return fmt.Errorf("%w: %w", ErrRequests, err)
 		}
+	}
+	if err := ctx.Err(); err != nil {
+		return err
 	}
 	charts, err := drawCharts(s, reqs)
 	if err != nil {

@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"context"
 	"encoding/xml"
 	"errors"
 	"image/png"
@@ -46,7 +47,7 @@ func TestFixtureFiles(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := WriteAll(dir, r); err != nil {
+		if err := WriteAll(context.Background(), dir, r); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -89,7 +90,7 @@ func TestWriteAllByteIdentical(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if err := WriteAll(dir, r); err != nil {
+				if err := WriteAll(context.Background(), dir, r); err != nil {
 					t.Fatal(err)
 				}
 				return readTree(t, dir)
@@ -248,7 +249,7 @@ func TestWriteAllWithoutRequests(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := WriteAll(dir, f.results); err != nil {
+	if err := WriteAll(context.Background(), dir, f.results); err != nil {
 		t.Fatal(err)
 	}
 	files := readTree(t, dir)
@@ -273,7 +274,7 @@ func TestWriteAllBadRequests(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "requests.jsonl"), []byte("{\"attack\": 12}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	err := WriteAll(dir, f.results)
+	err := WriteAll(context.Background(), dir, f.results)
 	if !errors.Is(err, ErrRequests) {
 		t.Fatalf("err = %v, want ErrRequests", err)
 	}
