@@ -89,10 +89,16 @@ func (pl *planner) overheadAt(pc plannedCell, s upstream.Scale) model.Overhead {
 	}
 }
 
+// estimate is what overhead o does to cell pc under the model
+// (model.HarnessError, from the wall time the plan simulated already).
+func (pl *planner) estimate(ctx context.Context, pc plannedCell, o model.Overhead) (model.HarnessEstimate, error) {
+	return model.HarnessErrorFrom(ctx, pl.params, pc.base.ModelWallSeconds, pc.plan.Strategy, pc.plan.Pool, o)
+}
+
 // errorAt is the predicted harness error of pc under overhead o, as the
 // rule reads it (worst).
 func (pl *planner) errorAt(ctx context.Context, pc plannedCell, o model.Overhead) (float64, error) {
-	e, err := model.HarnessErrorFrom(ctx, pl.params, pc.base.ModelWallSeconds, pc.plan.Strategy, pc.plan.Pool, o)
+	e, err := pl.estimate(ctx, pc, o)
 	return worst(e), err
 }
 

@@ -129,13 +129,7 @@ func (sw *sweeper) runCell(ctx context.Context, j job, withRecords bool) (result
 		return cell, rec, err
 	}
 	h := cell.Harness
-	measured := func(s upstream.Scale) model.Overhead {
-		return model.Overhead{
-			RoundTrip: s.Model(seconds(h.AddedPerAttempt)),
-			Service:   s.Model(seconds(h.UpstreamLateness)),
-			Wait:      s.Model(seconds(h.WaitLateness)),
-		}
-	}
+	measured := func(s upstream.Scale) model.Overhead { return overheadOf(h, s) }
 	s, _, err := sw.planner.choose(ctx, *j.pc, sw.sc.ErrorBudget*autoMargin, measured)
 	if err != nil || s <= j.scale {
 		return cell, rec, err
@@ -210,32 +204,20 @@ func (sw *sweeper) runAt(ctx context.Context, j job, withRecords bool) (cell res
 	}
 	h := watch.measure(&cell, run, st)
 	h.Note = j.note
+	r := ruling{budget: sc.ErrorBudget, scale: j.scale, external: sc.Target != nil, fdLimit: cell.Outcomes[scenario.OutcomeFDLimit]}
 	switch {
 	case cell.Interrupted:
 		// Cut short: its wall time is not the cell's, nor is the error.
 	case sw.planner != nil:
-		e, err := modelError(context.WithoutCancel(ctx), sw.planner.params, &cell, h)
-		if err != nil {
-			// What was measured stands; only the estimate is missing.
-			h.Bound = true
-			h.Reason = fmt.Sprintf("the model could not estimate the harness's share of the cell (%v) with the overhead measured, %s per attempt at %s: treat its figures as unchecked",
-				err, fmtSeconds(h.AddedPerAttempt), j.scale)
-			break
-		}
-		h.Error, h.Sensitivity = e.Error, e.Sensitivity
+		// What was measured stands even when the estimate cannot be had.
+		e, err := sw.planner.estimate(context.WithoutCancel(ctx), *j.pc, overheadOf(h, j.scale))
+		h.Error, h.Sensitivity, r.unestimated = e.Error, e.Sensitivity, err
 	case sw.cal != nil:
 		// No model: the estimate is linear in the overhead.
 		h.Error = externalError(&cell, h, *sw.cal)
 		h.Sensitivity = 2 * h.Error
 	}
-	if !h.Bound {
-		judge(h, sc.ErrorBudget, j.scale, sc.Target != nil)
-	}
-	if n := cell.Outcomes[scenario.OutcomeFDLimit]; n > 0 {
-		// The cause of whatever else the harness measured.
-		h.Bound = true
-		h.Reason = fmt.Sprintf("%d attempts could not connect: %s", n, fdLimitHint())
-	}
+	judge(h, r)
 	cell.Harness = h
 	return cell, rec, nil
 }

@@ -1,7 +1,6 @@
 package sweep
 
 import (
-	"context"
 	"fmt"
 	"math"
 	"runtime"
@@ -43,26 +42,18 @@ func (w *harnessWatch) measure(c *results.Cell, r *cellRun, st *mocksrv.Stats) *
 		h.WaitLateness = time.Duration(r.waitsLate.Load() / n).Seconds()
 	}
 	if st != nil && c.Attempts > 0 {
-		upstream := st.QueueWait.Mean*float64(st.QueueWait.Count) + st.ServiceTime.Mean*float64(st.ServiceTime.Count)
-		h.AddedPerAttempt = (time.Duration(r.attemptTime.Load()).Seconds() - upstream) / float64(c.Attempts)
+		h.AddedPerAttempt = (time.Duration(r.attemptTime.Load()).Seconds() - busy(*st)) / float64(c.Attempts)
 		h.UpstreamLateness = st.Lateness.Mean
 	}
 	return h
 }
 
-// modelError is the harness error of an embedded-mock cell under the
-// model: what the overhead the harness measured of itself does to the
-// cell's wall time (model.HarnessError), as it is and doubled.
-func modelError(ctx context.Context, p model.Params, c *results.Cell, h *results.Harness) (model.HarnessEstimate, error) {
-	model1 := func(wall float64) time.Duration {
-		return time.Duration(max(c.Timescale.ModelSeconds(wall), 0) * float64(time.Second))
-	}
-	p.Items = c.Items
-	return model.HarnessError(ctx, p, c.Strategy, c.Pool, model.Overhead{
-		RoundTrip: model1(h.AddedPerAttempt),
-		Service:   model1(h.UpstreamLateness),
-		Wait:      model1(h.WaitLateness),
-	})
+// overheadOf is the overhead the harness measured of itself in a cell, in
+// model time at scale s: per attempt, per answer, per wait (a measurement
+// below zero counts as none).
+func overheadOf(h *results.Harness, s upstream.Scale) model.Overhead {
+	m := func(wall float64) time.Duration { return s.Model(seconds(max(wall, 0))) }
+	return model.Overhead{RoundTrip: m(h.AddedPerAttempt), Service: m(h.UpstreamLateness), Wait: m(h.WaitLateness)}
 }
 
 // worst is the error the rule holds to the budget: the estimate, or half
@@ -84,28 +75,50 @@ func smooth(e model.HarnessEstimate) bool {
 // round trips waited on each other in ways no average shows.
 const maxCPU = 0.9
 
-// judge applies the rule to a measured cell: it is bound when the
-// process used more than maxCPU of the machine, or the estimated harness
-// error (worst) is above budget. Reason says which, with the remedy.
-func judge(h *results.Harness, budget float64, scale upstream.Scale, external bool) {
+// ruling is what the rule reads of a cell besides its harness figures.
+type ruling struct {
+	budget   float64
+	scale    upstream.Scale
+	external bool
+	// fdLimit counts the attempts that could not connect for want of a
+	// file descriptor.
+	fdLimit int
+	// unestimated says why the model could not estimate the cell (nil
+	// when it did, or when there is no model).
+	unestimated error
+}
+
+// judge applies the rule to a measured cell: it is bound when attempts ran
+// out of file descriptors (the cause of whatever else was measured), when
+// the model could not estimate it, when the process used more than maxCPU
+// of the machine, or when the estimated harness error (worst) is above
+// budget. Reason says which, with the remedy.
+func judge(h *results.Harness, r ruling) {
 	e := model.HarnessEstimate{Error: h.Error, Sensitivity: h.Sensitivity}
 	switch {
+	case r.fdLimit > 0:
+		h.Bound = true
+		h.Reason = fmt.Sprintf("%d attempts could not connect: %s", r.fdLimit, fdLimitHint())
+	case r.unestimated != nil:
+		h.Bound = true
+		h.Reason = fmt.Sprintf("the model could not estimate the harness's share of the cell (%v) with the overhead measured, %s per attempt at %s: treat its figures as unchecked, and run it at a slower time scale",
+			r.unestimated, fmtSeconds(h.AddedPerAttempt), r.scale)
 	case h.CPU > maxCPU:
 		h.Bound = true
 		h.Reason = fmt.Sprintf("poolbench used %.0f%% of the machine's CPU during the cell: run it with fewer cells in parallel or fewer requests in flight", 100*h.CPU)
-	case worst(e) <= budget:
-	case external:
+	case worst(e) <= r.budget:
+	case r.external:
 		h.Bound = true
 		h.Reason = fmt.Sprintf("the harness's own time per attempt (about %s) is %.1f%% of the cell's wall time, above the %.0f%% budget: the target is too fast for the harness to time, or the pool too large for this machine",
-			fmtSeconds(h.AddedPerAttempt), 100*h.Error, 100*budget)
+			fmtSeconds(h.AddedPerAttempt), 100*h.Error, 100*r.budget)
 	case smooth(e):
 		h.Bound = true
 		h.Reason = fmt.Sprintf("the harness added about %.1f%% to the cell's wall time (%s per attempt, answers %s late, waits %s late, at %s), above the %.0f%% budget: run it at a slower time scale (timescale auto picks one) or with fewer cells in parallel",
-			100*h.Error, fmtSeconds(h.AddedPerAttempt), fmtSeconds(h.UpstreamLateness), fmtSeconds(h.WaitLateness), scale, 100*budget)
+			100*h.Error, fmtSeconds(h.AddedPerAttempt), fmtSeconds(h.UpstreamLateness), fmtSeconds(h.WaitLateness), r.scale, 100*r.budget)
 	default:
 		h.Bound = true
 		h.Reason = fmt.Sprintf("the cell's answer turns on a few milliseconds: under half to twice the overhead the harness measured (%s per attempt, at %s) the model's wall time changes by up to %.0f%% (%.1f%% at the measured overhead), as retries that come back together meet the cap's free slots or miss them: read its figures as one draw of several possible",
-			fmtSeconds(h.AddedPerAttempt), scale, 100*h.Sensitivity, 100*h.Error)
+			fmtSeconds(h.AddedPerAttempt), r.scale, 100*h.Sensitivity, 100*h.Error)
 	}
 }
 
