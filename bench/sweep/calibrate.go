@@ -93,8 +93,9 @@ func median(ds []time.Duration) time.Duration {
 	return ds[len(ds)/2]
 }
 
-// calibrationTarget is a mock at real time and a client for it, warmed
-// up: connected, so that a batch measures round trips, not a handshake.
+// calibrationTarget is a mock at real time and a client for it that
+// reads the time the mock says it spent on each attempt, warmed up:
+// connected, so that round trips measure round trips, not a handshake.
 type calibrationTarget struct {
 	mock *mocksrv.Server
 	c    *client
@@ -110,13 +111,13 @@ func newCalibrationTarget(ctx context.Context, lat string, st scenario.Strategy,
 	}
 	cl := (&scenario.Scenario{}).WithDefaults().Client
 	cl.Retry.MaxAttempts = 1
-	c, err := newClient(target{url: url, method: http.MethodGet, mock: true}, cl, upstream.RealTime, pool, 1<<20, false)
+	c, err := newClient(target{url: url, method: http.MethodGet, mockTimes: true}, cl, upstream.RealTime, pool, 1<<20, false)
 	if err != nil {
 		stop()
 		return nil, err
 	}
 	t := &calibrationTarget{mock: mock, c: c, stop: stop, pool: pool, st: st}
-	if _, err := t.batch(ctx, pool); err != nil {
+	if err := t.run(ctx, pool); err != nil {
 		t.close()
 		return nil, err
 	}
@@ -128,24 +129,30 @@ func (t *calibrationTarget) close() {
 	t.stop()
 }
 
-// batchCost is what one batch measured: the time the client's attempts
-// took beyond the mock's queueing and service, per request, and the mock's
-// mean lateness.
-type batchCost struct{ added, late time.Duration }
-
-// batch sends n requests and measures them.
-func (t *calibrationTarget) batch(ctx context.Context, n int) (batchCost, error) {
-	before := t.mock.Stats()
-	r := newCellRun(t.c, scenario.CellPlan{Strategy: t.st, Pool: t.pool}, n, 1, nil, nil)
-	cell := r.run(ctx)
+// run sends n requests as a cell of the target's strategy and pool.
+func (t *calibrationTarget) run(ctx context.Context, n int) error {
+	cell := newCellRun(t.c, scenario.CellPlan{Strategy: t.st, Pool: t.pool}, n, 1, nil, nil).run(ctx)
 	if cell.Succeeded != n {
-		return batchCost{}, fmt.Errorf("calibration: %d of %d requests to the mock failed: %v", n-cell.Succeeded, n, cell.Failures)
+		return fmt.Errorf("calibration: %d of %d requests to the mock failed: %v (is the machine out of file descriptors or memory?)", n-cell.Succeeded, n, cell.Failures)
 	}
-	after := t.mock.Stats()
-	upstream := busy(after) - busy(before)
-	late := (after.Lateness.Mean*float64(after.Lateness.Count) - before.Lateness.Mean*float64(before.Lateness.Count)) / float64(max(after.Lateness.Count-before.Lateness.Count, 1))
-	added := (time.Duration(r.attemptTime.Load()).Seconds() - upstream) / float64(n)
-	return batchCost{seconds(max(added, 0)), seconds(max(late, 0))}, nil
+	return nil
+}
+
+// roundTrips sends n requests one after another and returns, for each,
+// the time the client measured beyond what the mock says it spent, and
+// how much longer than service the mock says it spent (its lateness: no
+// queue, no contention).
+func (t *calibrationTarget) roundTrips(ctx context.Context, n int, service time.Duration) (added, late []time.Duration, err error) {
+	for range n {
+		var a attempt
+		t.c.send(ctx, &a, 0)
+		if !a.ok() || a.upstream < 0 {
+			return nil, nil, fmt.Errorf("calibration: a request to the mock failed: %s %v (is the machine out of file descriptors or memory?)", a.outcome(), a.err)
+		}
+		added = append(added, max(a.latency-a.upstream, 0))
+		late = append(late, max(a.upstream-service, 0))
+	}
+	return added, late, nil
 }
 
 // busy is the time a mock spent queueing and serving requests, seconds.
@@ -175,16 +182,7 @@ func calibrateIdle(ctx context.Context, chains int) (Calibration, error) {
 				return
 			}
 			defer t.close()
-			for range calibrationIdle {
-				var a attempt
-				t.c.send(ctx, &a, 0)
-				if !a.ok() || a.upstream < 0 {
-					errs[i] = fmt.Errorf("calibration: a request to the mock failed: %s %v", a.outcome(), a.err)
-					return
-				}
-				added[i] = append(added[i], max(a.latency-a.upstream, 0))
-				late[i] = append(late[i], max(a.upstream-sleep, 0)) // no queue, no contention
-			}
+			added[i], late[i], errs[i] = t.roundTrips(ctx, calibrationIdle, sleep)
 		})
 	}
 	wg.Wait()
@@ -211,14 +209,9 @@ func calibrateBusy(ctx context.Context) (time.Duration, error) {
 		return 0, err
 	}
 	defer t.close()
-	added := make([]time.Duration, 0, calibrationBusy)
-	for range calibrationBusy {
-		var a attempt
-		t.c.send(ctx, &a, 0)
-		if !a.ok() || a.upstream < 0 {
-			return 0, fmt.Errorf("calibration: a request to the mock failed: %s %v", a.outcome(), a.err)
-		}
-		added = append(added, max(a.latency-a.upstream, 0))
+	added, _, err := t.roundTrips(ctx, calibrationBusy, 0)
+	if err != nil {
+		return 0, err
 	}
 	return mean(added), nil
 }
@@ -230,7 +223,7 @@ func calibrateCPU(ctx context.Context) (time.Duration, error) {
 	}
 	defer t.close()
 	cpu0 := processCPU()
-	if _, err := t.batch(ctx, calibrationBurst); err != nil {
+	if err := t.run(ctx, calibrationBurst); err != nil {
 		return 0, err
 	}
 	return (processCPU() - cpu0) / calibrationBurst, nil

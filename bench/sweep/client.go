@@ -43,7 +43,8 @@ type attempt struct {
 	start   time.Time
 	latency time.Duration
 	// upstream is the time the embedded mock says it spent on the attempt
-	// (its X-Mock-Queue-Wait and X-Mock-Latency), -1 when it said none.
+	// (its X-Mock-Queue-Wait and X-Mock-Latency), -1 when it said none or
+	// the client does not read it (target.mockTimes).
 	upstream time.Duration
 	bytesIn  int64
 	err      error
@@ -68,6 +69,10 @@ type target struct {
 	// mock: the target is the run's embedded mock, whose draws the
 	// client keys (upstream.DrawHeader); never sent elsewhere.
 	mock bool
+	// mockTimes: read the time the mock says it spent on each attempt
+	// (attempt.upstream), for the calibration; cells leave it off, as it
+	// costs two header parses per attempt.
+	mockTimes bool
 }
 
 // client sends one cell's requests, each attempt on the calling goroutine
@@ -238,7 +243,7 @@ func (c *client) send(ctx context.Context, a *attempt, draw uint64) (retryAfter 
 		a.kind = classify(ctx, err)
 		return 0
 	}
-	if c.t.mock {
+	if c.t.mockTimes {
 		a.upstream = mockTime(resp)
 	}
 	if a.code == http.StatusTooManyRequests || a.code == http.StatusServiceUnavailable {
