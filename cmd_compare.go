@@ -7,7 +7,9 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"reflect"
 	"strings"
+	"syscall"
 
 	"github.com/poolbench/poolbench/bench/compare"
 	"github.com/poolbench/poolbench/bench/results"
@@ -22,13 +24,18 @@ by strategy and pool; their repeats are the samples. Timing metrics
 the Mann-Whitney U test: a row regresses only when the change is in the
 bad direction, beyond -threshold and significant at -alpha. Failed items
 and attempts regress on any increase; peak in flight on any change. A
-cell missing from NEW fails too. A cell the harness flagged as bound in
-either run is not compared (it says why).
+cell missing from NEW fails too. Exact counts are compared in every
+cell; the timing rows of a cell the harness flagged in either run are not
+(they say why), and leave the verdict undecided.
 
-When $GITHUB_STEP_SUMMARY is set, the Markdown verdict is appended to it.
-Exit status: 0 no regression, 1 regression, 2 usage, unreadable or empty
-input, other scenarios, or too few repeats for the U test to decide
-(-allow-inconclusive accepts that with exit 0).`
+The verdict comes first, then the rows that decided it; -v adds every
+row. When $GITHUB_STEP_SUMMARY is set, the Markdown verdict is appended
+to it (a failure to write it is a warning, never the verdict).
+Exit status: 0 no regression, every row judged; 1 regression; 2 usage,
+unreadable or empty input, other scenarios, or a run compared with
+itself; 3 cannot decide: too few repeats for the U test, or timing set by
+the harness in some cell (-allow-inconclusive accepts that with exit 0;
+exact counts still fail).`
 
 // cmdCompare compares two runs and fails (exit 1) on a regression.
 func cmdCompare(ctx context.Context, env *environ, args []string) error {
@@ -37,7 +44,8 @@ func cmdCompare(ctx context.Context, env *environ, args []string) error {
 	alpha := fset.Float64("alpha", compare.DefaultOptions.Alpha, "significance level of the U test")
 	format := fset.String("format", "text", "output format: text, markdown or json")
 	otherScenario := fset.Bool("other-scenario", false, "compare runs of different scenarios, matching cells by strategy and pool")
-	allowInconclusive := fset.Bool("allow-inconclusive", false, "exit 0 when the repeats are too few for the U test to show a regression")
+	allowInconclusive := fset.Bool("allow-inconclusive", false, "exit 0 when some timing rows cannot be decided (too few repeats, or set by the harness); exact counts still fail")
+	verbose := fset.Bool("v", false, "text format: every row, one section per metric, after the verdict")
 	paths, err := parseArgs(fset, args)
 	if err != nil {
 		return err
@@ -54,8 +62,12 @@ func cmdCompare(ctx context.Context, env *environ, args []string) error {
 	if err := opts.Validate(); err != nil {
 		return badInputf("compare: -alpha: %w", err)
 	}
+	text := compare.WriteText
+	if *verbose {
+		text = compare.WriteFullText
+	}
 	write, ok := map[string]func(io.Writer, *compare.Report) error{
-		"text": compare.WriteText, "markdown": compare.WriteMarkdown, "md": compare.WriteMarkdown, "json": compare.WriteJSON,
+		"text": text, "markdown": compare.WriteMarkdown, "md": compare.WriteMarkdown, "json": compare.WriteJSON,
 	}[*format]
 	if !ok {
 		return badInputf("compare: -format %q: want text, markdown or json", *format)
@@ -64,15 +76,30 @@ func cmdCompare(ctx context.Context, env *environ, args []string) error {
 	if err == nil {
 		var cur *results.Results
 		if cur, err = readRun("new run", paths[1]); err == nil {
-			return compareRuns(env, base, cur, paths, opts, write, *allowInconclusive)
+			if err = sameRun(paths, base, cur); err == nil {
+				return compareRuns(env, base, cur, paths, opts, write, *allowInconclusive)
+			}
 		}
 	}
 	// Say so in the job summary too: a gate that could not run is not a pass.
-	if path := env.stepSummary; path != "" {
-		serr := appendSummary(path, fmt.Sprintf("## poolbench compare ⚠️ could not compare\n\n```\n%v\n```\n", err))
-		err = errors.Join(err, serr)
-	}
+	appendSummary(env, fmt.Sprintf("## poolbench compare ⚠️ could not compare\n\n```\n%v\n```\n", err))
 	return err
+}
+
+// sameRun refuses a run compared with itself, the same file twice or a
+// copy of it (the same start, machine and cells): that judges nothing,
+// and a gate would pass on it.
+func sameRun(paths []string, base, cur *results.Results) error {
+	fa, erra := os.Stat(results.Path(paths[0]))
+	fb, errb := os.Stat(results.Path(paths[1]))
+	if erra == nil && errb == nil && os.SameFile(fa, fb) {
+		return badInputf("compare: BASE and NEW are the same file (%s): a run compared with itself judges nothing", results.Path(paths[0]))
+	}
+	if base.Started.Equal(cur.Started) && base.Machine == cur.Machine && reflect.DeepEqual(base.Cells, cur.Cells) {
+		return badInputf("compare: BASE and NEW are the same run (started %s on the same machine): a run compared with itself judges nothing; compare a new run with the baseline",
+			base.Started.Format("2006-01-02 15:04:05"))
+	}
+	return nil
 }
 
 // compareRuns compares two runs read from paths and writes the report.
@@ -88,13 +115,10 @@ func compareRuns(env *environ, base, cur *results.Results, paths []string, opts 
 	if err := write(env.stdout, rep); err != nil {
 		return fmt.Errorf("compare: writing the report: %w", err)
 	}
-	if path := env.stepSummary; path != "" {
+	if env.stepSummary != "" {
 		var md strings.Builder
-		if err := compare.WriteMarkdown(&md, rep); err != nil {
-			return err
-		}
-		if err := appendSummary(path, md.String()); err != nil {
-			return err
+		if err := compare.WriteMarkdown(&md, rep); err == nil {
+			appendSummary(env, md.String())
 		}
 	}
 	// The verdict is written above; the exit status says it again.
@@ -102,7 +126,7 @@ func compareRuns(env *environ, base, cur *results.Results, paths []string, opts 
 	case rep.Failed():
 		return &exitError{code: exitFailed, err: errors.New(rep.Headline()), quiet: true}
 	case rep.Inconclusive() && !allowInconclusive:
-		return &exitError{code: exitBadInput, err: fmt.Errorf("compare: the gate cannot decide; record more repeats (or pass -allow-inconclusive to accept that)"), quiet: false}
+		return &exitError{code: exitUndecided, err: errors.New(rep.Headline()), quiet: true}
 	}
 	return nil
 }
@@ -127,15 +151,32 @@ func readRun(what, path string) (*results.Results, error) {
 	return r, nil
 }
 
-// appendSummary appends Markdown to a GitHub job summary file.
-func appendSummary(path, md string) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+// appendSummary appends Markdown to the GitHub job summary
+// ($GITHUB_STEP_SUMMARY), when one is set. The summary is a courtesy:
+// a failure to write it (a missing folder, a full disk, something other
+// than a regular file) is a warning on stderr, never the verdict, and it
+// never blocks (a FIFO with no reader is refused at once).
+func appendSummary(env *environ, md string) {
+	if env.stepSummary == "" {
+		return
+	}
+	if err := writeSummary(env.stepSummary, md); err != nil {
+		fmt.Fprintf(env.stderr, "poolbench: warning: $GITHUB_STEP_SUMMARY not written (the verdict stands): %v\n", err)
+	}
+}
+
+func writeSummary(path, md string) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE|syscall.O_NONBLOCK, 0o644)
 	if err != nil {
-		return fmt.Errorf("compare: $GITHUB_STEP_SUMMARY: %w", err)
+		return err
+	}
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		f.Close()
+		if err == nil {
+			err = fmt.Errorf("%s: not a regular file", path)
+		}
+		return err
 	}
 	_, werr := io.WriteString(f, md+"\n")
-	if err := errors.Join(werr, f.Close()); err != nil {
-		return fmt.Errorf("compare: $GITHUB_STEP_SUMMARY: %w", err)
-	}
-	return nil
+	return errors.Join(werr, f.Close())
 }

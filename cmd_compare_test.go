@@ -37,8 +37,9 @@ func TestCompareExitCodes(t *testing.T) {
 		code int
 	}{
 		{[]string{"base", "same.json"}, exitOK},
+		{[]string{"base", "base"}, exitBadInput},
 		{[]string{"base", "fast.json"}, exitOK},
-		{[]string{"base", "two.json"}, exitBadInput},
+		{[]string{"base", "two.json"}, exitUndecided},
 		{[]string{"-allow-inconclusive", "base", "two.json"}, exitOK},
 		{[]string{"base", "other.json"}, exitBadInput},
 		{[]string{"-other-scenario", "base", "other.json"}, exitOK},

@@ -105,9 +105,12 @@ func commands() []command {
 
 // Exit codes.
 const (
-	exitOK          = 0
-	exitFailed      = 1
-	exitBadInput    = 2
+	exitOK       = 0
+	exitFailed   = 1
+	exitBadInput = 2
+	// exitUndecided: compare could not judge the run (timing rows too few
+	// to decide, or set by the harness): not a pass, not a regression.
+	exitUndecided   = 3
 	exitInterrupted = 130
 )
 

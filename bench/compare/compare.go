@@ -27,12 +27,16 @@
 // the gate (coverage was lost: refresh the baseline deliberately if that
 // was intended); cells only in the new run are listed as New.
 //
-// A cell the harness flagged as bound in either run (results.Harness:
-// its figures measured poolbench, not the upstream) is not compared: its
-// rows say Bound and why, and never regress or improve. Runs of different
-// scenarios are refused unless Options.OtherScenario says otherwise. A
-// timing row benchstat's statistics cannot decide (too few repeats:
-// benchmath warns) is Inconclusive; Report.Inconclusive tells the gate.
+// Exact metrics are compared in every cell, flagged or not: a count of
+// failed items or attempts does not depend on how well the harness timed
+// it, so a service that went down fails the gate however its cells were
+// flagged. The timing rows of a cell the harness flagged as bound in
+// either run (results.Harness: its figures measured poolbench, not the
+// upstream) are not compared: they say Bound and why, and, like a timing
+// row benchstat's statistics cannot decide (too few repeats: benchmath
+// warns; Inconclusive), they leave the report undecided: Report.Decided
+// is false and the gate cannot pass on it. Runs of different scenarios
+// are refused unless Options.OtherScenario says otherwise.
 package compare
 
 import (
@@ -64,7 +68,7 @@ func Results(base, cur *results.Results, opts Options) (*Report, error) {
 	if base.Scenario.Name != cur.Scenario.Name && !opts.OtherScenario {
 		return nil, fmt.Errorf("%w: base %q, new %q (no cell would match; allow it explicitly to match cells by strategy and pool)", ErrOtherScenario, base.Scenario.Name, cur.Scenario.Name)
 	}
-	rep := &Report{Options: opts, Scenario: cur.Scenario.Name}
+	rep := &Report{Options: opts, Scenario: cur.Scenario.Name, Scaled: scaled(base) || scaled(cur)}
 	rep.Warnings = warnings(base, cur)
 	oldCells, oldKeys := group(base)
 	newCells, newKeys := group(cur)
@@ -90,15 +94,28 @@ func Results(base, cur *results.Results, opts Options) (*Report, error) {
 			}
 		}
 	}
-	// benchmath's own warnings about the summaries, once each.
+	// benchmath's own warnings about the summaries, said once: a median
+	// with no 95% interval is shown with the range of its repeats.
 	for _, row := range rep.Rows {
-		for _, w := range append(slices.Clone(row.Old.Warnings), row.New.Warnings...) {
-			if w = "a median's interval is shown as ± ∞: " + w; !slices.Contains(rep.Warnings, w) {
-				rep.Warnings = append(rep.Warnings, w)
-			}
+		if w := append(slices.Clone(row.Old.Warnings), row.New.Warnings...); len(w) > 0 {
+			rep.Warnings = append(rep.Warnings, fmt.Sprintf(
+				"with %d+%d repeats a median has no 95%% interval (%s): timing rows show the median and, in brackets, the range of the repeats; record %d repeats for intervals",
+				row.Old.N, row.New.N, w[0], minIntervalRepeats))
+			break
 		}
 	}
 	return rep, nil
+}
+
+// scaled reports whether some cell of r ran at a time scale other than
+// real time.
+func scaled(r *results.Results) bool {
+	for i := range r.Cells {
+		if f := r.Cells[i].Timescale.Factor(); f != 1 {
+			return true
+		}
+	}
+	return false
 }
 
 // group collects a run's cells by key (results.Groups), keys in report
@@ -134,7 +151,7 @@ func compareMetric(k Key, m Metric, oldCells, newCells []results.Cell, opts Opti
 		return Row{}, false
 	}
 	row := Row{Key: k, Metric: m, P: math.NaN()}
-	if why := boundIn(oldCells, newCells); why != "" {
+	if why := boundIn(oldCells, newCells); why != "" && !m.Exact {
 		row.Verdict, row.Note = Bound, why
 		row.Old, row.New = exactSummary(ov), exactSummary(nv)
 		row.Delta = math.NaN()
@@ -216,13 +233,24 @@ func boundIn(oldCells, newCells []results.Cell) string {
 	return ""
 }
 
+// minIntervalRepeats is how many repeats benchmath needs for a 95%
+// interval of a median.
+const minIntervalRepeats = 6
+
+// timingSummary is the median and its 95% interval; with too few repeats
+// for one (benchmath warns), the range of the repeats instead, and
+// Interval false.
 func timingSummary(s *benchmath.Sample) Summary {
 	sum := benchmath.AssumeNothing.Summary(s, 0.95)
 	var w []string
 	for _, e := range sum.Warnings {
 		w = append(w, e.Error())
 	}
-	return Summary{Center: sum.Center, Lo: sum.Lo, Hi: sum.Hi, N: len(s.Values), Values: s.Values, Warnings: w}
+	out := Summary{Center: sum.Center, Lo: sum.Lo, Hi: sum.Hi, N: len(s.Values), Values: s.Values, Warnings: w, Interval: true}
+	if math.IsInf(sum.Lo, 0) || math.IsInf(sum.Hi, 0) {
+		out.Lo, out.Hi, out.Interval = s.Values[0], s.Values[len(s.Values)-1], false
+	}
+	return out
 }
 
 func exactSummary(v []float64) Summary {

@@ -196,9 +196,12 @@ func TestOtherScenario(t *testing.T) {
 	}
 }
 
-// TestBoundCellsNotCompared: a cell the harness flagged in either run is
-// neither a regression nor an improvement, and the report says why.
-func TestBoundCellsNotCompared(t *testing.T) {
+// TestBoundCells: the timing rows of a cell the harness flagged in either
+// run are neither a regression nor an improvement, and say why; its exact
+// rows (failed items, attempts) are compared all the same, so a service
+// that fails items fails the gate however its cells were flagged; and a
+// report whose only doubt is a flagged cell cannot pass.
+func TestBoundCells(t *testing.T) {
 	b, c := defaultSynth(), defaultSynth()
 	c.factor = 1.5 // everything 50% slower
 	c.edit = func(cl *results.Cell) {
@@ -210,14 +213,36 @@ func TestBoundCellsNotCompared(t *testing.T) {
 	rep := mustCompare(t, b.build(), c.build(), DefaultOptions)
 	for _, r := range rep.Rows {
 		switch {
-		case r.Key.Pool == 8 && (r.Verdict != Bound || !strings.Contains(r.Note, "in the new run the harness, not the upstream") || !strings.Contains(r.Note, "about 40%")):
+		case r.Key.Pool == 8 && !r.Metric.Exact && (r.Verdict != Bound || !strings.Contains(r.Note, "in the new run the harness, not the upstream") || !strings.Contains(r.Note, "about 40%")):
 			t.Errorf("%s %s: %s %q, want harness-bound with the reason", r.Key, r.Metric.Name, r.Verdict, r.Note)
+		case r.Key.Pool == 8 && r.Metric.Name == "failed" && r.Verdict != Regressed:
+			t.Errorf("%s failed 0 → 3 in a flagged cell: %s, want regressed", r.Key, r.Verdict)
 		case r.Key.Pool != 8 && r.Metric.Name == "wall" && r.Verdict != Regressed:
 			t.Errorf("%s wall: %s, want regressed", r.Key, r.Verdict)
 		}
 	}
-	if !strings.Contains(rep.Headline(), "regression") {
+	if !strings.Contains(rep.Headline(), "regression") || !strings.Contains(rep.Headline(), "pooled/pool=8 failed +3") {
 		t.Errorf("headline %q", rep.Headline())
+	}
+
+	// The same flag with nothing else changed: nothing failed, but the
+	// cell's timing could not be judged, so the report is not a pass.
+	c = defaultSynth()
+	c.edit = func(cl *results.Cell) {
+		if cl.Pool == 8 {
+			cl.Harness = &results.Harness{Bound: true, Reason: "the harness added about 40%"}
+		}
+	}
+	rep = mustCompare(t, b.build(), c.build(), DefaultOptions)
+	if rep.Failed() || rep.Decided() || !rep.Inconclusive() {
+		t.Errorf("flagged cell only: failed %v decided %v inconclusive %v, want undecided", rep.Failed(), rep.Decided(), rep.Inconclusive())
+	}
+	if h := rep.Headline(); !strings.HasPrefix(h, "CANNOT DECIDE") || !strings.Contains(h, "pooled/pool=8") || !strings.Contains(h, "about 40%") {
+		t.Errorf("headline %q, want CANNOT DECIDE naming the cell and why", h)
+	}
+	// Unflagged and unchanged: decided.
+	if rep := mustCompare(t, b.build(), defaultSynth().build(), DefaultOptions); !rep.Decided() {
+		t.Errorf("unchanged run undecided: %s", rep.Headline())
 	}
 }
 

@@ -5,14 +5,16 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
 	"golang.org/x/perf/benchunit"
 )
 
-// title is a metric's section heading.
-func (m Metric) title() string {
+// title is a metric's section heading; seconds are model seconds when
+// the runs were scaled.
+func (m Metric) title(scaled bool) string {
 	var dir string
 	switch m.Better {
 	case -1:
@@ -26,11 +28,30 @@ func (m Metric) title() string {
 	case m.Exact:
 		return fmt.Sprintf("%s (exact, worst repeat; %s)", m.Name, dir)
 	case m.Name == "wall":
-		return "wall time, model s (" + dir + ")"
+		return "wall time, " + secondsUnit(scaled) + " (" + dir + ")"
 	case m.Unit == "s":
-		return fmt.Sprintf("item latency %s, model s (%s)", m.Name, dir)
+		return fmt.Sprintf("item latency %s, %s (%s)", m.Name, secondsUnit(scaled), dir)
 	}
 	return fmt.Sprintf("%s, %s (%s)", m.Name, m.Unit, dir)
+}
+
+// label is the metric and its unit for a one-table row: "wall (s)".
+func (m Metric) label(scaled bool) string {
+	switch {
+	case m.Unit == "s":
+		return m.Name + " (" + secondsUnit(scaled) + ")"
+	case m.Unit != "":
+		return m.Name + " (" + m.Unit + ")"
+	}
+	return m.Name
+}
+
+// secondsUnit is "model s" for scaled runs, "s" for real time.
+func secondsUnit(scaled bool) string {
+	if scaled {
+		return "model s"
+	}
+	return "s"
 }
 
 // center formats a summary as benchstat does: "1.512 ± 1%" for timing,
@@ -47,8 +68,9 @@ func (s Summary) format(exact bool) string {
 	}
 	v := benchunit.Scale(s.Center, benchunit.Decimal)
 	switch {
-	case math.IsInf(s.Lo, 0) || math.IsInf(s.Hi, 0):
-		return v + " ± ∞"
+	case !s.Interval:
+		// Too few repeats for an interval: the range of the repeats.
+		return fmt.Sprintf("%s [%s–%s]", v, benchunit.Scale(s.Lo, benchunit.Decimal), benchunit.Scale(s.Hi, benchunit.Decimal))
 	case s.Center == 0:
 		return v
 	}
@@ -115,16 +137,33 @@ func (r *Report) Headline() string {
 		}
 		return fmt.Sprintf("FAIL: %s: %d regression(s): %s%s", r.Scenario, len(r.Failures())+len(r.MissingCells), strings.Join(parts, "; "), more)
 	}
-	bound := ""
-	if n := r.Count(Bound); n > 0 {
-		bound = fmt.Sprintf("; %d rows of harness-bound cells not compared", n)
-	}
 	if r.Inconclusive() {
-		return fmt.Sprintf("CANNOT DECIDE: %s: %d of %d timing rows are inconclusive: the repeats are too few for the U test to show a regression (%s)%s",
-			r.Scenario, r.Count(Inconclusive), r.timingRows(), r.firstInconclusive(), bound)
+		var why []string
+		if n := r.Count(Bound); n > 0 {
+			why = append(why, fmt.Sprintf("%d timing rows of %s were set by the harness, not the service (%s)", n, r.boundCells(), r.firstNote(Bound)))
+		}
+		if n := r.Count(Inconclusive); n > 0 {
+			why = append(why, fmt.Sprintf("%d of %d timing rows are inconclusive: the repeats are too few for the U test to show a regression (%s)", n, r.timingRows(), r.firstNote(Inconclusive)))
+		}
+		return fmt.Sprintf("CANNOT DECIDE: %s: %s", r.Scenario, strings.Join(why, "; "))
 	}
-	return fmt.Sprintf("ok: %s: no regression (%d ~, %d within threshold, %d improved)%s",
-		r.Scenario, r.Count(Unchanged), r.Count(Within), r.Count(Improved), bound)
+	return fmt.Sprintf("ok: %s: no regression (%d ~, %d within threshold, %d improved)",
+		r.Scenario, r.Count(Unchanged), r.Count(Within), r.Count(Improved))
+}
+
+// boundCells names the cells whose timing rows are Bound: "pooled/pool=4"
+// or "5 cells".
+func (r *Report) boundCells() string {
+	var cells []string
+	for _, row := range r.Rows {
+		if row.Verdict == Bound && !slices.Contains(cells, row.Key.String()) {
+			cells = append(cells, row.Key.String())
+		}
+	}
+	if len(cells) == 1 {
+		return cells[0]
+	}
+	return fmt.Sprintf("%d cells", len(cells))
 }
 
 func (r *Report) timingRows() int {
@@ -137,9 +176,10 @@ func (r *Report) timingRows() int {
 	return n
 }
 
-func (r *Report) firstInconclusive() string {
+// firstNote is the note of the first row with verdict v.
+func (r *Report) firstNote(v Verdict) string {
 	for _, row := range r.Rows {
-		if row.Verdict == Inconclusive {
+		if row.Verdict == v {
 			return row.Note
 		}
 	}
@@ -151,13 +191,56 @@ func (r *Report) settings() string {
 		r.Options.Threshold*100, r.Options.Alpha)
 }
 
-// WriteText writes the terminal table in benchstat's look: one section per
-// metric with old, new, delta, p and n, then missing and new cells,
-// warnings, notes, and the verdict line.
-func WriteText(w io.Writer, r *Report) error {
+// WriteText writes the verdict first, then the rows that decided it
+// (regressed, changed, improved, inconclusive, harness-bound) in one
+// table, missing and new cells, warnings and notes, and how many rows
+// read the same. A pass is a few lines. WriteFullText adds every row.
+func WriteText(w io.Writer, r *Report) error { return writeText(w, r, false) }
+
+// WriteFullText is WriteText followed by every row in benchstat's look:
+// one section per metric with old, new, delta, p and n.
+func WriteFullText(w io.Writer, r *Report) error { return writeText(w, r, true) }
+
+func writeText(w io.Writer, r *Report, full bool) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "base: %s\nnew:  %s\n%s\n", r.Base, r.New, r.settings())
+	fmt.Fprintf(&b, "%s\nbase: %s\nnew:  %s\n%s\n", r.Headline(), r.Base, r.New, r.settings())
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	var quiet int
+	first := true
+	for _, row := range r.Rows {
+		if !row.decides() {
+			quiet++
+			continue
+		}
+		if first {
+			fmt.Fprintf(tw, "\ncell\tmetric\told\tnew\tdelta\tp\tn\tverdict\n")
+			first = false
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", row.Key.Cell(), row.Metric.label(r.Scaled), row.Old.format(row.Metric.Exact),
+			row.New.format(row.Metric.Exact), row.deltaString(), row.pString(), row.nString(), row.verdictString())
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	writeLists(&b, r, "")
+	if full {
+		writeSections(&b, r)
+	} else if quiet > 0 {
+		fmt.Fprintf(&b, "\n%d more rows unchanged, within threshold or undecided (-v shows every row)\n", quiet)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// decides reports whether a row is shown in the short report: a
+// regression, a change or an improvement. Rows that could not be decided
+// are summed up by the headline, which says why and what would decide
+// them.
+func (r Row) decides() bool { return r.Verdict.Fails() || r.Verdict == Improved }
+
+// writeSections writes every row, one section per metric.
+func writeSections(b *strings.Builder, r *Report) {
+	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
 	for _, m := range metrics {
 		first := true
 		for _, row := range r.Rows {
@@ -165,7 +248,7 @@ func WriteText(w io.Writer, r *Report) error {
 				continue
 			}
 			if first {
-				fmt.Fprintf(tw, "\n%s\n", m.title()) // no tab: each section aligns on its own
+				fmt.Fprintf(tw, "\n%s\n", m.title(r.Scaled)) // no tab: each section aligns on its own
 				fmt.Fprintf(tw, "cell\told\tnew\tdelta\tp\tn\tverdict\n")
 				first = false
 			}
@@ -173,13 +256,7 @@ func WriteText(w io.Writer, r *Report) error {
 				row.deltaString(), row.pString(), row.nString(), row.verdictString())
 		}
 	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	writeLists(&b, r, "")
-	fmt.Fprintf(&b, "\n%s\n", r.Headline())
-	_, err := io.WriteString(w, b.String())
-	return err
+	tw.Flush()
 }
 
 // writeLists writes missing and new cells, warnings and row notes, each
@@ -219,8 +296,11 @@ func writeLists(b *strings.Builder, r *Report, bullet string) {
 func WriteMarkdown(w io.Writer, r *Report) error {
 	var b strings.Builder
 	mark := "✅"
-	if r.Failed() {
+	switch {
+	case r.Failed():
 		mark = "❌"
+	case r.Inconclusive():
+		mark = "⚠️"
 	}
 	fmt.Fprintf(&b, "## poolbench compare %s %s\n\n", mark, mdEscape(r.Headline()))
 	fmt.Fprintf(&b, "Base `%s`, new `%s`; %s.\n", r.Base, r.New, r.settings())
@@ -235,32 +315,28 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 			return
 		}
 		fmt.Fprintf(&b, "\n### %s\n\n", title)
-		mdTable(&b, rows)
+		mdTable(&b, rows, r.Scaled)
 	}
 	section("Regressions", func(row Row) bool { return row.Verdict.Fails() })
 	section("Improvements", func(row Row) bool { return row.Verdict == Improved })
-	section("Inconclusive", func(row Row) bool { return row.Verdict == Inconclusive })
+	section("Cannot decide", func(row Row) bool { return row.Verdict == Inconclusive || row.Verdict == Bound })
 	var lists strings.Builder
 	writeLists(&lists, r, "-")
 	if lists.Len() > 0 {
 		b.WriteString(strings.ReplaceAll(lists.String(), "-  ", "- "))
 	}
 	fmt.Fprintf(&b, "\n<details><summary>Full table (%d rows)</summary>\n\n", len(r.Rows))
-	mdTable(&b, r.Rows)
+	mdTable(&b, r.Rows, r.Scaled)
 	fmt.Fprintf(&b, "\n</details>\n")
 	_, err := io.WriteString(w, b.String())
 	return err
 }
 
-func mdTable(b *strings.Builder, rows []Row) {
+func mdTable(b *strings.Builder, rows []Row, scaled bool) {
 	fmt.Fprintf(b, "| cell | metric | old | new | delta | p | n | verdict |\n")
 	fmt.Fprintf(b, "|---|---|--:|--:|--:|--:|--:|---|\n")
 	for _, row := range rows {
-		unit := row.Metric.Unit
-		if unit != "" {
-			unit = " (" + unit + ")"
-		}
-		fmt.Fprintf(b, "| %s | %s%s | %s | %s | %s | %s | %s | %s |\n", mdEscape(row.Key.String()), row.Metric.Name, unit,
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", mdEscape(row.Key.String()), row.Metric.label(scaled),
 			row.Old.format(row.Metric.Exact), row.New.format(row.Metric.Exact), mdEscape(row.deltaString()),
 			row.pString(), row.nString(), mdEscape(string(row.Verdict)))
 	}
@@ -281,9 +357,10 @@ func WriteJSON(w io.Writer, r *Report) error {
 	c.Rows = nonNil(c.Rows)
 	out := struct {
 		Failed  bool   `json:"failed"`
+		Decided bool   `json:"decided"`
 		Verdict string `json:"verdict"`
 		*Report
-	}{r.Failed(), r.Headline(), &c}
+	}{r.Failed(), r.Decided(), r.Headline(), &c}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(out)
@@ -307,12 +384,13 @@ func finite(v float64) *float64 {
 // MarshalJSON writes non-finite numbers as null.
 func (s Summary) MarshalJSON() ([]byte, error) {
 	return json.Marshal(struct {
-		Center *float64  `json:"center"`
-		Lo     *float64  `json:"lo"`
-		Hi     *float64  `json:"hi"`
-		N      int       `json:"n"`
-		Values []float64 `json:"values"`
-	}{finite(s.Center), finite(s.Lo), finite(s.Hi), s.N, nonNil(s.Values)})
+		Center   *float64  `json:"center"`
+		Lo       *float64  `json:"lo"`
+		Hi       *float64  `json:"hi"`
+		Interval bool      `json:"interval"`
+		N        int       `json:"n"`
+		Values   []float64 `json:"values"`
+	}{finite(s.Center), finite(s.Lo), finite(s.Hi), s.Interval, s.N, nonNil(s.Values)})
 }
 
 // MarshalJSON writes a missing p-value (exact metrics) and an undefined

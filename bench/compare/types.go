@@ -113,10 +113,13 @@ func (k Key) Cell() string { return k.String() }
 type Summary struct {
 	// Center is the median (timing) or the worst repeat (exact).
 	Center float64 `json:"center"`
-	// Lo and Hi bound the 95% interval of the median (timing; ±Inf when
-	// there are too few repeats) or the range of the repeats (exact).
+	// Lo and Hi bound the 95% interval of the median (timing, Interval
+	// true) or the range of the repeats (exact metrics, and timing ones
+	// with too few repeats for an interval).
 	Lo float64 `json:"lo"`
 	Hi float64 `json:"hi"`
+	// Interval says Lo and Hi are a 95% interval of the median.
+	Interval bool `json:"interval"`
 	// N is the number of repeats.
 	N int `json:"n"`
 	// Values are the repeats, ascending.
@@ -149,7 +152,10 @@ type Report struct {
 	Options Options `json:"options"`
 	// Scenario is the runs' scenario (the new run's, when they differ).
 	Scenario string `json:"scenario"`
-	Rows     []Row  `json:"rows"`
+	// Scaled says some cell of either run ran at a time scale other than
+	// real time: its times are model seconds, not seconds.
+	Scaled bool  `json:"scaled"`
+	Rows   []Row `json:"rows"`
 	// MissingCells are in the base only (they fail the gate); NewCells
 	// are in the new run only.
 	MissingCells []Key `json:"missing_cells"`
@@ -174,9 +180,14 @@ func (r *Report) Failures() []Row {
 // changed row, or a missing cell.
 func (r *Report) Failed() bool { return len(r.Failures()) > 0 || len(r.MissingCells) > 0 }
 
-// Inconclusive reports whether some timing row could not be decided (too
-// few repeats for the U test): the gate cannot say there is no regression.
-func (r *Report) Inconclusive() bool { return r.Count(Inconclusive) > 0 }
+// Inconclusive reports whether some timing row could not be decided: too
+// few repeats for the U test, or a cell the harness flagged in either run.
+// The gate cannot then say there is no regression.
+func (r *Report) Inconclusive() bool { return r.Count(Inconclusive)+r.Count(Bound) > 0 }
+
+// Decided reports whether the report is a verdict the gate may pass on:
+// nothing failed and every row was judged.
+func (r *Report) Decided() bool { return !r.Failed() && !r.Inconclusive() }
 
 // Count returns how many rows have verdict v.
 func (r *Report) Count(v Verdict) int {

@@ -111,7 +111,7 @@ func TestWriteIndex(t *testing.T) {
 	page := string(b)
 	for _, want := range []string{
 		`href="cap-sweep/results.json"`, `href="seed-816s/table.md"`,
-		"serial 816 s → workers(2) 424 s: 1.92× faster",
+		"serial 816 s → pooled(2) 424 s: 1.92× faster",
 		"pooled(1) 82.9 s → pooled(16) 5.47 s: 15.2× faster",
 	} {
 		if !strings.Contains(page, want) {

@@ -164,7 +164,7 @@ func svgTexts(t *testing.T, b []byte) []string {
 // seedSeries and capSweepSeries are texts each chart's SVG must hold:
 // titles, axis labels and the legend's series.
 var seedSeries = map[string][]string{
-	"headline":   {"The headline: items succeeded per model second", "serial", "workers(2)", "unbounded", "1.23 items/s, 816 s", "all succeeded", "succeeded items per model second"},
+	"headline":   {"The headline: items succeeded per model second", "serial", "pooled(2)", "unbounded", "1.23 items/s, 816 s", "all succeeded", "succeeded items per model second"},
 	"wall":       {"Wall time vs pool size", "serial 816 s", "pooled", "workers", "pooled predicted", "serial predicted", "unbounded predicted", "unbounded 424 s", "wall time (model seconds)"},
 	"throughput": {"Items succeeded per model second vs pool size", "upstream cap 2", "succeeded items per model second"},
 	"latency":    {"Item latency vs pool size", "p50", "p95", "p99", "unbounded p99 420 s"},

@@ -82,9 +82,9 @@ func TestHeadline(t *testing.T) {
 		details  []string
 	}{
 		{"seed-816s", seedFixture(),
-			"serial 816 s → workers(2) 424 s: 1.92× faster; pools above 2 gain nothing (upstream cap 2)",
-			[]string{"Unbounded: 424 s (1.92× vs serial)", "p99 420 s vs 852 ms for workers(2)",
-				"Recommended: workers(2), the smallest pool within 5% of the best goodput without more failures (2.36 of 2.36 items/s succeeded)."}},
+			"serial 816 s → pooled(2) 424 s: 1.92× faster; pools above 2 gain nothing (upstream cap 2)",
+			[]string{"Unbounded: 424 s (1.92× vs serial)", "p99 420 s vs 852 ms for pooled(2)",
+				"Recommended: pooled(2), the smallest pool within 5% of the best goodput without more failures (2.36 of 2.36 items/s succeeded)."}},
 		// No serial cell: pooled(1) is the baseline. pooled(512) and
 		// unbounded are harness-bound: the failures claim stops at 256.
 		{"cap-sweep", capSweepFixture(),
@@ -143,7 +143,7 @@ func TestHeadlineVariants(t *testing.T) {
 	}
 	f.results.Cells = cells
 	s, _ = Summarize(f.results)
-	if !strings.HasPrefix(s.Headline, "pooled(1) 816 s → workers(2) 424 s: 1.92× faster") {
+	if !strings.HasPrefix(s.Headline, "pooled(1) 816 s → pooled(2) 424 s: 1.92× faster") {
 		t.Errorf("no-serial headline: %q", s.Headline)
 	}
 	if !strings.Contains(s.Caption(), "speed-up: goodput relative to pooled(1) (no serial cell)") {
@@ -159,7 +159,7 @@ func TestHeadlineVariants(t *testing.T) {
 	}
 	f.results.Cells = cells
 	s, _ = Summarize(f.results)
-	if !strings.HasPrefix(s.Headline, "best pool: workers(2) 424 s") {
+	if !strings.HasPrefix(s.Headline, "best pool: pooled(2) 424 s") {
 		t.Errorf("no-baseline headline: %q", s.Headline)
 	}
 

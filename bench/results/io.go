@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"syscall"
 
+	"github.com/poolbench/poolbench/bench/scenario"
 	"github.com/poolbench/poolbench/internal/publish"
 	"github.com/poolbench/poolbench/mocksrv/upstream"
 )
@@ -32,9 +34,7 @@ var ErrInvalid = errors.New("not a valid poolbench results file")
 // and that follow from the others (a cell's goodput and time scale) are
 // filled in.
 func Read(path string) (*Results, error) {
-	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
-		path = filepath.Join(path, "results.json")
-	}
+	path = Path(path)
 	b, err := readRegular(path, MaxFileBytes)
 	if err != nil {
 		return nil, err
@@ -62,22 +62,66 @@ func Read(path string) (*Results, error) {
 	return &r, nil
 }
 
+// Path is the results.json a path names: the path itself, or the
+// results.json inside it when it is a folder.
+func Path(path string) string {
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return filepath.Join(path, "results.json")
+	}
+	return path
+}
+
+// ErrNotRegular is wrapped by OpenRegular's refusals.
+var ErrNotRegular = errors.New("not a regular file")
+
+// OpenRegular opens path for reading, refusing anything but a regular
+// file (a FIFO, a device, a folder: "not a regular file (a named pipe)",
+// wrapping ErrNotRegular) without blocking on it, and returns it with its
+// FileInfo. The readers of a run's files all open them through it.
+func OpenRegular(path string) (*os.File, fs.FileInfo, error) {
+	// Non-blocking, so that opening a FIFO does not wait for a writer.
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		f.Close()
+		return nil, nil, fmt.Errorf("%s: %w (%s)", path, ErrNotRegular, fileKind(fi.Mode()))
+	}
+	return f, fi, nil
+}
+
+// fileKind names the type of a file that is not a regular one.
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m.IsDir():
+		return "a folder"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	}
+	return m.Type().String()
+}
+
 // readRegular reads path, refusing anything but a regular file of at most
 // limit bytes.
 func readRegular(path string, limit int64) ([]byte, error) {
-	// Non-blocking, so that opening a FIFO does not wait for a writer.
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	f, fi, err := OpenRegular(path)
+	if errors.Is(err, ErrNotRegular) {
+		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s: %w: not a regular file (%s)", path, ErrInvalid, fi.Mode().Type())
-	}
 	if fi.Size() > limit {
 		return nil, fmt.Errorf("%s: %w: %d bytes, more than the %d accepted", path, ErrInvalid, fi.Size(), limit)
 	}
@@ -127,6 +171,8 @@ func (c *Cell) validate() error {
 	switch {
 	case c.Strategy == "":
 		return errors.New("no strategy")
+	case c.Strategy.Rank() == len(scenario.Strategies()):
+		return fmt.Errorf("strategy %q is not one this poolbench knows (%s)", c.Strategy, scenario.StrategyList())
 	case c.Items < 0 || c.Succeeded < 0 || c.Failed < 0 || c.Attempts < 0 || c.Pool < 0 || c.Repeat < 0:
 		return errors.New("a negative count")
 	case c.Succeeded+c.Failed != c.Items:

@@ -43,8 +43,12 @@ type Recommendation struct {
 //   - The best group has the highest median goodput. A group whose median
 //     of failed items is above the best group's is never recommended.
 //   - Among the groups within Tolerance of the best goodput without more
-//     failures, the smallest pool wins; on a tie, the higher goodput, then
-//     the strategy order of scenario.Strategies.
+//     failures, the smallest pool wins. At the same pool the strategy
+//     listed first in scenario.Strategies wins (pooled before workers),
+//     whatever their goodputs: both are within Tolerance of the best, and
+//     a difference that small between two ways of keeping the same number
+//     in flight is the machine's noise, not a preference. So a tie is
+//     broken by this stated rule, never by which repeat ran faster.
 //
 // It returns nil when no group competes or none had an item succeed.
 func Recommend(cells []Cell) *Recommendation {
@@ -86,7 +90,7 @@ func Recommend(cells []Cell) *Recommendation {
 		if e.goodput < (1-Tolerance)*best.goodput || e.failed > best.failed {
 			continue
 		}
-		if pick == nil || e.pool < pick.pool || (e.pool == pick.pool && e.goodput > pick.goodput) {
+		if pick == nil || e.pool < pick.pool || (e.pool == pick.pool && e.g.Strategy.Rank() < pick.g.Strategy.Rank()) {
 			pick = e
 		}
 	}

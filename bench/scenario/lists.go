@@ -32,7 +32,7 @@ func ParseStrategies(s string) ([]Strategy, error) {
 	for i, f := range strings.Split(s, ",") {
 		st := Strategy(strings.TrimSpace(f))
 		if !slices.Contains(Strategies(), st) {
-			return nil, fmt.Errorf("strategies %q: item %d, %q, is not accepted: want serial, pooled, workers or unbounded separated by commas", s, i+1, string(st))
+			return nil, fmt.Errorf("strategies %q: item %d, %q, is not accepted: want %s, separated by commas", s, i+1, string(st), StrategyList())
 		}
 		if slices.Contains(out, st) {
 			return nil, fmt.Errorf("strategies %q: %s is listed twice", s, st)

@@ -1,6 +1,10 @@
 package scenario
 
-import "github.com/poolbench/poolbench/mocksrv/upstream"
+import (
+	"strings"
+
+	"github.com/poolbench/poolbench/mocksrv/upstream"
+)
 
 // Strategy names a client concurrency pattern.
 type Strategy string
@@ -21,6 +25,16 @@ const (
 
 // Strategies lists every strategy, in report order.
 func Strategies() []Strategy { return []Strategy{Serial, Pooled, Workers, Unbounded} }
+
+// StrategyList names every strategy as prose, "serial, pooled, workers or
+// unbounded", for messages that say what is accepted.
+func StrategyList() string {
+	var names []string
+	for _, s := range Strategies() {
+		names = append(names, string(s))
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
+}
 
 // Rank is the strategy's place in report order (unknown strategies last).
 func (s Strategy) Rank() int {

@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/poolbench/poolbench/bench/model"
@@ -83,6 +86,9 @@ type ruling struct {
 	// fdLimit counts the attempts that could not connect for want of a
 	// file descriptor.
 	fdLimit int
+	// failedAll: every attempt failed (no 2xx answer), the outcomes as
+	// "40 connect"; "" when some attempt succeeded.
+	failedAll string
 	// unestimated says why the model could not estimate the cell (nil
 	// when it did, or when there is no model).
 	unestimated error
@@ -92,13 +98,18 @@ type ruling struct {
 // out of file descriptors (the cause of whatever else was measured), when
 // the model could not estimate it, when the process used more than maxCPU
 // of the machine, or when the estimated harness error (worst) is above
-// budget. Reason says which, with the remedy.
+// budget. Reason says which, with the remedy. An external target that
+// failed every attempt is never bound for want of time: there is no
+// answer of the service's to time, and its failures are its own (Note
+// says so); they are counted and compared exactly.
 func judge(h *results.Harness, r ruling) {
 	e := model.HarnessEstimate{Error: h.Error, Sensitivity: h.Sensitivity}
 	switch {
 	case r.fdLimit > 0:
 		h.Bound = true
 		h.Reason = fmt.Sprintf("%d attempts could not connect: %s", r.fdLimit, fdLimitHint())
+	case r.external && r.failedAll != "":
+		h.Note = fmt.Sprintf("the service failed every attempt (%s): no answer of its to time, so the harness's share was not checked; the failures are the service's", r.failedAll)
 	case r.unestimated != nil:
 		h.Bound = true
 		h.Reason = fmt.Sprintf("the model could not estimate the harness's share of the cell (%v) with the overhead measured, %s per attempt at %s: treat its figures as unchecked, and run it at a slower time scale",
@@ -168,3 +179,27 @@ func fmtSeconds(s float64) string {
 
 // seconds converts wall seconds to a Duration.
 func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
+
+// failedEvery describes the outcomes of a cell none of whose attempts
+// succeeded ("40 connect", "12 500, 3 reset", most first), or is "" when
+// some attempt got a 2xx answer or there was none.
+func failedEvery(outcomes map[string]int) string {
+	keys := make([]string, 0, len(outcomes))
+	for k, n := range outcomes {
+		if code, err := strconv.Atoi(k); err == nil && code >= 200 && code < 300 && n > 0 {
+			return ""
+		}
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b string) int {
+		if outcomes[a] != outcomes[b] {
+			return outcomes[b] - outcomes[a]
+		}
+		return strings.Compare(a, b)
+	})
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%d %s", outcomes[k], k)
+	}
+	return strings.Join(parts, ", ")
+}

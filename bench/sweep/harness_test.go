@@ -36,3 +36,33 @@ func TestJudge(t *testing.T) {
 		}
 	}
 }
+
+// TestJudgeServiceFailedEvery: an external target that failed every
+// attempt (nothing listening, 500 to everything) is never "too fast for
+// the harness", however short its attempts were; the note says why its
+// timing was not checked.
+func TestJudgeServiceFailedEvery(t *testing.T) {
+	for _, tc := range []struct {
+		outcomes map[string]int
+		want     string
+	}{
+		{map[string]int{"connect": 120}, "120 connect"},
+		{map[string]int{"500": 40}, "40 500"},
+		{map[string]int{"reset": 3, "503": 37}, "37 503, 3 reset"},
+	} {
+		h := results.Harness{Error: 0.6, Sensitivity: 1.2}
+		judge(&h, ruling{budget: 0.003, scale: 1, external: true, failedAll: failedEvery(tc.outcomes)})
+		if h.Bound || strings.Contains(h.Reason, "too fast") || !strings.Contains(h.Note, "the service failed every attempt ("+tc.want+")") {
+			t.Errorf("%v: bound %v reason %q note %q", tc.outcomes, h.Bound, h.Reason, h.Note)
+		}
+	}
+	// One success is enough for the rule to apply as usual.
+	if got := failedEvery(map[string]int{"200": 1, "connect": 39}); got != "" {
+		t.Errorf("failedEvery with a 200: %q, want empty", got)
+	}
+	h := results.Harness{Error: 0.6, Sensitivity: 1.2}
+	judge(&h, ruling{budget: 0.003, scale: 1, external: true, failedAll: failedEvery(map[string]int{"200": 1, "connect": 39})})
+	if !h.Bound {
+		t.Errorf("a service that answered once, over budget: not bound")
+	}
+}
