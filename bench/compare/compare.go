@@ -30,7 +30,9 @@
 // Exact metrics are compared in every cell, flagged or not: a count of
 // failed items or attempts does not depend on how well the harness timed
 // it, so a service that went down fails the gate however its cells were
-// flagged. The timing rows of a cell the harness flagged as bound in
+// flagged. The timing rows (but goodput) of a cell whose every item
+// failed in either run are NotTimed: they time failures. The timing rows
+// of a cell the harness flagged as bound in
 // either run (results.Harness: its figures measured poolbench, not the
 // upstream) are not compared: they say Bound and why, and, like a timing
 // row benchstat's statistics cannot decide (too few repeats: benchmath
@@ -157,6 +159,13 @@ func compareMetric(k Key, m Metric, oldCells, newCells []results.Cell, opts Opti
 		row.Delta = math.NaN()
 		return row, true
 	}
+	if side := allFailed(oldCells, newCells); side != "" && !m.Exact && m.Name != "goodput" {
+		row.Verdict = NotTimed
+		row.Note = fmt.Sprintf("not compared: every item failed in the %s run, so its times are those of failures, not of the service", side)
+		row.Old, row.New = exactSummary(ov), exactSummary(nv)
+		row.Delta = math.NaN()
+		return row, true
+	}
 	if len(ov) == 0 || len(nv) == 0 {
 		row.Verdict = Changed
 		row.Note = "measured in only one run"
@@ -215,6 +224,24 @@ func allEqual(a, b []float64) bool {
 		}
 	}
 	return true
+}
+
+// allFailed names the run ("base", "new") in which every repeat of the
+// cell failed every item, or is "" when neither did.
+func allFailed(oldCells, newCells []results.Cell) string {
+	for _, side := range []struct {
+		name  string
+		cells []results.Cell
+	}{{"base", oldCells}, {"new", newCells}} {
+		all := len(side.cells) > 0
+		for _, c := range side.cells {
+			all = all && c.Items > 0 && c.Succeeded == 0
+		}
+		if all {
+			return side.name
+		}
+	}
+	return ""
 }
 
 // boundIn says why a cell is not compared: the harness flagged it in one

@@ -321,3 +321,28 @@ func TestAllEqualIsUnchanged(t *testing.T) {
 		t.Error("allEqual")
 	}
 }
+
+// TestEveryItemFailed: a cell whose every item failed in the new run (the
+// service went down) fails on its exact counts and its goodput; its other
+// timing rows time failures and are not compared (never "improved").
+func TestEveryItemFailed(t *testing.T) {
+	b, c := defaultSynth(), defaultSynth()
+	c.factor = 0.01 // failures come back at once
+	c.edit = func(cl *results.Cell) { cl.Failed, cl.Succeeded, cl.Goodput = cl.Items, 0, 0 }
+	rep := mustCompare(t, b.build(), c.build(), DefaultOptions)
+	if !rep.Failed() || rep.Count(Improved) != 0 {
+		t.Fatalf("service down: failed %v, %d improved rows; headline %q", rep.Failed(), rep.Count(Improved), rep.Headline())
+	}
+	for _, r := range rep.Rows {
+		switch r.Metric.Name {
+		case "failed", "goodput":
+			if r.Verdict != Regressed {
+				t.Errorf("%s %s: %s, want regressed", r.Key, r.Metric.Name, r.Verdict)
+			}
+		case "wall", "throughput", "p50", "p95", "p99":
+			if r.Verdict != NotTimed || !strings.Contains(r.Note, "every item failed in the new run") {
+				t.Errorf("%s %s: %s %q, want not timed", r.Key, r.Metric.Name, r.Verdict, r.Note)
+			}
+		}
+	}
+}

@@ -142,6 +142,9 @@ func (r *Report) Headline() string {
 		if n := r.Count(Bound); n > 0 {
 			why = append(why, fmt.Sprintf("%d timing rows of %s were set by the harness, not the service (%s)", n, r.boundCells(), r.firstNote(Bound)))
 		}
+		if n := r.Count(NotTimed); n > 0 {
+			why = append(why, fmt.Sprintf("%d timing rows timed failures, not the service (%s)", n, r.firstNote(NotTimed)))
+		}
 		if n := r.Count(Inconclusive); n > 0 {
 			why = append(why, fmt.Sprintf("%d of %d timing rows are inconclusive: the repeats are too few for the U test to show a regression (%s)", n, r.timingRows(), r.firstNote(Inconclusive)))
 		}
@@ -319,7 +322,9 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 	}
 	section("Regressions", func(row Row) bool { return row.Verdict.Fails() })
 	section("Improvements", func(row Row) bool { return row.Verdict == Improved })
-	section("Cannot decide", func(row Row) bool { return row.Verdict == Inconclusive || row.Verdict == Bound })
+	section("Cannot decide", func(row Row) bool {
+		return row.Verdict == Inconclusive || row.Verdict == Bound || row.Verdict == NotTimed
+	})
 	var lists strings.Builder
 	writeLists(&lists, r, "-")
 	if lists.Len() > 0 {

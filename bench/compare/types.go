@@ -55,6 +55,9 @@ const (
 	New          Verdict = "new"
 	// Bound: the cell measured the harness in one of the runs; not compared.
 	Bound Verdict = "harness-bound"
+	// NotTimed: every item of the cell failed in one of the runs, so its
+	// times are those of failures, not of the service; not compared.
+	NotTimed Verdict = "not timed"
 )
 
 // Fails reports whether a row with this verdict fails the gate.
@@ -181,9 +184,12 @@ func (r *Report) Failures() []Row {
 func (r *Report) Failed() bool { return len(r.Failures()) > 0 || len(r.MissingCells) > 0 }
 
 // Inconclusive reports whether some timing row could not be decided: too
-// few repeats for the U test, or a cell the harness flagged in either run.
+// few repeats for the U test, a cell the harness flagged in either run, or
+// one whose every item failed.
 // The gate cannot then say there is no regression.
-func (r *Report) Inconclusive() bool { return r.Count(Inconclusive)+r.Count(Bound) > 0 }
+func (r *Report) Inconclusive() bool {
+	return r.Count(Inconclusive)+r.Count(Bound)+r.Count(NotTimed) > 0
+}
 
 // Decided reports whether the report is a verdict the gate may pass on:
 // nothing failed and every row was judged.
