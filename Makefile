@@ -19,9 +19,13 @@ lint: ## go vet and a gofmt check
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
 
-bench: build ## run the seed-816s and cap-sweep scenarios on the embedded mock
-	$(BIN) run seed-816s
-	$(BIN) run cap-sweep
+# Timing runs take the CPU before other work where they may: nice -n -10
+# (as root, or with CAP_SYS_NICE; elsewhere nice says so and runs as is).
+NICE ?= nice -n -10
+
+bench: build ## run the seed-816s and cap-sweep scenarios on the embedded mock (at raised priority)
+	$(NICE) $(BIN) run seed-816s
+	$(NICE) $(BIN) run cap-sweep
 
 clean: ## remove built binaries and generated reports (keeps reports/baseline)
 	rm -rf bin
@@ -29,8 +33,8 @@ clean: ## remove built binaries and generated reports (keeps reports/baseline)
 
 VERIFY_DIR ?= reports/verify-model
 verify-model: build ## run seed-816s and cap-sweep, hold every cell the harness did not flag to its run's error budget (1%) of the model
-	$(BIN) run -out $(VERIFY_DIR)/seed-816s seed-816s
-	$(BIN) run -out $(VERIFY_DIR)/cap-sweep cap-sweep
+	$(NICE) $(BIN) run -out $(VERIFY_DIR)/seed-816s seed-816s
+	$(NICE) $(BIN) run -out $(VERIFY_DIR)/cap-sweep cap-sweep
 	$(BIN) predict -verify $(VERIFY_DIR)/seed-816s $(VERIFY_DIR)/cap-sweep
 
 e2e: ## render a scenario page, check it in headless Chromium (installs Debian's chromium if missing)

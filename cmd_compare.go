@@ -95,7 +95,7 @@ func sameRun(paths []string, base, cur *results.Results) error {
 	if erra == nil && errb == nil && os.SameFile(fa, fb) {
 		return badInputf("compare: BASE and NEW are the same file (%s): a run compared with itself judges nothing", results.Path(paths[0]))
 	}
-	if base.Started.Equal(cur.Started) && base.Machine == cur.Machine && reflect.DeepEqual(base.Cells, cur.Cells) {
+	if base.Started.Equal(cur.Started) && reflect.DeepEqual(base.Machine, cur.Machine) && reflect.DeepEqual(base.Cells, cur.Cells) {
 		return badInputf("compare: BASE and NEW are the same run (started %s on the same machine): a run compared with itself judges nothing; compare a new run with the baseline",
 			base.Started.Format("2006-01-02 15:04:05"))
 	}

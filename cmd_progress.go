@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"runtime"
 	"sync/atomic"
 	"time"
 
@@ -10,6 +11,8 @@ import (
 
 	"github.com/poolbench/poolbench/bench/results"
 	"github.com/poolbench/poolbench/bench/scenario"
+	"github.com/poolbench/poolbench/internal/cpuload"
+	"github.com/poolbench/poolbench/mocksrv/upstream"
 )
 
 // progress reports the sweep on stderr: a bar over all items when stderr is
@@ -65,6 +68,30 @@ func (p *progress) cell(i, total int, c *results.Cell) {
 	}
 	fmt.Fprintf(p.w, "[%d/%d] %-22s %4d ok %4d failed %5d attempts %9.1f model s (%.2f s at %s)%s\n",
 		i+1, total, c.Label(), c.Succeeded, c.Failed, c.Attempts, c.ModelWallSeconds, c.WallSeconds, c.Timescale, mark)
+}
+
+// line prints a line of its own above the bar (or as is without one).
+func (p *progress) line(format string, a ...any) {
+	if p.bar != nil {
+		p.bar.Clear()
+	}
+	fmt.Fprintf(p.w, format+"\n", a...)
+}
+
+// load is sweep.Options.OnLoad: how busy the machine was while the sweep
+// calibrated, said before the first cell.
+func (p *progress) load(l cpuload.Load) {
+	cpus := runtime.NumCPU()
+	state := "quiet"
+	if l.Busy() {
+		state = "busy: its timings carry that load (run it at raised priority, as make bench and scripts/gate.sh do with nice -n -10)"
+	}
+	p.line("machine: other processes used %.1f of %d CPUs while poolbench calibrated (%.1f stolen by the host): %s", l.OtherCPUs, cpus, l.StealCPUs, state)
+}
+
+// rerun is sweep.Options.OnRerun: timescale auto runs a cell again.
+func (p *progress) rerun(label string, from, to upstream.Scale, why string) {
+	p.line("re-running %s at %s, slower than %s: %s, above half the error budget", label, to, from, why)
 }
 
 func (p *progress) finish() {

@@ -137,6 +137,8 @@ func cmdRun(ctx context.Context, env *environ, args []string) error {
 		AllowRemote: f.allowRemote,
 		ItemsDone:   &done,
 		OnCell:      prog.cell,
+		OnLoad:      prog.load,
+		OnRerun:     prog.rerun,
 		KeepAwake:   keepAwake(env, f.keepAwake),
 		Warn:        func(msg string) { fmt.Fprintf(env.stderr, "poolbench: warning: %s\n", msg) },
 	})

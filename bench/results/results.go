@@ -9,6 +9,8 @@
 package results
 
 import (
+	"github.com/poolbench/poolbench/internal/cpuload"
+
 	"runtime"
 	"runtime/debug"
 	"time"
@@ -73,6 +75,17 @@ type Machine struct {
 	// lowest-priority busy loop per CPU, poolbench run -keep-awake): the
 	// harness's wake-ups were cheaper than on an idle machine.
 	KeptAwake bool `json:"kept_awake,omitempty"`
+	// Load is how busy the machine was with other work (absent where its
+	// CPU counters cannot be read).
+	Load *MachineLoad `json:"load,omitempty"`
+}
+
+// MachineLoad is how busy the machine was with work other than poolbench.
+type MachineLoad struct {
+	// Start: while the run calibrated, before its first cell.
+	Start cpuload.Load `json:"start"`
+	// Run: from the start of the run to its end.
+	Run cpuload.Load `json:"run"`
 }
 
 // CurrentMachine describes the running process's machine.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"sync"
 
 	"github.com/poolbench/poolbench/bench/model"
 	"github.com/poolbench/poolbench/bench/results"
@@ -22,6 +23,8 @@ type sweeper struct {
 	waker   *waker       // the cells' waits between attempts
 	cal     *Calibration // measured when needed: timescale auto, a target
 	planner *planner     // the model's view: an upstream: scenario only
+	// callbacks keeps the calls of opts.OnCell and opts.OnRerun apart.
+	callbacks sync.Mutex
 }
 
 // job is one planned cell and the scale it is to run at.
@@ -141,6 +144,11 @@ func (sw *sweeper) runCell(ctx context.Context, j job, withRecords bool) (result
 		sw.opts.ItemsDone.Add(-int64(cell.Items))
 	}
 	first := fmt.Sprintf("%s measured a harness error of %.1f%%", j.scale, 100*h.Error)
+	if sw.opts.OnRerun != nil {
+		sw.callbacks.Lock()
+		sw.opts.OnRerun(cell.Label(), j.scale, s, first)
+		sw.callbacks.Unlock()
+	}
 	j.scale = s
 	j.note = fmt.Sprintf("auto ran the cell again at %s: %s", s, first)
 	return sw.runAt(ctx, j, withRecords)

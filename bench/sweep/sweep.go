@@ -16,6 +16,7 @@ import (
 
 	"github.com/poolbench/poolbench/bench/results"
 	"github.com/poolbench/poolbench/bench/scenario"
+	"github.com/poolbench/poolbench/internal/cpuload"
 	"github.com/poolbench/poolbench/mocksrv"
 	"github.com/poolbench/poolbench/mocksrv/upstream"
 )
@@ -49,6 +50,14 @@ type Options struct {
 	// ended before it, the number of cells in the sweep, and the cell. Calls
 	// never overlap, also when cells run in parallel.
 	OnCell func(i, total int, c *results.Cell)
+	// OnLoad, when set, is called once the sweep has calibrated, before its
+	// first cell, with how busy the machine was with other work meanwhile
+	// (Machine.Load.Start).
+	OnLoad func(cpuload.Load)
+	// OnRerun, when set, is called as timescale auto starts a cell again at
+	// a slower scale, with the cell's label, the scales and why. Calls
+	// never overlap with each other or with OnCell.
+	OnRerun func(label string, from, to upstream.Scale, why string)
 }
 
 // Run runs the scenario's sweep and returns its results. sc must have its
@@ -91,6 +100,7 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts Options) (*results.Res
 		res.Machine.KeptAwake = true
 		defer stop()
 	}
+	load0, loadErr := cpuload.Take()
 	sw, jobs, err := newSweeper(ctx, sc, opts)
 	if err != nil {
 		return nil, err
@@ -98,6 +108,19 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts Options) (*results.Res
 	defer sw.probe.close()
 	defer sw.waker.close()
 	res.Calibration = sw.calibration()
+	if loadErr == nil {
+		if s, err := cpuload.Take(); err == nil {
+			res.Machine.Load = &results.MachineLoad{Start: s.Since(load0)}
+			if opts.OnLoad != nil {
+				opts.OnLoad(res.Machine.Load.Start)
+			}
+			defer func() {
+				if s, err := cpuload.Take(); err == nil {
+					res.Machine.Load.Run = s.Since(load0)
+				}
+			}()
+		}
+	}
 	var enc vegeta.Encoder
 	var bw *bufio.Writer
 	if opts.Records != nil {
@@ -151,7 +174,9 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts Options) (*results.Res
 			}
 			finished++
 			if opts.OnCell != nil {
+				sw.callbacks.Lock()
 				opts.OnCell(finished-1, len(jobs), &cell)
+				sw.callbacks.Unlock()
 			}
 		})
 	}
