@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -17,6 +18,7 @@ import (
 	"github.com/poolbench/poolbench/bench/model"
 	"github.com/poolbench/poolbench/bench/results"
 	"github.com/poolbench/poolbench/bench/scenario"
+	"github.com/poolbench/poolbench/internal/cpuload"
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 	"go.uber.org/goleak"
 )
@@ -91,9 +93,23 @@ sweep: {strategies: [serial, pooled, workers], pool_sizes: [1, 2, 4], parallel: 
 	fds := openFDs(t)
 	var rec bytes.Buffer
 	var seen []int
-	res, err := Run(context.Background(), sc, Options{Records: &rec, OnCell: func(i, n int, c *results.Cell) { seen = append(seen, i) }})
+	loads := 0
+	res, err := Run(context.Background(), sc, Options{Records: &rec,
+		OnCell: func(i, n int, c *results.Cell) { seen = append(seen, i) },
+		OnLoad: func(cpuload.Load) {
+			if loads++; len(seen) > 0 {
+				t.Error("OnLoad called after a cell ended")
+			}
+		}})
 	if err != nil {
 		t.Fatal(err)
+	}
+	// How busy the machine was is said once, before the first cell, and
+	// recorded over the calibration and the whole run.
+	if runtime.GOOS == "linux" {
+		if l := res.Machine.Load; loads != 1 || l == nil || l.Start.Seconds <= 0 || l.Run.Seconds < l.Start.Seconds {
+			t.Errorf("OnLoad called %d times, machine load %+v: want once, and a run at least as long as its start", loads, l)
+		}
 	}
 	plan := sc.Sweep.Plan()
 	if !res.Complete || len(res.Cells) != len(plan) {
