@@ -25,6 +25,10 @@ type sweeper struct {
 	planner *planner     // the model's view: an upstream: scenario only
 	// callbacks keeps the calls of opts.OnCell and opts.OnRerun apart.
 	callbacks sync.Mutex
+	// longest is the longest wall time of any planned cell, in seconds
+	// (timescale auto): what a re-run may take without lengthening the
+	// sweep.
+	longest float64
 }
 
 // job is one planned cell and the scale it is to run at.
@@ -91,6 +95,9 @@ func newSweeper(ctx context.Context, sc *scenario.Scenario, opts Options) (*swee
 		if err := sw.planner.pace(ctx, jobs, sc.Sweep.Parallel); err != nil {
 			return nil, nil, err
 		}
+		for _, j := range jobs {
+			sw.longest = max(sw.longest, j.scale.WallSeconds(j.pc.base.ModelWallSeconds))
+		}
 	}
 	sw.probe = startProbe()
 	sw.waker = newWaker()
@@ -134,8 +141,16 @@ func (sw *sweeper) runCell(ctx context.Context, j job, withRecords bool) (result
 	h := cell.Harness
 	measured := func(s upstream.Scale) model.Overhead { return overheadOf(h, s) }
 	s, _, err := sw.planner.choose(ctx, *j.pc, sw.sc.ErrorBudget*autoMargin, measured)
-	if err != nil || s <= j.scale {
+	if err != nil {
 		return cell, rec, err
+	}
+	capped := ""
+	if c := rerunCap(j.pc.base.ModelWallSeconds, cell.WallSeconds, sw.longest); s > c {
+		capped = fmt.Sprintf("; capped at %s, as long as the sweep's longest cell or twice its first try (%s asked)", c, s)
+		s = c
+	}
+	if s <= j.scale {
+		return cell, rec, nil
 	}
 	if rec != nil {
 		rec.spill.close()
@@ -143,7 +158,7 @@ func (sw *sweeper) runCell(ctx context.Context, j job, withRecords bool) (result
 	if sw.opts.ItemsDone != nil {
 		sw.opts.ItemsDone.Add(-int64(cell.Items))
 	}
-	first := fmt.Sprintf("%s measured a harness error of %.1f%%", j.scale, 100*h.Error)
+	first := fmt.Sprintf("%s measured a harness error of %.1f%%%s", j.scale, 100*h.Error, capped)
 	if sw.opts.OnRerun != nil {
 		sw.callbacks.Lock()
 		sw.opts.OnRerun(cell.Label(), j.scale, s, first)
@@ -152,6 +167,20 @@ func (sw *sweeper) runCell(ctx context.Context, j job, withRecords bool) (result
 	j.scale = s
 	j.note = fmt.Sprintf("auto ran the cell again at %s: %s", s, first)
 	return sw.runAt(ctx, j, withRecords)
+}
+
+// rerunCap is the slowest scale a re-run may take: one at which the cell
+// (of modelWall model seconds) lasts as long as the sweep's longest cell
+// (longest wall seconds; a re-run that short lengthens nothing) or twice
+// its first try (firstWall), whichever is more. On a busy machine the
+// overhead a first try measures can ask for real time, or slower; a re-run
+// that long would be the sweep's whole cost, and the cell is flagged
+// instead if the capped re-run is still over budget.
+func rerunCap(modelWall, firstWall, longest float64) upstream.Scale {
+	if modelWall <= 0 {
+		return upstream.RealTime
+	}
+	return upstream.Scale(max(longest, 2*firstWall) / modelWall)
 }
 
 // runAt runs job j at its scale: with a client of its own, and in an

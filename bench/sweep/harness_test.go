@@ -2,6 +2,7 @@ package sweep
 
 import (
 	"errors"
+	"math"
 	"strings"
 	"testing"
 
@@ -64,5 +65,23 @@ func TestJudgeServiceFailedEvery(t *testing.T) {
 	judge(&h, ruling{budget: 0.003, scale: 1, external: true, failedAll: failedEvery(map[string]int{"200": 1, "connect": 39})})
 	if !h.Bound {
 		t.Errorf("a service that answered once, over budget: not bound")
+	}
+}
+
+// TestRerunCap: a re-run may last as long as the sweep's longest cell or
+// twice its first try, whichever is more, never longer.
+func TestRerunCap(t *testing.T) {
+	for _, tc := range []struct {
+		modelWall, firstWall, longest float64
+		want                          upstream.Scale
+	}{
+		{816, 100, 100, 200.0 / 816}, // the longest cell itself: twice its first try
+		{424, 50, 100, 100.0 / 424},  // a short cell: up to the longest cell's 100 s
+		{424, 80, 100, 160.0 / 424},
+		{0, 1, 1, upstream.RealTime},
+	} {
+		if got := rerunCap(tc.modelWall, tc.firstWall, tc.longest); math.Abs(float64(got-tc.want)) > 1e-9 {
+			t.Errorf("rerunCap(%v, %v, %v) = %v, want %v", tc.modelWall, tc.firstWall, tc.longest, got, tc.want)
+		}
 	}
 }
