@@ -142,7 +142,7 @@ type interruption struct{ err error }
 func (i *interruption) Error() string {
 	msg, ok := strings.CutSuffix(i.err.Error(), context.Canceled.Error())
 	if !ok {
-		return msg
+		return strings.ReplaceAll(msg, context.Canceled.Error(), "interrupted")
 	}
 	msg = strings.TrimSuffix(msg, ": ")
 	switch {

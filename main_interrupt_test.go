@@ -26,6 +26,7 @@ func TestInterruptedMessage(t *testing.T) {
 	}{
 		{"run's own", canceled, []string{"run"}, interrupted(fmt.Errorf("run slow interrupted: %w", context.Canceled)), 130, "run slow interrupted"},
 		{"report's own", canceled, []string{"report"}, interrupted(fmt.Errorf("report: dir: %w", context.Canceled)), 130, "report: dir: interrupted"},
+		{"said inside", canceled, []string{"run"}, interrupted(fmt.Errorf("cell x (%w) stopped", context.Canceled)), 130, "cell x (interrupted) stopped"},
 		{"bare", canceled, nil, interrupted(context.Canceled), 130, "interrupted"},
 		{"unmapped, from predict", canceled, []string{"predict"}, fmt.Errorf("pooled pool 1: %w", context.Canceled), 130, "predict: pooled pool 1: interrupted"},
 		{"canceled but not the signal", live, []string{"run"}, fmt.Errorf("x: %w", context.Canceled), 1, "x: context canceled"},
