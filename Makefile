@@ -11,8 +11,18 @@ help: ## list the targets
 build: ## build bin/poolbench
 	$(GO) build -o $(BIN) .
 
-test: lint ## vet, gofmt check, and every test with -race
-	$(GO) test -race -count=1 $(PKGS)
+# SKIPPED is where the tests write the scripts that skipped (a server or
+# tool not installed), for test to list them: go test shows nothing of a
+# package that passed.
+SKIPPED ?= bin/skipped-tests.txt
+
+test: lint ## vet, gofmt check, and every test with -race; lists the scripts skipped and why
+	@mkdir -p $(dir $(SKIPPED)) && rm -f $(SKIPPED)
+	@echo "$(GO) test -race -count=1 $(PKGS)"
+	@POOLBENCH_SKIPPED_TESTS="$(abspath $(SKIPPED))" $(GO) test -race -count=1 $(PKGS); status=$$?; \
+	if [ -s $(SKIPPED) ]; then echo "skipped (install what they need to run them):"; sed 's/^/  /' $(SKIPPED); \
+	elif [ -e $(SKIPPED) ]; then echo "no script skipped"; fi; \
+	exit $$status
 
 lint: ## go vet and a gofmt check
 	$(GO) vet $(PKGS)

@@ -131,8 +131,33 @@ func badInput(err error) error { return &exitError{code: exitBadInput, err: err}
 // badInputf formats a bad-input error (exit 2).
 func badInputf(format string, a ...any) error { return badInput(fmt.Errorf(format, a...)) }
 
-// interrupted wraps err as an interrupted run (exit 130).
-func interrupted(err error) error { return &exitError{code: exitInterrupted, err: err} }
+// interrupted wraps err, work that stopped because ctx was canceled (exit
+// 130). Its message says "interrupted" where err says ctx's "context
+// canceled", which tells a user nothing; errors.Is still finds
+// context.Canceled.
+func interrupted(err error) error {
+	return &exitError{code: exitInterrupted, err: &interruption{err}}
+}
+
+// interruption is the error of interrupted work.
+type interruption struct{ err error }
+
+func (i *interruption) Error() string {
+	msg, ok := strings.CutSuffix(i.err.Error(), context.Canceled.Error())
+	if !ok {
+		return strings.ReplaceAll(msg, context.Canceled.Error(), "interrupted")
+	}
+	msg = strings.TrimSuffix(msg, ": ")
+	switch {
+	case msg == "":
+		return "interrupted"
+	case strings.HasSuffix(msg, "interrupted"):
+		return msg
+	}
+	return msg + ": interrupted"
+}
+
+func (i *interruption) Unwrap() error { return i.err }
 
 // failed wraps err as work that failed (exit 1).
 func failed(err error) error { return &exitError{code: exitFailed, err: err} }
@@ -163,12 +188,27 @@ func mainCode() int {
 		<-ctx.Done()
 		stop()
 	}()
-	err := run(ctx, processEnviron(), os.Args[1:])
+	err := finish(ctx, os.Args[1:], run(ctx, processEnviron(), os.Args[1:]))
 	var e *exitError
 	if err != nil && !errors.Is(err, flag.ErrHelp) && !(errors.As(err, &e) && e.quiet) {
 		fmt.Fprintln(os.Stderr, "poolbench:", err)
 	}
 	return exitCode(err)
+}
+
+// finish maps an error that ctx's cancellation caused, and that no command
+// turned into an interruption, to one (exit 130): "context canceled" never
+// reaches a user.
+func finish(ctx context.Context, args []string, err error) error {
+	var e *exitError
+	if err == nil || ctx.Err() == nil || !errors.Is(err, context.Canceled) ||
+		errors.As(err, &e) && e.code == exitInterrupted {
+		return err
+	}
+	if len(args) > 0 {
+		err = fmt.Errorf("%s: %w", args[0], err)
+	}
+	return interrupted(err)
 }
 
 // minProcs is the fewest Ps (GOMAXPROCS) `run` and `mock` work with. Their
@@ -198,20 +238,56 @@ func run(ctx context.Context, env *environ, args []string) error {
 			return nil
 		}
 		if c, ok := lookup(args[1]); ok {
-			return c.run(ctx, &environ{stdout: env.stdout, stderr: env.stdout}, []string{"-h"})
+			return help(ctx, env, c)
 		}
-		usage(env.stderr)
-		return badInputf("help: unknown command %q", args[1])
+		return unknownCommand(env, "help: unknown command", args[1])
 	}
 	c, ok := lookup(args[0])
 	if !ok {
-		usage(env.stderr)
-		return badInputf("unknown command %q", args[0])
+		return unknownCommand(env, "unknown command", args[0])
+	}
+	if wantsHelp(args[1:]) {
+		return help(ctx, env, c)
 	}
 	if c.timed && env.raiseProcs && runtime.GOMAXPROCS(0) < minProcs {
 		runtime.GOMAXPROCS(minProcs)
 	}
 	return c.run(ctx, env, args[1:])
+}
+
+// help prints c's usage and flags on stdout, as `poolbench help CMD` and
+// `poolbench CMD -h` do.
+func help(ctx context.Context, env *environ, c command) error {
+	return c.run(ctx, &environ{stdout: env.stdout, stderr: env.stdout}, []string{"-h"})
+}
+
+// wantsHelp says whether args ask for help: -h, -help or --help among the
+// flags (before a "--").
+func wantsHelp(args []string) bool {
+	for _, a := range args {
+		switch a {
+		case "--":
+			return false
+		case "-h", "--h", "-help", "--help":
+			return true
+		}
+	}
+	return false
+}
+
+// unknownCommand is the error for a command poolbench does not have: with
+// the likely one it meant, or after the list of commands when none is
+// close.
+func unknownCommand(env *environ, what, name string) error {
+	var names []string
+	for _, c := range commands() {
+		names = append(names, c.name)
+	}
+	if s := suggest(name, names); s != "" {
+		return badInputf("%s %q; did you mean %q? ('poolbench help' lists the commands)", what, name, s)
+	}
+	usage(env.stderr)
+	return badInputf("%s %q", what, name)
 }
 
 func lookup(name string) (command, bool) {
@@ -235,7 +311,8 @@ func usage(w io.Writer) {
 }
 
 // newFlagSet returns a flag set for a subcommand that reports errors instead
-// of exiting and prints its usage to stderr.
+// of exiting, and whose Usage prints the command's usage and flags to
+// stderr (stdout for `help CMD` and `CMD -h`, see help).
 func newFlagSet(name, usageLine string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -249,15 +326,23 @@ func newFlagSet(name, usageLine string, stderr io.Writer) *flag.FlagSet {
 // parseArgs parses args into fs, flags before, between or after the
 // positional arguments (as `poolbench run seed-816s -pools 2` is typed),
 // and returns the positional arguments. "--" ends the flags; "-" alone is
-// a positional argument (standard input). A parse failure is bad input.
+// a positional argument (standard input). -h prints fs's usage and returns
+// flag.ErrHelp. A parse failure is bad input, said once in the error (the
+// flag package prints nothing), with the flag meant when one is close.
 func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
+	out, usage := fs.Output(), fs.Usage
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	defer func() { fs.SetOutput(out); fs.Usage = usage }()
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
+				fs.SetOutput(out)
+				usage()
 				return nil, err
 			}
-			return nil, badInput(err)
+			return nil, badInput(flagError(fs, err))
 		}
 		rest := fs.Args()
 		if len(rest) == 0 {
@@ -269,6 +354,21 @@ func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 		pos = append(pos, rest[0])
 		args = rest[1:]
 	}
+}
+
+// flagError is fs's parse error err, naming the command, the flag meant
+// when an undefined one is close to it, and where the flags are listed.
+func flagError(fs *flag.FlagSet, err error) error {
+	hint := fmt.Sprintf("'poolbench help %s' lists its flags", fs.Name())
+	// The flag package's words for a flag it does not have.
+	if typed, ok := strings.CutPrefix(err.Error(), "flag provided but not defined: -"); ok {
+		var names []string
+		fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
+		if s := suggest(strings.TrimPrefix(typed, "-"), names); s != "" {
+			return fmt.Errorf("%s: %w; did you mean -%s? (%s)", fs.Name(), err, s, hint)
+		}
+	}
+	return fmt.Errorf("%s: %w (%s)", fs.Name(), err, hint)
 }
 
 // memAvailable reads MemAvailable from /proc/meminfo (Linux), in bytes; 0

@@ -62,6 +62,43 @@ HTML
 chrome --dump-dom "file://$OUT/selftest.html" >"$OUT/selftest.dom" 2>"$OUT/selftest.log"
 check "self-test: a console error is detected" grep -q e2e-selftest-error <(console_messages "$OUT/selftest.log")
 
+# table_widths PAGE PREFIX prints, for PAGE shown in a 1400 px window,
+# each table's "id=scrollWidth/clientWidth" of its scrolling box and the
+# page's "page=scrollWidth/1400". The page forbids scripts (its CSP): a copy
+# without the CSP, with a script that writes the widths into the DOM, is
+# what Chromium measures.
+table_widths() {
+	local copy=$2.measure.html
+	{
+		grep -v Content-Security-Policy "$1"
+		# After </html> the parser still adds it to the body.
+		cat <<'JS'
+<script>
+var out = [];
+document.querySelectorAll(".tablewrap").forEach(function (w) {
+  out.push(w.querySelector("table").id + "=" + w.scrollWidth + "/" + w.clientWidth);
+});
+out.push("page=" + document.documentElement.scrollWidth + "/1400");
+var p = document.createElement("pre"); p.id = "widths"; p.textContent = out.join(" ");
+document.body.appendChild(p);
+</script>
+JS
+	} >"$copy"
+	chrome --window-size=1400,900 --dump-dom "file://$copy" 2>"$2.measure.log" |
+		sed -n 's|.*<pre id="widths">\([^<]*\)</pre>.*|\1|p'
+}
+
+# fits WIDTHS: every "name=scroll/visible" in WIDTHS has scroll ≤ visible,
+# and the results table is among them.
+fits() {
+	[[ $1 == *results=* ]] || return 1
+	local w sw vw
+	for w in $1; do
+		sw=${w#*=} vw=${sw#*/} sw=${sw%/*}
+		[ "$sw" -le "$vw" ] || return 1
+	done
+}
+
 # has COUNT PATTERN FILE: FILE has at least COUNT lines matching PATTERN.
 has() { [ "$(grep -cE -- "$2" "$3" || true)" -ge "$1" ]; }
 
@@ -73,8 +110,10 @@ for name in seed-816s cap-sweep tiny-run; do
 	headline=$(sed -n 's/^\*\*\(.*\)\*\*$/\1/p' "$REPORTS/$name/table.md" | sed 's/&/\&amp;/g')
 	rows=$(($(wc -l <"$REPORTS/$name/table.csv") - 1))
 	check "$name: DOM has the headline from table.md" grep -qF -- "$headline" "$dom"
-	check "$name: DOM has the results table with $rows rows" \
-		test "$(grep -o '<tr' "$dom" | wc -l)" -eq $((rows + 1))
+	check "$name: DOM has the results and detail tables with $rows rows each" \
+		test "$(grep -o '<tr' "$dom" | wc -l)" -eq $((2 * (rows + 1)))
+	widths=$(table_widths "$page" "$OUT/$name")
+	check "$name: at 1400 px every table fits, nothing scrolled out of view ($widths)" fits "$widths"
 	tr '\n' ' ' <"$dom" >"$dom.flat"
 	for chart in headline wall throughput latency cdf inflight; do
 		check "$name: chart $chart is an inline <svg> with a title" \
@@ -88,8 +127,15 @@ for name in seed-816s cap-sweep tiny-run; do
 	check "$name: no console messages${msgs:+: $msgs}" test -z "$msgs"
 done
 
+# The widths check must see a table that does not fit.
+cat >"$OUT/wide.html" <<'HTML'
+<!DOCTYPE html><html><body><main style="max-width:600px"><div class="tablewrap" style="overflow-x:auto"><table id="results"><tr><td style="min-width:900px">wide</td></tr></table></div></main></body></html>
+HTML
+widths=$(table_widths "$OUT/wide.html" "$OUT/wide")
+check "self-test: a table wider than its box is caught ($widths)" bash -c "[[ '$widths' == *results=* ]] && $(declare -f fits) && ! fits '$widths'"
+
 shot=$OUT/screenshot.png
-chrome --hide-scrollbars --window-size=1280,3400 --screenshot="$shot" "file://$REPORTS/seed-816s/index.html" \
+chrome --hide-scrollbars --window-size=1400,3400 --screenshot="$shot" "file://$REPORTS/seed-816s/index.html" \
 	>/dev/null 2>"$OUT/screenshot.log"
 check "screenshot written ($shot)" test -s "$shot"
 chrome --hide-scrollbars --window-size=1280,900 --screenshot="$OUT/index.png" "file://$REPORTS/index.html" \

@@ -131,8 +131,13 @@ func TestEveryItemFailed(t *testing.T) {
 	if !strings.Contains(page, `class="headline failing"`) || strings.Contains(page, `class="best"`) {
 		t.Error("page: want a failing headline and no recommended row")
 	}
-	if !strings.Contains(md, " 100% |") {
-		t.Errorf("Markdown lacks the failed share:\n%s", md)
+	if !strings.Contains(pageTableHTML(page, "detail"), ">100%</td>") {
+		t.Errorf("the page's detail table lacks the failed share:\n%s", page)
+	}
+	for _, v := range csvField(t, cs, "failed_share") {
+		if v != "1" {
+			t.Errorf("CSV failed_share %s, want 1", v)
+		}
 	}
 
 	// Most items failed, some succeeded: Recommend still picks a pool, the
@@ -303,7 +308,7 @@ func TestMixedTimeScales(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	term, md, cs, _ := allOutputs(t, s)
+	term, md, cs, page := allOutputs(t, s)
 	var wrapped bytes.Buffer
 	if err := s.WriteTerminal(&wrapped, 100); err != nil {
 		t.Fatal(err)
@@ -311,8 +316,11 @@ func TestMixedTimeScales(t *testing.T) {
 	if !strings.Contains(term, "times in model seconds (each cell at its own time scale, 1:50 to 1:12.5)") {
 		t.Errorf("caption does not say the scales differ:\n%s", term)
 	}
-	if !strings.Contains(term, "scale") || !strings.Contains(term, "1:25") || !strings.Contains(md, "| time scale |") {
-		t.Errorf("no scale column:\n%s\n%s", term, md)
+	if !strings.Contains(term, "scale") || !strings.Contains(term, "1:25") || !strings.Contains(pageTableHTML(page, "detail"), ">time scale</th>") {
+		t.Errorf("no scale column:\n%s\n%s", term, page)
+	}
+	if !strings.Contains(md, "table.csv and the page's detail table: ") || !strings.Contains(md, "time scale._") {
+		t.Errorf("table.md does not say where the time scale is:\n%s", md)
 	}
 	if got := strings.Join(csvField(t, cs, "timescale"), ","); got != "0.08,0.08,0.04,0.02" {
 		t.Errorf("CSV timescale %s", got)
@@ -324,13 +332,7 @@ func TestMixedTimeScales(t *testing.T) {
 	}
 	// The full seed-816s sweep under timescale auto: the terminal table
 	// leaves out p95 rather than grow past 100 columns.
-	f := seedFixture()
-	f.results.Scenario.Timescale = scenario.Auto
-	for i := range f.results.Cells {
-		c := &f.results.Cells[i]
-		scale := upstream.Scale([]float64{0.08, 0.04, 0.0125}[i%3])
-		c.SetWall(scale.WallSeconds(c.ModelWallSeconds), scale)
-	}
+	f := mixedScalesSeed()
 	s, _ = Summarize(f.results)
 	wrapped.Reset()
 	if err := s.WriteTerminal(&wrapped, 100); err != nil {
@@ -350,6 +352,19 @@ func TestMixedTimeScales(t *testing.T) {
 	if term, _, _, _ := allOutputs(t, s); strings.Contains(term, "scale  ") {
 		t.Errorf("scale column for a single scale:\n%s", term)
 	}
+}
+
+// mixedScalesSeed is the seed-816s fixture run under timescale auto, its
+// cells at three different scales.
+func mixedScalesSeed() fixture {
+	f := seedFixture()
+	f.results.Scenario.Timescale = scenario.Auto
+	for i := range f.results.Cells {
+		c := &f.results.Cells[i]
+		scale := upstream.Scale([]float64{0.08, 0.04, 0.0125}[i%3])
+		c.SetWall(scale.WallSeconds(c.ModelWallSeconds), scale)
+	}
+	return f
 }
 
 // Linear axes read as people write numbers.

@@ -8,10 +8,12 @@ import (
 
 // csvHeader is table.csv's header: plain numbers, in the units the names
 // say: model seconds and items per model second, except
-// added_per_attempt_s (wall seconds); harness_error and harness_cpu are
-// shares of 1; timescale is the factor the cells ran at (the median).
+// added_per_attempt_s (wall seconds); failed_share, harness_error and
+// harness_cpu are shares of 1; timescale is the factor the cells ran at
+// (the median). It has a field for every column of the other tables.
 var csvHeader = []string{
-	"scenario", "strategy", "pool", "repeats", "items", "succeeded", "failed", "attempts",
+	"scenario", "strategy", "pool", "repeats", "items", "succeeded", "failed", "failed_share",
+	"attempts", "attempts_per_item",
 	"wall_s", "wall_min_s", "wall_max_s",
 	"goodput_items_per_s", "goodput_min_items_per_s", "goodput_max_items_per_s",
 	"speedup", "speedup_baseline",
@@ -19,6 +21,14 @@ var csvHeader = []string{
 	"latency_p50_s", "latency_p95_s", "latency_p99_s",
 	"peak_in_flight", "rejected", "reset", "predicted_wall_s", "efficiency", "timescale",
 	"harness_bound", "harness_error", "harness_cpu", "added_per_attempt_s", "interrupted",
+}
+
+// perItemNum is attempts per item as a plain number, empty without items.
+func perItemNum(attempts, items float64) string {
+	if !(items > 0) {
+		return ""
+	}
+	return strconv.FormatFloat(attempts/items, 'g', -1, 64)
 }
 
 // WriteCSV writes table.csv: one row per strategy × pool with plain numbers
@@ -64,7 +74,8 @@ func (s *Summary) WriteCSV(w io.Writer) error {
 		}
 		rec := []string{
 			s.Results.Scenario.Name, string(r.Strategy), strconv.Itoa(r.Pool), strconv.Itoa(r.Repeats),
-			num(r.Items.Median), num(r.Succeeded.Median), num(r.Failed.Median), num(r.Attempts.Median),
+			num(r.Items.Median), num(r.Succeeded.Median), num(r.Failed.Median), num(r.failedShare()),
+			num(r.Attempts.Median), perItemNum(r.Attempts.Median, r.Items.Median),
 			num(r.Wall.Median), num(r.Wall.Min), num(r.Wall.Max),
 			num(r.Goodput.Median), num(r.Goodput.Min), num(r.Goodput.Max),
 			speedup, base,

@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"html/template"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -14,25 +15,70 @@ type pageData struct {
 	Name        string
 	Description string
 	Words       []string
-	Header      []string
-	Left        []bool
-	Rows        []pageRow
-	Caption     string
-	Charts      []pageChart
-	Requests    bool
-	Machine     string
-	Started     string
-	Finished    string
-	Complete    bool
+	// Table is the main table (table.md's columns), Detail the rest of
+	// the columns, each row named by its strategy and pool (nil when
+	// there are none).
+	Table, Detail *pageTable
+	Caption       string
+	Charts        []pageChart
+	Requests      bool
+	Machine       string
+	Started       string
+	Finished      string
+	Complete      bool
 }
 
-// pageRow is one row of the page's table: its cells, and its class
-// ("best" for the recommended row, "bound" for a harness-bound one) with
-// the reason as a tooltip.
+// pageTable is one table of the page: its id, header, which columns are
+// left-aligned, and rows.
+type pageTable struct {
+	ID     string
+	Header []string
+	Left   []bool
+	Rows   []pageRow
+}
+
+// pageRow is one row of a page's table: its cells, and its class ("best"
+// for the recommended row, "bound" for a harness-bound one) with the
+// reason as a tooltip; Badge marks its first cell harness-bound.
 type pageRow struct {
 	Class, Title string
-	Bound        bool
+	Badge        bool
 	Cells        []string
+}
+
+// newPageTable builds the page's table id over s's rows, of the columns
+// whose Markdown header keep accepts; badges puts the harness-bound badge
+// on bound rows. Nil when only key columns would show.
+func newPageTable(s *Summary, id string, badges bool, keep func(md string) bool) *pageTable {
+	t := &pageTable{ID: id}
+	var cols []column
+	for _, c := range columns(s) {
+		if c.md != "" && keep(c.md) {
+			cols = append(cols, c)
+			t.Header = append(t.Header, c.md)
+			t.Left = append(t.Left, c.left)
+		}
+	}
+	if len(cols) <= len(keyColumns) {
+		return nil
+	}
+	for _, row := range s.Rows {
+		pr := pageRow{Badge: badges && row.HarnessBound}
+		for _, c := range cols {
+			pr.Cells = append(pr.Cells, c.value(row, false))
+		}
+		var class []string
+		if row == s.Best {
+			class = append(class, "best")
+		}
+		if row.HarnessBound {
+			class = append(class, "bound")
+			pr.Title = "harness-bound: " + row.BoundReason
+		}
+		pr.Class = strings.Join(class, " ")
+		t.Rows = append(t.Rows, pr)
+	}
+	return t
 }
 
 type pageChart struct {
@@ -56,31 +102,10 @@ func renderPage(s *Summary, charts []chart, requests bool) ([]byte, error) {
 		S: s, Name: r.Scenario.Name, Description: r.Scenario.Description,
 		Words: Describe(r.Scenario), Caption: s.Caption(), Requests: requests, Complete: r.Complete,
 	}
-	cols := columns(s)
-	for _, c := range cols {
-		if c.md != "" {
-			d.Header = append(d.Header, c.md)
-			d.Left = append(d.Left, c.left)
-		}
-	}
-	for _, row := range s.Rows {
-		pr := pageRow{Bound: row.HarnessBound}
-		for _, c := range cols {
-			if c.md != "" {
-				pr.Cells = append(pr.Cells, c.value(row, false))
-			}
-		}
-		var class []string
-		if row == s.Best {
-			class = append(class, "best")
-		}
-		if row.HarnessBound {
-			class = append(class, "bound")
-			pr.Title = "harness-bound: " + row.BoundReason
-		}
-		pr.Class = strings.Join(class, " ")
-		d.Rows = append(d.Rows, pr)
-	}
+	d.Table = newPageTable(s, "results", true, func(md string) bool { return !slices.Contains(detailColumns, md) })
+	d.Detail = newPageTable(s, "detail", false, func(md string) bool {
+		return slices.Contains(keyColumns, md) || slices.Contains(detailColumns, md)
+	})
 	for _, c := range charts {
 		d.Charts = append(d.Charts, pageChart{Name: c.Name, Caption: c.Caption, Inline: inlineSVG(c.SVG)})
 	}
@@ -134,6 +159,7 @@ main { max-width: 1240px; margin: 0 auto; padding: 28px 28px 60px; }
 h1 { font-size: 26px; margin: 0 0 4px; }
 h1 small { color: var(--muted); font-weight: 400; font-size: 15px; }
 h2 { font-size: 18px; margin: 36px 0 10px; }
+h3 { font-size: 15px; margin: 22px 0 8px; }
 p.lead { margin: 0 0 14px; color: var(--muted); }
 .headline { background:#fff; border-left: 5px solid var(--accent); padding: 14px 18px; border-radius: 6px; box-shadow: 0 1px 3px rgba(0,0,0,.08); }
 .headline strong { display:block; font-size: 19px; line-height: 1.4; }
@@ -161,7 +187,7 @@ a { color: var(--accent); }
 footer { margin-top: 36px; font-size: 12px; color: var(--muted); }
 `
 
-var pageTmpl = template.Must(template.New("page").Parse(pageHead + `<title>poolbench · {{.Name}}</title>
+var pageTmpl = template.Must(template.Must(template.New("page").Parse(tableTmpl)).Parse(pageHead + `<title>poolbench · {{.Name}}</title>
 <style>` + style + `</style>
 </head>
 <body>
@@ -180,16 +206,13 @@ var pageTmpl = template.Must(template.New("page").Parse(pageHead + `<title>poolb
 {{end}}</ul>
 
 <h2>Results</h2>
-<div class="tablewrap">
-<table id="results">
-<thead><tr>{{range $i, $h := .Header}}<th{{if index $.Left $i}} class="l"{{end}}>{{$h}}</th>{{end}}</tr></thead>
-<tbody>
-{{range $row := .Rows}}<tr{{with .Class}} class="{{.}}"{{end}}{{with .Title}} title="{{.}}"{{end}}>{{range $i, $c := .Cells}}<td{{if index $.Left $i}} class="l"{{end}}>{{$c}}{{if and (eq $i 0) $row.Bound}} <span class="badge">harness-bound</span>{{end}}</td>{{end}}</tr>
-{{end}}</tbody>
-</table>
-</div>
+{{template "table" .Table}}
 <p class="caption">{{.Caption}}{{if .S.Best}} The highlighted row is the recommended pool.{{end}}</p>
-
+{{with .Detail}}
+<h3>Every figure per cell</h3>
+{{template "table" .}}
+<p class="caption">The columns the table above leaves out, as table.csv has them.</p>
+{{end}}
 <h2>Charts</h2>
 <div class="charts">
 {{range .Charts}}<figure id="chart-{{.Name}}">
@@ -209,6 +232,16 @@ var pageTmpl = template.Must(template.New("page").Parse(pageHead + `<title>poolb
 </body>
 </html>
 `))
+
+// tableTmpl renders a pageTable.
+const tableTmpl = `{{define "table"}}<div class="tablewrap">
+<table id="{{.ID}}">
+<thead><tr>{{range $i, $h := .Header}}<th{{if index $.Left $i}} class="l"{{end}}>{{$h}}</th>{{end}}</tr></thead>
+<tbody>
+{{range $row := .Rows}}<tr{{with .Class}} class="{{.}}"{{end}}{{with .Title}} title="{{.}}"{{end}}>{{range $i, $c := .Cells}}<td{{if index $.Left $i}} class="l"{{end}}>{{$c}}{{if and (eq $i 0) $row.Badge}} <span class="badge">harness-bound</span>{{end}}</td>{{end}}</tr>
+{{end}}</tbody>
+</table>
+</div>{{end}}`
 
 var indexTmpl = template.Must(template.New("index").Parse(pageHead + `<title>poolbench reports</title>
 <style>` + style + `

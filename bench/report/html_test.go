@@ -30,8 +30,21 @@ func checkPage(t *testing.T, page string, s *Summary, charts int, requests bool)
 			t.Errorf("page lacks %q", m)
 		}
 	}
-	if got := strings.Count(page, "<tr"); got != len(s.Rows)+1 {
-		t.Errorf("page has %d table rows, want %d", got, len(s.Rows)+1)
+	// The main table and the detail table: a header and one row per
+	// strategy × pool each, and every column in one of them.
+	main, detail := pageTableHTML(page, "results"), pageTableHTML(page, "detail")
+	for name, table := range map[string]string{"results": main, "detail": detail} {
+		if got := strings.Count(table, "<tr"); got != len(s.Rows)+1 {
+			t.Errorf("table %s has %d rows, want %d", name, got, len(s.Rows)+1)
+		}
+	}
+	for _, c := range columns(s) {
+		if c.md != "" && !strings.Contains(main+detail, ">"+templateEscape(c.md)+"</th>") {
+			t.Errorf("column %q is in neither table of the page", c.md)
+		}
+	}
+	if got := strings.Count(page, "<tr"); got != 2*(len(s.Rows)+1) {
+		t.Errorf("page has %d table rows, want %d", got, 2*(len(s.Rows)+1))
 	}
 	if got := len(regexp.MustCompile(`<figure id="chart-\w+">\n<svg`).FindAllString(page, -1)); got != charts {
 		t.Errorf("page has %d inline SVG charts, want %d", got, charts)
@@ -48,6 +61,19 @@ func checkPage(t *testing.T, page string, s *Summary, charts int, requests bool)
 	if strings.Contains(page, `class="best"`) != (s.Best != nil) {
 		t.Error("recommended row highlight does not match the summary")
 	}
+}
+
+// pageTableHTML is the page's table id, from <table to </table>, or "".
+func pageTableHTML(page, id string) string {
+	start := strings.Index(page, `<table id="`+id+`">`)
+	if start < 0 {
+		return ""
+	}
+	end := strings.Index(page[start:], "</table>")
+	if end < 0 {
+		return ""
+	}
+	return page[start : start+end]
 }
 
 // templateEscape escapes as html/template does for text.

@@ -12,10 +12,11 @@
 //
 //	results.json     the run (written by poolbench run)
 //	requests.jsonl   every attempt as a vegeta Result (optional)
-//	table.md         headline and table, GitHub Markdown
-//	table.csv        one row per strategy × pool, plain numbers
+//	table.md         headline and table (at most 10 columns), GitHub Markdown
+//	table.csv        one row per strategy × pool, plain numbers, every column
 //	charts/*.png     800×500 charts, and the same as *.svg
-//	index.html       the page: scenario, headline, table, charts inline
+//	index.html       the page: scenario, headline, table and detail table
+//	                 (both fit 1,400 px), charts inline
 package report
 
 import (

@@ -141,6 +141,32 @@ func columns(s *Summary) []column {
 	return cols
 }
 
+// detailColumns are the columns (by their Markdown header) that table.md
+// and the page's main table leave out, so that table.md fits a pull
+// request (at most 10 columns) and the page's table 1,400 px: table.csv
+// has every one, and the page shows them in its detail table. What stays
+// answers "which pool, how fast, how reliable, how far from the model,
+// can the harness time it": strategy, pool, failed, wall time, speed-up,
+// items/s, p50, p99, predicted and harness error.
+var detailColumns = []string{
+	"items", "succeeded", "failed %", "attempts", "attempts/item", "items/s incl. failed", "p95",
+	"peak in flight", "rejected/reset", "time scale", "efficiency",
+}
+
+// detailHeaders are the Markdown headers of s's detail columns.
+func (s *Summary) detailHeaders() []string {
+	var out []string
+	for _, c := range columns(s) {
+		if slices.Contains(detailColumns, c.md) {
+			out = append(out, c.md)
+		}
+	}
+	return out
+}
+
+// keyColumns name a row in the page's detail table.
+var keyColumns = []string{"strategy", "pool"}
+
 // scaleText prints a row's time scale, or the range its repeats ran at.
 func scaleText(st Stat) string {
 	lo, hi := upstream.Scale(st.Min), upstream.Scale(st.Max)
@@ -343,8 +369,9 @@ func (s *Summary) terminalLines(drop []string) ([]string, int, error) {
 	return lines, rule, nil
 }
 
-// WriteMarkdown writes table.md: the headline, the full table as GitHub
-// Markdown and its caption, pasteable into a pull request.
+// WriteMarkdown writes table.md: the headline, the table as GitHub
+// Markdown without its detail columns (at most 10 columns: table.csv has
+// them all) and its caption, pasteable into a pull request.
 func (s *Summary) WriteMarkdown(w io.Writer) error {
 	if _, err := fmt.Fprintf(w, "### %s\n\n**%s**\n\n", s.Results.Scenario.Name, s.Headline); err != nil {
 		return err
@@ -354,13 +381,18 @@ func (s *Summary) WriteMarkdown(w io.Writer) error {
 			return err
 		}
 	}
-	t, err := newTable(w, s, false, nil, tablewriter.WithRenderer(renderer.NewMarkdown()))
+	t, err := newTable(w, s, false, detailColumns, tablewriter.WithRenderer(renderer.NewMarkdown()))
 	if err != nil {
 		return err
 	}
 	if err := t.Render(); err != nil {
 		return err
 	}
-	_, err = fmt.Fprintf(w, "\n_%s_\n", s.Caption())
+	if _, err := fmt.Fprintf(w, "\n_%s_\n", s.Caption()); err != nil {
+		return err
+	}
+	if detail := s.detailHeaders(); len(detail) > 0 {
+		_, err = fmt.Fprintf(w, "\n_Also in table.csv and the page's detail table: %s._\n", strings.Join(detail, ", "))
+	}
 	return err
 }

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -187,5 +188,88 @@ func TestHeadlineVariants(t *testing.T) {
 
 	if _, err := Summarize(&results.Results{Schema: results.SchemaVersion}); err != ErrNoCells {
 		t.Errorf("no cells: err = %v, want ErrNoCells", err)
+	}
+}
+
+// TestTablesFit: with every optional column present (upstream counts,
+// predictions, harness errors, mixed time scales), table.md has at most
+// 10 columns and names the ones it leaves out, and table.csv has a field
+// for every column of the tables.
+func TestTablesFit(t *testing.T) {
+	f := mixedScalesSeed()
+	for i := range f.results.Cells {
+		c := &f.results.Cells[i]
+		c.PredictedWallSeconds = 0.98 * c.ModelWallSeconds
+		c.Efficiency = 0.98
+	}
+	s, err := Summarize(f.results)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.Predicted || !s.Harness || !s.mixedScales() {
+		t.Fatalf("the fixture lacks optional columns: predicted %v, harness %v, mixed scales %v", s.Predicted, s.Harness, s.mixedScales())
+	}
+	var md, cs bytes.Buffer
+	if err := s.WriteMarkdown(&md); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.WriteCSV(&cs); err != nil {
+		t.Fatal(err)
+	}
+	var header []string
+	for line := range strings.Lines(md.String()) {
+		if strings.HasPrefix(line, "|") {
+			for _, h := range strings.Split(strings.Trim(strings.TrimSpace(line), "|"), "|") {
+				header = append(header, strings.TrimSpace(h))
+			}
+			break
+		}
+	}
+	if len(header) > 10 || len(header) < 8 {
+		t.Errorf("table.md has %d columns, want 8 to 10: %q", len(header), header)
+	}
+	// The line after the caption names the columns left out.
+	var named []string
+	for line := range strings.Lines(md.String()) {
+		if list, ok := strings.CutPrefix(strings.TrimSpace(line), "_Also in table.csv and the page's detail table: "); ok {
+			named = strings.Split(strings.TrimSuffix(list, "._"), ", ")
+		}
+	}
+	recs, err := csv.NewReader(&cs).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	csvHeader := recs[0]
+	// The table.csv fields that hold each column (plain numbers).
+	inCSV := map[string][]string{
+		"strategy": {"strategy"}, "pool": {"pool"}, "items": {"items"}, "succeeded": {"succeeded"},
+		"failed": {"failed"}, "failed %": {"failed_share"}, "attempts": {"attempts"},
+		"attempts/item": {"attempts_per_item"}, "wall time": {"wall_s", "wall_min_s", "wall_max_s"},
+		"items/s":              {"goodput_items_per_s", "goodput_min_items_per_s", "goodput_max_items_per_s"},
+		"items/s incl. failed": {"throughput_items_per_s", "throughput_min_items_per_s", "throughput_max_items_per_s"},
+		"p50":                  {"latency_p50_s"}, "p95": {"latency_p95_s"}, "p99": {"latency_p99_s"},
+		"peak in flight": {"peak_in_flight"}, "rejected/reset": {"rejected", "reset"},
+		"time scale": {"timescale"}, "predicted": {"predicted_wall_s"}, "efficiency": {"efficiency"},
+		"harness error": {"harness_error", "harness_bound"},
+	}
+	for _, c := range columns(s) {
+		if c.md == "" {
+			continue
+		}
+		if !slices.Contains(header, c.md) && !slices.Contains(named, c.md) {
+			t.Errorf("table.md neither shows nor names column %q", c.md)
+		}
+		fields, ok := inCSV[c.md]
+		if !strings.HasPrefix(c.md, "speed-up vs ") && !ok {
+			t.Errorf("column %q: which table.csv field holds it? (add it to inCSV)", c.md)
+		}
+		if strings.HasPrefix(c.md, "speed-up vs ") {
+			fields = []string{"speedup", "speedup_baseline"}
+		}
+		for _, field := range fields {
+			if !slices.Contains(csvHeader, field) {
+				t.Errorf("column %q: table.csv has no field %s", c.md, field)
+			}
+		}
 	}
 }
