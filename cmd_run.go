@@ -344,9 +344,12 @@ func applyOverrides(sc *scenario.Scenario, f runFlags) error {
 }
 
 // printFailures lists each cell's failed items by their last error class,
-// under the table.
+// and the requests it re-sent on a new connection, under the table.
 func printFailures(w io.Writer, r *results.Results) {
 	for _, c := range r.Cells {
+		if c.Reconnects > 0 {
+			fmt.Fprintf(w, "reconnected in %s: %d requests met a keep-alive connection the server had closed and were sent again on a new one (not attempts)\n", c.Label(), c.Reconnects)
+		}
 		if len(c.Failures) == 0 {
 			continue
 		}
