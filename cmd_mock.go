@@ -63,8 +63,8 @@ func cmdMock(ctx context.Context, env *environ, args []string) error {
 
 	var cfg upstream.Config
 	if *configFile != "" {
-		if cfg, err = loadMockConfig(*configFile); err != nil {
-			return badInput(err)
+		if cfg, err = whileBlocked(ctx, "the config file "+*configFile, func() (upstream.Config, error) { return loadMockConfig(*configFile) }); err != nil {
+			return badInputUnlessExit(err)
 		}
 	}
 	given := map[string]bool{}

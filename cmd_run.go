@@ -98,9 +98,9 @@ func cmdRun(ctx context.Context, env *environ, args []string) error {
 		fs.Usage()
 		return badInputf("run takes one SCENARIO (a built-in name, a file or -), got %d arguments", len(pos))
 	}
-	sc, err := loadScenario(env, pos[0])
+	sc, err := whileBlocked(ctx, scenarioSource(pos[0]), func() (*scenario.Scenario, error) { return loadScenario(env, pos[0]) })
 	if err != nil {
-		return badInput(err)
+		return badInputUnlessExit(err)
 	}
 	if err := applyOverrides(sc, f); err != nil {
 		return badInput(err)
@@ -364,6 +364,14 @@ func printFailures(w io.Writer, r *results.Results) {
 		}
 		fmt.Fprintf(w, "failed in %s: %s\n", c.Label(), strings.Join(parts, ", "))
 	}
+}
+
+// scenarioSource names where the scenario is read from.
+func scenarioSource(arg string) string {
+	if arg == "-" {
+		return "the scenario on standard input"
+	}
+	return "the scenario " + arg
 }
 
 // loadScenario reads SCENARIO: - is standard input, else a built-in name

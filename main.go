@@ -20,7 +20,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"runtime"
 	"strconv"
 	"strings"
@@ -151,21 +150,17 @@ func main() { os.Exit(mainCode()) }
 // mainCode runs poolbench with the process's arguments and returns its exit
 // code; tests call it through testscript.
 func mainCode() int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := notifyContext()
 	defer stop()
-	// The first signal cancels ctx: work stops and what was measured is
-	// written. A second one finds the default handling back and ends the
-	// process at once, whatever it is blocked in.
-	go func() {
-		<-ctx.Done()
-		stop()
-	}()
 	err := run(ctx, processEnviron(), os.Args[1:])
 	var e *exitError
 	if err != nil && !errors.Is(err, flag.ErrHelp) && !(errors.As(err, &e) && e.quiet) {
 		fmt.Fprintln(os.Stderr, "poolbench:", err)
 	}
-	return exitCode(err)
+	if code := exitCode(err); code != exitInterrupted {
+		return code
+	}
+	return interruptedCode(ctx)
 }
 
 // minProcs is the fewest Ps (GOMAXPROCS) `run` and `mock` work with. Their
