@@ -399,16 +399,24 @@ func preflight(env *environ, sc *scenario.Scenario) error {
 	need := fmt.Sprintf("%s requests in flight at once (%d cells at a time, about 20 KiB each)", thousands(fp.InFlight), min(max(sc.Sweep.Parallel, 1), len(sc.Sweep.Plan())))
 	switch {
 	case env.memAvailable > 0 && fp.Bytes > env.memAvailable:
-		return fmt.Errorf("the plan needs about %s of memory for %s and %s is available: lower the largest pool, the items of an unbounded cell, or -parallel",
-			mib(fp.Bytes), need, mib(env.memAvailable))
+		return fmt.Errorf("the plan needs about %s of memory for %s and %s is available%s: lower the largest pool, the items of an unbounded cell, or -parallel",
+			mib(fp.Bytes), need, mib(env.memAvailable), memFrom(env.memSource))
 	case env.memAvailable > 0 && fp.Bytes > env.memAvailable/2:
-		fmt.Fprintf(env.stderr, "poolbench: warning: the plan needs about %s of memory for %s, more than half of the %s available\n", mib(fp.Bytes), need, mib(env.memAvailable))
+		fmt.Fprintf(env.stderr, "poolbench: warning: the plan needs about %s of memory for %s, more than half of the %s available%s\n", mib(fp.Bytes), need, mib(env.memAvailable), memFrom(env.memSource))
 	}
 	if env.fdLimit > 0 && uint64(fp.FDs)+64 > env.fdLimit {
 		fmt.Fprintf(env.stderr, "poolbench: warning: %s hold about %s file descriptors and ulimit -n is %d: raise it (ulimit -n %d) or the attempts beyond it fail to connect\n",
 			need, thousands(fp.FDs), env.fdLimit, fp.FDs+64)
 	}
 	return nil
+}
+
+// memFrom says which limit set the memory available, when a cgroup's did.
+func memFrom(source string) string {
+	if source == "" || source == "MemAvailable" {
+		return ""
+	}
+	return " (under the cgroup limit in " + source + ", minus its usage)"
 }
 
 // mib prints bytes as "1.2 GiB" or "340 MiB".

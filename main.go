@@ -21,13 +21,12 @@ import (
 	"io"
 	"os"
 	"runtime"
-	"strconv"
-	"strings"
 	"syscall"
 
 	"golang.org/x/term"
 
 	"github.com/poolbench/poolbench/internal/awake"
+	"github.com/poolbench/poolbench/internal/memavail"
 )
 
 // command is one subcommand: its name, a one-line summary, and the function
@@ -62,10 +61,14 @@ type environ struct {
 	// executable starts none.
 	executable  string
 	environment []string
-	// memAvailable is the memory the kernel says is available (bytes, 0
-	// when unknown) and fdLimit the soft limit on open files (0 when
+	// memAvailable is the memory the process may still use (bytes, 0
+	// when unknown: the smallest of MemAvailable and its cgroups' limits
+	// minus their usage) and fdLimit the soft limit on open files (0 when
 	// unknown): what run checks a plan against.
 	memAvailable, fdLimit uint64
+	// memSource is what set memAvailable: "MemAvailable", or the cgroup
+	// file of the limit the process runs under (memavail.Figure).
+	memSource string
 }
 
 // processEnviron is the environ of this process.
@@ -82,7 +85,8 @@ func processEnviron() *environ {
 		env.executable = exe
 	}
 	env.environment = os.Environ()
-	env.memAvailable = memAvailable()
+	mem := memavail.Available(memavail.System)
+	env.memAvailable, env.memSource = mem.Bytes, mem.Source
 	var rl syscall.Rlimit
 	if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl) == nil {
 		env.fdLimit = rl.Cur
@@ -261,22 +265,4 @@ func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 		pos = append(pos, rest[0])
 		args = rest[1:]
 	}
-}
-
-// memAvailable reads MemAvailable from /proc/meminfo (Linux), in bytes; 0
-// where it cannot.
-func memAvailable() uint64 {
-	b, err := os.ReadFile("/proc/meminfo")
-	if err != nil {
-		return 0
-	}
-	for line := range strings.Lines(string(b)) {
-		if rest, ok := strings.CutPrefix(line, "MemAvailable:"); ok {
-			kb, err := strconv.ParseUint(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
-			if err == nil {
-				return kb << 10
-			}
-		}
-	}
-	return 0
 }
