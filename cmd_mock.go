@@ -92,7 +92,7 @@ func cmdMock(ctx context.Context, env *environ, args []string) error {
 	fmt.Fprintf(env.stdout, "mock upstream listening on %s\n", running.URL)
 	c := srv.Config()
 	fmt.Fprintf(env.stderr, "latency %s (mean %v), cap %d, overflow %s, timescale %g, engine %s; stats: GET %s/_mock/stats; stop with Ctrl-C\n",
-		srv.Latency(), srv.Latency().Mean(), c.Cap, c.Overflow, c.Timescale, running.Engine, running.URL)
+		srv.Latency(), srv.Latency().Mean(), c.Cap, c.Overflow, c.Timescale.Factor(), running.Engine, running.URL)
 
 	<-ctx.Done()
 	sctx, cancel := context.WithTimeout(context.Background(), mockShutdownTimeout)
