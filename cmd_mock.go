@@ -63,8 +63,8 @@ func cmdMock(ctx context.Context, env *environ, args []string) error {
 
 	var cfg upstream.Config
 	if *configFile != "" {
-		if cfg, err = loadMockConfig(*configFile); err != nil {
-			return badInput(err)
+		if cfg, err = whileBlocked(ctx, "the config file "+*configFile, func() (upstream.Config, error) { return loadMockConfig(*configFile) }); err != nil {
+			return badInputUnlessExit(err)
 		}
 	}
 	given := map[string]bool{}
@@ -92,7 +92,7 @@ func cmdMock(ctx context.Context, env *environ, args []string) error {
 	fmt.Fprintf(env.stdout, "mock upstream listening on %s\n", running.URL)
 	c := srv.Config()
 	fmt.Fprintf(env.stderr, "latency %s (mean %v), cap %d, overflow %s, timescale %g, engine %s; stats: GET %s/_mock/stats; stop with Ctrl-C\n",
-		srv.Latency(), srv.Latency().Mean(), c.Cap, c.Overflow, c.Timescale, running.Engine, running.URL)
+		srv.Latency(), srv.Latency().Mean(), c.Cap, c.Overflow, c.Timescale.Factor(), running.Engine, running.URL)
 
 	<-ctx.Done()
 	sctx, cancel := context.WithTimeout(context.Background(), mockShutdownTimeout)

@@ -44,7 +44,7 @@ func cmdReport(ctx context.Context, env *environ, args []string) error {
 		out = io.Discard
 	}
 	if _, err := os.Stat(filepath.Join(dir, "results.json")); err == nil {
-		if err := renderScenario(ctx, dir, out, env.stdoutWidth); err != nil {
+		if err := renderScenario(ctx, dir, out, env.stderr, env.stdoutWidth); err != nil {
 			return err
 		}
 		fmt.Fprintf(env.stderr, "report: open %s\n", filepath.Join(dir, "index.html"))
@@ -69,7 +69,7 @@ func cmdReport(ctx context.Context, env *environ, args []string) error {
 		if n > 0 {
 			fmt.Fprintln(out)
 		}
-		if err := renderScenario(ctx, sub, out, env.stdoutWidth); err != nil {
+		if err := renderScenario(ctx, sub, out, env.stderr, env.stdoutWidth); err != nil {
 			return err
 		}
 		n++
@@ -87,12 +87,13 @@ func cmdReport(ctx context.Context, env *environ, args []string) error {
 // renderScenario re-renders one scenario folder and prints its table.
 // Problems with the input files are bad input (exit 2); failing to write
 // is not; ctx done is an interruption (130), the folder left as it was.
-func renderScenario(ctx context.Context, dir string, stdout io.Writer, width int) error {
+func renderScenario(ctx context.Context, dir string, stdout, stderr io.Writer, width int) error {
 	r, err := results.Read(dir)
 	if err != nil {
 		return badInputf("report: %w", err)
 	}
-	if err := report.WriteAll(ctx, dir, r); err != nil {
+	warn := func(msg string) { fmt.Fprintf(stderr, "report: warning: %s: %s\n", dir, msg) }
+	if err := report.WriteAllWarn(ctx, dir, r, warn); err != nil {
 		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
 			return interrupted(fmt.Errorf("report: %s: %w", dir, err))
 		}

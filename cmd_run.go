@@ -98,9 +98,9 @@ func cmdRun(ctx context.Context, env *environ, args []string) error {
 		fs.Usage()
 		return badInputf("run takes one SCENARIO (a built-in name, a file or -), got %d arguments", len(pos))
 	}
-	sc, err := loadScenario(env, pos[0])
+	sc, err := whileBlocked(ctx, scenarioSource(pos[0]), func() (*scenario.Scenario, error) { return loadScenario(env, pos[0]) })
 	if err != nil {
-		return badInput(err)
+		return badInputUnlessExit(err)
 	}
 	if err := applyOverrides(sc, f); err != nil {
 		return badInput(err)
@@ -346,9 +346,12 @@ func applyOverrides(sc *scenario.Scenario, f runFlags) error {
 }
 
 // printFailures lists each cell's failed items by their last error class,
-// under the table.
+// and the requests it re-sent on a new connection, under the table.
 func printFailures(w io.Writer, r *results.Results) {
 	for _, c := range r.Cells {
+		if c.Reconnects > 0 {
+			fmt.Fprintf(w, "reconnected in %s: %d requests met a keep-alive connection the server had closed and were sent again on a new one (not attempts)\n", c.Label(), c.Reconnects)
+		}
 		if len(c.Failures) == 0 {
 			continue
 		}
@@ -363,6 +366,14 @@ func printFailures(w io.Writer, r *results.Results) {
 		}
 		fmt.Fprintf(w, "failed in %s: %s\n", c.Label(), strings.Join(parts, ", "))
 	}
+}
+
+// scenarioSource names where the scenario is read from.
+func scenarioSource(arg string) string {
+	if arg == "-" {
+		return "the scenario on standard input"
+	}
+	return "the scenario " + arg
 }
 
 // loadScenario reads SCENARIO: - is standard input, else a built-in name
@@ -390,16 +401,24 @@ func preflight(env *environ, sc *scenario.Scenario) error {
 	need := fmt.Sprintf("%s requests in flight at once (%d cells at a time, about 20 KiB each)", thousands(fp.InFlight), min(max(sc.Sweep.Parallel, 1), len(sc.Sweep.Plan())))
 	switch {
 	case env.memAvailable > 0 && fp.Bytes > env.memAvailable:
-		return fmt.Errorf("the plan needs about %s of memory for %s and %s is available: lower the largest pool, the items of an unbounded cell, or -parallel",
-			mib(fp.Bytes), need, mib(env.memAvailable))
+		return fmt.Errorf("the plan needs about %s of memory for %s and %s is available%s: lower the largest pool, the items of an unbounded cell, or -parallel",
+			mib(fp.Bytes), need, mib(env.memAvailable), memFrom(env.memSource))
 	case env.memAvailable > 0 && fp.Bytes > env.memAvailable/2:
-		fmt.Fprintf(env.stderr, "poolbench: warning: the plan needs about %s of memory for %s, more than half of the %s available\n", mib(fp.Bytes), need, mib(env.memAvailable))
+		fmt.Fprintf(env.stderr, "poolbench: warning: the plan needs about %s of memory for %s, more than half of the %s available%s\n", mib(fp.Bytes), need, mib(env.memAvailable), memFrom(env.memSource))
 	}
 	if env.fdLimit > 0 && uint64(fp.FDs)+64 > env.fdLimit {
 		fmt.Fprintf(env.stderr, "poolbench: warning: %s hold about %s file descriptors and ulimit -n is %d: raise it (ulimit -n %d) or the attempts beyond it fail to connect\n",
 			need, thousands(fp.FDs), env.fdLimit, fp.FDs+64)
 	}
 	return nil
+}
+
+// memFrom says which limit set the memory available, when a cgroup's did.
+func memFrom(source string) string {
+	if source == "" || source == "MemAvailable" {
+		return ""
+	}
+	return " (under the cgroup limit in " + source + ", minus its usage)"
 }
 
 // mib prints bytes as "1.2 GiB" or "340 MiB".

@@ -61,16 +61,19 @@ func TestPreflight(t *testing.T) {
 	for _, tc := range []struct {
 		name         string
 		mem, fds     uint64
+		source       string
 		refused      bool
 		warn, reason string
 	}{
-		{"plenty", 64 << 30, 1 << 20, false, "", ""},
-		{"over half", 3 << 30, 1 << 20, false, "more than half", ""},
-		{"too little", 1 << 30, 1 << 20, true, "", "the plan needs about 2.0 GiB of memory for 100,000 requests in flight"},
-		{"few descriptors", 64 << 30, 1024, false, "ulimit -n is 1024: raise it (ulimit -n 200064)", ""},
+		{"plenty", 64 << 30, 1 << 20, "MemAvailable", false, "", ""},
+		{"over half", 3 << 30, 1 << 20, "MemAvailable", false, "more than half", ""},
+		{"too little", 1 << 30, 1 << 20, "MemAvailable", true, "", "the plan needs about 2.0 GiB of memory for 100,000 requests in flight"},
+		{"too little in a container", 200 << 20, 1 << 20, "/sys/fs/cgroup/memory.max", true, "",
+			"and 200 MiB is available (under the cgroup limit in /sys/fs/cgroup/memory.max, minus its usage)"},
+		{"few descriptors", 64 << 30, 1024, "", false, "ulimit -n is 1024: raise it (ulimit -n 200064)", ""},
 	} {
 		var stderr bytes.Buffer
-		err := preflight(&environ{stderr: &stderr, memAvailable: tc.mem, fdLimit: tc.fds}, sc)
+		err := preflight(&environ{stderr: &stderr, memAvailable: tc.mem, memSource: tc.source, fdLimit: tc.fds}, sc)
 		if (err != nil) != tc.refused || tc.reason != "" && !strings.Contains(err.Error(), tc.reason) {
 			t.Errorf("%s: err %v, want refused %v with %q", tc.name, err, tc.refused, tc.reason)
 		}

@@ -20,7 +20,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"runtime"
 	"strconv"
 	"strings"
@@ -29,6 +28,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/poolbench/poolbench/internal/awake"
+	"github.com/poolbench/poolbench/internal/memavail"
 )
 
 // command is one subcommand: its name, a one-line summary, and the function
@@ -63,10 +63,14 @@ type environ struct {
 	// executable starts none.
 	executable  string
 	environment []string
-	// memAvailable is the memory the kernel says is available (bytes, 0
-	// when unknown) and fdLimit the soft limit on open files (0 when
+	// memAvailable is the memory the process may still use (bytes, 0
+	// when unknown: the smallest of MemAvailable and its cgroups' limits
+	// minus their usage) and fdLimit the soft limit on open files (0 when
 	// unknown): what run checks a plan against.
 	memAvailable, fdLimit uint64
+	// memSource is what set memAvailable: "MemAvailable", or the cgroup
+	// file of the limit the process runs under (memavail.Figure).
+	memSource string
 }
 
 // processEnviron is the environ of this process.
@@ -83,7 +87,8 @@ func processEnviron() *environ {
 		env.executable = exe
 	}
 	env.environment = os.Environ()
-	env.memAvailable = memAvailable()
+	mem := memavail.Available(memavail.System)
+	env.memAvailable, env.memSource = mem.Bytes, mem.Source
 	var rl syscall.Rlimit
 	if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl) == nil {
 		env.fdLimit = rl.Cur
@@ -179,21 +184,20 @@ func main() { os.Exit(mainCode()) }
 // mainCode runs poolbench with the process's arguments and returns its exit
 // code; tests call it through testscript.
 func mainCode() int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := notifyContext()
 	defer stop()
-	// The first signal cancels ctx: work stops and what was measured is
-	// written. A second one finds the default handling back and ends the
-	// process at once, whatever it is blocked in.
-	go func() {
-		<-ctx.Done()
-		stop()
-	}()
+	// The first signal cancels ctx (notifyContext): work stops and what
+	// was measured is written; a second one finds the default handling
+	// back and ends the process at once.
 	err := finish(ctx, os.Args[1:], run(ctx, processEnviron(), os.Args[1:]))
 	var e *exitError
 	if err != nil && !errors.Is(err, flag.ErrHelp) && !(errors.As(err, &e) && e.quiet) {
 		fmt.Fprintln(os.Stderr, "poolbench:", err)
 	}
-	return exitCode(err)
+	if code := exitCode(err); code != exitInterrupted {
+		return code
+	}
+	return interruptedCode(ctx)
 }
 
 // finish maps an error that ctx's cancellation caused, and that no command

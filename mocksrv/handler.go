@@ -20,6 +20,20 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request, bodyTimeout time.Duration) {
+	// What the loop engine refuses before a request is served, refused
+	// alike, not counted, and the connection closed: net/http hands the
+	// HTTP/2 preface ("PRI * HTTP/2.0") to its handler, and reads a
+	// declared body beyond MaxRequestBody up to the limit first.
+	switch {
+	case r.ProtoMajor != 1:
+		w.Header().Set("Connection", "close")
+		http.Error(w, "505 HTTP Version Not Supported: unsupported protocol version", http.StatusHTTPVersionNotSupported)
+		return
+	case r.ContentLength > MaxRequestBody:
+		w.Header().Set("Connection", "close")
+		http.Error(w, "request body too large or unreadable", http.StatusRequestEntityTooLarge)
+		return
+	}
 	switch r.URL.Path {
 	case StatsPath:
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {

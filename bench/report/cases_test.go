@@ -397,3 +397,29 @@ func TestHumanTicks(t *testing.T) {
 		t.Errorf("headline %q details %q", s.Headline, s.Details)
 	}
 }
+
+// The recommendation claims smaller pools were slower only when a smaller
+// pool was measured.
+func TestRecommendedAlone(t *testing.T) {
+	sc := mockScenario("alone", 1, scenario.Pooled)
+	for _, tt := range []struct {
+		name  string
+		cells []results.Cell
+		want  string
+	}{
+		{"one cell", []results.Cell{mkCell(scenario.Pooled, 8, 400, 0, 400, 10, 0.2, 1, "")},
+			"Recommended: pooled(8), the best goodput (40 items/s succeeded); no smaller pool was measured."},
+		{"a slower smaller pool", []results.Cell{mkCell(scenario.Pooled, 4, 400, 0, 400, 20, 0.2, 1, ""), mkCell(scenario.Pooled, 8, 400, 0, 400, 10, 0.2, 1, "")},
+			"Recommended: pooled(8), the best goodput (40 items/s succeeded); every smaller pool is more than 5% slower or fails more items."},
+		{"a smaller pool, only unbounded", []results.Cell{mkCell(scenario.Unbounded, 0, 400, 0, 400, 20, 0.2, 1, ""), mkCell(scenario.Pooled, 8, 400, 0, 400, 10, 0.2, 1, "")},
+			"no smaller pool was measured."},
+	} {
+		s, err := Summarize(resultsOf(sc, tt.cells...))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := s.recommendedText(); !strings.Contains(got, tt.want) {
+			t.Errorf("%s: %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}

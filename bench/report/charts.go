@@ -292,7 +292,10 @@ func drawCharts(s *Summary, reqs *requestData) ([]chart, error) {
 // wantedCells names the cells the charts read from requests.jsonl.
 func wantedCells(s *Summary) wanted {
 	in := inflightCell(s)
-	w := wanted{cdf: map[string]bool{}, inflight: in.Label(), attempts: in.Attempts}
+	w := wanted{cdf: map[string]bool{}, inflight: in.Label(), attempts: in.Attempts, known: map[string]bool{}}
+	for i := range s.Results.Cells {
+		w.known[s.Results.Cells[i].Label()] = true
+	}
 	for _, r := range cdfRows(s, cdfPool(s)) {
 		w.cdf[r.Cells[0].Label()] = true
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/poolbench/poolbench/bench/results"
+	"github.com/poolbench/poolbench/bench/scenario"
 )
 
 // headline computes the headline sentence and further findings. Its
@@ -287,11 +288,28 @@ func (s *Summary) recommendedText() string {
 	}
 	tol := fmt.Sprintf("%.0f%%", results.Tolerance*100)
 	if rec.Goodput >= rec.BestGoodput {
+		if !s.smallerPoolCompeted(rec.Pool) {
+			return fmt.Sprintf("Recommended: %s, the best goodput (%s items/s succeeded); no smaller pool was measured.",
+				best.Name(), rate(rec.Goodput))
+		}
 		return fmt.Sprintf("Recommended: %s, the best goodput (%s items/s succeeded); every smaller pool is more than %s slower or fails more items.",
 			best.Name(), rate(rec.Goodput), tol)
 	}
 	return fmt.Sprintf("Recommended: %s, the smallest pool within %s of the best goodput without more failures (%s of %s items/s succeeded).",
 		best.Name(), tol, rate(rec.Goodput), rate(rec.BestGoodput))
+}
+
+// smallerPoolCompeted reports whether a cell with a pool smaller than
+// pool competed for the recommendation (results.Recommend: not unbounded,
+// not interrupted, not harness-bound).
+func (s *Summary) smallerPoolCompeted(pool int) bool {
+	for i := range s.Results.Cells {
+		c := &s.Results.Cells[i]
+		if c.Strategy != scenario.Unbounded && !c.Interrupted && !c.Bound() && c.Pool < pool {
+			return true
+		}
+	}
+	return false
 }
 
 // excessText says what the upstream does with requests beyond its cap

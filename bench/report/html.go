@@ -21,6 +21,7 @@ type pageData struct {
 	Table, Detail *pageTable
 	Caption       string
 	Charts        []pageChart
+	Notes         []string // charts not drawn, and why
 	Requests      bool
 	Machine       string
 	Started       string
@@ -96,11 +97,11 @@ func inlineSVG(svg []byte) template.HTML {
 	return template.HTML(s)
 }
 
-func renderPage(s *Summary, charts []chart, requests bool) ([]byte, error) {
+func renderPage(s *Summary, charts []chart, requests bool, notes ...string) ([]byte, error) {
 	r := s.Results
 	d := pageData{
 		S: s, Name: r.Scenario.Name, Description: r.Scenario.Description,
-		Words: Describe(r.Scenario), Caption: s.Caption(), Requests: requests, Complete: r.Complete,
+		Words: Describe(r.Scenario), Caption: s.Caption(), Requests: requests, Complete: r.Complete, Notes: notes,
 	}
 	d.Table = newPageTable(s, "results", true, func(md string) bool { return !slices.Contains(detailColumns, md) })
 	d.Detail = newPageTable(s, "detail", false, func(md string) bool {
@@ -219,7 +220,8 @@ var pageTmpl = template.Must(template.Must(template.New("page").Parse(tableTmpl)
 {{.Inline}}<figcaption>{{.Caption}} <a href="charts/{{.Name}}.png">PNG</a> · <a href="charts/{{.Name}}.svg">SVG</a></figcaption>
 </figure>
 {{end}}</div>
-
+{{range .Notes}}<p class="note chart-missing">{{.}}</p>
+{{end}}
 <h2>Files</h2>
 <ul class="files" id="files">
 <li><a href="results.json">results.json</a>: the run, every cell (schema {{.S.Results.Schema}})</li>

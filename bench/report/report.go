@@ -24,6 +24,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -44,15 +45,25 @@ var chartNames = []string{"headline", "wall", "throughput", "latency", "cdf", "i
 // in-flight chart. When Render stops for ctx, WriteAll writes nothing
 // and returns ctx's error.
 func WriteAll(ctx context.Context, dir string, r *results.Results) error {
+	return WriteAllWarn(ctx, dir, r, nil)
+}
+
+// WriteAllWarn is WriteAll, calling warn (when not nil) with a line for
+// each chart it could not draw and why (requests.jsonl missing, unreadable,
+// empty or another run's); the page says the same.
+func WriteAllWarn(ctx context.Context, dir string, r *results.Results, warn func(string)) error {
 	set, err := publish.New(dir)
 	if err != nil {
 		return err
 	}
 	reqPath := filepath.Join(dir, "requests.jsonl")
-	if _, err := os.Stat(reqPath); err != nil {
-		reqPath = ""
+	absent := ""
+	if _, err := os.Stat(reqPath); errors.Is(err, fs.ErrNotExist) {
+		reqPath, absent = "", "there is no requests.jsonl"
+	} else if err != nil {
+		reqPath, absent = "", fmt.Sprintf("requests.jsonl cannot be read (%v)", err)
 	}
-	if err := Render(ctx, set, r, reqPath); err != nil {
+	if err := renderReport(ctx, set, r, reqPath, absent, warn); err != nil {
 		set.Abort()
 		return err
 	}
@@ -71,6 +82,12 @@ func WriteAll(ctx context.Context, dir string, r *results.Results) error {
 // at ctx before every line of requests.jsonl and before drawing, and stops
 // with ctx's error once it is done.
 func Render(ctx context.Context, set *publish.Set, r *results.Results, requests string) error {
+	return renderReport(ctx, set, r, requests, "there is no requests.jsonl", nil)
+}
+
+// renderReport is Render; absent says why requests is "", and warn (when not
+// nil) is told of each chart not drawn.
+func renderReport(ctx context.Context, set *publish.Set, r *results.Results, requests, absent string, warn func(string)) error {
 	s, err := Summarize(r)
 	if err != nil {
 		return err
@@ -120,7 +137,14 @@ func Render(ctx context.Context, set *publish.Set, r *results.Results, requests 
 			set.Remove(filepath.Join("charts", name+".svg"))
 		}
 	}
-	page, err := renderPage(s, charts, requests != "")
+	var notes []string
+	if why := inflightMissing(s, reqs, absent); why != "" {
+		notes = append(notes, why)
+		if warn != nil {
+			warn(why)
+		}
+	}
+	page, err := renderPage(s, charts, requests != "", notes...)
 	if err != nil {
 		return err
 	}

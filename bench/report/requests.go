@@ -28,6 +28,8 @@ type wanted struct {
 	// only sizes its spans up front.
 	inflight string
 	attempts int
+	// known holds the labels of every cell of results.json.
+	known map[string]bool
 }
 
 // has says whether the charts read label's attempts.
@@ -42,6 +44,21 @@ type requestData struct {
 	want    wanted
 	latency map[string]*latencyHist
 	spans   spans
+	// records counts the file's records; unknown those of cells
+	// results.json does not have, the first of which is firstUnknown.
+	records, unknown int
+	firstUnknown     string
+}
+
+// see counts a record of the cell label.
+func (d *requestData) see(label string) {
+	d.records++
+	if d.want.known != nil && !d.want.known[label] {
+		if d.unknown == 0 {
+			d.firstUnknown = label
+		}
+		d.unknown++
+	}
 }
 
 // newRequestData returns an empty requestData for the cells of w.
@@ -224,6 +241,7 @@ func decodeRequests(ctx context.Context, r io.Reader, name string, w wanted) (*r
 			continue
 		}
 		if label, ok := attackOf(line); ok && !w.has(label) {
+			out.see(label)
 			continue
 		}
 		// vegeta's decoder reads up to a newline, which Scan strips.
@@ -232,6 +250,7 @@ func decodeRequests(ctx context.Context, r io.Reader, name string, w wanted) (*r
 		if err := dec.Decode(&res); err != nil {
 			return nil, fmt.Errorf("%s: record %d: not a vegeta result: %w", name, n, err)
 		}
+		out.see(res.Attack)
 		if w.has(res.Attack) {
 			out.add(res.Attack, res.Timestamp, res.Latency)
 		}

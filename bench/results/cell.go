@@ -21,6 +21,11 @@ type Cell struct {
 	Failed    int `json:"failed"`
 	// Attempts counts every request sent, first attempts and retries.
 	Attempts int `json:"attempts"`
+	// Reconnects counts the requests the client sent again, on another
+	// connection, because the server had closed the keep-alive connection
+	// they were sent on before answering them (it never saw them). They are
+	// not attempts: each attempt reached the server once.
+	Reconnects int `json:"reconnects,omitempty"`
 	// Failures counts failed items by their last error class (see
 	// FailureClass), e.g. "503 after 4 attempts".
 	Failures map[string]int `json:"failures,omitempty"`

@@ -123,14 +123,15 @@ func (r *cellRun) run(ctx context.Context) results.Cell {
 	wall := time.Since(start)
 
 	c := results.Cell{
-		Strategy:  r.plan.Strategy,
-		Pool:      r.plan.Pool,
-		Repeat:    r.plan.Repeat,
-		Items:     r.items,
-		Succeeded: int(r.succeeded.Load()),
-		Attempts:  int(r.seq.Load()),
-		Outcomes:  map[string]int{},
-		Failures:  map[string]int{},
+		Strategy:   r.plan.Strategy,
+		Pool:       r.plan.Pool,
+		Repeat:     r.plan.Repeat,
+		Items:      r.items,
+		Succeeded:  int(r.succeeded.Load()),
+		Attempts:   int(r.seq.Load()),
+		Reconnects: int(r.c.reconnects.Load()),
+		Outcomes:   map[string]int{},
+		Failures:   map[string]int{},
 	}
 	c.Failed = c.Items - c.Succeeded
 	for k, v := range r.failures {

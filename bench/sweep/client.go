@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -89,6 +90,10 @@ type client struct {
 
 	mu    sync.Mutex // guards conns
 	conns map[net.Conn]struct{}
+
+	// reconnects counts the requests re-sent on a new connection because
+	// the one they were sent on had been closed by the server (reconnect.go).
+	reconnects atomic.Int64
 }
 
 // newClient returns a client for t with the scenario's client settings at
@@ -118,14 +123,19 @@ func newClient(t target, cl scenario.Client, scale upstream.Scale, pool, items i
 		d.Control = loopbackOnly
 	}
 	c.hc = &fasthttp.HostClient{
-		Addr:                          host,
-		IsTLS:                         u.Scheme == "https",
-		TLSConfig:                     &tls.Config{ServerName: u.Hostname()},
-		MaxConns:                      max(conns, 1),
-		MaxConnWaitTimeout:            c.timeout, // never in practice: a cell has a connection per item in flight
-		MaxIdleConnDuration:           idleConnFor,
-		MaxIdemponentCallAttempts:     1, // retries are the scenario's, counted
-		RetryIfErr:                    func(*fasthttp.Request, int, error) (bool, bool) { return false, false },
+		Addr:                host,
+		IsTLS:               u.Scheme == "https",
+		TLSConfig:           &tls.Config{ServerName: u.Hostname()},
+		MaxConns:            max(conns, 1),
+		MaxConnWaitTimeout:  c.timeout, // never in practice: a cell has a connection per item in flight
+		MaxIdleConnDuration: idleConnFor,
+		// The scenario's retries are its own, counted as attempts; the
+		// client re-sends only a request that met a connection the server
+		// had closed (reconnect.go), once per connection the pool holds and
+		// once on a new one at most.
+		MaxIdemponentCallAttempts:     max(conns, 1) + 1,
+		RetryIfErr:                    c.resendIfStale,
+		Transport:                     staleAware{},
 		ReadBufferSize:                4 << 10,
 		WriteBufferSize:               1 << 10,
 		StreamResponseBody:            true,
@@ -137,6 +147,9 @@ func newClient(t target, cl scenario.Client, scale upstream.Scale, pool, items i
 			if err != nil {
 				return nil, err
 			}
+			if c.hc.IsTLS { // tracked above TLS, where the exchange's bytes are
+				return c.trackTLS(tls.Client(conn, c.hc.TLSConfig)), nil
+			}
 			return c.track(conn), nil
 		},
 	}
@@ -147,31 +160,6 @@ func newClient(t target, cl scenario.Client, scale upstream.Scale, pool, items i
 // closes it. fasthttp's cleaner, a goroutine per client, sleeps that long
 // and ends once no connection is left: it outlives a cell by at most this.
 const idleConnFor = 10 * time.Second
-
-// trackedConn is a connection the client can close when its run is
-// interrupted (fasthttp takes no context).
-type trackedConn struct {
-	net.Conn
-	c    *client
-	once sync.Once
-}
-
-func (tc *trackedConn) Close() error {
-	tc.once.Do(func() {
-		tc.c.mu.Lock()
-		delete(tc.c.conns, tc)
-		tc.c.mu.Unlock()
-	})
-	return tc.Conn.Close()
-}
-
-func (c *client) track(conn net.Conn) net.Conn {
-	tc := &trackedConn{Conn: conn, c: c}
-	c.mu.Lock()
-	c.conns[tc] = struct{}{}
-	c.mu.Unlock()
-	return tc
-}
 
 // abort closes every connection, cutting the attempts in flight short.
 func (c *client) abort() {
