@@ -124,7 +124,8 @@ func columns(s *Summary) []column {
 				}
 				return seconds(r.Predicted)
 			}},
-			column{"eff", "efficiency", false, func(r *Row, _ bool) string { return percent(r.Efficiency) }})
+			column{"eff", "efficiency", false, func(r *Row, _ bool) string { return percent(r.Efficiency) }},
+			column{"", "predicted range", false, func(r *Row, _ bool) string { return rangeText(r.Range) }})
 	}
 	if s.Harness {
 		cols = append(cols, column{"harn", "harness error", false, func(r *Row, t bool) string {
@@ -188,6 +189,9 @@ func (s *Summary) caption(terminal bool) string {
 	}
 	if s.Predicted {
 		parts = append(parts, "efficiency = predicted / measured wall time")
+		if !terminal {
+			parts = append(parts, "predicted range: 90% of runs fall inside (a bound for exact cells), or the outcomes with their odds")
+		}
 	}
 	if s.Harness {
 		name := "harness error"
@@ -363,4 +367,13 @@ func (s *Summary) WriteMarkdown(w io.Writer) error {
 	}
 	_, err = fmt.Fprintf(w, "\n_%s_\n", s.Caption())
 	return err
+}
+
+// rangeText prints the model's range for a row: "5.218–5.249 s", or its
+// outcomes with their odds, "3.22 s (41%) or 4.21 s (59%)".
+func rangeText(iv *results.Interval) string {
+	if iv == nil {
+		return "–"
+	}
+	return iv.RangeText()
 }
