@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/poolbench/poolbench/bench/model"
 	"github.com/poolbench/poolbench/bench/results"
@@ -27,6 +28,10 @@ func cmdPredict(ctx context.Context, env *environ, args []string) error {
 	rtt := fs.Duration("rtt", 0, "network round trip per attempt in model time, for a remote service (default 0, loopback)")
 	verify := fs.Bool("verify", false, "compare measured runs with the model: the arguments are results.json files or their `DIR`s")
 	tolerance := fs.Float64("tolerance", 0, "with -verify: the largest accepted |measured − predicted| / predicted wall time (default: each run's error budget)")
+	runs := fs.Int("runs", model.DefaultRuns, "simulated runs per cell for its range (0: the central prediction only); a cell whose runs split into modes is run "+strconv.Itoa(model.ModeRuns)+" times")
+	jitter := fs.Duration("jitter", model.DefaultJitter, "the most model time each simulated answer comes back late, for the ranges: the harness's run-to-run timing")
+	varySeeds := fs.Bool("vary-seeds", false, "ranges over the client's and upstream's seeds too (a service that is not the seeded mock), not only over timing")
+	asJSON := fs.Bool("json", false, "print the predictions as results.json on stdout (the table goes to stderr)")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -80,6 +85,14 @@ func cmdPredict(ctx context.Context, env *environ, args []string) error {
 		return badInputf("-rtt %v: want a duration of 0 or more, like 40ms", *rtt)
 	}
 	opts.ConnectCost, opts.RoundTrip = *connect, *rtt
+	if *runs < 0 || *runs > 10_000 {
+		return badInputf("-runs %d: want 0 (no ranges) to 10000", *runs)
+	}
+	if *jitter <= 0 {
+		return badInputf("-jitter %v: want a duration above 0, like 2ms", *jitter)
+	}
+	opts.NoRange = *runs == 0
+	opts.Spread = model.Spread{Runs: *runs, Jitter: *jitter, VarySeeds: *varySeeds}
 
 	sc, err := loadScenario(env, pos[0])
 	if err != nil {
@@ -92,7 +105,48 @@ func cmdPredict(ctx context.Context, env *environ, args []string) error {
 	if err != nil {
 		return err
 	}
-	return writePredictions(env.stdout, sc, opts, preds)
+	table := env.stdout
+	if *asJSON {
+		table = env.stderr
+		b, err := results.Marshal(predictedResults(sc, opts, preds))
+		if err != nil {
+			return err
+		}
+		if _, err := env.stdout.Write(b); err != nil {
+			return err
+		}
+	}
+	return writePredictions(table, sc, opts, preds)
+}
+
+// predictedResults is the predictions as results.json, as `run -json`
+// prints a run: the scenario with the overrides applied, one cell per
+// prediction (PredictedWallSeconds and its range set), the recommendation,
+// and Predicted set.
+func predictedResults(sc *scenario.Scenario, opts model.Options, preds []model.Prediction) *results.Results {
+	s := *sc
+	if opts.Items != 0 {
+		s.Items = opts.Items
+	}
+	if opts.Pools != nil {
+		s.Sweep.PoolSizes = opts.Pools
+	}
+	if opts.Strategies != nil {
+		s.Sweep.Strategies = opts.Strategies
+	}
+	if opts.Seed != nil {
+		up := *s.Upstream
+		s.Seed, up.Seed = *opts.Seed, *opts.Seed
+		s.Upstream = &up
+	}
+	now := time.Now().UTC()
+	r := &results.Results{Schema: results.SchemaVersion, Scenario: s, Machine: results.CurrentMachine(),
+		Started: now, Finished: now, Complete: true, Predicted: true}
+	for _, p := range preds {
+		r.Cells = append(r.Cells, p.Cell)
+	}
+	r.Recommended = results.Recommend(r.Cells)
+	return r
 }
 
 // writePredictions prints the predicted table and the recommendation.
@@ -111,10 +165,14 @@ func writePredictions(w io.Writer, sc *scenario.Scenario, opts model.Options, pr
 	if opts.RoundTrip > 0 || opts.ConnectCost > 0 {
 		fmt.Fprintf(w, "what-if: network round trip %v, connection cost %v (keep-alive %v)\n", opts.RoundTrip, opts.ConnectCost, sc.Client.KeepAliveOn())
 	}
-	fmt.Fprintf(w, "predicted by the model, no request sent; times in model seconds (the scenario runs at %s)\n\n", sc.Timescale)
+	fmt.Fprintf(w, "predicted by the model, no request sent; times in model seconds (the scenario runs at %s); goodput counts succeeded items only\n", sc.Timescale)
 
+	if !opts.NoRange {
+		fmt.Fprintln(w, rangeNote(opts.Spread))
+	}
+	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "strategy\tpool\twall s\titems/s\tp50 s\tp99 s\tmax s\tattempts\tfailed\tpeak in flight\trejected\tmethod\t")
+	fmt.Fprintln(tw, "strategy\tpool\twall s\trange s\tgoodput items/s\tfailed\tp50 s\tp99 s\tmax s\tattempts\tpeak in flight\trejected\tmethod\t")
 	cells := make([]results.Cell, len(preds))
 	for i, p := range preds {
 		cells[i] = p.Cell
@@ -127,17 +185,57 @@ func writePredictions(w io.Writer, sc *scenario.Scenario, opts model.Options, pr
 			method = "exact"
 		}
 		u := p.Upstream
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%s\t\n", p.Strategy, pool,
-			num(p.ModelWallSeconds), num(p.Throughput), num(p.Latency.P50), num(p.Latency.P99), num(p.Latency.Max),
-			p.Attempts, p.Failed, u.PeakInFlight, u.Rejected, method)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%s\t\n", p.Strategy, pool,
+			num(p.ModelWallSeconds), rangeCell(p.Interval), num(p.Goodput), failedCell(p.Failed, p.Interval),
+			num(p.Latency.P50), num(p.Latency.P99), num(p.Latency.Max), p.Attempts, u.PeakInFlight, u.Rejected, method)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
 	if rec := results.Recommend(cells); rec != nil {
 		fmt.Fprintf(w, "\nrecommended: %s\n", rec.Reason)
+		for _, c := range cells {
+			if c.Strategy == rec.Strategy && c.Pool == rec.Pool && c.Interval != nil && len(c.Modes) > 1 {
+				fmt.Fprintf(w, "  its wall time is not one number: %s\n", c.RangeText())
+			}
+		}
 	}
 	return nil
+}
+
+// rangeNote says what the ranges cover.
+func rangeNote(sp model.Spread) string {
+	over := "timing (the scenario's seeds fix the draws, as a run reproduces them)"
+	if sp.VarySeeds {
+		over = "timing and the client's and upstream's seeds"
+	}
+	return fmt.Sprintf("range: %d simulated runs per cell, each answer 0–%v late, over %s; a run falls inside with at least 90%% probability (from the runs' extremes; exact cells: a bound); where runs split into modes they are named with their odds (share of %d runs)",
+		sp.Runs, sp.Jitter, over, max(sp.Runs, model.ModeRuns))
+}
+
+// rangeCell prints a cell's range: "5.218–5.274", or its modes with
+// their odds, "3.218 (64%) | 4.209 (36%)".
+func rangeCell(iv *results.Interval) string {
+	if iv == nil {
+		return "-"
+	}
+	if len(iv.Modes) < 2 {
+		return num(iv.LowSeconds) + "–" + num(iv.HighSeconds)
+	}
+	parts := make([]string, len(iv.Modes))
+	for i, m := range iv.Modes {
+		parts[i] = fmt.Sprintf("%s (%.0f%%)", num(m.WallSeconds), 100*m.Odds)
+	}
+	return strings.Join(parts, " | ")
+}
+
+// failedCell prints failed items, with their range where it is not one
+// number: "16 (12–20)".
+func failedCell(failed int, iv *results.Interval) string {
+	if iv == nil || iv.FailedLow == iv.FailedHigh {
+		return strconv.Itoa(failed)
+	}
+	return fmt.Sprintf("%d (%d–%d)", failed, iv.FailedLow, iv.FailedHigh)
 }
 
 // num prints a figure with four significant digits, without exponent for
@@ -152,62 +250,4 @@ func num(x float64) string {
 		return strconv.FormatFloat(x, 'f', 0, 64)
 	}
 	return strconv.FormatFloat(x, 'g', 4, 64)
-}
-
-// verifyRuns prints measured against predicted wall time for every cell of
-// the given runs and fails if a cell the harness did not flag is off by
-// more than tolerance (0: its run's error budget).
-func verifyRuns(w io.Writer, paths []string, tolerance float64) error {
-	var bad []string
-	flagged := 0
-	for i, path := range paths {
-		r, err := results.Read(path)
-		if err != nil {
-			return badInput(err)
-		}
-		checks, err := model.Verify(r, tolerance)
-		if err != nil {
-			return badInputf("%s: %w", path, err)
-		}
-		if i > 0 {
-			fmt.Fprintln(w)
-		}
-		fmt.Fprintf(w, "%s (%s): measured vs predicted wall time, model seconds\n", r.Scenario.Name, path)
-		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintln(tw, "cell\tmeasured s\tpredicted s\tdiff\tscale\tharness\tverdict\t")
-		var reasons []string
-		for _, c := range checks {
-			verdict := fmt.Sprintf("ok (±%.1f%%)", 100*c.Tolerance)
-			switch {
-			case !c.Checked:
-				flagged++
-				verdict = "not checked: flagged †"
-				reasons = append(reasons, fmt.Sprintf("  † %s: %s", c.Cell.Label(), c.Cell.Harness.Reason))
-			case !c.OK:
-				verdict = fmt.Sprintf("OFF (±%.1f%%)", 100*c.Tolerance)
-				bad = append(bad, fmt.Sprintf("%s %s %+.1f%%", r.Scenario.Name, c.Cell.Label(), 100*c.Diff))
-			}
-			harness := "-"
-			if h := c.Cell.Harness; h != nil {
-				harness = fmt.Sprintf("%.2f%%", 100*h.Error)
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%+.2f%%\t%s\t%s\t%s\t\n", c.Cell.Label(), num(c.Cell.ModelWallSeconds), num(c.Cell.PredictedWallSeconds),
-				100*c.Diff, c.Cell.Timescale, harness, verdict)
-		}
-		if err := tw.Flush(); err != nil {
-			return err
-		}
-		for _, line := range reasons {
-			fmt.Fprintln(w, line)
-		}
-	}
-	if len(bad) > 0 {
-		return fmt.Errorf("%d cells differ from the model by more than their tolerance: %s", len(bad), strings.Join(bad, "; "))
-	}
-	msg := "every cell is within its tolerance of the model"
-	if flagged > 0 {
-		msg = fmt.Sprintf("every cell the harness did not flag is within its tolerance of the model; %d flagged cells not checked (†)", flagged)
-	}
-	fmt.Fprintf(w, "\n%s\n", msg)
-	return nil
 }

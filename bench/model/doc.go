@@ -49,11 +49,24 @@
 // created in time order), per-item state in one slice. 1,000,000 items at
 // pool 10,000 take well under a second (BenchmarkSimulate1M).
 //
+// # Ranges
+//
+// A prediction is a range, not one number (Range, Spread): a simulated
+// cell is run again with every answer returning up to Spread.Jitter late
+// (the run-to-run timing of a harness), and optionally other seeds or
+// parameter draws; the k-th smallest to the k-th largest of n runs is a
+// distribution-free prediction interval of coverage (n + 1 − 2k) /
+// (n + 1), 90% by default. Runs that split into groups more than twice the
+// error budget apart are the cell's modes, each with its odds. A cell the
+// closed formula covers gets a bound instead, without simulating.
+// results.Interval.Explain places a measurement against a range.
+//
 // # Use
 //
 //	preds, err := model.Predict(ctx, sc, model.Options{Items: 1_000_000, Pools: []int{10_000}})
-//	err = model.Annotate(results)           // predicted_wall_seconds, efficiency, recommended
-//	checks, err := model.Verify(results, 0.03, 5*time.Millisecond)
+//	err = model.Annotate(results)           // predicted_wall_seconds, its range, efficiency, recommended
+//	checks, err := model.Verify(results, 0.03)
+//	iv, err := model.Range(ctx, params, scenario.Pooled, 256, central, model.Spread{Draws: fitted})
 //
 // Recommend documents the pool recommendation rule.
 //

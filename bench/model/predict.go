@@ -38,12 +38,20 @@ type Options struct {
 	// RoundTrip is the network round trip per attempt (default 0: the
 	// loopback the harness runs on; see Params.RoundTrip).
 	RoundTrip time.Duration
+	// Spread says what each cell's range covers (see Range); its zero
+	// value takes the defaults, with modes cut at twice the scenario's
+	// error budget.
+	Spread Spread
+	// NoRange skips the ranges: the central predictions only.
+	NoRange bool
 }
 
 // Prediction is one predicted cell.
 type Prediction struct {
 	// Cell is the simulated cell, in model seconds, except WallSeconds:
-	// the wall time a run at the scenario's time scale would take.
+	// the wall time a run at the scenario's time scale would take. Its
+	// PredictedWallSeconds is its model wall time, and Interval its range
+	// (nil with Options.NoRange).
 	results.Cell
 	// Exact is true when the closed formula applies (see Exact); the
 	// simulation then reproduces it.
@@ -109,6 +117,7 @@ func Predict(ctx context.Context, sc *scenario.Scenario, opts Options) ([]Predic
 		pools = opts.Pools
 	}
 	scale := sc.Timescale.Fixed
+	sp := opts.Spread.WithDefaults(sc.WithDefaults().ErrorBudget)
 	var out []Prediction
 	for _, s := range strategies {
 		ps := pools
@@ -123,6 +132,12 @@ func Predict(ctx context.Context, sc *scenario.Scenario, opts Options) ([]Predic
 				return nil, fmt.Errorf("%s pool %d: %w", s, pool, err)
 			}
 			c.WallSeconds = scale.WallSeconds(c.ModelWallSeconds)
+			c.PredictedWallSeconds = c.ModelWallSeconds
+			if !opts.NoRange {
+				if c.Interval, err = Range(ctx, p, s, pool, c, sp); err != nil {
+					return nil, fmt.Errorf("%s pool %d: range: %w", s, pool, err)
+				}
+			}
 			_, exact := Exact(p, s, pool)
 			out = append(out, Prediction{Cell: c, Exact: exact})
 		}
@@ -147,13 +162,15 @@ func (o Options) validate() error {
 	if o.ConnectCost < 0 || o.RoundTrip < 0 {
 		return fmt.Errorf("connection cost %v and round trip %v must not be negative", o.ConnectCost, o.RoundTrip)
 	}
-	return nil
+	return o.Spread.validate()
 }
 
 // Annotate sets every measured cell's PredictedWallSeconds (the model's
-// wall time for the cell, in model seconds) and Efficiency (predicted /
-// measured model wall time: 1 is a harness that adds nothing, 0.9 one that
-// adds 11%), and r.Recommended from the measured cells (see Recommend).
+// wall time for the cell, in model seconds), its Interval (Range with the
+// default Spread, modes cut at twice the run's error budget) and
+// Efficiency (predicted / measured model wall time: 1 is a harness that
+// adds nothing, 0.9 one that adds 11%), and r.Recommended from the
+// measured cells (see Recommend).
 //
 // Cells of one strategy × pool share one prediction; interrupted cells get
 // none. A scenario with an external target gets a recommendation but no
@@ -172,14 +189,19 @@ func Annotate(r *results.Results) error {
 		s           scenario.Strategy
 		pool, items int
 	}
-	memo := map[key]float64{}
+	type prediction struct {
+		wall float64
+		iv   *results.Interval
+	}
+	memo := map[key]prediction{}
+	sp := Spread{}.WithDefaults(r.Scenario.WithDefaults().ErrorBudget)
 	for i := range r.Cells {
 		c := &r.Cells[i]
 		if c.Items == 0 || c.Interrupted || !slices.Contains(scenario.Strategies(), c.Strategy) {
 			continue
 		}
 		k := key{c.Strategy, c.Pool, c.Items}
-		wall, ok := memo[k]
+		pr, ok := memo[k]
 		if !ok {
 			q := p
 			q.Items = c.Items
@@ -187,10 +209,15 @@ func Annotate(r *results.Results) error {
 			if err != nil {
 				return fmt.Errorf("predicting %s: %w", c.Label(), err)
 			}
-			wall = pc.ModelWallSeconds
-			memo[k] = wall
+			iv, err := Range(ctx, q, c.Strategy, c.Pool, pc, sp)
+			if err != nil {
+				return fmt.Errorf("predicting the range of %s: %w", c.Label(), err)
+			}
+			pr = prediction{pc.ModelWallSeconds, iv}
+			memo[k] = pr
 		}
-		c.PredictedWallSeconds = wall
+		wall := pr.wall
+		c.PredictedWallSeconds, c.Interval = wall, pr.iv
 		c.Efficiency = 0
 		if c.ModelWallSeconds > 0 {
 			c.Efficiency = wall / c.ModelWallSeconds

@@ -22,13 +22,26 @@ type Check struct {
 	// harness, or turn on a few milliseconds, and are not the model's to
 	// match). OK says it is within (always true unchecked).
 	Checked, OK bool
+	// Fit places the measured wall time against the predicted range
+	// (Cell.Interval) widened by Tolerance, and says which mode it fell in.
+	Fit results.Fit
+}
+
+// Where says where the measurement fell against the range, in words
+// ("" without a range).
+func (c Check) Where() string {
+	if c.Cell.Interval == nil {
+		return ""
+	}
+	return c.Cell.Interval.Describe(c.Cell.ModelWallSeconds, c.Tolerance)
 }
 
 // Verify predicts every cell of r (a copy: r is left as it is) and
-// compares: a cell the harness did not flag must be within tol of its
-// prediction (0.03 for 3%; 0 holds each cell to the run's error budget,
-// the share of its wall time the harness was allowed). Interrupted cells
-// are skipped.
+// compares: a cell the harness did not flag must be inside its predicted
+// range widened by tol, and within tol of one of its modes where it has
+// several (results.Interval.Explain; 0.03 for 3%; 0 holds each cell to
+// the run's error budget, the share of its wall time the harness was
+// allowed). Interrupted cells are skipped.
 func Verify(r *results.Results, tol float64) ([]Check, error) {
 	if r.Scenario.Upstream == nil {
 		return nil, fmt.Errorf("scenario %q has an external target: nothing to verify against", r.Scenario.Name)
@@ -53,8 +66,13 @@ func Verify(r *results.Results, tol float64) ([]Check, error) {
 			OK:        true,
 		}
 		ch.Checked = !c.Bound()
+		if c.Interval != nil {
+			ch.Fit = c.Interval.Explain(c.ModelWallSeconds, tol)
+		} else {
+			ch.Fit = results.Fit{OK: math.Abs(ch.Diff) <= tol, Mode: -1}
+		}
 		if ch.Checked {
-			ch.OK = math.Abs(ch.Diff) <= tol
+			ch.OK = ch.Fit.OK
 		}
 		out = append(out, ch)
 	}

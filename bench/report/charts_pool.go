@@ -156,7 +156,12 @@ func refsText(sr series) string {
 // reference lines, predictions dashed.
 func wallChart(s *Summary) (chart, error) {
 	title := "Wall time vs pool size"
-	p, sr, log := poolPlot(s, title, "wall time ("+s.secondsWord()+")", func(r *Row) []float64 { return []float64{r.Wall.Median, r.Predicted} })
+	p, sr, log := poolPlot(s, title, "wall time ("+s.secondsWord()+")", func(r *Row) []float64 {
+		if r.Range != nil {
+			return []float64{r.Wall.Median, r.Predicted, r.Range.LowSeconds, r.Range.HighSeconds}
+		}
+		return []float64{r.Wall.Median, r.Predicted}
+	})
 	p.Legend.Left = false
 	wall := func(r *Row) float64 { return r.Wall.Median }
 	if sr.serial != nil {
@@ -176,6 +181,9 @@ func wallChart(s *Summary) (chart, error) {
 			if err := line(p, string(st)+" predicted", pred, lighten(strategyColor(st)), dashed, noMarks); err != nil {
 				return chart{}, err
 			}
+		}
+		if err := rangeBars(p, rows, lighten(strategyColor(st))); err != nil {
+			return chart{}, err
 		}
 	}
 	if u := sr.unbounded; u != nil {
@@ -197,9 +205,34 @@ func wallChart(s *Summary) (chart, error) {
 	finishY(p, log)
 	caption := "Median wall time of each strategy at each pool size, in " + s.secondsWord() + "." + refsText(sr)
 	if s.Predicted {
-		caption += " Light dashed lines are the model's predictions."
+		caption += " Light dashed lines are the model's predictions, their error bars its range (90% of runs, or the span of its outcomes where a cell has several)."
 	}
 	return render("wall", title, caption+bound, p)
+}
+
+// rangeBars draws the model's range of each row that has one as an error
+// bar around its prediction.
+func rangeBars(p *plot.Plot, rows []*Row, c color.Color) error {
+	var bars struct {
+		plotter.XYs
+		plotter.YErrors
+	}
+	for _, r := range rows {
+		if iv := r.Range; iv != nil && r.Predicted > 0 {
+			bars.XYs = append(bars.XYs, plotter.XY{X: float64(r.Pool), Y: r.Predicted})
+			bars.YErrors = append(bars.YErrors, struct{ Low, High float64 }{r.Predicted - iv.LowSeconds, iv.HighSeconds - r.Predicted})
+		}
+	}
+	if len(bars.XYs) == 0 {
+		return nil
+	}
+	b, err := plotter.NewYErrorBars(bars)
+	if err != nil {
+		return err
+	}
+	b.LineStyle.Color = c
+	p.Add(b)
+	return nil
 }
 
 // predictedRef draws a reference row's predicted wall time, when the

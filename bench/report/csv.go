@@ -21,6 +21,7 @@ var csvHeader = []string{
 	"latency_p50_s", "latency_p95_s", "latency_p99_s",
 	"peak_in_flight", "rejected", "reset", "predicted_wall_s", "efficiency", "timescale",
 	"harness_bound", "harness_error", "harness_cpu", "added_per_attempt_s", "interrupted",
+	"predicted_low_s", "predicted_high_s", "predicted_modes",
 }
 
 // perItemNum is attempts per item as a plain number, empty without items.
@@ -34,7 +35,9 @@ func perItemNum(attempts, items float64) string {
 // WriteCSV writes table.csv: one row per strategy × pool with plain numbers
 // (medians over repeats, wall and rate ranges), for spreadsheets. speedup
 // is the goodput ratio to the row speedup_baseline names (empty without
-// one, or when its goodput is 0).
+// one, or when its goodput is 0). predicted_low_s and predicted_high_s
+// are the model's range, predicted_modes its outcomes with their odds
+// where it has several.
 func (s *Summary) WriteCSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write(csvHeader); err != nil {
@@ -84,6 +87,15 @@ func (s *Summary) WriteCSV(w io.Writer) error {
 			up(r.PeakInFlight), up(r.Rejected), up(r.Reset), opt(r.Predicted), opt(r.Efficiency), num(r.Scale.Median),
 			bound, harness(r.HarnessError), harness(r.HarnessCPU), harness(r.AddedPerAttempt),
 			strconv.FormatBool(r.Interrupted),
+		}
+		if iv := r.Range; iv != nil {
+			modes := ""
+			if len(iv.Modes) > 1 {
+				modes = iv.RangeText()
+			}
+			rec = append(rec, num(iv.LowSeconds), num(iv.HighSeconds), modes)
+		} else {
+			rec = append(rec, "", "", "")
 		}
 		if err := cw.Write(rec); err != nil {
 			return err

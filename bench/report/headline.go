@@ -287,16 +287,20 @@ func (s *Summary) recommendedText() string {
 		return ""
 	}
 	tol := fmt.Sprintf("%.0f%%", results.Tolerance*100)
+	modes := ""
+	if iv := best.Range; iv != nil && len(iv.Modes) > 1 {
+		modes = fmt.Sprintf(" Its wall time is not one number: the model predicts %s.", iv.RangeText())
+	}
 	if rec.Goodput >= rec.BestGoodput {
 		if !s.smallerPoolCompeted(rec.Pool) {
 			return fmt.Sprintf("Recommended: %s, the best goodput (%s items/s succeeded); no smaller pool was measured.",
 				best.Name(), rate(rec.Goodput))
 		}
 		return fmt.Sprintf("Recommended: %s, the best goodput (%s items/s succeeded); every smaller pool is more than %s slower or fails more items.",
-			best.Name(), rate(rec.Goodput), tol)
+			best.Name(), rate(rec.Goodput), tol) + modes
 	}
 	return fmt.Sprintf("Recommended: %s, the smallest pool within %s of the best goodput without more failures (%s of %s items/s succeeded).",
-		best.Name(), tol, rate(rec.Goodput), rate(rec.BestGoodput))
+		best.Name(), tol, rate(rec.Goodput), rate(rec.BestGoodput)) + modes
 }
 
 // smallerPoolCompeted reports whether a cell with a pool smaller than

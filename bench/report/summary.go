@@ -38,6 +38,9 @@ type Row struct {
 	// Predicted is the model's wall time in model seconds and Efficiency
 	// predicted / measured (medians; 0 when not predicted).
 	Predicted, Efficiency float64
+	// Range is the model's range for the row's cells (nil when not
+	// predicted): the repeats of a strategy × pool share one prediction.
+	Range *results.Interval
 
 	// Harness is true when the cells carry the harness's measure of
 	// itself. HarnessError is its estimated share of the wall time,
@@ -248,6 +251,12 @@ func fillRow(row *Row) {
 		row.AddedPerAttempt = h(func(h *results.Harness) float64 { return h.AddedPerAttempt })
 	}
 	row.Predicted = g.Median(func(c *results.Cell) float64 { return c.PredictedWallSeconds })
+	for _, c := range g.Cells {
+		if c.Interval != nil {
+			row.Range = c.Interval
+			break
+		}
+	}
 	row.Efficiency = g.Median(func(c *results.Cell) float64 { return c.Efficiency })
 }
 

@@ -124,7 +124,8 @@ func columns(s *Summary) []column {
 				}
 				return seconds(r.Predicted)
 			}},
-			column{"eff", "efficiency", false, func(r *Row, _ bool) string { return percent(r.Efficiency) }})
+			column{"eff", "efficiency", false, func(r *Row, _ bool) string { return percent(r.Efficiency) }},
+			column{"", "predicted range", false, func(r *Row, _ bool) string { return rangeText(r.Range) }})
 	}
 	if s.Harness {
 		cols = append(cols, column{"harn", "harness error", false, func(r *Row, t bool) string {
@@ -147,10 +148,11 @@ func columns(s *Summary) []column {
 // has every one, and the page shows them in its detail table. What stays
 // answers "which pool, how fast, how reliable, how far from the model,
 // can the harness time it": strategy, pool, failed, wall time, speed-up,
-// items/s, p50, p99, predicted and harness error.
+// items/s, p50, p99, the predicted range (its central value is a detail)
+// and harness error.
 var detailColumns = []string{
 	"items", "succeeded", "failed %", "attempts", "attempts/item", "items/s incl. failed", "p95",
-	"peak in flight", "rejected/reset", "time scale", "efficiency",
+	"peak in flight", "rejected/reset", "time scale", "predicted", "efficiency",
 }
 
 // detailHeaders are the Markdown headers of s's detail columns.
@@ -214,6 +216,9 @@ func (s *Summary) caption(terminal bool) string {
 	}
 	if s.Predicted {
 		parts = append(parts, "efficiency = predicted / measured wall time")
+		if !terminal {
+			parts = append(parts, "predicted range: 90% of runs fall inside (a bound for exact cells), or the outcomes with their odds")
+		}
 	}
 	if s.Harness {
 		name := "harness error"
@@ -395,4 +400,13 @@ func (s *Summary) WriteMarkdown(w io.Writer) error {
 		_, err = fmt.Fprintf(w, "\n_Also in table.csv and the page's detail table: %s._\n", strings.Join(detail, ", "))
 	}
 	return err
+}
+
+// rangeText prints the model's range for a row: "5.218–5.249 s", or its
+// outcomes with their odds, "3.22 s (41%) or 4.21 s (59%)".
+func rangeText(iv *results.Interval) string {
+	if iv == nil {
+		return "–"
+	}
+	return iv.RangeText()
 }

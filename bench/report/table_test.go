@@ -250,7 +250,8 @@ func TestTablesFit(t *testing.T) {
 		"p50":                  {"latency_p50_s"}, "p95": {"latency_p95_s"}, "p99": {"latency_p99_s"},
 		"peak in flight": {"peak_in_flight"}, "rejected/reset": {"rejected", "reset"},
 		"time scale": {"timescale"}, "predicted": {"predicted_wall_s"}, "efficiency": {"efficiency"},
-		"harness error": {"harness_error", "harness_bound"},
+		"predicted range": {"predicted_low_s", "predicted_high_s"},
+		"harness error":   {"harness_error", "harness_bound"},
 	}
 	for _, c := range columns(s) {
 		if c.md == "" {

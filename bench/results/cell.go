@@ -58,6 +58,10 @@ type Cell struct {
 	// Efficiency is predicted / measured (both 0 when not predicted).
 	PredictedWallSeconds float64 `json:"predicted_wall_seconds,omitempty"`
 	Efficiency           float64 `json:"efficiency,omitempty"`
+	// Interval is the model's range around PredictedWallSeconds (its
+	// fields sit beside it in JSON: predicted_low_seconds…); nil when not
+	// predicted.
+	*Interval
 
 	// Interrupted is true when the run was stopped during this cell; items
 	// not finished then are counted as failed ("canceled").
@@ -142,4 +146,8 @@ type Harness struct {
 	Reason string `json:"reason,omitempty"`
 	// Note says how timescale auto chose the cell's scale.
 	Note string `json:"note,omitempty"`
+	// Explained says why a cell whose answer turns on a few milliseconds
+	// is not bound: its wall time fell in one of the outcomes the model
+	// predicts for it (Cell.Interval), named with its odds.
+	Explained string `json:"explained,omitempty"`
 }

@@ -47,6 +47,9 @@ type Results struct {
 	// Recommended is the pool Recommend picks from the measured cells (nil
 	// when none could be picked).
 	Recommended *Recommendation `json:"recommended,omitempty"`
+	// Predicted is true for the model's predictions (poolbench predict
+	// -json): no request was sent, every cell is the model's.
+	Predicted bool `json:"predicted,omitempty"`
 }
 
 // Calibration is what a run measured of the harness before its cells,

@@ -95,6 +95,12 @@ func (pl *planner) estimate(ctx context.Context, pc plannedCell, o model.Overhea
 	return model.HarnessErrorFrom(ctx, pl.params, pc.base.ModelWallSeconds, pc.plan.Strategy, pc.plan.Pool, o)
 }
 
+// interval is the model's range for cell pc (model.Range, the default
+// spread, modes cut at twice budget).
+func (pl *planner) interval(ctx context.Context, pc plannedCell, budget float64) (*results.Interval, error) {
+	return model.Range(ctx, pl.params, pc.plan.Strategy, pc.plan.Pool, pc.base, model.Spread{}.WithDefaults(budget))
+}
+
 // errorAt is the predicted harness error of pc under overhead o, as the
 // rule reads it (worst).
 func (pl *planner) errorAt(ctx context.Context, pc plannedCell, o model.Overhead) (float64, error) {

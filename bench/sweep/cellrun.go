@@ -250,6 +250,15 @@ func (sw *sweeper) runAt(ctx context.Context, j job, withRecords bool) (cell res
 		// What was measured stands even when the estimate cannot be had.
 		e, err := sw.planner.estimate(context.WithoutCancel(ctx), *j.pc, overheadOf(h, j.scale))
 		h.Error, h.Sensitivity, r.unestimated = e.Error, e.Sensitivity, err
+		if err == nil && worst(e) > sc.ErrorBudget && !smooth(e) {
+			// Its answer turns on a few milliseconds: which of the
+			// model's outcomes did it meet?
+			iv, err := sw.planner.interval(context.WithoutCancel(ctx), *j.pc, sc.ErrorBudget)
+			if err != nil {
+				return cell, rec, fmt.Errorf("predicting the range of %s: %w", cell.Label(), err)
+			}
+			r.interval, r.wall = iv, cell.ModelWallSeconds
+		}
 	case sw.cal != nil:
 		// No model: the estimate is linear in the overhead.
 		h.Error = externalError(&cell, h, *sw.cal)

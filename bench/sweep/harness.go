@@ -92,16 +92,24 @@ type ruling struct {
 	// unestimated says why the model could not estimate the cell (nil
 	// when it did, or when there is no model).
 	unestimated error
+	// interval is the model's range for the cell (nil: none), and wall
+	// the cell's measured model wall time.
+	interval *results.Interval
+	wall     float64
 }
 
 // judge applies the rule to a measured cell: it is bound when attempts ran
 // out of file descriptors (the cause of whatever else was measured), when
 // the model could not estimate it, when the process used more than maxCPU
 // of the machine, or when the estimated harness error (worst) is above
-// budget. Reason says which, with the remedy. An external target that
-// failed every attempt is never bound for want of time: there is no
-// answer of the service's to time, and its failures are its own (Note
-// says so); they are counted and compared exactly.
+// budget — except a cell whose answer turns on a few milliseconds (not a
+// steady cost) and whose wall time fell in one of the outcomes the model
+// predicts for it, widened by the budget (results.Interval.Explain):
+// Explained then names it. Reason says why a cell is bound, with the
+// remedy. An external target that failed every attempt is never bound for
+// want of time: there is no answer of the service's to time, and its
+// failures are its own (Note says so); they are counted and compared
+// exactly.
 func judge(h *results.Harness, r ruling) {
 	e := model.HarnessEstimate{Error: h.Error, Sensitivity: h.Sensitivity}
 	switch {
@@ -126,10 +134,16 @@ func judge(h *results.Harness, r ruling) {
 		h.Bound = true
 		h.Reason = fmt.Sprintf("the harness added about %.1f%% to the cell's wall time (%s per attempt, answers %s late, waits %s late, at %s), above the %.0f%% budget: run it at a slower time scale (timescale auto picks one) or with fewer cells in parallel",
 			100*h.Error, fmtSeconds(h.AddedPerAttempt), fmtSeconds(h.UpstreamLateness), fmtSeconds(h.WaitLateness), r.scale, 100*r.budget)
+	case r.interval != nil && r.interval.Explain(r.wall, r.budget).OK:
+		h.Explained = fmt.Sprintf("the cell's answer turns on a few milliseconds (the model's wall time changes by up to %.0f%% under half to twice the harness's overhead); the model predicts %s, and the %.4g s measured is %s",
+			100*h.Sensitivity, r.interval.RangeText(), r.wall, r.interval.Describe(r.wall, r.budget))
 	default:
 		h.Bound = true
 		h.Reason = fmt.Sprintf("the cell's answer turns on a few milliseconds: under half to twice the overhead the harness measured (%s per attempt, at %s) the model's wall time changes by up to %.0f%% (%.1f%% at the measured overhead), as retries that come back together meet the cap's free slots or miss them: read its figures as one draw of several possible",
 			fmtSeconds(h.AddedPerAttempt), r.scale, 100*h.Sensitivity, 100*h.Error)
+		if r.interval != nil {
+			h.Reason += fmt.Sprintf("; the %.4g s measured is %s of the model's %s", r.wall, r.interval.Describe(r.wall, r.budget), r.interval.RangeText())
+		}
 	}
 }
 

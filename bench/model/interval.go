@@ -1,0 +1,268 @@
+package model
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"runtime"
+	"slices"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/poolbench/poolbench/bench/results"
+	"github.com/poolbench/poolbench/bench/scenario"
+)
+
+// Spread says what a cell's range covers (see Range).
+type Spread struct {
+	// Runs is the number of simulated runs per cell (default DefaultRuns).
+	// A cell whose runs fall into separate modes is simulated ModeRuns
+	// times, to pin the modes' odds.
+	Runs int
+	// Jitter is the most model time an answer comes back late, drawn
+	// attempt by attempt, uniformly from 0 (default DefaultJitter): the
+	// run-to-run timing of a harness, which decides whether retries that
+	// come back together meet the cap's free slots.
+	Jitter time.Duration
+	// VarySeeds draws the client's and the upstream's seeds run by run as
+	// well: the range of the distribution rather than of the scenario's
+	// seeds, which a run of the scenario reproduces (the mock draws by
+	// item and attempt). Use it for a service that is not the seeded mock.
+	VarySeeds bool
+	// Draws are parameter sets to run over (a fitted model's parameters
+	// drawn from their intervals): run i uses Draws[i mod len(Draws)], so
+	// the range covers the parameters and the timing together; Runs is
+	// raised to len(Draws). Each draw's Items is set to the cell's.
+	Draws []Params
+	// ModeGap is the share of the central wall time two sorted runs must
+	// be apart to belong to separate modes (default 2 × the error budget
+	// Predict and Annotate read from the scenario, else DefaultModeGap):
+	// modes closer than that cannot be told apart by a check widened by
+	// the budget, and are one.
+	ModeGap float64
+	// FirstSeed offsets the runs' seeds: run i draws its jitter (and, with
+	// VarySeeds, its seeds) from FirstSeed + i + 1. The same Spread gives
+	// the same range.
+	FirstSeed uint64
+}
+
+// Defaults of Spread.
+const (
+	// DefaultRuns simulated runs give a 90% prediction interval from
+	// their smallest to their largest.
+	DefaultRuns = 19
+	// ModeRuns simulated runs (the 5th smallest to the 5th largest: 90%)
+	// pin a mode's odds to a standard error of at most 5 points.
+	ModeRuns = 99
+	// DefaultJitter is about the harness's own round trip per attempt at
+	// the time scales timescale auto picks for cells that turn on one
+	// (docs/notes/model.md).
+	DefaultJitter  = 2 * time.Millisecond
+	DefaultModeGap = 0.02
+	// coverage is the share of runs the simulated range aims to hold.
+	coverage = 0.9
+)
+
+// WithDefaults is sp with its zero fields set to their defaults, modes
+// cut at twice budget (the run's error budget; 0: DefaultModeGap).
+func (sp Spread) WithDefaults(budget float64) Spread {
+	if sp.Runs == 0 {
+		sp.Runs = DefaultRuns
+	}
+	sp.Runs = max(sp.Runs, len(sp.Draws))
+	if sp.Jitter == 0 {
+		sp.Jitter = DefaultJitter
+	}
+	if sp.ModeGap == 0 {
+		sp.ModeGap = DefaultModeGap
+		if budget > 0 {
+			sp.ModeGap = 2 * budget
+		}
+	}
+	return sp
+}
+
+func (sp Spread) validate() error {
+	if sp.Runs < 0 || sp.Runs > 10_000 || sp.Jitter < 0 || sp.ModeGap < 0 {
+		return fmt.Errorf("spread: runs %d (want 0 to 10000), jitter %v and mode gap %g must not be negative", sp.Runs, sp.Jitter, sp.ModeGap)
+	}
+	return nil
+}
+
+// Range is the range of cell (s, pool) of p whose central prediction
+// (p simulated as is) is central, under sp:
+//
+//   - Simulated: n runs (sp.Runs; sp's zero fields take the defaults,
+//     Spread.WithDefaults), each with every answer returning
+//     uniformly 0 to sp.Jitter late (and its own seeds or parameters, as
+//     sp says); the range of the wall time, failed items and each latency
+//     percentile is the k-th smallest to the k-th largest run, k =
+//     ⌊(n + 1) × 0.05⌋ (at least 1), joined with the central prediction.
+//     For exchangeable runs one more run falls inside with probability
+//     (n + 1 − 2k) / (n + 1), whatever the distribution — 90% for n = 19
+//     or 99 — and at least that with ties: the Coverage stated.
+//   - Modes: the runs' wall times sorted and cut wherever two neighbours
+//     are more than sp.ModeGap × central apart; two or more groups are
+//     the modes, each with its median and its share of the runs as odds.
+//     A cell found multi-modal in n < ModeRuns runs is run ModeRuns times.
+//   - Exact: a cell the closed formula covers (Exact), without Draws, is
+//     not simulated: each answer's delay can only hold back the items
+//     after it on its lane, so the wall time lies within central + ⌈n /
+//     k⌉ × Jitter (k lanes), and each latency within ± that; Coverage 1.
+//
+// Runs go in parallel, one per CPU.
+func Range(ctx context.Context, p Params, s scenario.Strategy, pool int, central results.Cell, sp Spread) (*results.Interval, error) {
+	if err := sp.validate(); err != nil {
+		return nil, err
+	}
+	sp = sp.WithDefaults(0)
+	if len(sp.Draws) == 0 {
+		if _, ok := Exact(p, s, pool); ok {
+			return exactRange(p, s, pool, central, sp.Jitter)
+		}
+	}
+	runs, err := simulateRuns(ctx, p, s, pool, sp, 0, sp.Runs)
+	if err != nil {
+		return nil, err
+	}
+	iv := summarize(runs, central, sp)
+	if len(iv.Modes) > 1 && sp.Runs < ModeRuns {
+		more, err := simulateRuns(ctx, p, s, pool, sp, sp.Runs, ModeRuns)
+		if err != nil {
+			return nil, err
+		}
+		iv = summarize(append(runs, more...), central, sp)
+	}
+	return iv, nil
+}
+
+// simulateRuns simulates runs from to to (exclusive) of a cell.
+func simulateRuns(ctx context.Context, p Params, s scenario.Strategy, pool int, sp Spread, from, to int) ([]results.Cell, error) {
+	out := make([]results.Cell, to-from)
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for i := from; i < to; i++ {
+		g.Go(func() error {
+			q := p
+			if len(sp.Draws) > 0 {
+				q = sp.Draws[i%len(sp.Draws)]
+				q.Items = p.Items
+			}
+			seed := sp.FirstSeed + uint64(i) + 1
+			q.ReturnSpread, q.SpreadSeed = sp.Jitter, seed
+			if sp.VarySeeds {
+				q.Seed, q.Upstream.Seed = mix(q.Seed, seed), mix(q.Upstream.Seed, seed)
+			}
+			c, err := Simulate(ctx, q, s, pool)
+			out[i-from] = c
+			return err
+		})
+	}
+	return out, g.Wait()
+}
+
+// mix derives run seed's seed from base (SplitMix64's finaliser).
+func mix(base, seed uint64) uint64 {
+	z := base + seed*0x9e3779b97f4a7c15
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
+	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
+	return z ^ (z >> 31)
+}
+
+// orderK is the k of Range's k-th smallest to k-th largest of n runs, and
+// the coverage it gives.
+func orderK(n int) (k int, cov float64) {
+	k = max(int(math.Floor(float64(n+1)*(1-coverage)/2)), 1)
+	if n < 2*k {
+		return 1, 0
+	}
+	return k, float64(n+1-2*k) / float64(n+1)
+}
+
+// summarize turns simulated runs into the interval Range describes.
+func summarize(runs []results.Cell, central results.Cell, sp Spread) *results.Interval {
+	n := len(runs)
+	k, cov := orderK(n)
+	span := func(f func(c *results.Cell) float64) (lo, hi float64) {
+		v := make([]float64, n)
+		for i := range runs {
+			v[i] = f(&runs[i])
+		}
+		slices.Sort(v)
+		c := f(&central)
+		return min(v[k-1], c), max(v[n-k], c)
+	}
+	iv := &results.Interval{Coverage: cov, Runs: n, JitterSeconds: sp.Jitter.Seconds()}
+	iv.LowSeconds, iv.HighSeconds = span(func(c *results.Cell) float64 { return c.ModelWallSeconds })
+	fl, fh := span(func(c *results.Cell) float64 { return float64(c.Failed) })
+	iv.FailedLow, iv.FailedHigh = int(fl), int(fh)
+	for _, pc := range percentiles {
+		lo, hi := span(func(c *results.Cell) float64 { return *pc(&c.Latency) })
+		*pc(&iv.LatencyLow), *pc(&iv.LatencyHigh) = lo, hi
+	}
+	walls := make([]float64, n)
+	for i := range runs {
+		walls[i] = runs[i].ModelWallSeconds
+	}
+	iv.Modes = modes(walls, sp.ModeGap*central.ModelWallSeconds)
+	return iv
+}
+
+// modes cuts sorted wall times where neighbours are more than gap apart;
+// one group is no modes.
+func modes(walls []float64, gap float64) []results.Mode {
+	slices.Sort(walls)
+	var out []results.Mode
+	start := 0
+	for i := 1; i <= len(walls); i++ {
+		if i < len(walls) && walls[i]-walls[i-1] <= gap {
+			continue
+		}
+		g := walls[start:i]
+		out = append(out, results.Mode{
+			WallSeconds: g[len(g)/2],
+			LowSeconds:  g[0],
+			HighSeconds: g[len(g)-1],
+			Odds:        float64(len(g)) / float64(len(walls)),
+		})
+		start = i
+	}
+	if len(out) < 2 {
+		return nil
+	}
+	return out
+}
+
+// exactRange is Range's bound for a cell the closed formula covers.
+func exactRange(p Params, s scenario.Strategy, pool int, central results.Cell, jitter time.Duration) (*results.Interval, error) {
+	conc, err := Concurrency(s, pool, p.Items)
+	if err != nil {
+		return nil, err
+	}
+	k := lanes(conc, p.Upstream.WithDefaults().Cap)
+	bound := float64((p.Items+k-1)/k) * jitter.Seconds()
+	iv := &results.Interval{
+		Coverage:      1,
+		JitterSeconds: jitter.Seconds(),
+		LowSeconds:    central.ModelWallSeconds,
+		HighSeconds:   central.ModelWallSeconds + bound,
+		FailedLow:     central.Failed,
+		FailedHigh:    central.Failed,
+	}
+	for _, pc := range percentiles {
+		v := *pc(&central.Latency)
+		*pc(&iv.LatencyLow), *pc(&iv.LatencyHigh) = max(v-bound, 0), v+bound
+	}
+	return iv, nil
+}
+
+// percentiles reach each field of a Percentiles.
+var percentiles = []func(*results.Percentiles) *float64{
+	func(p *results.Percentiles) *float64 { return &p.Mean },
+	func(p *results.Percentiles) *float64 { return &p.P50 },
+	func(p *results.Percentiles) *float64 { return &p.P90 },
+	func(p *results.Percentiles) *float64 { return &p.P95 },
+	func(p *results.Percentiles) *float64 { return &p.P99 },
+	func(p *results.Percentiles) *float64 { return &p.Max },
+}

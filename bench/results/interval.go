@@ -1,0 +1,131 @@
+package results
+
+import "fmt"
+
+// Interval is the model's range for a cell: what a run of it measures, at
+// stated odds, besides the central prediction (Cell.PredictedWallSeconds).
+// Times are model seconds. It is computed by bench/model (model.Range),
+// which documents how.
+type Interval struct {
+	// LowSeconds and HighSeconds bound the cell's model wall time: a run
+	// falls inside with probability Coverage (at least). The central
+	// prediction is always inside.
+	LowSeconds  float64 `json:"predicted_low_seconds"`
+	HighSeconds float64 `json:"predicted_high_seconds"`
+	// Modes lists the separate outcomes of a cell whose wall time is not
+	// one number (two or more; absent otherwise), fastest first, each with
+	// its odds: the share of the simulated runs it holds.
+	Modes []Mode `json:"predicted_modes,omitempty"`
+	// Coverage is the probability that one more run falls inside the
+	// ranges: (n + 1 − 2k) / (n + 1) for the k-th smallest to the k-th
+	// largest of n simulated runs, or 1 for a bound.
+	Coverage float64 `json:"predicted_coverage"`
+	// Runs is the number of simulated runs (0: the range is a bound from
+	// the exact formula, nothing was simulated).
+	Runs int `json:"predicted_runs"`
+	// JitterSeconds is the model time each simulated answer came back
+	// late, at most (uniformly from 0): the run-to-run timing the range
+	// covers.
+	JitterSeconds float64 `json:"predicted_jitter_seconds"`
+	// FailedLow and FailedHigh bound the failed items, and LatencyLow and
+	// LatencyHigh each latency percentile, at the same coverage.
+	FailedLow   int         `json:"predicted_failed_low"`
+	FailedHigh  int         `json:"predicted_failed_high"`
+	LatencyLow  Percentiles `json:"predicted_latency_low"`
+	LatencyHigh Percentiles `json:"predicted_latency_high"`
+}
+
+// Mode is one of the outcomes of a multi-modal cell.
+type Mode struct {
+	// WallSeconds is the mode's median model wall time, and LowSeconds to
+	// HighSeconds the simulated runs it holds.
+	WallSeconds float64 `json:"wall_seconds"`
+	LowSeconds  float64 `json:"low_seconds"`
+	HighSeconds float64 `json:"high_seconds"`
+	// Odds is the share of the simulated runs in this mode.
+	Odds float64 `json:"odds"`
+}
+
+// Fit is where a measured model wall time falls against an interval.
+type Fit struct {
+	// OK says it is inside the range widened by the budget (a share of
+	// the wall time) and, for a multi-modal cell, within the budget of one
+	// of its modes: an outcome between two modes is not one the model
+	// expects.
+	OK bool
+	// Mode is the index in Interval.Modes of the mode it fell in (the
+	// nearest, when not OK), −1 for a cell with one mode.
+	Mode int
+}
+
+// Explain places measured model wall time w against iv widened by budget
+// (0.01 for 1%): see Fit.
+func (iv *Interval) Explain(w, budget float64) Fit {
+	f := Fit{Mode: -1}
+	within := func(lo, hi float64) bool { return w >= lo*(1-budget) && w <= hi*(1+budget) }
+	f.OK = within(iv.LowSeconds, iv.HighSeconds)
+	if len(iv.Modes) < 2 {
+		return f
+	}
+	best := -1.0
+	for i, m := range iv.Modes {
+		d := max(m.LowSeconds-w, w-m.HighSeconds, 0)
+		if best < 0 || d < best {
+			best, f.Mode = d, i
+		}
+	}
+	m := iv.Modes[f.Mode]
+	f.OK = f.OK && within(m.LowSeconds, m.HighSeconds)
+	return f
+}
+
+// Describe says where w fell, in words: "in mode 2 of 2 (4.21 s, odds
+// 35%)", "inside the range 5.22–5.27 s (90% of runs)".
+func (iv *Interval) Describe(w, budget float64) string {
+	f := iv.Explain(w, budget)
+	where := "inside"
+	if !f.OK {
+		where = "outside"
+	}
+	if f.Mode < 0 {
+		return fmt.Sprintf("%s the range %s (%.0f%% of runs), ±%g%%", where, iv.RangeText(), 100*iv.Coverage, 100*budget)
+	}
+	m := iv.Modes[f.Mode]
+	if !f.OK {
+		return fmt.Sprintf("outside every mode (nearest %.4g s, odds %.0f%%), ±%g%%", m.WallSeconds, 100*m.Odds, 100*budget)
+	}
+	return fmt.Sprintf("in mode %d of %d (%.4g s, odds %.0f%%)", f.Mode+1, len(iv.Modes), m.WallSeconds, 100*m.Odds)
+}
+
+// RangeText prints the range, "5.218–5.274 s", or its modes with their
+// odds, "3.218 s (65%) or 4.209 s (35%)".
+func (iv *Interval) RangeText() string {
+	if len(iv.Modes) < 2 {
+		return fmt.Sprintf("%.4g–%.4g s", iv.LowSeconds, iv.HighSeconds)
+	}
+	s := ""
+	for i, m := range iv.Modes {
+		if i > 0 {
+			s += " or "
+		}
+		s += fmt.Sprintf("%.4g s (%.0f%%)", m.WallSeconds, 100*m.Odds)
+	}
+	return s
+}
+
+// ExplainedByRange reports whether the difference between two measured
+// cells of one scenario (a baseline and a new run) is one the model
+// expects: both carry an interval and each falls inside its own, widened
+// by budget. why says where each fell, for a compare row; it is empty
+// when a cell has no interval (no model: the difference is for the
+// statistics to judge).
+func ExplainedByRange(base, head *Cell, budget float64) (ok bool, why string) {
+	if base.Interval == nil || head.Interval == nil || base.ModelWallSeconds <= 0 || head.ModelWallSeconds <= 0 {
+		return false, ""
+	}
+	fb := base.Interval.Explain(base.ModelWallSeconds, budget)
+	fh := head.Interval.Explain(head.ModelWallSeconds, budget)
+	why = fmt.Sprintf("baseline %.4g s %s; new %.4g s %s", base.ModelWallSeconds, base.Interval.Describe(base.ModelWallSeconds, budget),
+		head.ModelWallSeconds, head.Interval.Describe(head.ModelWallSeconds, budget))
+	return fb.OK && fh.OK, why
+}
