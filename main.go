@@ -67,12 +67,15 @@ type environ struct {
 	// when unknown) and fdLimit the soft limit on open files (0 when
 	// unknown): what run checks a plan against.
 	memAvailable, fdLimit uint64
+	// lookupEnv reads an environment variable, for a target's ${NAME}s
+	// (os.LookupEnv; nil: none is set).
+	lookupEnv func(string) (string, bool)
 }
 
 // processEnviron is the environ of this process.
 func processEnviron() *environ {
 	env := &environ{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr,
-		stepSummary: os.Getenv("GITHUB_STEP_SUMMARY"), raiseProcs: os.Getenv("GOMAXPROCS") == ""}
+		stepSummary: os.Getenv("GITHUB_STEP_SUMMARY"), raiseProcs: os.Getenv("GOMAXPROCS") == "", lookupEnv: os.LookupEnv}
 	if term.IsTerminal(int(os.Stdout.Fd())) {
 		if w, _, err := term.GetSize(int(os.Stdout.Fd())); err == nil {
 			env.stdoutWidth = w
