@@ -98,8 +98,10 @@ type Target struct {
 	Format string `yaml:"format,omitempty" json:"format,omitempty"`
 	// TLS configures https:// connections.
 	TLS *TLS `yaml:"tls,omitempty" json:"tls,omitempty"`
-	// HTTP is the protocol version: 1 (default, HTTP/1.1) or 2 (h2 by
-	// ALPN over https://, h2c with prior knowledge over http://).
+	// HTTP is the protocol version: 1 (default, HTTP/1.1: a connection
+	// per request in flight) or 2 (h2 by ALPN over https://, h2c with
+	// prior knowledge over http://: the requests in flight are streams
+	// on one connection per host).
 	HTTP int `yaml:"http,omitempty" json:"http,omitempty"`
 }
 

@@ -19,11 +19,12 @@ import (
 //
 // HTTP/2 is net/http's own (Transport.Protocols): h2 by ALPN over
 // https://, h2c with prior knowledge over http://. The pool still bounds
-// the requests in flight; over HTTP/2 they are streams, on as few
-// connections as the server's concurrent-stream limit allows (a new one
-// only when every open one is full), at most the pool's size per host.
-// Every connection is dialed through the client (its loopback check, its
-// count, abort).
+// the requests in flight; over HTTP/2 they are streams on one connection
+// per host (a request beyond the server's concurrent-stream limit waits
+// for a stream, as gRPC's and most h2 clients do). Over HTTP/1.1 each
+// request in flight has a connection of its own, at most the pool's size
+// per host. Every connection is dialed through the client (its loopback
+// check, its count, abort).
 type netClient struct {
 	rt      *http.Transport
 	fixed   *request // the target's one request; nil: each attempt's own
@@ -39,6 +40,7 @@ func newNetClient(c *client, reqs *Requests, d *net.Dialer, conns int, warn func
 	if reqs.h2 {
 		p.SetHTTP2(true)
 		p.SetUnencryptedHTTP2(true)
+		conns = 1
 	} else {
 		p.SetHTTP1(true)
 	}
@@ -57,7 +59,7 @@ func newNetClient(c *client, reqs *Requests, d *net.Dialer, conns int, warn func
 		DisableKeepAlives:   c.close,
 		DisableCompression:  true, // send the request as written, as curl does
 		Protocols:           &p,
-		HTTP2:               &http.HTTP2Config{},
+		HTTP2:               &http.HTTP2Config{StrictMaxConcurrentRequests: true},
 	}
 	return &netClient{rt: rt, fixed: reqs.fixed, secrets: reqs.secrets, warn: warn}
 }

@@ -224,7 +224,11 @@ func (fd *feed) decode() (*request, error) {
 	err := fd.next(&t)
 	if errors.Is(err, vegeta.ErrNoTargets) {
 		if _, perr := fd.lines.br.Peek(1); perr != io.EOF {
-			return nil, fmt.Errorf("%s:%d: a line longer than vegeta's 64 KiB limit, or unreadable", fd.r.file, fd.lines.line+1)
+			line := fd.lines.line
+			if !fd.lines.mid {
+				line++
+			}
+			return nil, fmt.Errorf("%s:%d: a line longer than vegeta's 64 KiB limit, or unreadable", fd.r.file, line)
 		}
 		return nil, err
 	}
