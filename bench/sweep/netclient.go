@@ -12,10 +12,10 @@ import (
 )
 
 // netClient sends a client's attempts through net/http's Transport: the
-// path of a target with a targets file (requests to any host), a tls
-// block or http: 2. Plain HTTP/1.1 to one URL, and the embedded mock, stay
-// on fasthttp (client.go), whose cost per attempt the calibration
-// measures.
+// path of a target with a targets file (requests to any host), an
+// https:// URL or http: 2. Plain http:// HTTP/1.1 to one URL, and the
+// embedded mock, stay on fasthttp (client.go), whose cost per attempt the
+// calibration measures.
 //
 // HTTP/2 is net/http's own (Transport.Protocols): h2 by ALPN over
 // https://, h2c with prior knowledge over http://. The pool still bounds

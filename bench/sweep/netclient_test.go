@@ -174,11 +174,11 @@ func TestRunTLS(t *testing.T) {
 		proto     string // the protocol the server saw
 		warn      []string
 	}{
-		{"ca", fmt.Sprintf("{ca: %q}", ca), 1, "HTTP/1.1", nil},
-		{"ca, h2", fmt.Sprintf("{ca: %q}", ca), 2, "HTTP/2.0", nil},
-		{"insecure", "{insecure_skip_verify: true}", 1, "HTTP/1.1", nil},
-		{"no ca", "{}", 1, "", []string{"certificate signed by unknown authority", "target.tls.ca"}},
-		{"wrong name", fmt.Sprintf("{ca: %q, server_name: wrong.test}", ca), 2, "", []string{"wrong.test", "target.tls.server_name"}},
+		{"ca", fmt.Sprintf("tls: {ca: %q},", ca), 1, "HTTP/1.1", nil},
+		{"ca, h2", fmt.Sprintf("tls: {ca: %q},", ca), 2, "HTTP/2.0", nil},
+		{"insecure", "tls: {insecure_skip_verify: true},", 1, "HTTP/1.1", nil},
+		{"no tls block", "", 1, "", []string{"certificate signed by unknown authority", "target.tls.ca"}},
+		{"wrong name", fmt.Sprintf("tls: {ca: %q, server_name: wrong.test},", ca), 2, "", []string{"wrong.test", "target.tls.server_name"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -187,7 +187,7 @@ func TestRunTLS(t *testing.T) {
 			rc.mu.Unlock()
 			res, _, warnings := runScenario(t, nil, `name: t
 items: 6
-target: {url: %q, tls: %s, http: %d}
+target: {url: %q, %s http: %d}
 client: {retry: {max_attempts: 1}}
 sweep: {strategies: [pooled], pool_sizes: [3]}
 `, srv.URL, tt.tls, tt.http)

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strings"
 	"sync"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
@@ -33,7 +34,7 @@ type Requests struct {
 	items        int
 	secrets      *secrets
 	tls          *tls.Config
-	h2, keyed    bool // HTTP/2; keyed: the target needs the net/http client (tls, h2 or a file)
+	h2, keyed    bool // HTTP/2; keyed: the target needs the net/http client (https, h2 or a file)
 	warn         func(string) // says a certificate problem (Options.Warn)
 }
 
@@ -60,7 +61,7 @@ func OpenRequests(ctx context.Context, sc *scenario.Scenario, lookup LookupEnv, 
 	}
 	r := &Requests{file: t.Targets, format: t.Format, body: []byte(t.Body), items: sc.Items,
 		secrets: newSecrets(lookup), h2: t.HTTP == 2}
-	r.keyed = r.h2 || t.TLS != nil || t.Targets != ""
+	r.keyed = r.h2 || t.TLS != nil || t.Targets != "" || strings.HasPrefix(t.URL, "https:")
 	var err error
 	if r.tls, err = tlsConfig(t.TLS); err != nil {
 		return nil, err
