@@ -34,7 +34,7 @@ type Requests struct {
 	items        int
 	secrets      *secrets
 	tls          *tls.Config
-	h2, keyed    bool // HTTP/2; keyed: the target needs the net/http client (https, h2 or a file)
+	h2, keyed    bool         // HTTP/2; keyed: the target needs the net/http client (https, h2 or a file)
 	warn         func(string) // says a certificate problem (Options.Warn)
 }
 
