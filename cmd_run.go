@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -36,6 +37,7 @@ run failed (or, with -strict, a cell measured the harness), 2 bad input,
 // runFlags are `poolbench run`'s flags.
 type runFlags struct {
 	out, timescale, strategies, pools string
+	targets, format                   string
 	items, repeats, parallel          int
 	errorBudget                       float64
 	allowRemote, json, strict         bool
@@ -71,6 +73,8 @@ func cmdRun(ctx context.Context, env *environ, args []string) error {
 	fs.StringVar(&f.pools, "pools", "", "comma-separated pool `sizes`, like 1,2,4 (overrides the scenario)")
 	fs.IntVar(&f.parallel, "parallel", 0, "run `N` cells at once, each against a mock of its own (overrides the scenario; upstream: scenarios only)")
 	fs.Float64Var(&f.errorBudget, "error-budget", 0, "share of a cell's wall time the harness may add before the cell is flagged, like 0.02 (overrides the scenario)")
+	fs.StringVar(&f.targets, "targets", "", "send item i the `FILE`'s request i, a vegeta targets file (replaces the scenario target's url; a target: scenario only)")
+	fs.StringVar(&f.format, "format", "", "the -targets file's `format`: http (default) or json, as vegeta's")
 	fs.BoolVar(&f.allowRemote, "allow-remote", false, "allow a target that is not a loopback address (only a service you own)")
 	fs.BoolVar(&f.json, "json", false, "print results.json on stdout (the table goes to stderr)")
 	fs.BoolVar(&f.keepAwake, "keep-awake", true, "while cells run faster than real time, keep this machine's CPUs from idling with a busy loop per CPU at the lowest priority (Linux), so the harness's wake-ups cost less; false lets them idle")
@@ -110,6 +114,10 @@ func cmdRun(ctx context.Context, env *environ, args []string) error {
 			return badInput(err)
 		}
 	}
+	reqs, err := sweep.OpenRequests(ctx, sc, env.lookupEnv, f.allowRemote)
+	if err != nil {
+		return badInput(err)
+	}
 	if err := preflight(env, sc); err != nil {
 		return badInput(err)
 	}
@@ -135,6 +143,8 @@ func cmdRun(ctx context.Context, env *environ, args []string) error {
 	res, runErr := sweep.Run(ctx, sc, sweep.Options{
 		Records:     rec,
 		AllowRemote: f.allowRemote,
+		LookupEnv:   env.lookupEnv,
+		Requests:    reqs,
 		ItemsDone:   &done,
 		OnCell:      prog.cell,
 		OnLoad:      prog.load,
@@ -311,6 +321,17 @@ func applyOverrides(sc *scenario.Scenario, f runFlags) error {
 	}
 	if f.errorBudget != 0 {
 		sc.ErrorBudget = f.errorBudget
+	}
+	if f.targets != "" || f.format != "" {
+		if sc.Target == nil {
+			return errors.New("-targets and -format: the scenario has no target: (its upstream: is the embedded mock)")
+		}
+		t := *sc.Target
+		if f.targets != "" {
+			t.URL, t.Method, t.Targets = "", "", f.targets
+		}
+		t.Format = cmp.Or(f.format, t.Format, scenario.FormatHTTP)
+		sc.Target = &t
 	}
 	for k, v := range f.thresholds {
 		if sc.Thresholds == nil {

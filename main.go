@@ -71,12 +71,15 @@ type environ struct {
 	// memSource is what set memAvailable: "MemAvailable", or the cgroup
 	// file of the limit the process runs under (memavail.Figure).
 	memSource string
+	// lookupEnv reads an environment variable, for a target's ${NAME}s
+	// (os.LookupEnv; nil: none is set).
+	lookupEnv func(string) (string, bool)
 }
 
 // processEnviron is the environ of this process.
 func processEnviron() *environ {
 	env := &environ{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr,
-		stepSummary: os.Getenv("GITHUB_STEP_SUMMARY"), raiseProcs: os.Getenv("GOMAXPROCS") == ""}
+		stepSummary: os.Getenv("GITHUB_STEP_SUMMARY"), raiseProcs: os.Getenv("GOMAXPROCS") == "", lookupEnv: os.LookupEnv}
 	if term.IsTerminal(int(os.Stdout.Fd())) {
 		if w, _, err := term.GetSize(int(os.Stdout.Fd())); err == nil {
 			env.stdoutWidth = w

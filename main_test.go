@@ -153,6 +153,7 @@ func scriptParams(t *testing.T, dir string) testscript.Params {
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"freeport": cmdFreeport,
 			"waitport": cmdWaitport,
+			"gencerts": cmdGencerts,
 		},
 		Condition: func(cond string) (bool, error) {
 			switch cond {

@@ -35,7 +35,8 @@ const (
 	// EngineLoop serves from one epoll loop on its own thread (Linux
 	// only; package mocksrv/internal/loop).
 	EngineLoop Engine = "loop"
-	// EngineHTTP serves through net/http with the Server as its handler.
+	// EngineHTTP serves through net/http with the Server as its handler:
+	// HTTP/1.1, and HTTP/2 over cleartext (h2c, prior knowledge).
 	EngineHTTP Engine = "http"
 )
 
@@ -118,6 +119,10 @@ func listenEngine(addr string, s *Server, engine Engine, lim limits) (*Running, 
 		return nil, fmt.Errorf("mock listen: %w", err)
 	}
 	tcp := ln.Addr().(*net.TCPAddr)
+	// HTTP/1.1, and h2c with prior knowledge for HTTP/2 clients.
+	var protocols http.Protocols
+	protocols.SetHTTP1(true)
+	protocols.SetUnencryptedHTTP2(true)
 	r := &Running{
 		URL:    baseURL(tcp),
 		Addr:   tcp,
@@ -129,6 +134,7 @@ func listenEngine(addr string, s *Server, engine Engine, lim limits) (*Running, 
 			ReadHeaderTimeout: lim.readHeader,
 			IdleTimeout:       lim.idle,
 			MaxHeaderBytes:    MaxHeaderBytes,
+			Protocols:         &protocols,
 		},
 		done: make(chan error, 1),
 	}

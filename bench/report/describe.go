@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -32,7 +33,14 @@ func Describe(sc scenario.Scenario) []string {
 		if m == "" {
 			m = "GET"
 		}
-		out = append(out, fmt.Sprintf("Upstream: an external target, %s %s.", m, sc.Target.URL))
+		what := m + " " + sc.Target.URL
+		if sc.Target.Targets != "" {
+			what = fmt.Sprintf("each item its own request from %s (vegeta's %s format)", filepath.Base(sc.Target.Targets), sc.Target.Format)
+		}
+		if sc.Target.HTTP == 2 {
+			what += ", over HTTP/2"
+		}
+		out = append(out, fmt.Sprintf("Upstream: an external target, %s.", what))
 	}
 	out = append(out, clientText(sc.Client))
 	out = append(out, sweepText(sc.Sweep))

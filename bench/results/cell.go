@@ -46,6 +46,10 @@ type Cell struct {
 	// in model seconds (see Latencies for the precision).
 	Latency Percentiles `json:"latency"`
 
+	// Connections is how many connections the client opened during the
+	// cell (0 in results written before it was counted).
+	Connections int `json:"connections,omitempty"`
+
 	// Upstream holds the mock's counters for this cell (absent for an
 	// external target).
 	Upstream *upstream.Counters `json:"upstream,omitempty"`

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -77,7 +78,9 @@ func prefixed(prefix string, err error) error {
 // the root of builtin, which may be nil) or a path to a YAML file. The file
 // is decoded strictly (an unknown field, a wrong type or an impossible value
 // is a *FieldError naming file:line and what is accepted), defaults are
-// filled in and the result is validated.
+// filled in and the result is validated. A file's target paths (targets,
+// tls.ca, tls.cert, tls.key) are relative to the file's folder; a
+// built-in's to the working directory.
 func Load(nameOrPath string, builtin fs.FS) (*Scenario, error) {
 	isPath := strings.ContainsAny(nameOrPath, `/\`) || strings.HasSuffix(nameOrPath, ".yaml") || strings.HasSuffix(nameOrPath, ".yml")
 	if !isPath && builtin != nil {
@@ -102,7 +105,11 @@ func Load(nameOrPath string, builtin fs.FS) (*Scenario, error) {
 	if len(data) > MaxFileBytes {
 		return nil, fmt.Errorf("%s: scenario file larger than %d bytes", nameOrPath, MaxFileBytes)
 	}
-	return Parse(nameOrPath, data)
+	sc, err := Parse(nameOrPath, data)
+	if err == nil && sc.Target != nil {
+		sc.Target.resolvePaths(filepath.Dir(nameOrPath))
+	}
+	return sc, err
 }
 
 // BuiltinNames lists the built-in scenario names (NAME.yaml at the root of

@@ -91,11 +91,49 @@ type Scenario struct {
 
 // Target is an external upstream. Load goes to loopback addresses only,
 // unless the run is given --allow-remote.
+//
+// URL, header values and Body may name environment variables as
+// ${NAME}: they are expanded when the run starts, never stored (see
+// package sweep).
 type Target struct {
-	URL     string            `yaml:"url" json:"url"`
-	Method  string            `yaml:"method,omitempty" json:"method,omitempty"`
+	// URL is the one request every item sends; exactly one of URL and
+	// Targets is set.
+	URL    string `yaml:"url,omitempty" json:"url,omitempty"`
+	Method string `yaml:"method,omitempty" json:"method,omitempty"`
+	// Headers and Body are sent with URL; with Targets they are each
+	// request's defaults, as vegeta's -header and -body are.
 	Headers map[string]string `yaml:"headers,omitempty" json:"headers,omitempty"`
 	Body    string            `yaml:"body,omitempty" json:"body,omitempty"`
+	// Targets is a file of requests in vegeta's format (Format): item i
+	// sends request i, cycling when the file holds fewer than items.
+	Targets string `yaml:"targets,omitempty" json:"targets,omitempty"`
+	// Format is the Targets file's format: http (default) or json, as
+	// vegeta's -format.
+	Format string `yaml:"format,omitempty" json:"format,omitempty"`
+	// TLS configures https:// connections.
+	TLS *TLS `yaml:"tls,omitempty" json:"tls,omitempty"`
+	// HTTP is the protocol version: 1 (default, HTTP/1.1: a connection
+	// per request in flight) or 2 (h2 by ALPN over https://, h2c with
+	// prior knowledge over http://: the requests in flight are streams
+	// on one connection per host).
+	HTTP int `yaml:"http,omitempty" json:"http,omitempty"`
+}
+
+// TLS configures the client side of https:// connections. File paths
+// are PEM files.
+type TLS struct {
+	// CA is the certificate(s) the service's certificate must chain to
+	// (default: the system's roots).
+	CA string `yaml:"ca,omitempty" json:"ca,omitempty"`
+	// Cert and Key are the client certificate and its key, for a service
+	// that asks for one; both or neither.
+	Cert string `yaml:"cert,omitempty" json:"cert,omitempty"`
+	Key  string `yaml:"key,omitempty" json:"key,omitempty"`
+	// InsecureSkipVerify accepts any certificate (curl -k).
+	InsecureSkipVerify bool `yaml:"insecure_skip_verify,omitempty" json:"insecure_skip_verify,omitempty"`
+	// ServerName is the name the certificate must hold and the SNI sent
+	// (default: the URL's host).
+	ServerName string `yaml:"server_name,omitempty" json:"server_name,omitempty"`
 }
 
 // Client configures the HTTP client every strategy uses.

@@ -8,10 +8,7 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
-	"strings"
 	"time"
-
-	"golang.org/x/net/http/httpguts"
 
 	"github.com/poolbench/poolbench/mocksrv/upstream"
 )
@@ -80,9 +77,7 @@ func (s Scenario) WithDefaults() Scenario {
 	}
 	if s.Target != nil {
 		t := *s.Target
-		if t.Method == "" {
-			t.Method = "GET"
-		}
+		t.fillDefaults()
 		if t.Headers != nil {
 			h := make(map[string]string, len(t.Headers))
 			for k, v := range t.Headers {
@@ -166,25 +161,6 @@ func upstreamError(err error) error {
 	return &FieldError{Field: "upstream", Msg: err.Error()}
 }
 
-func (t *Target) validate() error {
-	u, err := url.Parse(t.URL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		if t.URL == "" {
-			return fieldErrorf("url", "missing: want an http:// or https:// URL")
-		}
-		return fieldErrorf("url", "%q is not accepted: want an absolute http:// or https:// URL", t.URL)
-	}
-	if !slices.Contains(methods, t.Method) {
-		return fieldErrorf("method", "%q is not accepted: want one of %s", t.Method, strings.Join(methods, ", "))
-	}
-	for k := range t.Headers {
-		if !httpguts.ValidHeaderFieldName(k) {
-			return fieldErrorf("headers."+k, "%q is not a valid header name", k)
-		}
-	}
-	return nil
-}
-
 func (c Client) validate() error {
 	if c.Timeout <= 0 || c.Timeout.D() > MaxTimeout {
 		return fieldErrorf("timeout", "%s is out of range: want a duration above 0 and at most %s", c.Timeout.D(), MaxTimeout)
@@ -245,8 +221,19 @@ var ErrRemote = errors.New("target is not a loopback address")
 // one (a name is not trusted for what it says). poolbench sends load to
 // this machine only, unless the caller allows remote targets. (The
 // sweep's dialer checks every connection's address again.)
+// A target with a Targets file has its requests checked as they are
+// read, with CheckURL.
 func CheckTarget(ctx context.Context, t *Target) error {
-	u, err := url.Parse(t.URL)
+	if t.URL == "" {
+		return nil
+	}
+	return CheckURL(ctx, t.URL)
+}
+
+// CheckURL refuses a URL whose host is not a loopback address, as
+// CheckTarget does.
+func CheckURL(ctx context.Context, rawURL string) error {
+	u, err := url.Parse(rawURL)
 	if err != nil {
 		return err
 	}

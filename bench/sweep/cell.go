@@ -25,6 +25,7 @@ type cellRun struct {
 
 	lat     *results.Latencies
 	records *spill // nil: no requests.jsonl
+	feed    *feed  // the items' own requests (a targets file); nil: the target's
 
 	seq       atomic.Uint64 // attempts started
 	started   atomic.Int64  // items started
@@ -52,6 +53,15 @@ func (r *cellRun) item(ctx context.Context, index int) {
 	first := time.Now()
 	var rnd *rand.Rand
 	var a attempt
+	if r.feed != nil {
+		var err error
+		if a.req, err = r.feed.get(index); err != nil {
+			a = attempt{seq: r.seq.Add(1) - 1, start: first, err: err, kind: kindError, upstream: -1}
+			r.count(&a)
+			r.end(first, a.outcome(), 1)
+			return
+		}
+	}
 	for n := 1; ; n++ {
 		a.seq = r.seq.Add(1) - 1
 		var draw uint64
@@ -134,6 +144,9 @@ func (r *cellRun) run(ctx context.Context) results.Cell {
 		Failures:   map[string]int{},
 	}
 	c.Failed = c.Items - c.Succeeded
+	r.c.mu.Lock()
+	c.Connections = r.c.dialed
+	r.c.mu.Unlock()
 	for k, v := range r.failures {
 		c.Failures[k] = v
 	}

@@ -203,13 +203,7 @@ func (sw *sweeper) runAt(ctx context.Context, j job, withRecords bool) (cell res
 			}
 		}()
 	} else {
-		t.url, t.method, t.body = sc.Target.URL, sc.Target.Method, sc.Target.Body
-		if len(sc.Target.Headers) > 0 {
-			t.header = make(http.Header, len(sc.Target.Headers))
-			for k, v := range sc.Target.Headers {
-				t.header.Set(k, v)
-			}
-		}
+		t = sw.opts.Requests.target()
 	}
 	c, err := newClient(t, sc.Client, j.scale, j.plan.Pool, sc.Items, sw.opts.AllowRemote)
 	if err != nil {
@@ -222,7 +216,15 @@ func (sw *sweeper) runAt(ctx context.Context, j job, withRecords bool) (cell res
 		if spl, err = newSpill(); err != nil {
 			return cell, nil, err
 		}
-		rec = &cellRecords{spill: spl, url: t.url, method: t.method, bytesOut: uint64(len(t.body))}
+		spl.redact = sw.opts.Requests.redact()
+		rec = &cellRecords{spill: spl, url: cmp.Or(sw.opts.Requests.rawURL(), t.url), method: t.method, bytesOut: uint64(len(t.body))}
+	}
+	fd, err := sw.opts.Requests.newFeed()
+	if err != nil {
+		return cell, rec, err
+	}
+	if fd != nil {
+		defer fd.close()
 	}
 	var itemDone func()
 	if sw.opts.ItemsDone != nil {
@@ -231,6 +233,7 @@ func (sw *sweeper) runAt(ctx context.Context, j job, withRecords bool) (cell res
 	// Every cell draws the same jitter, as bench/model does (common random
 	// numbers: cells differ by their strategy and pool, not their luck).
 	run := newCellRun(c, j.plan, sc.Items, sc.Seed, spl, itemDone)
+	run.feed = fd
 	watch := watchHarness(sw.probe)
 	cell = run.run(ctx)
 	var st *mocksrv.Stats

@@ -51,6 +51,7 @@ type attempt struct {
 	err      error
 	code     uint16
 	kind     uint8
+	req      *request // the item's request from a targets file; nil: the target's
 }
 
 // outcome is the attempt's key in Cell.Outcomes: "200", "503", "reset"...
@@ -74,6 +75,8 @@ type target struct {
 	// (attempt.upstream), for the calibration; cells leave it off, as it
 	// costs two header parses per attempt.
 	mockTimes bool
+	// net: send through net/http (netclient.go): tls, http 2 or a file.
+	net *Requests
 }
 
 // client sends one cell's requests, each attempt on the calling goroutine
@@ -87,9 +90,11 @@ type client struct {
 	scale   upstream.Scale
 	retry   scenario.Retry
 	waker   *waker // the waits between attempts; nil: Go timers
+	nc      *netClient
 
-	mu    sync.Mutex // guards conns
-	conns map[net.Conn]struct{}
+	mu     sync.Mutex // guards conns and dialed
+	conns  map[net.Conn]struct{}
+	dialed int // connections opened
 
 	// reconnects counts the requests re-sent on a new connection because
 	// the one they were sent on had been closed by the server (reconnect.go).
@@ -153,6 +158,9 @@ func newClient(t target, cl scenario.Client, scale upstream.Scale, pool, items i
 			return c.track(conn), nil
 		},
 	}
+	if t.net != nil && t.net.keyed {
+		c.nc = newNetClient(c, t.net, d, conns, t.net.warn)
+	}
 	return c, nil
 }
 
@@ -175,7 +183,12 @@ func (c *client) abort() {
 }
 
 // closeIdle closes the idle connections once a cell is over.
-func (c *client) closeIdle() { c.hc.CloseIdleConnections() }
+func (c *client) closeIdle() {
+	c.hc.CloseIdleConnections()
+	if c.nc != nil {
+		c.nc.closeIdle()
+	}
+}
 
 // errNotLoopback is a dial refused because its address is not loopback.
 var errNotLoopback = errors.New("refused to connect beyond loopback without -allow-remote")
@@ -199,6 +212,9 @@ func loopbackOnly(_, address string, _ syscall.RawConn) error {
 // when it is done (and abort has closed the connections), the attempt ends
 // as canceled.
 func (c *client) send(ctx context.Context, a *attempt, draw uint64) (retryAfter time.Duration) {
+	if c.nc != nil {
+		return c.nc.send(ctx, c, a)
+	}
 	req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
 	defer fasthttp.ReleaseRequest(req)
 	defer fasthttp.ReleaseResponse(resp)

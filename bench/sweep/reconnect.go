@@ -161,6 +161,7 @@ func (c *client) tracked(conn net.Conn) *trackedConn {
 	tc := &trackedConn{Conn: conn, c: c}
 	c.mu.Lock()
 	c.conns[tc] = struct{}{}
+	c.dialed++
 	c.mu.Unlock()
 	return tc
 }

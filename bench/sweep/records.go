@@ -24,6 +24,8 @@ type spill struct {
 	w   *bufio.Writer
 	buf []byte
 	err error
+	// redact removes the run's secrets from error messages (nil: none).
+	redact func(string) string
 }
 
 func newSpill() (*spill, error) {
@@ -35,7 +37,8 @@ func newSpill() (*spill, error) {
 	return &spill{f: f, w: bufio.NewWriterSize(f, 64<<10)}, nil
 }
 
-// add records a (seq, start, latency, bytes in, status, kind, error).
+// add records a (seq, start, latency, bytes in, status, kind, error, and
+// the method, URL as written and body size of its own request, if any).
 func (s *spill) add(a *attempt) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -52,15 +55,27 @@ func (s *spill) add(a *attempt) {
 	msg := ""
 	if a.err != nil {
 		msg = a.err.Error()
+		if s.redact != nil {
+			msg = s.redact(msg)
+		}
 	}
-	b = binary.AppendUvarint(b, uint64(len(msg)))
-	b = append(b, msg...)
+	b = appendString(b, msg)
+	if a.req == nil {
+		b = append(b, 0)
+	} else {
+		b = append(b, 1)
+		b = appendString(b, a.req.method)
+		b = appendString(b, a.req.raw)
+		b = binary.AppendUvarint(b, uint64(len(a.req.body)))
+	}
 	_, s.err = s.w.Write(b)
 	s.buf = b
 }
 
 // writeTo encodes the recorded attempts as vegeta Results of the cell
-// labeled label, in the order they ended: Seq is their start order.
+// labeled label, in the order they ended: Seq is their start order. An
+// attempt without a request of its own has the cell's url, method and
+// bytesOut.
 func (s *spill) writeTo(enc vegeta.Encoder, label, url, method string, bytesOut uint64) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -74,14 +89,14 @@ func (s *spill) writeTo(enc vegeta.Encoder, label, url, method string, bytesOut 
 		return err
 	}
 	br := bufio.NewReaderSize(s.f, 64<<10)
-	r := vegeta.Result{Attack: label, Method: method, URL: url, BytesOut: bytesOut}
+	r := vegeta.Result{Attack: label}
 	for {
 		seq, err := binary.ReadUvarint(br)
 		if err == io.EOF {
 			return nil
 		}
 		var start, lat, in int64
-		var code, n uint64
+		var code uint64
 		var kind byte
 		if err == nil {
 			start, err = binary.ReadVarint(br)
@@ -98,19 +113,19 @@ func (s *spill) writeTo(enc vegeta.Encoder, label, url, method string, bytesOut 
 		if err == nil {
 			kind, err = br.ReadByte()
 		}
+		var msg string
 		if err == nil {
-			n, err = binary.ReadUvarint(br)
+			msg, err = readString(br)
 		}
-		msg := make([]byte, min(n, 1<<20))
 		if err == nil {
-			_, err = io.ReadFull(br, msg)
+			r.Method, r.URL, r.BytesOut, err = readRequest(br, method, url, bytesOut)
 		}
 		if err != nil {
 			return fmt.Errorf("reading back the request records: %w", errors.Join(err, io.ErrUnexpectedEOF))
 		}
 		r.Seq, r.Code = seq, uint16(code)
 		r.Timestamp, r.Latency, r.BytesIn = time.Unix(0, start), time.Duration(lat), uint64(max(in, 0))
-		r.Error = string(msg)
+		r.Error = msg
 		if kind == kindHTTP && (code < 200 || code >= 300) {
 			r.Error = fmt.Sprintf("%d %s", code, http.StatusText(int(code)))
 		}
@@ -122,3 +137,34 @@ func (s *spill) writeTo(enc vegeta.Encoder, label, url, method string, bytesOut 
 
 // close releases the temporary file.
 func (s *spill) close() { s.f.Close() }
+
+func appendString(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+func readString(br *bufio.Reader) (string, error) {
+	n, err := binary.ReadUvarint(br)
+	if err != nil {
+		return "", err
+	}
+	b := make([]byte, min(n, 1<<20))
+	_, err = io.ReadFull(br, b)
+	return string(b), err
+}
+
+// readRequest reads an attempt's own request, or returns the cell's.
+func readRequest(br *bufio.Reader, method, url string, bytesOut uint64) (string, string, uint64, error) {
+	own, err := br.ReadByte()
+	if err != nil || own == 0 {
+		return method, url, bytesOut, err
+	}
+	if method, err = readString(br); err != nil {
+		return "", "", 0, err
+	}
+	if url, err = readString(br); err != nil {
+		return "", "", 0, err
+	}
+	bytesOut, err = binary.ReadUvarint(br)
+	return method, url, bytesOut, err
+}

@@ -31,6 +31,12 @@ type Options struct {
 	Records io.Writer
 	// AllowRemote lets a target be a non-loopback address.
 	AllowRemote bool
+	// LookupEnv expands the ${NAME}s of a target (nil: none is set).
+	LookupEnv LookupEnv
+	// Requests, when set, are the target's requests as OpenRequests read
+	// them (with the same AllowRemote and LookupEnv); Run reads them
+	// itself otherwise.
+	Requests *Requests
 	// ItemsDone, when set, is incremented as each item ends (for progress
 	// bars); it counts across cells.
 	ItemsDone *atomic.Int64
@@ -87,6 +93,19 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts Options) (*results.Res
 	if sc.Target != nil && !opts.AllowRemote {
 		if err := scenario.CheckTarget(ctx, sc.Target); err != nil {
 			return nil, err
+		}
+	}
+	if opts.Requests == nil && sc.Target != nil {
+		r, err := OpenRequests(ctx, sc, opts.LookupEnv, opts.AllowRemote)
+		if err != nil {
+			return nil, err
+		}
+		opts.Requests = r
+	}
+	if opts.Requests != nil {
+		opts.Requests.warn = opts.Warn
+		if note := opts.Requests.Note(); note != "" && opts.Warn != nil {
+			opts.Warn(note)
 		}
 	}
 	res := &results.Results{

@@ -1,0 +1,114 @@
+package sweep
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// netClient sends a client's attempts through net/http's Transport: the
+// path of a target with a targets file (requests to any host), an
+// https:// URL or http: 2. Plain http:// HTTP/1.1 to one URL, and the
+// embedded mock, stay on fasthttp (client.go), whose cost per attempt the
+// calibration measures.
+//
+// HTTP/2 is net/http's own (Transport.Protocols): h2 by ALPN over
+// https://, h2c with prior knowledge over http://. The pool still bounds
+// the requests in flight; over HTTP/2 they are streams on one connection
+// per host (a request beyond the server's concurrent-stream limit waits
+// for a stream, as gRPC's and most h2 clients do). Over HTTP/1.1 each
+// request in flight has a connection of its own, at most the pool's size
+// per host. Every connection is dialed through the client (its loopback
+// check, its count, abort).
+type netClient struct {
+	rt      *http.Transport
+	fixed   *request // the target's one request; nil: each attempt's own
+	secrets *secrets
+	warn    func(string)
+	once    sync.Once
+}
+
+// newNetClient returns c's net/http path for reqs, dialing with d, at
+// most conns connections per host.
+func newNetClient(c *client, reqs *Requests, d *net.Dialer, conns int, warn func(string)) *netClient {
+	var p http.Protocols
+	if reqs.h2 {
+		p.SetHTTP2(true)
+		p.SetUnencryptedHTTP2(true)
+		conns = 1
+	} else {
+		p.SetHTTP1(true)
+	}
+	rt := &http.Transport{
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			conn, err := d.DialContext(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			return c.track(conn), nil
+		},
+		TLSClientConfig:     reqs.tls.Clone(),
+		MaxConnsPerHost:     max(conns, 1),
+		MaxIdleConnsPerHost: max(conns, 1),
+		IdleConnTimeout:     idleConnFor,
+		DisableKeepAlives:   c.close,
+		DisableCompression:  true, // send the request as written, as curl does
+		Protocols:           &p,
+		HTTP2:               &http.HTTP2Config{StrictMaxConcurrentRequests: true},
+	}
+	return &netClient{rt: rt, fixed: reqs.fixed, secrets: reqs.secrets, warn: warn}
+}
+
+// send makes one attempt of a.req (or the target's request) as
+// client.send does, and returns the model Retry-After the answer asked
+// for. A certificate problem is said once, with what to do about it.
+func (nc *netClient) send(ctx context.Context, c *client, a *attempt) (retryAfter time.Duration) {
+	req := a.req
+	if req == nil {
+		req = nc.fixed
+	}
+	*a = attempt{seq: a.seq, req: a.req, start: time.Now(), upstream: -1}
+	actx, cancel := context.WithDeadline(ctx, a.start.Add(c.timeout))
+	defer cancel()
+	var body io.Reader
+	if len(req.body) > 0 {
+		body = bytes.NewReader(req.body)
+	}
+	var ra string
+	hr, err := http.NewRequestWithContext(actx, req.method, req.url, body)
+	if err == nil {
+		hr.Header = req.header // read only: a Transport does not modify a request
+		if host := req.header.Get("Host"); host != "" {
+			hr.Host = host // as vegeta does
+		}
+		hr.Close = c.close
+		var resp *http.Response
+		if resp, err = nc.rt.RoundTrip(hr); err == nil {
+			a.code = uint16(min(resp.StatusCode, 65535))
+			a.bytesIn, err = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			ra = resp.Header.Get("Retry-After")
+		}
+	}
+	a.latency = time.Since(a.start)
+	if err != nil {
+		a.err = err
+		a.kind = classify(ctx, err)
+		if hint := tlsHint(err); hint != "" && nc.warn != nil {
+			nc.once.Do(func() { nc.warn(nc.secrets.redacted(fmt.Sprintf("TLS: %v: %s", err, hint))) })
+		}
+		return 0
+	}
+	if a.code == http.StatusTooManyRequests || a.code == http.StatusServiceUnavailable {
+		retryAfter = parseRetryAfter("", ra, c.scale)
+	}
+	return retryAfter
+}
+
+// closeIdle closes the idle connections.
+func (nc *netClient) closeIdle() { nc.rt.CloseIdleConnections() }
