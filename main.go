@@ -3,6 +3,7 @@
 //
 //	poolbench run SCENARIO       run a sweep, write reports/<name>/
 //	poolbench mock [flags]       serve the mock upstream on 127.0.0.1
+//	poolbench merge DIR...       merge the shards of a run into one
 //	poolbench report DIR         re-render tables, charts and HTML
 //	poolbench compare BASE NEW   compare two runs; exit 1 on a regression
 //	poolbench predict SCENARIO   predict a sweep without sending a request
@@ -67,6 +68,9 @@ type environ struct {
 	// when unknown) and fdLimit the soft limit on open files (0 when
 	// unknown): what run checks a plan against.
 	memAvailable, fdLimit uint64
+	// jobIndex is $JOB_COMPLETION_INDEX: the pod's index in a Kubernetes
+	// Indexed Job, the shard that run -shards n does ("" when unset).
+	jobIndex string
 }
 
 // processEnviron is the environ of this process.
@@ -83,6 +87,7 @@ func processEnviron() *environ {
 		env.executable = exe
 	}
 	env.environment = os.Environ()
+	env.jobIndex = os.Getenv("JOB_COMPLETION_INDEX")
 	env.memAvailable = memAvailable()
 	var rl syscall.Rlimit
 	if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl) == nil {
@@ -95,6 +100,7 @@ func commands() []command {
 	return []command{
 		{"run", "run a scenario's sweep and write reports/<name>/", cmdRun, true},
 		{"mock", "serve the mock upstream on 127.0.0.1", cmdMock, true},
+		{"merge", "merge the shards of a run (run -shard i/n) into one run", cmdMerge, false},
 		{"report", "re-render tables, charts and the HTML page from results.json", cmdReport, false},
 		{"compare", "compare two runs with statistics; exit 1 on a regression", cmdCompare, false},
 		{"predict", "predict a scenario's sweep without sending a request", cmdPredict, false},

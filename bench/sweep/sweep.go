@@ -43,6 +43,11 @@ type Options struct {
 	// An error is a warning: the run goes on without, and says so
 	// (Machine.KeptAwake).
 	KeepAwake func() (stop func() error, err error)
+	// Shard, when set, makes the run one of Shard.Count processes sharing
+	// every cell of a `target:` scenario: it does items Index,
+	// Index+Count… with the cell's pool, and the results say so
+	// (Results.Shard); poolbench merge adds the shards up.
+	Shard *results.Shard
 	// Warn receives warnings (nil: none are shown).
 	Warn func(string)
 	// OnCell, when set, is called as each cell ends with the number of cells
@@ -80,7 +85,16 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts Options) (*results.Res
 			return nil, err
 		}
 	}
+	if opts.Shard != nil {
+		if err := opts.Shard.Validate(); err != nil {
+			return nil, err
+		}
+		if sc.Target == nil {
+			return nil, errors.New("a shard runs against a target: one service every shard calls (an upstream: scenario would give each shard a mock of its own, and their caps would not be shared)")
+		}
+	}
 	res := &results.Results{
+		Shard:    opts.Shard,
 		Schema:   results.SchemaVersion,
 		Scenario: *sc,
 		Machine:  results.CurrentMachine(),
