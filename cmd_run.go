@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/poolbench/poolbench/bench/compare"
 	"github.com/poolbench/poolbench/bench/model"
@@ -43,6 +44,8 @@ type runFlags struct {
 	thresholds                        map[string]string
 	shard                             string // -shard i/n
 	shards                            int    // -shards n: the index from $JOB_COMPLETION_INDEX
+	sync                              string // -sync DIR: line shards' cells up there
+	syncTimeout                       time.Duration
 }
 
 // keepAwake is sweep.Options.KeepAwake for run -keep-awake: a spinner
@@ -78,6 +81,8 @@ func cmdRun(ctx context.Context, env *environ, args []string) error {
 	fs.BoolVar(&f.keepAwake, "keep-awake", true, "while cells run faster than real time, keep this machine's CPUs from idling with a busy loop per CPU at the lowest priority (Linux), so the harness's wake-ups cost less; false lets them idle")
 	fs.StringVar(&f.shard, "shard", "", "run shard `i/n` of every cell of a target: scenario: items i, i+n, i+2n… with the cell's pool; files go to DIR/shard-i (merge them with 'poolbench merge DIR')")
 	fs.IntVar(&f.shards, "shards", 0, "run one of `n` shards, its index read from $JOB_COMPLETION_INDEX (a Kubernetes Indexed Job's pod), as -shard does")
+	fs.StringVar(&f.sync, "sync", "", "with -shard or -shards: line every cell up with the other shards' in `DIR`, a folder they all see and new to this run (a shared volume), so no two cells overlap")
+	fs.DurationVar(&f.syncTimeout, "sync-timeout", 10*time.Minute, "with -sync: how long a shard waits for the others at a cell before the run fails")
 	fs.BoolVar(&f.strict, "strict", false, "exit 1 when a cell measured the harness rather than the upstream (harness.bound)")
 	fs.Func("threshold", "a pass/fail `criterion`, like 'p99<2s' or 'failed_items<1%' or cells=recommended (repeatable; adds to the scenario's)", func(v string) error {
 		if f.thresholds == nil {
@@ -144,6 +149,10 @@ func cmdRun(ctx context.Context, env *environ, args []string) error {
 		return err
 	}
 
+	beforeCell, err := shardSync(env, shard, f)
+	if err != nil {
+		return badInput(err)
+	}
 	var done atomic.Int64
 	prog := newProgress(env, sc, len(sc.Sweep.Plan()), &done)
 	res, runErr := sweep.Run(ctx, sc, sweep.Options{
@@ -153,6 +162,7 @@ func cmdRun(ctx context.Context, env *environ, args []string) error {
 		OnCell:      prog.cell,
 		KeepAwake:   keepAwake(env, f.keepAwake),
 		Shard:       shard,
+		BeforeCell:  beforeCell,
 		Warn:        func(msg string) { fmt.Fprintf(env.stderr, "poolbench: warning: %s\n", msg) },
 	})
 	prog.finish()

@@ -1,12 +1,14 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 
 	"github.com/poolbench/poolbench/bench/results"
+	"github.com/poolbench/poolbench/bench/shardsync"
 )
 
 // runShard is the shard run's -shard i/n or -shards n ask for (nil: the
@@ -54,3 +56,25 @@ func parseShard(v string) (results.Shard, error) {
 // shardDir is the folder a shard's files go to, inside the run's: its
 // shards sit side by side for poolbench merge.
 func shardDir(s results.Shard) string { return "shard-" + strconv.Itoa(s.Index) }
+
+// shardSync is sweep.Options.BeforeCell for a shard given -sync DIR: the
+// cell starts once every shard has reached it (bench/shardsync). A shard
+// without -sync is warned that its cells may overlap the others'.
+func shardSync(env *environ, shard *results.Shard, f runFlags) (func(context.Context, int) error, error) {
+	switch {
+	case shard == nil && f.sync != "":
+		return nil, errors.New("-sync lines up the shards of a run: give -shard i/n or -shards n with it")
+	case shard == nil:
+		return nil, nil
+	case f.sync == "":
+		if shard.Count > 1 {
+			fmt.Fprintf(env.stderr, "poolbench: warning: shard %s runs its cells without waiting for the other shards (no -sync DIR): a cell of one shard may overlap another cell of another against the shared service\n", shard)
+		}
+		return nil, nil
+	}
+	b, err := shardsync.New(f.sync, *shard, f.syncTimeout)
+	if err != nil {
+		return nil, err
+	}
+	return b.Wait, nil
+}

@@ -48,6 +48,10 @@ type Options struct {
 	// Index+Count… with the cell's pool, and the results say so
 	// (Results.Shard); poolbench merge adds the shards up.
 	Shard *results.Shard
+	// BeforeCell, when set, is called before each cell starts, with its
+	// index in the plan (shards line their cells up with it, see
+	// bench/shardsync); an error stops the run as a cell's does.
+	BeforeCell func(ctx context.Context, i int) error
 	// Warn receives warnings (nil: none are shown).
 	Warn func(string)
 	// OnCell, when set, is called as each cell ends with the number of cells
@@ -140,6 +144,15 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts Options) (*results.Res
 		}
 		if runCtx.Err() != nil { // canceled, or a cell failed (it cancels runCtx)
 			break
+		}
+		if opts.BeforeCell != nil {
+			if err := opts.BeforeCell(runCtx, job.i); err != nil {
+				<-slots
+				mu.Lock()
+				fail(err)
+				mu.Unlock()
+				break
+			}
 		}
 		wg.Go(func() {
 			defer func() { <-slots }()
