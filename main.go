@@ -4,6 +4,7 @@
 //	poolbench run SCENARIO       run a sweep, write reports/<name>/
 //	poolbench mock [flags]       serve the mock upstream on 127.0.0.1
 //	poolbench merge DIR...       merge the shards of a run into one
+//	poolbench k8s SCENARIO       write a Kubernetes Indexed Job of shards
 //	poolbench report DIR         re-render tables, charts and HTML
 //	poolbench compare BASE NEW   compare two runs; exit 1 on a regression
 //	poolbench predict SCENARIO   predict a sweep without sending a request
@@ -100,6 +101,7 @@ func commands() []command {
 	return []command{
 		{"run", "run a scenario's sweep and write reports/<name>/", cmdRun, true},
 		{"mock", "serve the mock upstream on 127.0.0.1", cmdMock, true},
+		{"k8s", "write a Kubernetes Indexed Job that runs a scenario's shards", cmdK8s, false},
 		{"merge", "merge the shards of a run (run -shard i/n) into one run", cmdMerge, false},
 		{"report", "re-render tables, charts and the HTML page from results.json", cmdReport, false},
 		{"compare", "compare two runs with statistics; exit 1 on a regression", cmdCompare, false},
