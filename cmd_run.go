@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/poolbench/poolbench/bench/compare"
 	"github.com/poolbench/poolbench/bench/model"
@@ -43,6 +44,10 @@ type runFlags struct {
 	allowRemote, json, strict         bool
 	keepAwake                         bool
 	thresholds                        map[string]string
+	shard                             string // -shard i/n
+	shards                            int    // -shards n: the index from $JOB_COMPLETION_INDEX
+	sync                              string // -sync DIR: line shards' cells up there
+	syncTimeout                       time.Duration
 }
 
 // keepAwake is sweep.Options.KeepAwake for run -keep-awake: a spinner
@@ -78,6 +83,10 @@ func cmdRun(ctx context.Context, env *environ, args []string) error {
 	fs.BoolVar(&f.allowRemote, "allow-remote", false, "allow a target that is not a loopback address (only a service you own)")
 	fs.BoolVar(&f.json, "json", false, "print results.json on stdout (the table goes to stderr)")
 	fs.BoolVar(&f.keepAwake, "keep-awake", true, "while cells run faster than real time, keep this machine's CPUs from idling with a busy loop per CPU at the lowest priority (Linux), so the harness's wake-ups cost less; false lets them idle")
+	fs.StringVar(&f.shard, "shard", "", "run shard `i/n` of every cell of a target: scenario: items i, i+n, i+2n… with the cell's pool; files go to DIR/shard-i (merge them with 'poolbench merge DIR')")
+	fs.IntVar(&f.shards, "shards", 0, "run one of `n` shards, its index read from $JOB_COMPLETION_INDEX (a Kubernetes Indexed Job's pod), as -shard does")
+	fs.StringVar(&f.sync, "sync", "", "with -shard or -shards: line every cell up with the other shards' in `DIR`, a folder they all see and new to this run (a shared volume), so no two cells overlap")
+	fs.DurationVar(&f.syncTimeout, "sync-timeout", 10*time.Minute, "with -sync: how long a shard waits for the others at a cell before the run fails")
 	fs.BoolVar(&f.strict, "strict", false, "exit 1 when a cell measured the harness rather than the upstream (harness.bound)")
 	fs.Func("threshold", "a pass/fail `criterion`, like 'p99<2s' or 'failed_items<1%' or cells=recommended (repeatable; adds to the scenario's)", func(v string) error {
 		if f.thresholds == nil {
@@ -109,6 +118,13 @@ func cmdRun(ctx context.Context, env *environ, args []string) error {
 	if err := applyOverrides(sc, f); err != nil {
 		return badInput(err)
 	}
+	shard, err := runShard(env, f)
+	if err != nil {
+		return badInput(err)
+	}
+	if shard != nil && sc.Target == nil {
+		return badInputf("-shard: scenario %s has an upstream: block; shards share a target: (one service every shard calls), where each shard's own mock would have a cap of its own", sc.Name)
+	}
 	if sc.Target != nil && !f.allowRemote {
 		if err := scenario.CheckTarget(ctx, sc.Target); err != nil {
 			return badInput(err)
@@ -128,6 +144,9 @@ func cmdRun(ctx context.Context, env *environ, args []string) error {
 	case "":
 		dir = filepath.Join("reports", sc.Name)
 	}
+	if shard != nil {
+		dir = filepath.Join(dir, shardDir(*shard))
+	}
 	set, err := publish.New(dir)
 	if err != nil {
 		return err
@@ -138,6 +157,10 @@ func cmdRun(ctx context.Context, env *environ, args []string) error {
 		return err
 	}
 
+	beforeCell, err := shardSync(env, shard, f)
+	if err != nil {
+		return badInput(err)
+	}
 	var done atomic.Int64
 	prog := newProgress(env, sc, len(sc.Sweep.Plan()), &done)
 	res, runErr := sweep.Run(ctx, sc, sweep.Options{
@@ -150,6 +173,8 @@ func cmdRun(ctx context.Context, env *environ, args []string) error {
 		OnLoad:      prog.load,
 		OnRerun:     prog.rerun,
 		KeepAwake:   keepAwake(env, f.keepAwake),
+		Shard:       shard,
+		BeforeCell:  beforeCell,
 		Warn:        func(msg string) { fmt.Fprintf(env.stderr, "poolbench: warning: %s\n", msg) },
 	})
 	prog.finish()
@@ -174,14 +199,23 @@ func cmdRun(ctx context.Context, env *environ, args []string) error {
 	if err := set.Commit(); err != nil {
 		return err
 	}
-	if f.out == "" {
+	if f.out == "" && shard == nil {
 		if err := report.WriteIndex(filepath.Dir(dir)); err != nil {
 			return fmt.Errorf("writing the reports index: %w", err)
 		}
 	}
 
+	if err := printRun(env, res, f.json); err != nil {
+		return err
+	}
+	return runOutcome(ctx, env, sc, dir, res, runErr, f.strict)
+}
+
+// printRun prints a run's table, its failures and thresholds on stdout,
+// or, asJSON, results.json on stdout and the rest on stderr.
+func printRun(env *environ, res *results.Results, asJSON bool) error {
 	table := env.stdout
-	if f.json {
+	if asJSON {
 		table = env.stderr
 		b, err := results.Marshal(res)
 		if err != nil {
@@ -196,7 +230,7 @@ func cmdRun(ctx context.Context, env *environ, args []string) error {
 	}
 	printFailures(table, res)
 	printThresholds(table, res.Thresholds)
-	return runOutcome(ctx, env, sc, dir, res, runErr, f.strict)
+	return nil
 }
 
 // stageRun stages the run's files in set: results.json, results.bench.txt

@@ -3,6 +3,8 @@
 //
 //	poolbench run SCENARIO       run a sweep, write reports/<name>/
 //	poolbench mock [flags]       serve the mock upstream on 127.0.0.1
+//	poolbench merge DIR...       merge the shards of a run into one
+//	poolbench k8s SCENARIO       write a Kubernetes Indexed Job of shards
 //	poolbench report DIR         re-render tables, charts and HTML
 //	poolbench compare BASE NEW   compare two runs; exit 1 on a regression
 //	poolbench predict SCENARIO   predict a sweep without sending a request
@@ -74,6 +76,9 @@ type environ struct {
 	// lookupEnv reads an environment variable, for a target's ${NAME}s
 	// (os.LookupEnv; nil: none is set).
 	lookupEnv func(string) (string, bool)
+	// jobIndex is $JOB_COMPLETION_INDEX: the pod's index in a Kubernetes
+	// Indexed Job, the shard that run -shards n does ("" when unset).
+	jobIndex string
 }
 
 // processEnviron is the environ of this process.
@@ -92,6 +97,7 @@ func processEnviron() *environ {
 	env.environment = os.Environ()
 	mem := memavail.Available(memavail.System)
 	env.memAvailable, env.memSource = mem.Bytes, mem.Source
+	env.jobIndex = os.Getenv("JOB_COMPLETION_INDEX")
 	var rl syscall.Rlimit
 	if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl) == nil {
 		env.fdLimit = rl.Cur
@@ -103,6 +109,8 @@ func commands() []command {
 	return []command{
 		{"run", "run a scenario's sweep and write reports/<name>/", cmdRun, true},
 		{"mock", "serve the mock upstream on 127.0.0.1", cmdMock, true},
+		{"k8s", "write a Kubernetes Indexed Job that runs a scenario's shards", cmdK8s, false},
+		{"merge", "merge the shards of a run (run -shard i/n) into one run", cmdMerge, false},
 		{"report", "re-render tables, charts and the HTML page from results.json", cmdReport, false},
 		{"compare", "compare two runs with statistics; exit 1 on a regression", cmdCompare, false},
 		{"predict", "predict a scenario's sweep without sending a request", cmdPredict, false},

@@ -2,6 +2,7 @@ package results
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/poolbench/poolbench/bench/scenario"
 	"github.com/poolbench/poolbench/mocksrv/upstream"
@@ -45,6 +46,17 @@ type Cell struct {
 	// Latency summarises per-item latency, first attempt to final answer,
 	// in model seconds (see Latencies for the precision).
 	Latency Percentiles `json:"latency"`
+	// Histogram is the item latencies' HdrHistogram (wall microseconds at
+	// Timescale, three significant digits), HdrHistogram's V2 compressed
+	// encoding in base64 (see Latencies.Encode): shards of a run merge
+	// exactly by adding its counts. Absent in predictions and in results
+	// written before it existed.
+	Histogram string `json:"histogram,omitempty"`
+	// Started and Ended bound the cell's items, wall clock (absent in
+	// predictions): merged shards span from the earliest start to the
+	// latest end.
+	Started time.Time `json:"started,omitzero"`
+	Ended   time.Time `json:"ended,omitzero"`
 
 	// Connections is how many connections the client opened during the
 	// cell (0 in results written before it was counted).

@@ -11,6 +11,7 @@ package results
 import (
 	"github.com/poolbench/poolbench/internal/cpuload"
 
+	"fmt"
 	"runtime"
 	"runtime/debug"
 	"time"
@@ -50,7 +51,42 @@ type Results struct {
 	// Predicted is true for the model's predictions (poolbench predict
 	// -json): no request was sent, every cell is the model's.
 	Predicted bool `json:"predicted,omitempty"`
+	// Shard is set when the run did one shard's share of every cell (run
+	// -shard i/n): its cells' counts are that share's.
+	Shard *Shard `json:"shard,omitempty"`
+	// MergedShards is the number of shard runs poolbench merge added up
+	// into these results (0: not a merge).
+	MergedShards int `json:"merged_shards,omitempty"`
 }
+
+// Shard is one of Count processes sharing a run: it does items Index,
+// Index+Count, Index+2·Count… of every cell.
+type Shard struct {
+	Index int `json:"index"`
+	Count int `json:"count"`
+}
+
+// Validate reports a shard whose index is not in 0..Count-1.
+func (s Shard) Validate() error {
+	if s.Count < 1 || s.Index < 0 || s.Index >= s.Count {
+		return fmt.Errorf("shard %d/%d: want an index from 0 to the count minus one, and a count of at least 1", s.Index, s.Count)
+	}
+	return nil
+}
+
+// Of is the number of items of total that shard s does.
+func (s Shard) Of(total int) int {
+	if s.Count <= 1 {
+		return total
+	}
+	return max(total-s.Index+s.Count-1, 0) / s.Count
+}
+
+// Item is the index, among all of a cell's items, of the shard's k-th item.
+func (s Shard) Item(k int) int { return s.Index + k*max(s.Count, 1) }
+
+// String is "i/n".
+func (s Shard) String() string { return fmt.Sprintf("%d/%d", s.Index, s.Count) }
 
 // Calibration is what a run measured of the harness before its cells,
 // in wall seconds: the round trip an attempt costs beyond the upstream's

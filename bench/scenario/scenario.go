@@ -81,6 +81,11 @@ type Scenario struct {
 	Target *Target `yaml:"target,omitempty" json:"target,omitempty"`
 	// Client configures the HTTP client and its retries.
 	Client Client `yaml:"client,omitempty" json:"client"`
+	// Clients is how many independent clients share the upstream and its
+	// cap (default 1), as the machines of a fleet do: each has its own
+	// connections and the cell's strategy and pool, and a cell's items
+	// are dealt among them round-robin. A cell's pool is per client.
+	Clients int `yaml:"clients,omitempty" json:"clients,omitempty"`
 	// Sweep says which cells to run.
 	Sweep Sweep `yaml:"sweep" json:"sweep"`
 	// Thresholds are pass/fail criteria checked when the run ends, as k6
@@ -88,6 +93,9 @@ type Scenario struct {
 	// (default) or recommended. A run that crosses one exits 1.
 	Thresholds map[string]string `yaml:"thresholds,omitempty" json:"thresholds,omitempty"`
 }
+
+// ClientCount is Clients, 1 when unset.
+func (s *Scenario) ClientCount() int { return max(s.Clients, 1) }
 
 // Target is an external upstream. Load goes to loopback addresses only,
 // unless the run is given --allow-remote.

@@ -23,6 +23,8 @@ const (
 	MaxPool = 10_000_000
 	// MaxRepeats bounds the repeats of a sweep.
 	MaxRepeats = 100
+	// MaxClients bounds a fleet's clients (Scenario.Clients).
+	MaxClients = 10_000
 	// MaxParallel bounds how many cells run at once.
 	MaxParallel = 16
 	// MaxTimeout bounds one attempt's timeout (model time).
@@ -135,6 +137,9 @@ func (s *Scenario) Validate() error {
 	}
 	if err := s.Client.validate(); err != nil {
 		return prefixed("client", err)
+	}
+	if s.Clients < 0 || s.Clients > MaxClients {
+		return fieldErrorf("clients", "%d is out of range: want 1 to %d independent clients sharing the upstream", s.Clients, MaxClients)
 	}
 	if err := s.Sweep.validate(); err != nil {
 		return prefixed("sweep", err)

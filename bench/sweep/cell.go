@@ -23,6 +23,14 @@ type cellRun struct {
 	items int
 	seed  uint64 // backoff jitter of item i: PCG(seed, i)
 
+	// fleet, when set, are the independent clients (c the first) that
+	// share the cell's items round-robin, each with the cell's strategy
+	// and pool (scenario clients: N). shard is the share of the cell's
+	// items this process does (the zero value: all of them); items is
+	// that share's count, and item indexes are the whole cell's.
+	fleet []*client
+	shard results.Shard
+
 	lat     *results.Latencies
 	records *spill // nil: no requests.jsonl
 	feed    *feed  // the items' own requests (a targets file); nil: the target's
@@ -48,7 +56,7 @@ type cellRun struct {
 // policy's wait, until one succeeds, one is not retried, the attempts run
 // out or ctx is done (the item then fails as canceled, also while it waits
 // to retry).
-func (r *cellRun) item(ctx context.Context, index int) {
+func (r *cellRun) item(ctx context.Context, c *client, index int) {
 	r.started.Add(1)
 	first := time.Now()
 	var rnd *rand.Rand
@@ -65,25 +73,25 @@ func (r *cellRun) item(ctx context.Context, index int) {
 	for n := 1; ; n++ {
 		a.seq = r.seq.Add(1) - 1
 		var draw uint64
-		if r.c.t.mock {
+		if c.t.mock {
 			draw = upstream.DrawKey(index, n)
 		}
-		retryAfter := r.c.send(ctx, &a, draw)
+		retryAfter := c.send(ctx, &a, draw)
 		r.count(&a)
 		if a.ok() {
 			r.end(first, "", n)
 			return
 		}
 		outcome := a.outcome()
-		if a.kind == kindCanceled || n >= r.c.retry.MaxAttempts || !r.c.retry.Retries(outcome) {
+		if a.kind == kindCanceled || n >= c.retry.MaxAttempts || !c.retry.Retries(outcome) {
 			r.end(first, outcome, n)
 			return
 		}
-		if r.c.retry.Backoff == scenario.BackoffExponential && rnd == nil {
+		if c.retry.Backoff == scenario.BackoffExponential && rnd == nil {
 			rnd = rand.New(rand.NewPCG(r.seed, uint64(index)))
 		}
-		if wait := r.c.scale.Wall(r.c.retry.Delay(n, rnd, retryAfter)); wait > 0 {
-			late, ok := r.c.wait(ctx, wait)
+		if wait := c.scale.Wall(c.retry.Delay(n, rnd, retryAfter)); wait > 0 {
+			late, ok := c.wait(ctx, wait)
 			if !ok {
 				r.end(first, scenario.OutcomeCanceled, n)
 				return
@@ -127,10 +135,30 @@ func (r *cellRun) end(first time.Time, outcome string, n int) {
 // its wall time measured at scale. Items that never started (ctx done
 // first) fail as canceled.
 func (r *cellRun) run(ctx context.Context) results.Cell {
-	defer context.AfterFunc(ctx, r.c.abort)() // an interrupt cuts the attempts in flight short
+	clients := r.fleet
+	if len(clients) == 0 {
+		clients = []*client{r.c}
+	}
+	defer context.AfterFunc(ctx, func() { // an interrupt cuts the attempts in flight short
+		for _, c := range clients {
+			c.abort()
+		}
+	})()
 	start := time.Now()
-	runStrategy(ctx, r.plan.Strategy, r.plan.Pool, r.items, func(i int) { r.item(ctx, i) })
+	if len(clients) == 1 {
+		runStrategy(ctx, r.plan.Strategy, r.plan.Pool, r.items, func(k int) { r.item(ctx, r.c, r.shard.Item(k)) })
+	} else {
+		var wg sync.WaitGroup
+		for g, c := range clients {
+			group := results.Shard{Index: g, Count: len(clients)}
+			wg.Go(func() {
+				runStrategy(ctx, r.plan.Strategy, r.plan.Pool, group.Of(r.items), func(k int) { r.item(ctx, c, r.shard.Item(group.Item(k))) })
+			})
+		}
+		wg.Wait()
+	}
 	wall := time.Since(start)
+	end := time.Now()
 
 	c := results.Cell{
 		Strategy:   r.plan.Strategy,
@@ -171,6 +199,10 @@ func (r *cellRun) run(ctx context.Context) results.Cell {
 	}
 	c.SetWall(wall.Seconds(), r.c.scale)
 	c.Latency = r.lat.Percentiles(r.c.scale)
+	c.Started, c.Ended = start.UTC(), end.UTC()
+	if h, err := r.lat.Encode(); err == nil {
+		c.Histogram = h
+	}
 	c.Interrupted = c.Failures[scenario.OutcomeCanceled] > 0
 	return c
 }

@@ -205,12 +205,24 @@ func (sw *sweeper) runAt(ctx context.Context, j job, withRecords bool) (cell res
 	} else {
 		t = sw.opts.Requests.target()
 	}
-	c, err := newClient(t, sc.Client, j.scale, j.plan.Pool, sc.Items, sw.opts.AllowRemote)
-	if err != nil {
-		return cell, nil, err
+	items := sc.Items
+	var shard results.Shard
+	if sw.opts.Shard != nil {
+		shard = *sw.opts.Shard
+		items = shard.Of(sc.Items)
 	}
-	defer c.closeIdle()
-	c.waker = sw.waker
+	fleet := make([]*client, sc.ClientCount())
+	for g := range fleet {
+		share := results.Shard{Index: g, Count: len(fleet)}.Of(items)
+		c, err := newClient(t, sc.Client, j.scale, j.plan.Pool, share, sw.opts.AllowRemote)
+		if err != nil {
+			return cell, nil, err
+		}
+		defer c.closeIdle()
+		c.waker = sw.waker
+		fleet[g] = c
+	}
+	c := fleet[0]
 	var spl *spill
 	if withRecords {
 		if spl, err = newSpill(); err != nil {
@@ -232,8 +244,12 @@ func (sw *sweeper) runAt(ctx context.Context, j job, withRecords bool) (cell res
 	}
 	// Every cell draws the same jitter, as bench/model does (common random
 	// numbers: cells differ by their strategy and pool, not their luck).
-	run := newCellRun(c, j.plan, sc.Items, sc.Seed, spl, itemDone)
+	run := newCellRun(c, j.plan, items, sc.Seed, spl, itemDone)
 	run.feed = fd
+	run.shard = shard
+	if len(fleet) > 1 {
+		run.fleet = fleet
+	}
 	watch := watchHarness(sw.probe)
 	cell = run.run(ctx)
 	var st *mocksrv.Stats

@@ -50,6 +50,15 @@ type Options struct {
 	// An error is a warning: the run goes on without, and says so
 	// (Machine.KeptAwake).
 	KeepAwake func() (stop func() error, err error)
+	// Shard, when set, makes the run one of Shard.Count processes sharing
+	// every cell of a `target:` scenario: it does items Index,
+	// Index+Count… with the cell's pool, and the results say so
+	// (Results.Shard); poolbench merge adds the shards up.
+	Shard *results.Shard
+	// BeforeCell, when set, is called before each cell starts, with its
+	// index in the plan (shards line their cells up with it, see
+	// bench/shardsync); an error stops the run as a cell's does.
+	BeforeCell func(ctx context.Context, i int) error
 	// Warn receives warnings (nil: none are shown).
 	Warn func(string)
 	// OnCell, when set, is called as each cell ends with the number of cells
@@ -108,7 +117,16 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts Options) (*results.Res
 			opts.Warn(note)
 		}
 	}
+	if opts.Shard != nil {
+		if err := opts.Shard.Validate(); err != nil {
+			return nil, err
+		}
+		if sc.Target == nil {
+			return nil, errors.New("a shard runs against a target: one service every shard calls (an upstream: scenario would give each shard a mock of its own, and their caps would not be shared)")
+		}
+	}
 	res := &results.Results{
+		Shard:    opts.Shard,
 		Schema:   results.SchemaVersion,
 		Scenario: *sc,
 		Machine:  results.CurrentMachine(),
@@ -168,6 +186,15 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts Options) (*results.Res
 		}
 		if runCtx.Err() != nil { // canceled, or a cell failed (it cancels runCtx)
 			break
+		}
+		if opts.BeforeCell != nil {
+			if err := opts.BeforeCell(runCtx, job.i); err != nil {
+				<-slots
+				mu.Lock()
+				fail(err)
+				mu.Unlock()
+				break
+			}
 		}
 		wg.Go(func() {
 			defer func() { <-slots }()
