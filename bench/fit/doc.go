@@ -13,17 +13,23 @@
 //   - the service time from the successful attempts of cells that kept one
 //     request in flight (serial, pool 1), less the round trip; a run
 //     without such a cell cannot be fitted;
-//   - the cap and contention together, by least squares of every cell's
-//     log wall time against the model's closed formula (model.ExactWall),
-//     contention minimised by gonum's optimizer for each candidate cap; a
-//     cap is reported only when it explains the cells better than no cap
-//     does, and never at or above the largest concurrency measured;
-//   - the overflow from the outcomes past the cap: rejections (429, 503)
-//     or resets in excess of what the one-in-flight cells saw, else queue;
+//   - the overflow from the cells with more than one request in flight:
+//     rejections (429, 503) or resets in excess of what the one-in-flight
+//     cells saw; the cap is then the number of successful requests the
+//     service held at once;
+//   - else the cap (queue) and contention together, from the ratio of
+//     each cell's lower-quartile answer to the one-in-flight cells' (a
+//     closed loop of k requests against m = min(k, cap) in service waits
+//     k / m stretched service times), contention minimised by gonum's
+//     optimizer for each candidate cap; a cap is reported only when it
+//     explains the cells far better than no cap does, and never at or
+//     above the largest concurrency measured;
+//   - contention, whatever the overflow, from the cells at or below the
+//     cap (gonum's LinearRegression through the origin);
 //   - the error rate and status from the one-in-flight cells;
 //   - the round trip from the median rejection (the service answers those
-//     at once) when there are any, else the harness's calibrated loopback
-//     round trip.
+//     at once) when there are any, else the harness's loopback round trip
+//     measured back to back (Calibration.BusyRoundTrip).
 //
 // Cells the harness flagged (harness.bound) measured poolbench, not the
 // service: a fit from them is refused (ErrFlagged) and names them.

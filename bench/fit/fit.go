@@ -115,7 +115,10 @@ func infer(ctx context.Context, res *results.Results, recs map[string]*attempts,
 			return nil, err
 		}
 		if res.Calibration != nil && loopback == 0 {
-			loopback = c.Timescale.ModelSeconds(res.Calibration.RoundTrip)
+			// Back to back, not from idle: a wake-up from idle on a busy
+			// machine costs milliseconds, and is the harness's, not the
+			// network's.
+			loopback = c.Timescale.ModelSeconds(res.Calibration.BusyRoundTrip)
 		}
 		obs = append(obs, o)
 		f.Used = append(f.Used, c.Label())

@@ -5,12 +5,10 @@ import (
 	"math"
 	"net/http"
 	"slices"
-	"time"
 
 	"gonum.org/v1/gonum/optimize"
 	"gonum.org/v1/gonum/stat"
 
-	"github.com/poolbench/poolbench/bench/model"
 	"github.com/poolbench/poolbench/mocksrv/upstream"
 )
 
@@ -96,7 +94,7 @@ func estimate(obs []observed, loopback float64, family Family) (Estimate, bool) 
 	if len(one) < 2 {
 		return e, false
 	}
-	e.RoundTrip, e.RoundTripFrom = loopback, "the harness's calibrated loopback round trip"
+	e.RoundTrip, e.RoundTripFrom = loopback, "the harness's loopback round trip, back to back"
 	if len(rejected) > 0 {
 		e.RoundTrip = stat.Quantile(0.5, stat.Empirical, sorted(rejected), nil)
 		e.RoundTripFrom = "the median rejection (answered at once)"
@@ -127,8 +125,7 @@ func estimate(obs []observed, loopback float64, family Family) (Estimate, bool) 
 		// Rejected or reset requests leave the cap's requests in service:
 		// the cap is the number the successful ones held at once.
 		e.Cap = heldAtOnce(obs, e.RoundTrip)
-		_, e.Contention = fitContention(usable(obs), e.Cap, e.Mean)
-	} else if e.Cap, e.Contention = capAndContention(obs, e.Mean); e.Cap > 0 {
+	} else if e.Cap, e.Contention = capAndContention(obs, e.RoundTrip); e.Cap > 0 {
 		e.Overflow = upstream.OverflowQueue
 	}
 	if e.Cap == 0 {
@@ -235,65 +232,71 @@ func heldAtOnce(obs []observed, rtt float64) int {
 	return best
 }
 
-// capAndContention fits the cap and contention to the cells' wall times:
-// for every candidate cap (none, or 1 to the largest concurrency less
-// one) the contention minimising the squared log error of the model's
-// closed formula, then the best candidate. A cap wins over none only when
-// none misses the cells by more than 3% (root mean square) and the cap's
-// error is under a quarter of none's: a cap is never made up from noise.
-func capAndContention(obs []observed, mean float64) (capacity int, contention float64) {
-	use := usable(obs)
-	if len(use) == 0 {
-		return 0, 0
+// capAndContention fits the cap and contention to the cells' lower
+// quartiles: with m = min(k, cap) requests in service and the rest
+// queued, a closed loop of k in flight answers each request after k / m
+// service times of S_m = S × (1 + c × (m − 1)), so the ratio of a cell's
+// lower quartile to the one-in-flight cells' is (k / m) × (1 + c × (m −
+// 1)). For every candidate cap (none, or 1 to the largest concurrency
+// less one) gonum's Nelder–Mead finds the contention minimising the
+// squared log error; then the best candidate. A cap wins over none only
+// when none misses the cells by more than 3% (root mean square) and the
+// cap's error is under a quarter of none's: a cap is never made up from
+// noise. Quartiles, unlike wall times, are robust to the stalls a busy
+// machine adds to a few attempts.
+func capAndContention(obs []observed, rtt float64) (capacity int, contention float64) {
+	var one []float64
+	for _, o := range obs {
+		if o.conc == 1 {
+			one = append(one, o.ok...)
+		}
 	}
+	q1 := stat.Quantile(contentionQuantile, stat.Empirical, sorted(one), nil) - rtt
+	var ks, rs []float64
 	maxConc := 0
-	for _, o := range use {
+	for _, o := range obs {
+		if o.conc < 2 || len(o.ok) < 3 || !(q1 > 0) {
+			continue
+		}
+		qk := stat.Quantile(contentionQuantile, stat.Empirical, sorted(o.ok), nil) - rtt
+		ks, rs = append(ks, float64(o.conc)), append(rs, math.Log(math.Max(qk, 1e-9)/q1))
 		maxConc = max(maxConc, o.conc)
 	}
-	noneErr, noneC := fitContention(use, 0, mean)
+	if len(ks) == 0 {
+		return 0, 0
+	}
+	fit := func(c int) (sse, contention float64) {
+		f := func(x float64) float64 {
+			x = math.Min(math.Abs(x), upstream.MaxContention)
+			var s float64
+			for i, k := range ks {
+				m := k
+				if c > 0 {
+					m = math.Min(k, float64(c))
+				}
+				d := rs[i] - math.Log(k/m*(1+x*(m-1)))
+				s += d * d
+			}
+			return s
+		}
+		p := optimize.Problem{Func: func(x []float64) float64 { return f(x[0]) }}
+		best, bestX := f(0), 0.0
+		if r, err := optimize.Minimize(p, []float64{0.05}, nil, &optimize.NelderMead{}); err == nil && r.F < best {
+			best, bestX = r.F, math.Abs(r.X[0])
+		}
+		return best, math.Min(bestX, upstream.MaxContention)
+	}
+	noneErr, noneC := fit(0)
 	bestCap, bestErr, bestCont := 0, math.Inf(1), 0.0
 	for c := 1; c < maxConc; c++ {
-		if e, x := fitContention(use, c, mean); e < bestErr {
+		if e, x := fit(c); e < bestErr {
 			bestCap, bestErr, bestCont = c, e, x
 		}
 	}
-	if bestCap > 0 && noneErr/float64(len(use)) > 0.03*0.03 && bestErr < noneErr/4 {
+	if bestCap > 0 && noneErr/float64(len(ks)) > 0.03*0.03 && bestErr < noneErr/4 {
 		return bestCap, bestCont
 	}
 	return 0, noneC
-}
-
-// usable are the cells with a wall time and answers that took a service
-// time.
-func usable(obs []observed) []observed {
-	var use []observed
-	for _, o := range obs {
-		if o.wall > 0 && o.okAndSlow > 0 {
-			use = append(use, o)
-		}
-	}
-	return use
-}
-
-// fitContention is the contention that best explains the cells' wall
-// times with capacity c (0: none), by gonum's Nelder–Mead on the squared
-// log error of the model's closed formula, and that error.
-func fitContention(use []observed, c int, mean float64) (sse, contention float64) {
-	f := func(x float64) float64 {
-		var s float64
-		for _, o := range use {
-			w := model.ExactWall(o.okAndSlow, o.conc, c, seconds(mean), math.Min(math.Abs(x), upstream.MaxContention))
-			d := math.Log(w.Seconds()) - math.Log(o.wall)
-			s += d * d
-		}
-		return s
-	}
-	p := optimize.Problem{Func: func(x []float64) float64 { return f(x[0]) }}
-	best, bestX := f(0), 0.0
-	if r, err := optimize.Minimize(p, []float64{0.05}, nil, &optimize.NelderMead{}); err == nil && r.F < best {
-		best, bestX = r.F, math.Abs(r.X[0])
-	}
-	return best, math.Min(bestX, upstream.MaxContention)
 }
 
 // overflowing says whether cells overflowed the service, and how: reject
@@ -363,6 +366,3 @@ func sorted(xs []float64) []float64 {
 	slices.Sort(s)
 	return s
 }
-
-// seconds converts seconds to a Duration, rounded to the nanosecond.
-func seconds(s float64) time.Duration { return time.Duration(math.Round(s * 1e9)) }

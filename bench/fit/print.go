@@ -23,13 +23,13 @@ func (f *Fit) Write(w io.Writer, checks []Range) error {
 	fmt.Fprintf(tw, "service time\t%s\t(the family that fits best: Kolmogorov–Smirnov %.3f)\n", e.Service.Spec(), e.Candidates[0].KS)
 	a, b := e.Service.ParamNames()
 	fmt.Fprintf(tw, "  median\t%s\t(of the samples)\n", iv(func(x Estimate) float64 { return x.Median }, ms))
-	fmt.Fprintf(tw, "  %s\t%s\t\n", a, iv(func(x Estimate) float64 { return x.Service.A }, ms))
+	fmt.Fprintf(tw, "  %s %s\t%s\t\n", e.Service.Family, a, iv(func(x Estimate) float64 { return x.Service.A }, ms))
 	if b != "" {
 		format := num
 		if e.Service.BIsDuration() {
 			format = ms
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t\n", b, iv(func(x Estimate) float64 { return x.Service.B }, format))
+		fmt.Fprintf(tw, "  %s %s\t%s\t\n", e.Service.Family, b, iv(func(x Estimate) float64 { return x.Service.B }, format))
 	}
 	switch {
 	case e.Cap > 0:

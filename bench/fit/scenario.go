@@ -173,3 +173,6 @@ func (f *Fit) Check(ctx context.Context) ([]Range, error) {
 	}
 	return out, nil
 }
+
+// seconds converts seconds to a Duration, rounded to the nanosecond.
+func seconds(s float64) time.Duration { return time.Duration(math.Round(s * 1e9)) }

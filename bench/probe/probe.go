@@ -218,7 +218,7 @@ func (p *prober) sweep(ctx context.Context) (string, error) {
 	if reason := p.stop(pilot); reason != "" {
 		return reason, nil
 	}
-	if extra := n - pilotItems; extra > 0 {
+	if extra := n - pilotItems; extra >= minItems/2 {
 		c, err := p.cell(ctx, scenario.Pooled, 1, min(extra, p.l.MaxRequests-p.attempts))
 		if err != nil {
 			return "", err

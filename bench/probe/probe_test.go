@@ -123,6 +123,10 @@ func TestFitRecoversMockQueue(t *testing.T) {
 	for i, c := range fresh.Cells {
 		r := ranges[i]
 		t.Logf("pool %d: measured %.4g s, predicted %.4g s in [%.4g, %.4g]", c.Pool, c.ModelWallSeconds, r.Predicted, r.Low, r.High)
+		if c.Bound() {
+			t.Logf("pool %d: not checked: the harness flagged it (%s)", c.Pool, c.Harness.Reason)
+			continue
+		}
 		if c.ModelWallSeconds < r.Low || c.ModelWallSeconds > r.High {
 			t.Errorf("pool %d: measured %.4g s, outside the predicted range [%.4g, %.4g]", c.Pool, c.ModelWallSeconds, r.Low, r.High)
 		}
