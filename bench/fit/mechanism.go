@@ -281,7 +281,7 @@ func capAndContention(obs []observed, rtt float64) (capacity int, contention flo
 		}
 		p := optimize.Problem{Func: func(x []float64) float64 { return f(x[0]) }}
 		best, bestX := f(0), 0.0
-		if r, err := optimize.Minimize(p, []float64{0.05}, nil, &optimize.NelderMead{}); err == nil && r.F < best {
+		if r, err := optimize.Minimize(p, []float64{0.05}, minimizeSettings(), &optimize.NelderMead{}); err == nil && r.F < best {
 			best, bestX = r.F, math.Abs(r.X[0])
 		}
 		return best, math.Min(bestX, upstream.MaxContention)
@@ -365,4 +365,11 @@ func sorted(xs []float64) []float64 {
 	s := slices.Clone(xs)
 	slices.Sort(s)
 	return s
+}
+
+// minimizeSettings bound one contention fit: a one-dimensional problem
+// converges in a few dozen evaluations.
+func minimizeSettings() *optimize.Settings {
+	return &optimize.Settings{FuncEvaluations: 200,
+		Converger: &optimize.FunctionConverge{Absolute: 1e-12, Relative: 1e-9, Iterations: 10}}
 }

@@ -54,7 +54,7 @@ func probeAndFit(t *testing.T, url, dir string, l probe.Limits) (*probe.Outcome,
 		t.Fatal(err)
 	}
 	target := scenario.Target{URL: url}
-	o, err := probe.Run(ctx, probe.Options{Target: target, Name: "probe-test", Limits: l, ErrorBudget: 0.1, Records: rec})
+	o, err := probe.Run(ctx, probe.Options{Target: target, Name: "probe-test", Limits: l, ErrorBudget: 0.2, Records: rec})
 	if err != nil {
 		t.Fatalf("probe: %v", err)
 	}
