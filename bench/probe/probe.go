@@ -168,16 +168,16 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 	out := &Outcome{}
 	out.Stopped, err = p.sweep(runCtx)
 	out.Results, out.Attempts = p.res, p.attempts
+	if p.res != nil {
+		p.res.Finished = time.Now().UTC()
+		p.res.Complete = err == nil
+	}
 	switch {
 	case ctx.Err() != nil:
 		return out, ctx.Err()
 	case errors.Is(err, context.DeadlineExceeded):
 		out.Stopped = fmt.Sprintf("the time limit (%v) was reached", l.MaxTime)
 		err = nil
-	}
-	if p.res != nil {
-		p.res.Finished = time.Now().UTC()
-		p.res.Complete = err == nil
 	}
 	return out, err
 }
