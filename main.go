@@ -8,6 +8,8 @@
 //	poolbench report DIR         re-render tables, charts and HTML
 //	poolbench compare BASE NEW   compare two runs; exit 1 on a regression
 //	poolbench predict SCENARIO   predict a sweep without sending a request
+//	poolbench probe URL          measure a service briefly, then fit it
+//	poolbench fit RESULTS        infer a service from a run; write fitted.yaml
 //	poolbench scenarios          list the built-in scenarios
 //	poolbench version            print the version
 //
@@ -114,6 +116,8 @@ func commands() []command {
 		{"report", "re-render tables, charts and the HTML page from results.json", cmdReport, false},
 		{"compare", "compare two runs with statistics; exit 1 on a regression", cmdCompare, false},
 		{"predict", "predict a scenario's sweep without sending a request", cmdPredict, false},
+		{"probe", "measure a service with a short bounded sweep, then fit it", cmdProbe, true},
+		{"fit", "infer a service from a run against it; write fitted.yaml", cmdFit, false},
 		{"scenarios", "list the built-in scenarios", cmdScenarios, false},
 		{"version", "print poolbench's version and VCS revision", cmdVersion, false},
 	}

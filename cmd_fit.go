@@ -1,0 +1,129 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/poolbench/poolbench/bench/fit"
+	"github.com/poolbench/poolbench/bench/model"
+	"github.com/poolbench/poolbench/bench/scenario"
+	"github.com/poolbench/poolbench/internal/publish"
+)
+
+const fitUsage = `[flags] RESULTS
+
+RESULTS is a run's directory (or its results.json) against a target: a
+probe's, or your own sweep's. Infers the service (its service-time
+distribution, cap, what happens past the cap, contention, error rate and
+round trip, each with a 95% bootstrap interval), prints every measured
+cell beside the fitted model's prediction, and writes fitted.yaml beside
+the results: a scenario whose upstream: is the fit, for 'poolbench
+predict' and 'poolbench run'. A run with cells the harness flagged is
+refused (exit 2).`
+
+// fitFlags are what-ifs and where the fit goes.
+type fitFlags struct {
+	out, pools string
+	items      int
+	replicates int
+}
+
+// cmdFit fits a run's service and writes fitted.yaml.
+func cmdFit(ctx context.Context, env *environ, args []string) error {
+	fs := newFlagSet("fit", fitUsage, env.stderr)
+	var f fitFlags
+	fs.StringVar(&f.out, "out", "", "write the fitted scenario to `FILE` (default fitted.yaml beside the results)")
+	fs.StringVar(&f.pools, "pools", "", "also predict these pool `sizes` with their ranges, like 32,128")
+	fs.IntVar(&f.items, "items", 0, "items per predicted cell with -pools (default: the run's)")
+	fs.IntVar(&f.replicates, "replicates", 200, "bootstrap `N` replicates behind each interval")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		fs.Usage()
+		return badInputf("fit takes one RESULTS directory or results.json, got %d arguments", len(pos))
+	}
+	if f.replicates < 20 || f.replicates > 100_000 {
+		return badInputf("-replicates %d: want 20 to 100000", f.replicates)
+	}
+	if f.items < 0 || f.items > model.MaxItems {
+		return badInputf("-items %d: want 1 to %d", f.items, model.MaxItems)
+	}
+	var pools []int
+	if f.pools != "" {
+		if pools, err = scenario.ParsePools(f.pools); err != nil {
+			return badInputf("-pools: %w", err)
+		}
+	}
+	return fitAndWrite(ctx, env.stdout, pos[0], f.out, fit.Options{Replicates: f.replicates}, f.items, pools)
+}
+
+// fitAndWrite fits the run in path, prints the fit, the what-ifs for
+// pools, and writes the fitted scenario to out (default DIR/fitted.yaml),
+// atomically.
+func fitAndWrite(ctx context.Context, w io.Writer, path, out string, opts fit.Options, items int, pools []int) error {
+	ft, err := fit.Dir(ctx, path, opts)
+	switch {
+	case errors.Is(err, fit.ErrFlagged), errors.Is(err, fit.ErrCannotFit), errors.Is(err, os.ErrNotExist):
+		return badInputf("fit %s: %w", path, err)
+	case err != nil && ctx.Err() == nil:
+		return badInputf("fit %s: %w", path, err)
+	case err != nil:
+		return err
+	}
+	checks, err := ft.Check(ctx)
+	if err != nil {
+		return fmt.Errorf("predicting the measured cells from the fit: %w", err)
+	}
+	if err := ft.Write(w, checks); err != nil {
+		return err
+	}
+	if len(pools) > 0 {
+		if items == 0 {
+			items = ft.Run.Scenario.Items
+		}
+		rs, err := ft.Predict(ctx, items, []scenario.Strategy{scenario.Pooled}, pools)
+		if err != nil {
+			return fmt.Errorf("predicting pools %v: %w", pools, err)
+		}
+		if err := fit.WriteRanges(w, rs); err != nil {
+			return err
+		}
+	}
+	b, err := ft.YAML()
+	if err != nil {
+		return err
+	}
+	if out == "" {
+		dir := path
+		if st, err := os.Stat(path); err == nil && !st.IsDir() {
+			dir = filepath.Dir(path)
+		}
+		out = filepath.Join(dir, "fitted.yaml")
+	}
+	if err := publish.WriteFile(out, b); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "\nwrote %s: what-ifs with 'poolbench predict %s -items 1000000 -pools %s', a replay on the mock with 'poolbench run %s'\n",
+		out, out, whatIfPools(ft), out)
+	if rt := ft.Point.RoundTrip; rt > 0.001 {
+		fmt.Fprintf(w, "the network round trip (%.3g ms) is not part of fitted.yaml: add -rtt %.3gms to predict\n", rt*1000, rt*1000)
+	}
+	return nil
+}
+
+// whatIfPools lists pools around the fitted cap for the suggested what-if.
+func whatIfPools(ft *fit.Fit) string {
+	top := max(ft.Point.MaxConc, 8) * 8
+	var ps []string
+	for p := 1; p <= top; p *= 2 {
+		ps = append(ps, fmt.Sprint(p))
+	}
+	return strings.Join(ps, ",")
+}
