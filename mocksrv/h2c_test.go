@@ -12,7 +12,7 @@ import (
 	"github.com/poolbench/poolbench/mocksrv/upstream"
 )
 
-// TestHTTPEngineServesH2C: the net/http engine answers HTTP/2 clients
+// TestHTTPEngineServesH2C: the h2c engine (net/http) answers HTTP/2 clients
 // with prior knowledge (h2c), the cap holding over the streams of one
 // connection.
 func TestHTTPEngineServesH2C(t *testing.T) {
@@ -20,7 +20,7 @@ func TestHTTPEngineServesH2C(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := ListenEngine("127.0.0.1:0", s, EngineHTTP)
+	r, err := ListenEngine("127.0.0.1:0", s, EngineH2C)
 	if err != nil {
 		t.Fatal(err)
 	}

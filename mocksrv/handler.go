@@ -16,16 +16,16 @@ import (
 // ServeHTTP serves a modeled request or a control endpoint (the net/http
 // engine). A request's body must arrive within BodyReadTimeout.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.serveHTTP(w, r, BodyReadTimeout)
+	s.serveHTTP(w, r, BodyReadTimeout, false)
 }
 
-func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request, bodyTimeout time.Duration) {
+func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request, bodyTimeout time.Duration, h2 bool) {
 	// What the loop engine refuses before a request is served, refused
 	// alike, not counted, and the connection closed: net/http hands the
 	// HTTP/2 preface ("PRI * HTTP/2.0") to its handler, and reads a
 	// declared body beyond MaxRequestBody up to the limit first.
 	switch {
-	case r.ProtoMajor != 1:
+	case r.ProtoMajor != 1 && !(h2 && r.ProtoMajor == 2):
 		w.Header().Set("Connection", "close")
 		http.Error(w, "505 HTTP Version Not Supported: unsupported protocol version", http.StatusHTTPVersionNotSupported)
 		return

@@ -35,9 +35,12 @@ const (
 	// EngineLoop serves from one epoll loop on its own thread (Linux
 	// only; package mocksrv/internal/loop).
 	EngineLoop Engine = "loop"
-	// EngineHTTP serves through net/http with the Server as its handler:
-	// HTTP/1.1, and HTTP/2 over cleartext (h2c, prior knowledge).
+	// EngineHTTP serves through net/http with the Server as its handler,
+	// HTTP/1.1 only: an HTTP/2 preface gets 505, as from the loop engine.
 	EngineHTTP Engine = "http"
+	// EngineH2C is EngineHTTP that also serves HTTP/2 over cleartext (h2c,
+	// prior knowledge), for measuring a client over HTTP/2.
+	EngineH2C Engine = "h2c"
 )
 
 // Engines lists the engines this platform has, the default first.
@@ -110,26 +113,26 @@ func listenEngine(addr string, s *Server, engine Engine, lim limits) (*Running, 
 			return nil, fmt.Errorf("mock listen: %w", err)
 		}
 		return &Running{URL: baseURL(tcp), Addr: tcp, Engine: engine, mock: s, loop: l}, nil
-	case EngineHTTP:
+	case EngineHTTP, EngineH2C:
 	default:
-		return nil, fmt.Errorf("mock engine %q: want %s or %s", engine, EngineLoop, EngineHTTP)
+		return nil, fmt.Errorf("mock engine %q: want %s, %s or %s", engine, EngineLoop, EngineHTTP, EngineH2C)
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("mock listen: %w", err)
 	}
 	tcp := ln.Addr().(*net.TCPAddr)
-	// HTTP/1.1, and h2c with prior knowledge for HTTP/2 clients.
+	// HTTP/1.1, and for EngineH2C h2c with prior knowledge.
 	var protocols http.Protocols
 	protocols.SetHTTP1(true)
-	protocols.SetUnencryptedHTTP2(true)
+	protocols.SetUnencryptedHTTP2(engine == EngineH2C)
 	r := &Running{
 		URL:    baseURL(tcp),
 		Addr:   tcp,
-		Engine: EngineHTTP,
+		Engine: engine,
 		mock:   s,
 		http: &http.Server{
-			Handler:           httpEngine{s, lim.bodyRead},
+			Handler:           httpEngine{s, lim.bodyRead, engine == EngineH2C},
 			ConnContext:       withWatched,
 			ReadHeaderTimeout: lim.readHeader,
 			IdleTimeout:       lim.idle,

@@ -99,11 +99,12 @@ func withWatched(ctx context.Context, c net.Conn) context.Context {
 type httpEngine struct {
 	s           *Server
 	bodyTimeout time.Duration
+	h2c         bool // serve HTTP/2 (EngineH2C); else it gets 505
 }
 
 func (e httpEngine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if wc, ok := r.Context().Value(watchedKey{}).(*watchedConn); ok && wc.next() {
 		w.Header().Set("Connection", "close")
 	}
-	e.s.serveHTTP(w, r, e.bodyTimeout)
+	e.s.serveHTTP(w, r, e.bodyTimeout, e.h2c)
 }
