@@ -25,7 +25,6 @@ import (
 	"io"
 	"os"
 	"runtime"
-	"strconv"
 	"strings"
 	"syscall"
 
@@ -388,22 +387,4 @@ func flagError(fs *flag.FlagSet, err error) error {
 		}
 	}
 	return fmt.Errorf("%s: %w (%s)", fs.Name(), err, hint)
-}
-
-// memAvailable reads MemAvailable from /proc/meminfo (Linux), in bytes; 0
-// where it cannot.
-func memAvailable() uint64 {
-	b, err := os.ReadFile("/proc/meminfo")
-	if err != nil {
-		return 0
-	}
-	for line := range strings.Lines(string(b)) {
-		if rest, ok := strings.CutPrefix(line, "MemAvailable:"); ok {
-			kb, err := strconv.ParseUint(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
-			if err == nil {
-				return kb << 10
-			}
-		}
-	}
-	return 0
 }
