@@ -37,12 +37,14 @@ import (
 // trackedConn is a connection the client can close when its run is
 // interrupted (fasthttp takes no context), and that knows how far its
 // current exchange went. fasthttp's HostClient uses a connection for one
-// exchange at a time, on one goroutine: the exchange fields need no lock.
+// exchange at a time; net/http's HTTP/2 transport reads and writes one from
+// two goroutines, so the exchange fields are guarded by mu.
 type trackedConn struct {
 	net.Conn
 	c    *client
 	once sync.Once
 
+	mu        sync.Mutex
 	exchanges int   // requests begun on the connection
 	written   bool  // a byte of the current request was written
 	answered  bool  // a byte of the current answer was read
@@ -59,11 +61,15 @@ func (tc *trackedConn) Close() error {
 }
 
 func (tc *trackedConn) Write(p []byte) (int, error) {
+	tc.mu.Lock()
 	if tc.exchanges == 0 || tc.answered { // a new request
 		tc.exchanges++
 		tc.written, tc.answered = false, false
 	}
+	tc.mu.Unlock()
 	n, err := tc.Conn.Write(p)
+	tc.mu.Lock()
+	defer tc.mu.Unlock()
 	if n > 0 {
 		tc.written = true
 	}
@@ -75,6 +81,8 @@ func (tc *trackedConn) Write(p []byte) (int, error) {
 
 func (tc *trackedConn) Read(p []byte) (int, error) {
 	n, err := tc.Conn.Read(p)
+	tc.mu.Lock()
+	defer tc.mu.Unlock()
 	if n > 0 {
 		tc.answered = true
 	}
@@ -98,6 +106,8 @@ type connAddr struct {
 // connection the server had closed before it, and may be sent again
 // (the rule above) when replayable.
 func (tc *trackedConn) stale(replayable bool) bool {
+	tc.mu.Lock()
+	defer tc.mu.Unlock()
 	if tc.exchanges < 2 || tc.answered || !closedByPeer(tc.ioErr) {
 		return false
 	}
