@@ -21,7 +21,8 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// TestSpinner: the spinner keeps one thread per CPU busy at nice 19, and
+// TestSpinner: the spinner keeps one thread per CPU busy at nice 19 under
+// SCHED_IDLE, and
 // leaves when stopped.
 func TestSpinner(t *testing.T) {
 	if !Supported {
@@ -48,10 +49,15 @@ func TestSpinner(t *testing.T) {
 				continue
 			}
 			// Fields after the command's closing parenthesis: state is the
-			// first, utime the 12th, nice the 17th.
+			// first, utime the 12th, nice the 17th, policy the 39th.
 			f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
-			if len(f) > 16 && f[16] == "19" && f[11] != "0" {
+			if len(f) > 38 && f[16] == "19" && f[11] != "0" {
 				spinning++
+				// SCHED_IDLE (5), whatever policy the spinner inherited: a
+				// real-time one would let it take the machine.
+				if f[38] != "5" {
+					t.Errorf("spinning thread %s has scheduling policy %s: want SCHED_IDLE (5)", task, f[38])
+				}
 			}
 			if len(f) > 16 && f[16] != "19" && f[16] != "0" {
 				t.Errorf("thread %s has nice %s: want 19 or, for the Go runtime's idle threads, 0", task, f[16])
