@@ -7,15 +7,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"slices"
-	"syscall"
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
+	"github.com/poolbench/poolbench/bench/results"
 	"github.com/poolbench/poolbench/mocksrv/upstream"
 )
 
@@ -179,8 +178,7 @@ const minRecordBytes = 100
 // (a FIFO, a device, a folder) is refused without blocking. It returns
 // ctx's error, promptly, once ctx is done.
 func readRequests(ctx context.Context, path string, w wanted) (*requestData, error) {
-	// Non-blocking, so that opening a FIFO does not wait for a writer.
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	f, fi, err := results.OpenRegular(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
@@ -188,30 +186,8 @@ func readRequests(ctx context.Context, path string, w wanted) (*requestData, err
 		return nil, err
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s: not a regular file (%s)", path, fileKind(fi.Mode()))
-	}
 	w.attempts = int(min(int64(w.attempts), fi.Size()/minRecordBytes))
 	return decodeRequests(ctx, f, path, w)
-}
-
-// fileKind names the type of a file that is not a regular one.
-func fileKind(m fs.FileMode) string {
-	switch {
-	case m&fs.ModeNamedPipe != 0:
-		return "a named pipe"
-	case m.IsDir():
-		return "a folder"
-	case m&fs.ModeDevice != 0:
-		return "a device"
-	case m&fs.ModeSocket != 0:
-		return "a socket"
-	}
-	return m.Type().String()
 }
 
 // maxLine bounds one line of requests.jsonl.
