@@ -168,7 +168,7 @@ func writePredictions(w io.Writer, sc *scenario.Scenario, opts model.Options, pr
 	fmt.Fprintf(w, "predicted by the model, no request sent; times in model seconds (the scenario runs at %s); goodput counts succeeded items only\n", sc.Timescale)
 
 	if !opts.NoRange {
-		fmt.Fprintln(w, rangeNote(opts.Spread))
+		fmt.Fprintln(w, rangeNote(opts.Spread, preds))
 	}
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
@@ -185,9 +185,10 @@ func writePredictions(w io.Writer, sc *scenario.Scenario, opts model.Options, pr
 			method = "exact"
 		}
 		u := p.Upstream
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%s\t\n", p.Strategy, pool,
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\t\n", p.Strategy, pool,
 			num(p.ModelWallSeconds), rangeCell(p.Interval), num(p.Goodput), failedCell(p.Failed, p.Interval),
-			num(p.Latency.P50), num(p.Latency.P99), num(p.Latency.Max), p.Attempts, u.PeakInFlight, u.Rejected, method)
+			latencyCell(p.Interval, p.Latency, "p50"), latencyCell(p.Interval, p.Latency, "p99"), num(p.Latency.Max),
+			attemptsCell(p.Attempts, p.Interval), u.PeakInFlight, u.Rejected, method)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -203,14 +204,23 @@ func writePredictions(w io.Writer, sc *scenario.Scenario, opts model.Options, pr
 	return nil
 }
 
-// rangeNote says what the ranges cover.
-func rangeNote(sp model.Spread) string {
+// rangeNote says what the ranges of preds cover, at the coverage their
+// simulated runs give.
+func rangeNote(sp model.Spread, preds []model.Prediction) string {
+	sp = sp.WithDefaults(0)
 	over := "timing (the scenario's seeds fix the draws, as a run reproduces them)"
 	if sp.VarySeeds {
 		over = "timing and the client's and upstream's seeds"
 	}
-	return fmt.Sprintf("range: %d simulated runs per cell, each answer 0–%v late, over %s; a run falls inside with at least 90%% probability (from the runs' extremes; exact cells: a bound); where runs split into modes they are named with their odds (share of %d runs)",
-		sp.Runs, sp.Jitter, over, max(sp.Runs, model.ModeRuns))
+	cov := "a run falls inside with the probability its coverage states"
+	for _, p := range preds {
+		if iv := p.Interval; iv != nil && iv.Runs == sp.Runs {
+			cov = fmt.Sprintf("one more simulated run falls inside with at least %.0f%% probability (the coverage of the runs' order statistics)", 100*iv.Coverage)
+			break
+		}
+	}
+	return fmt.Sprintf("range: %d simulated runs per cell, each answer 0–%v late, over %s; %s; exact cells: a bound; where runs split into modes they are named with their odds (share of %d runs); failed items, attempts, p50 and p99 show their range in brackets where it is not one number",
+		sp.Runs, sp.Jitter, over, cov, max(sp.Runs, model.ModeRuns))
 }
 
 // rangeCell prints a cell's range: "5.218–5.274", or its modes with
@@ -236,6 +246,35 @@ func failedCell(failed int, iv *results.Interval) string {
 		return strconv.Itoa(failed)
 	}
 	return fmt.Sprintf("%d (%d–%d)", failed, iv.FailedLow, iv.FailedHigh)
+}
+
+// attemptsCell prints attempts, with their range where it is not one
+// number: "1115 (1110–1120)".
+func attemptsCell(attempts int, iv *results.Interval) string {
+	if iv == nil || iv.AttemptsLow == iv.AttemptsHigh {
+		return strconv.Itoa(attempts)
+	}
+	return fmt.Sprintf("%d (%d–%d)", attempts, iv.AttemptsLow, iv.AttemptsHigh)
+}
+
+// latencyCell prints the latency percentile name of lat, with its range
+// where it is not one number at four significant digits: "3 (0.2–3)".
+func latencyCell(iv *results.Interval, lat results.Percentiles, name string) string {
+	pick := func(p results.Percentiles) float64 {
+		if name == "p50" {
+			return p.P50
+		}
+		return p.P99
+	}
+	v := num(pick(lat))
+	if iv == nil {
+		return v
+	}
+	lo, hi := num(pick(iv.LatencyLow)), num(pick(iv.LatencyHigh))
+	if lo == hi {
+		return v
+	}
+	return fmt.Sprintf("%s (%s–%s)", v, lo, hi)
 }
 
 // num prints a figure with four significant digits, without exponent for

@@ -23,6 +23,16 @@
 //     the concurrency behaviour changed and is reported as Changed, which
 //     fails the gate like a regression.
 //
+// A difference the statistics find (Regressed or Improved; for a count,
+// any change) is Explained instead when both runs are of the same
+// scenario and every repeat of both falls inside the model's predicted
+// range for that metric (results.ExplainedByRange, widened by the
+// scenario's error budget; in one of its modes where the cell has
+// several): cap-sweep's pooled(256) measures 3.22 s or 4.21 s as its
+// retries meet the cap's free slots or miss them, and a move from one to
+// the other is the model's own odds, not a regression. Rows the U test
+// cannot decide stay Inconclusive: a range is no substitute for repeats.
+//
 // Cells present in the base but not in the new run are Missing and fail
 // the gate (coverage was lost: refresh the baseline deliberately if that
 // was intended); cells only in the new run are listed as New.
@@ -72,6 +82,12 @@ func Results(base, cur *results.Results, opts Options) (*Report, error) {
 	}
 	rep := &Report{Options: opts, Scenario: cur.Scenario.Name, Scaled: scaled(base) || scaled(cur)}
 	rep.Warnings = warnings(base, cur)
+	// Only runs of one scenario share the model's ranges: a changed
+	// scenario explains its own differences.
+	budget := -1.0
+	if base.Scenario.Name == cur.Scenario.Name && len(scenarioDiff(base.Scenario, cur.Scenario)) == 0 {
+		budget = cur.Scenario.WithDefaults().ErrorBudget
+	}
 	oldCells, oldKeys := group(base)
 	newCells, newKeys := group(cur)
 	for _, k := range oldKeys {
@@ -91,6 +107,9 @@ func Results(base, cur *results.Results, opts Options) (*Report, error) {
 				continue
 			}
 			row, ok := compareMetric(k, m, oldCells[k], nc, opts)
+			if ok && budget >= 0 {
+				explainByRange(&row, oldCells[k], nc, budget)
+			}
 			if ok {
 				rep.Rows = append(rep.Rows, row)
 			}
@@ -211,6 +230,35 @@ func compareMetric(k Key, m Metric, oldCells, newCells []results.Cell, opts Opti
 	}
 	row.Verdict = timingVerdict(m, row.Delta, cmp.P, opts)
 	return row, true
+}
+
+// explainByRange makes a regressed or improved row Explained when the
+// model's range for its metric holds every repeat of both runs
+// (results.ExplainedByRange, widened by budget), and says where they
+// fell.
+func explainByRange(row *Row, oldCells, newCells []results.Cell, budget float64) {
+	if row.Verdict != Regressed && row.Verdict != Improved {
+		return
+	}
+	n := max(len(oldCells), len(newCells))
+	if len(oldCells) == 0 || len(newCells) == 0 {
+		return
+	}
+	var first string
+	for i := range n {
+		ok, why := results.ExplainedByRange(&oldCells[i%len(oldCells)], &newCells[i%len(newCells)], row.Metric.Name, budget)
+		if !ok {
+			return
+		}
+		if i == 0 {
+			first = why
+		}
+	}
+	row.Verdict = Explained
+	row.Note = "explained by the model's range for this scenario: " + first
+	if n > 1 {
+		row.Note += fmt.Sprintf(" (and every other repeat: %d and %d)", len(oldCells), len(newCells))
+	}
 }
 
 // allEqual reports whether every value of a and b is the same.

@@ -346,3 +346,72 @@ func TestEveryItemFailed(t *testing.T) {
 		}
 	}
 }
+
+// TestExplainedByTheModel: a cell whose outcome is not one number moves
+// from one of the model's modes to the other between two runs of the same
+// scenario: the wall time, goodput, failed items and attempts differ, but
+// every repeat lies in the model's range, so the rows are explained, not
+// regressed; a run between the modes, or of a changed scenario, is not.
+func TestExplainedByTheModel(t *testing.T) {
+	iv := &results.Interval{
+		LowSeconds: 0.97, HighSeconds: 1.33, Coverage: 0.9, Runs: 99,
+		Modes: []results.Mode{
+			{WallSeconds: 1.0, LowSeconds: 0.97, HighSeconds: 1.03, Odds: 0.6},
+			{WallSeconds: 1.3, LowSeconds: 1.27, HighSeconds: 1.33, Odds: 0.4},
+		},
+		FailedLow: 0, FailedHigh: 3, AttemptsLow: 40, AttemptsHigh: 46,
+		LatencyLow:  results.Percentiles{Mean: 0.09, P50: 0.09, P90: 0.09, P95: 0.09, P99: 0.09, Max: 0.09},
+		LatencyHigh: results.Percentiles{Mean: 0.2, P50: 0.2, P90: 0.2, P95: 0.2, P99: 0.2, Max: 0.2},
+	}
+	withRange := func(slower float64) func(cl *results.Cell) {
+		return func(cl *results.Cell) {
+			if cl.Pool != 8 {
+				return
+			}
+			cl.Interval = iv
+			if slower > 1 {
+				cl.ModelWallSeconds *= slower
+				cl.Failed, cl.Succeeded, cl.Attempts = 2, cl.Items-2, cl.Items+4
+				cl.Goodput, cl.Throughput = float64(cl.Succeeded)/cl.ModelWallSeconds, float64(cl.Items)/cl.ModelWallSeconds
+			}
+		}
+	}
+	b := defaultSynth()
+	b.edit = withRange(1)
+	c := defaultSynth()
+	c.phase = 3
+	c.edit = withRange(1.3)
+	rep := mustCompare(t, b.build(), c.build(), DefaultOptions)
+	got := verdicts(rep)
+	for _, m := range []string{"wall", "goodput", "throughput", "failed", "attempts"} {
+		if v := got["pooled/pool=8 "+m]; v != Explained {
+			t.Errorf("pooled/pool=8 %s: %s, want %s", m, v, Explained)
+		}
+	}
+	if rep.Failed() || !rep.Decided() || !strings.Contains(rep.Headline(), "5 explained by the model's ranges") {
+		t.Errorf("headline %q, want a pass with 5 rows explained", rep.Headline())
+	}
+	var text strings.Builder
+	if err := WriteText(&text, rep); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(text.String(), "in mode 1 of 2 (1 s, odds 60%)") || !strings.Contains(text.String(), "in mode 2 of 2 (1.3 s, odds 40%)") {
+		t.Errorf("the report does not say which mode each run fell in:\n%s", text.String())
+	}
+
+	// Between the modes: an outcome the model does not expect.
+	c.edit = withRange(1.15)
+	rep = mustCompare(t, b.build(), c.build(), DefaultOptions)
+	if v := verdicts(rep)["pooled/pool=8 wall"]; v != Regressed || !rep.Failed() {
+		t.Errorf("between the modes: wall %s, failed %v; want regressed", v, rep.Failed())
+	}
+
+	// Another scenario: its own difference, whatever the ranges say.
+	c.edit = withRange(1.3)
+	cur := c.build()
+	cur.Scenario.Description = "another service"
+	rep = mustCompare(t, b.build(), cur, DefaultOptions)
+	if v := verdicts(rep)["pooled/pool=8 failed"]; v != Regressed {
+		t.Errorf("changed scenario: failed %s, want regressed", v)
+	}
+}

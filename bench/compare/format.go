@@ -150,8 +150,12 @@ func (r *Report) Headline() string {
 		}
 		return fmt.Sprintf("CANNOT DECIDE: %s: %s", r.Scenario, strings.Join(why, "; "))
 	}
-	return fmt.Sprintf("ok: %s: no regression (%d ~, %d within threshold, %d improved)",
-		r.Scenario, r.Count(Unchanged), r.Count(Within), r.Count(Improved))
+	explained := ""
+	if n := r.Count(Explained); n > 0 {
+		explained = fmt.Sprintf(", %d explained by the model's ranges", n)
+	}
+	return fmt.Sprintf("ok: %s: no regression (%d ~, %d within threshold, %d improved%s)",
+		r.Scenario, r.Count(Unchanged), r.Count(Within), r.Count(Improved), explained)
 }
 
 // boundCells names the cells whose timing rows are Bound: "pooled/pool=4"
@@ -195,7 +199,7 @@ func (r *Report) settings() string {
 }
 
 // WriteText writes the verdict first, then the rows that decided it
-// (regressed, changed, improved, inconclusive, harness-bound) in one
+// (regressed, changed, improved, explained by the model) in one
 // table, missing and new cells, warnings and notes, and how many rows
 // read the same. A pass is a few lines. WriteFullText adds every row.
 func WriteText(w io.Writer, r *Report) error { return writeText(w, r, false) }
@@ -236,10 +240,13 @@ func writeText(w io.Writer, r *Report, full bool) error {
 }
 
 // decides reports whether a row is shown in the short report: a
-// regression, a change or an improvement. Rows that could not be decided
+// regression, a change, an improvement or a difference the model
+// explains. Rows that could not be decided
 // are summed up by the headline, which says why and what would decide
 // them.
-func (r Row) decides() bool { return r.Verdict.Fails() || r.Verdict == Improved }
+func (r Row) decides() bool {
+	return r.Verdict.Fails() || r.Verdict == Improved || r.Verdict == Explained
+}
 
 // writeSections writes every row, one section per metric.
 func writeSections(b *strings.Builder, r *Report) {
@@ -322,6 +329,7 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 	}
 	section("Regressions", func(row Row) bool { return row.Verdict.Fails() })
 	section("Improvements", func(row Row) bool { return row.Verdict == Improved })
+	section("Differences the model explains", func(row Row) bool { return row.Verdict == Explained })
 	section("Cannot decide", func(row Row) bool {
 		return row.Verdict == Inconclusive || row.Verdict == Bound || row.Verdict == NotTimed
 	})

@@ -58,6 +58,13 @@ const (
 	// NotTimed: every item of the cell failed in one of the runs, so its
 	// times are those of failures, not of the service; not compared.
 	NotTimed Verdict = "not timed"
+	// Explained: the runs differ beyond the threshold (or, for a count,
+	// at all), but both are of the same scenario and every repeat of both
+	// falls inside the model's range for it (results.ExplainedByRange: in
+	// one of its modes, for a cell whose outcome is not one number). The
+	// difference is one the model expects from run to run, not a change
+	// of the service; it neither fails nor leaves the report undecided.
+	Explained Verdict = "explained by the model"
 )
 
 // Fails reports whether a row with this verdict fails the gate.

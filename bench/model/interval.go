@@ -96,8 +96,8 @@ func (sp Spread) validate() error {
 //   - Simulated: n runs (sp.Runs; sp's zero fields take the defaults,
 //     Spread.WithDefaults), each with every answer returning
 //     uniformly 0 to sp.Jitter late (and its own seeds or parameters, as
-//     sp says); the range of the wall time, failed items and each latency
-//     percentile is the k-th smallest to the k-th largest run, k =
+//     sp says); the range of the wall time, failed items, attempts and
+//     each latency percentile is the k-th smallest to the k-th largest run, k =
 //     ⌊(n + 1) × 0.05⌋ (at least 1), joined with the central prediction.
 //     For exchangeable runs one more run falls inside with probability
 //     (n + 1 − 2k) / (n + 1), whatever the distribution — 90% for n = 19
@@ -109,7 +109,10 @@ func (sp Spread) validate() error {
 //   - Exact: a cell the closed formula covers (Exact), without Draws, is
 //     not simulated: each answer's delay can only hold back the items
 //     after it on its lane, so the wall time lies within central + ⌈n /
-//     k⌉ × Jitter (k lanes), and each latency within ± that; Coverage 1.
+//     k⌉ × Jitter (k lanes), and each latency percentile within ±
+//     ⌈conc / k⌉ × Jitter (conc requests in flight: the answers on an
+//     item's lane while it waits; TestExactRangeBound checks both against
+//     simulated runs); Coverage 1.
 //
 // Runs go in parallel, one per CPU.
 func Range(ctx context.Context, p Params, s scenario.Strategy, pool int, central results.Cell, sp Spread) (*results.Interval, error) {
@@ -197,6 +200,8 @@ func summarize(runs []results.Cell, central results.Cell, sp Spread) *results.In
 	iv.LowSeconds, iv.HighSeconds = span(func(c *results.Cell) float64 { return c.ModelWallSeconds })
 	fl, fh := span(func(c *results.Cell) float64 { return float64(c.Failed) })
 	iv.FailedLow, iv.FailedHigh = int(fl), int(fh)
+	al, ah := span(func(c *results.Cell) float64 { return float64(c.Attempts) })
+	iv.AttemptsLow, iv.AttemptsHigh = int(al), int(ah)
 	for _, pc := range percentiles {
 		lo, hi := span(func(c *results.Cell) float64 { return *pc(&c.Latency) })
 		*pc(&iv.LatencyLow), *pc(&iv.LatencyHigh) = lo, hi
@@ -249,10 +254,15 @@ func exactRange(p Params, s scenario.Strategy, pool int, central results.Cell, j
 		HighSeconds:   central.ModelWallSeconds + bound,
 		FailedLow:     central.Failed,
 		FailedHigh:    central.Failed,
+		AttemptsLow:   central.Attempts,
+		AttemptsHigh:  central.Attempts,
 	}
+	// An item is in flight with at most conc−1 others, ⌈conc/k⌉ to a
+	// lane: only their delays reach its latency.
+	per := float64((conc+k-1)/k) * jitter.Seconds()
 	for _, pc := range percentiles {
 		v := *pc(&central.Latency)
-		*pc(&iv.LatencyLow), *pc(&iv.LatencyHigh) = max(v-bound, 0), v+bound
+		*pc(&iv.LatencyLow), *pc(&iv.LatencyHigh) = max(v-per, 0), v+per
 	}
 	return iv, nil
 }

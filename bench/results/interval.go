@@ -27,12 +27,16 @@ type Interval struct {
 	// late, at most (uniformly from 0): the run-to-run timing the range
 	// covers.
 	JitterSeconds float64 `json:"predicted_jitter_seconds"`
-	// FailedLow and FailedHigh bound the failed items, and LatencyLow and
-	// LatencyHigh each latency percentile, at the same coverage.
-	FailedLow   int         `json:"predicted_failed_low"`
-	FailedHigh  int         `json:"predicted_failed_high"`
-	LatencyLow  Percentiles `json:"predicted_latency_low"`
-	LatencyHigh Percentiles `json:"predicted_latency_high"`
+	// FailedLow and FailedHigh bound the failed items, AttemptsLow and
+	// AttemptsHigh the attempts, and LatencyLow and LatencyHigh each
+	// latency percentile, at the same coverage (attempts: 0 and 0 in
+	// results written before they were predicted).
+	FailedLow    int         `json:"predicted_failed_low"`
+	FailedHigh   int         `json:"predicted_failed_high"`
+	AttemptsLow  int         `json:"predicted_attempts_low,omitempty"`
+	AttemptsHigh int         `json:"predicted_attempts_high,omitempty"`
+	LatencyLow   Percentiles `json:"predicted_latency_low"`
+	LatencyHigh  Percentiles `json:"predicted_latency_high"`
 }
 
 // Mode is one of the outcomes of a multi-modal cell.
@@ -80,7 +84,7 @@ func (iv *Interval) Explain(w, budget float64) Fit {
 }
 
 // Describe says where w fell, in words: "in mode 2 of 2 (4.21 s, odds
-// 35%)", "inside the range 5.22–5.27 s (90% of runs)".
+// 35%)", "inside the range 5.22–5.27 s (90% of simulated runs), ±1%".
 func (iv *Interval) Describe(w, budget float64) string {
 	f := iv.Explain(w, budget)
 	where := "inside"
@@ -88,7 +92,7 @@ func (iv *Interval) Describe(w, budget float64) string {
 		where = "outside"
 	}
 	if f.Mode < 0 {
-		return fmt.Sprintf("%s the range %s (%.0f%% of runs), ±%g%%", where, iv.RangeText(), 100*iv.Coverage, 100*budget)
+		return fmt.Sprintf("%s the range %s (%s), ±%g%%", where, iv.RangeText(), iv.CoverageText(), 100*budget)
 	}
 	m := iv.Modes[f.Mode]
 	if !f.OK {
@@ -113,19 +117,96 @@ func (iv *Interval) RangeText() string {
 	return s
 }
 
-// ExplainedByRange reports whether the difference between two measured
-// cells of one scenario (a baseline and a new run) is one the model
-// expects: both carry an interval and each falls inside its own, widened
-// by budget. why says where each fell, for a compare row; it is empty
-// when a cell has no interval (no model: the difference is for the
-// statistics to judge).
-func ExplainedByRange(base, head *Cell, budget float64) (ok bool, why string) {
-	if base.Interval == nil || head.Interval == nil || base.ModelWallSeconds <= 0 || head.ModelWallSeconds <= 0 {
+// CoverageText says what the ranges cover, for a caption or a column:
+// "90% of simulated runs", or "a bound" for an exact cell.
+func (iv *Interval) CoverageText() string {
+	if iv.Runs == 0 {
+		return "a bound"
+	}
+	return fmt.Sprintf("%.0f%% of simulated runs", 100*iv.Coverage)
+}
+
+// Covers reports whether cell c's figure named metric lies inside iv's
+// range for it, and where it fell, in words. known is false for a metric
+// iv has no range for. Wall time is Explain's rule (its modes included);
+// a latency percentile ("p50", "p90", "p95", "p99", "max", "mean") is
+// widened by budget like the wall time; counts ("failed", "attempts")
+// are held to their range exactly; "goodput" and "throughput", which
+// follow from the wall time and the failed items, are covered when both
+// are.
+func (iv *Interval) Covers(metric string, c *Cell, budget float64) (ok, known bool, where string) {
+	count := func(name string, v, lo, hi int) (bool, bool, string) {
+		in := v >= lo && v <= hi
+		return in, true, fmt.Sprintf("%s %d %s %d–%d (%s)", name, v, inside(in), lo, hi, iv.CoverageText())
+	}
+	switch metric {
+	case "wall":
+		w := c.ModelWallSeconds
+		return iv.Explain(w, budget).OK, true, fmt.Sprintf("%.4g s %s", w, iv.Describe(w, budget))
+	case "failed":
+		return count("failed", c.Failed, iv.FailedLow, iv.FailedHigh)
+	case "attempts":
+		if iv.AttemptsHigh == 0 {
+			return false, false, ""
+		}
+		return count("attempts", c.Attempts, iv.AttemptsLow, iv.AttemptsHigh)
+	case "goodput", "throughput":
+		okw, _, ww := iv.Covers("wall", c, budget)
+		okf, _, wf := iv.Covers("failed", c, budget)
+		return okw && okf, true, ww + ", " + wf
+	}
+	pc := percentileOf(metric)
+	if pc == nil {
+		return false, false, ""
+	}
+	v, lo, hi := *pc(&c.Latency), *pc(&iv.LatencyLow), *pc(&iv.LatencyHigh)
+	in := v >= lo*(1-budget) && v <= hi*(1+budget)
+	return in, true, fmt.Sprintf("%s %.4g s %s %.4g–%.4g s (%s), ±%g%%", metric, v, inside(in), lo, hi, iv.CoverageText(), 100*budget)
+}
+
+func inside(in bool) string {
+	if in {
+		return "inside"
+	}
+	return "outside"
+}
+
+// percentileOf reaches the percentile named name in a Percentiles (nil for
+// another name).
+func percentileOf(name string) func(*Percentiles) *float64 {
+	switch name {
+	case "mean":
+		return func(p *Percentiles) *float64 { return &p.Mean }
+	case "p50":
+		return func(p *Percentiles) *float64 { return &p.P50 }
+	case "p90":
+		return func(p *Percentiles) *float64 { return &p.P90 }
+	case "p95":
+		return func(p *Percentiles) *float64 { return &p.P95 }
+	case "p99":
+		return func(p *Percentiles) *float64 { return &p.P99 }
+	case "max":
+		return func(p *Percentiles) *float64 { return &p.Max }
+	}
+	return nil
+}
+
+// ExplainedByRange reports whether the difference in metric (Covers'
+// names) between two measured cells of one scenario, a baseline and a
+// new run, is one the model expects: both carry an interval and each
+// falls inside its own, widened by budget (Covers). why says where each
+// fell, for a compare row; it is empty when a cell has no interval or the
+// interval no range for metric (no model: the difference is for the
+// statistics to judge). The caller makes sure the two runs are of the
+// same scenario: a changed scenario explains its own difference.
+func ExplainedByRange(base, head *Cell, metric string, budget float64) (ok bool, why string) {
+	if base.Interval == nil || head.Interval == nil || base.Interrupted || head.Interrupted {
 		return false, ""
 	}
-	fb := base.Interval.Explain(base.ModelWallSeconds, budget)
-	fh := head.Interval.Explain(head.ModelWallSeconds, budget)
-	why = fmt.Sprintf("baseline %.4g s %s; new %.4g s %s", base.ModelWallSeconds, base.Interval.Describe(base.ModelWallSeconds, budget),
-		head.ModelWallSeconds, head.Interval.Describe(head.ModelWallSeconds, budget))
-	return fb.OK && fh.OK, why
+	okb, kb, wb := base.Interval.Covers(metric, base, budget)
+	okh, kh, wh := head.Interval.Covers(metric, head, budget)
+	if !kb || !kh {
+		return false, ""
+	}
+	return okb && okh, fmt.Sprintf("baseline %s; new %s", wb, wh)
 }

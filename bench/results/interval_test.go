@@ -6,7 +6,7 @@ import (
 )
 
 func TestIntervalExplain(t *testing.T) {
-	one := &Interval{LowSeconds: 5.2, HighSeconds: 5.3, Coverage: 0.9}
+	one := &Interval{LowSeconds: 5.2, HighSeconds: 5.3, Coverage: 0.9, Runs: 19}
 	two := &Interval{LowSeconds: 3.2, HighSeconds: 4.2, Coverage: 0.9, Modes: []Mode{
 		{WallSeconds: 3.21, LowSeconds: 3.2, HighSeconds: 3.22, Odds: 0.6},
 		{WallSeconds: 4.2, LowSeconds: 4.19, HighSeconds: 4.2, Odds: 0.4},
@@ -19,7 +19,7 @@ func TestIntervalExplain(t *testing.T) {
 		mode int
 		text string
 	}{
-		{"inside", one, 5.25, true, -1, "inside the range 5.2–5.3 s (90% of runs)"},
+		{"inside", one, 5.25, true, -1, "inside the range 5.2–5.3 s (90% of simulated runs), ±1%"},
 		{"inside widened", one, 5.35, true, -1, "inside"},
 		{"beyond the budget", one, 5.4, false, -1, "outside the range"},
 		{"below", one, 5.1, false, -1, "outside"},
@@ -42,24 +42,36 @@ func TestIntervalExplain(t *testing.T) {
 }
 
 // TestExplainedByRange: compare's question: is the difference between a
-// baseline and a new run one the model expects?
+// baseline and a new run one the model expects, metric by metric?
 func TestExplainedByRange(t *testing.T) {
-	iv := &Interval{LowSeconds: 3.2, HighSeconds: 4.2, Coverage: 0.9, Modes: []Mode{
+	iv := &Interval{LowSeconds: 3.2, HighSeconds: 4.2, Coverage: 0.9, Runs: 99, Modes: []Mode{
 		{WallSeconds: 3.21, LowSeconds: 3.2, HighSeconds: 3.22, Odds: 0.6},
 		{WallSeconds: 4.2, LowSeconds: 4.19, HighSeconds: 4.2, Odds: 0.4},
-	}}
-	cell := func(w float64, iv *Interval) *Cell { return &Cell{ModelWallSeconds: w, Interval: iv} }
+	}, FailedLow: 217, FailedHigh: 220, AttemptsLow: 1110, AttemptsHigh: 1120,
+		LatencyLow: Percentiles{P99: 3.2}, LatencyHigh: Percentiles{P99: 3.22}}
+	cell := func(w float64, failed int, iv *Interval) *Cell {
+		return &Cell{ModelWallSeconds: w, Failed: failed, Attempts: 1115, Latency: Percentiles{P99: 3.21}, Interval: iv}
+	}
+	old := &Interval{LowSeconds: 3.2, HighSeconds: 4.2, Coverage: 0.9, Runs: 19}
 	for _, tc := range []struct {
 		name       string
+		metric     string
 		base, head *Cell
 		ok         bool
 		why        string
 	}{
-		{"one mode to the other", cell(3.21, iv), cell(4.2, iv), true, "baseline 3.21 s in mode 1 of 2 (3.21 s, odds 60%); new 4.2 s in mode 2 of 2"},
-		{"the new run between modes", cell(3.21, iv), cell(3.7, iv), false, "new 3.7 s outside every mode"},
-		{"no model", cell(3.21, nil), cell(4.2, iv), false, ""},
+		{"one mode to the other", "wall", cell(3.21, 218, iv), cell(4.2, 218, iv), true, "baseline 3.21 s in mode 1 of 2 (3.21 s, odds 60%); new 4.2 s in mode 2 of 2"},
+		{"the new run between modes", "wall", cell(3.21, 218, iv), cell(3.7, 218, iv), false, "new 3.7 s outside every mode"},
+		{"failed items in range", "failed", cell(3.21, 217, iv), cell(4.2, 220, iv), true, "new failed 220 inside 217–220 (90% of simulated runs)"},
+		{"failed items beyond", "failed", cell(3.21, 217, iv), cell(4.2, 221, iv), false, "new failed 221 outside 217–220"},
+		{"goodput follows wall and failed", "goodput", cell(3.21, 217, iv), cell(4.2, 221, iv), false, "failed 221 outside"},
+		{"p99 widened by the budget", "p99", cell(3.21, 217, iv), cell(4.2, 221, iv), true, "p99 3.21 s inside 3.2–3.22 s"},
+		{"attempts", "attempts", cell(3.21, 217, iv), cell(4.2, 221, iv), true, "attempts 1115 inside 1110–1120"},
+		{"no attempts range in older results", "attempts", cell(3.21, 217, old), cell(4.2, 221, iv), false, ""},
+		{"no range for peak in flight", "peak in flight", cell(3.21, 217, iv), cell(4.2, 221, iv), false, ""},
+		{"no model", "wall", cell(3.21, 218, nil), cell(4.2, 218, iv), false, ""},
 	} {
-		ok, why := ExplainedByRange(tc.base, tc.head, 0.01)
+		ok, why := ExplainedByRange(tc.base, tc.head, tc.metric, 0.01)
 		if ok != tc.ok || !strings.Contains(why, tc.why) || (tc.why == "" && why != "") {
 			t.Errorf("%s: %v %q, want %v %q", tc.name, ok, why, tc.ok, tc.why)
 		}
