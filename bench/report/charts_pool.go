@@ -205,7 +205,7 @@ func wallChart(s *Summary) (chart, error) {
 	finishY(p, log)
 	caption := "Median wall time of each strategy at each pool size, in " + s.secondsWord() + "." + refsText(sr)
 	if s.Predicted {
-		caption += " Light dashed lines are the model's predictions, their error bars its range (90% of runs, or the span of its outcomes where a cell has several)."
+		caption += " Light dashed lines are the model's predictions, their error bars its range: " + s.rangeCoverage(true) + "."
 	}
 	return render("wall", title, caption+bound, p)
 }

@@ -21,7 +21,7 @@ var csvHeader = []string{
 	"latency_p50_s", "latency_p95_s", "latency_p99_s",
 	"peak_in_flight", "rejected", "reset", "predicted_wall_s", "efficiency", "timescale",
 	"harness_bound", "harness_error", "harness_cpu", "added_per_attempt_s", "interrupted",
-	"predicted_low_s", "predicted_high_s", "predicted_modes",
+	"predicted_low_s", "predicted_high_s", "predicted_modes", "predicted_coverage",
 }
 
 // perItemNum is attempts per item as a plain number, empty without items.
@@ -37,7 +37,8 @@ func perItemNum(attempts, items float64) string {
 // is the goodput ratio to the row speedup_baseline names (empty without
 // one, or when its goodput is 0). predicted_low_s and predicted_high_s
 // are the model's range, predicted_modes its outcomes with their odds
-// where it has several.
+// where it has several, predicted_coverage the probability that one more
+// simulated run falls inside (1 for an exact cell's bound).
 func (s *Summary) WriteCSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write(csvHeader); err != nil {
@@ -93,9 +94,9 @@ func (s *Summary) WriteCSV(w io.Writer) error {
 			if len(iv.Modes) > 1 {
 				modes = iv.RangeText()
 			}
-			rec = append(rec, num(iv.LowSeconds), num(iv.HighSeconds), modes)
+			rec = append(rec, num(iv.LowSeconds), num(iv.HighSeconds), modes, num(iv.Coverage))
 		} else {
-			rec = append(rec, "", "", "")
+			rec = append(rec, "", "", "", "")
 		}
 		if err := cw.Write(rec); err != nil {
 			return err

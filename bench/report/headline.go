@@ -38,6 +38,9 @@ func (s *Summary) headline() (string, []string) {
 	if t := s.recommendedText(); t != "" {
 		details = append(details, t)
 	}
+	if t := s.modesText(); t != "" {
+		details = append(details, t)
+	}
 	return strings.Join(parts, "; "), details
 }
 
@@ -287,20 +290,39 @@ func (s *Summary) recommendedText() string {
 		return ""
 	}
 	tol := fmt.Sprintf("%.0f%%", results.Tolerance*100)
-	modes := ""
-	if iv := best.Range; iv != nil && len(iv.Modes) > 1 {
-		modes = fmt.Sprintf(" Its wall time is not one number: the model predicts %s.", iv.RangeText())
-	}
 	if rec.Goodput >= rec.BestGoodput {
 		if !s.smallerPoolCompeted(rec.Pool) {
 			return fmt.Sprintf("Recommended: %s, the best goodput (%s items/s succeeded); no smaller pool was measured.",
 				best.Name(), rate(rec.Goodput))
 		}
 		return fmt.Sprintf("Recommended: %s, the best goodput (%s items/s succeeded); every smaller pool is more than %s slower or fails more items.",
-			best.Name(), rate(rec.Goodput), tol) + modes
+			best.Name(), rate(rec.Goodput), tol)
 	}
 	return fmt.Sprintf("Recommended: %s, the smallest pool within %s of the best goodput without more failures (%s of %s items/s succeeded).",
-		best.Name(), tol, rate(rec.Goodput), rate(rec.BestGoodput)) + modes
+		best.Name(), tol, rate(rec.Goodput), rate(rec.BestGoodput))
+}
+
+// modesText names the modes, with their odds, of the rows the headline
+// compares (the baseline, the recommended pool, unbounded) whose wall
+// time is not one number ("" when none): a reader deciding on a pool
+// should know its time is one of several outcomes, and how likely each.
+func (s *Summary) modesText() string {
+	var parts []string
+	var iv *results.Interval
+	seen := map[*Row]bool{}
+	for _, r := range []*Row{s.Baseline, s.Best, s.Unbounded} {
+		if r == nil || seen[r] || r.Range == nil || len(r.Range.Modes) < 2 {
+			continue
+		}
+		seen[r] = true
+		iv = r.Range
+		parts = append(parts, fmt.Sprintf("%s takes %s", r.Name(), iv.RangeText()))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("Not one number: by the model, %s (odds: shares of %d simulated runs with answers up to %s late; a measurement between modes is not one the model expects).",
+		strings.Join(parts, "; "), iv.Runs, seconds(iv.JitterSeconds))
 }
 
 // smallerPoolCompeted reports whether a cell with a pool smaller than

@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"io"
 	"slices"
@@ -125,7 +126,7 @@ func columns(s *Summary) []column {
 				return seconds(r.Predicted)
 			}},
 			column{"eff", "efficiency", false, func(r *Row, _ bool) string { return percent(r.Efficiency) }},
-			column{"", "predicted range", false, func(r *Row, _ bool) string { return rangeText(r.Range) }})
+			column{"", s.rangeHeader(), false, func(r *Row, _ bool) string { return rangeText(r.Range) }})
 	}
 	if s.Harness {
 		cols = append(cols, column{"harn", "harness error", false, func(r *Row, t bool) string {
@@ -217,7 +218,9 @@ func (s *Summary) caption(terminal bool) string {
 	if s.Predicted {
 		parts = append(parts, "efficiency = predicted / measured wall time")
 		if !terminal {
-			parts = append(parts, "predicted range: 90% of runs fall inside (a bound for exact cells), or the outcomes with their odds")
+			if cov := s.rangeCoverage(false); cov != "" {
+				parts = append(parts, "predicted range: "+cov)
+			}
 		}
 	}
 	if s.Harness {
@@ -400,6 +403,61 @@ func (s *Summary) WriteMarkdown(w io.Writer) error {
 		_, err = fmt.Fprintf(w, "\n_Also in table.csv and the page's detail table: %s._\n", strings.Join(detail, ", "))
 	}
 	return err
+}
+
+// rangeHeader is the range column's header, with its coverage when
+// every row's range has the same: "predicted range (90%)".
+func (s *Summary) rangeHeader() string {
+	cov := map[string]bool{}
+	for _, r := range s.Rows {
+		if iv := r.Range; iv != nil {
+			if iv.Runs == 0 {
+				cov["bound"] = true
+			} else {
+				cov[fmt.Sprintf("%.0f%%", 100*iv.Coverage)] = true
+			}
+		}
+	}
+	if len(cov) == 1 {
+		for c := range cov {
+			return "predicted range (" + c + ")"
+		}
+	}
+	return "predicted range"
+}
+
+// rangeCoverage says what the rows' ranges cover, from their intervals:
+// the coverage of the simulated ranges, the jitter they simulate, that an
+// exact cell's is a bound, and how modes are shown (in a table with
+// their odds; in a chart, chart is true, the bar spans them).
+func (s *Summary) rangeCoverage(chart bool) string {
+	var sim, exact, modes *results.Interval
+	for _, r := range s.Rows {
+		switch iv := r.Range; {
+		case iv == nil:
+		case iv.Runs == 0:
+			exact = iv
+		case len(iv.Modes) > 1:
+			modes = iv
+		default:
+			sim = iv
+		}
+	}
+	var parts []string
+	if iv := cmp.Or(sim, modes); iv != nil {
+		parts = append(parts, fmt.Sprintf("one more simulated run (answers up to %s late) falls inside with at least %.0f%% probability",
+			seconds(iv.JitterSeconds), 100*iv.Coverage))
+	}
+	if exact != nil {
+		parts = append(parts, fmt.Sprintf("for cells the closed formula covers, a bound on answers up to %s late", seconds(exact.JitterSeconds)))
+	}
+	switch {
+	case modes != nil && chart:
+		parts = append(parts, "where a cell's outcome is not one number, the bar spans its modes (the headline and table name them with their odds)")
+	case modes != nil:
+		parts = append(parts, fmt.Sprintf("where a cell's outcome is not one number, its modes with their odds (share of %d simulated runs)", modes.Runs))
+	}
+	return strings.Join(parts, "; ")
 }
 
 // rangeText prints the model's range for a row: "5.218–5.249 s", or its
