@@ -141,7 +141,7 @@ func cmdProbe(ctx context.Context, env *environ, args []string) error {
 		return err
 	}
 	fmt.Fprintln(env.stdout)
-	if err := fitAndWrite(bg, env.stdout, out, "", fit.Options{}, 0, nil); err != nil {
+	if _, err := fitAndWrite(bg, env.stdout, out, "", fit.Options{}, 0, nil); err != nil {
 		if runErr == nil {
 			return err
 		}

@@ -104,6 +104,7 @@ func infer(ctx context.Context, res *results.Results, recs map[string]*attempts,
 	}
 	var obs []observed
 	var loopback float64
+	var wakes []float64
 	for i := range res.Cells {
 		c := &res.Cells[i]
 		if c.Interrupted {
@@ -120,10 +121,17 @@ func infer(ctx context.Context, res *results.Results, recs map[string]*attempts,
 			// network's.
 			loopback = c.Timescale.ModelSeconds(res.Calibration.BusyRoundTrip)
 		}
+		if o.conc == 1 && c.Harness != nil {
+			wakes = append(wakes, c.Timescale.ModelSeconds(c.Harness.Lateness))
+		}
 		obs = append(obs, o)
 		f.Used = append(f.Used, c.Label())
 	}
-	point, ok := estimate(obs, loopback, "")
+	var wake float64
+	if len(wakes) > 0 {
+		wake = stat.Mean(wakes, nil)
+	}
+	point, ok := estimate(obs, loopback, wake, "")
 	if !ok {
 		return nil, fmt.Errorf("%w: no cell kept one request in flight with two or more answers (a serial or pool-1 cell): the service time alone cannot be told from queueing", ErrCannotFit)
 	}
@@ -137,7 +145,7 @@ func infer(ctx context.Context, res *results.Results, recs map[string]*attempts,
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		if e, ok := estimate(resample(obs, rng), loopback, point.Service.Family); ok {
+		if e, ok := estimate(resample(obs, rng), loopback, wake, point.Service.Family); ok {
 			f.Replicates = append(f.Replicates, e)
 		}
 	}

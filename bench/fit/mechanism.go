@@ -63,13 +63,20 @@ type Estimate struct {
 	// how it was measured.
 	RoundTrip     float64
 	RoundTripFrom string
+	// Wakeup is the client's own lateness in waking for an answer, as
+	// the harness measured it in the one-in-flight cells (the median
+	// lateness of its probe timer), in seconds: subtracted from every
+	// answer with the loopback round trip, added back to every predicted
+	// attempt. 0 when the round trip is read from rejections, which carry
+	// it already.
+	Wakeup float64
 }
 
 // estimate infers the parameters from the cells; family, when set, fixes
 // the service-time family (bootstrap replicates keep the point's).
-// loopback is the harness's calibrated round trip (model seconds, 0 when
-// unknown).
-func estimate(obs []observed, loopback float64, family Family) (Estimate, bool) {
+// loopback is the harness's calibrated round trip, wake the client's
+// wake-up lateness (model seconds, 0 when unknown).
+func estimate(obs []observed, loopback, wake float64, family Family) (Estimate, bool) {
 	var e Estimate
 	var one []float64
 	var oneAttempts, resets int
@@ -94,15 +101,16 @@ func estimate(obs []observed, loopback float64, family Family) (Estimate, bool) 
 	if len(one) < 2 {
 		return e, false
 	}
-	e.RoundTrip, e.RoundTripFrom = loopback, "the harness's loopback round trip, back to back"
+	e.RoundTrip, e.RoundTripFrom, e.Wakeup = loopback, "the harness's loopback round trip, back to back", wake
 	if len(rejected) > 0 {
-		e.RoundTrip = stat.Quantile(0.5, stat.Empirical, sorted(rejected), nil)
+		e.RoundTrip, e.Wakeup = stat.Quantile(0.5, stat.Empirical, sorted(rejected), nil), 0
 		e.RoundTripFrom = "the median rejection (answered at once)"
 	}
 	e.Mean = stat.Mean(one, nil)
+	added := e.Added()
 	service := make([]float64, len(one))
 	for i, x := range one {
-		service[i] = max(x-e.RoundTrip, 1e-9)
+		service[i] = max(x-added, 1e-9)
 	}
 	e.Median = stat.Quantile(0.5, stat.Empirical, sorted(service), nil)
 	if family == "" {
@@ -124,18 +132,22 @@ func estimate(obs []observed, loopback float64, family Family) (Estimate, bool) 
 	if e.Overflow != "" {
 		// Rejected or reset requests leave the cap's requests in service:
 		// the cap is the number the successful ones held at once.
-		e.Cap = heldAtOnce(obs, e.RoundTrip)
-	} else if e.Cap, e.Contention = capAndContention(obs, e.RoundTrip); e.Cap > 0 {
+		e.Cap = heldAtOnce(obs, added)
+	} else if e.Cap, e.Contention = capAndContention(obs, added); e.Cap > 0 {
 		e.Overflow = upstream.OverflowQueue
 	}
 	if e.Cap == 0 {
 		e.Overflow = ""
 	}
-	if c, ok := contentionBelow(obs, e.Cap, e.RoundTrip); ok {
+	if c, ok := contentionBelow(obs, e.Cap, added); ok {
 		e.Contention = c
 	}
 	return e, true
 }
+
+// Added is what every attempt takes beyond the service time: the round
+// trip and the client's wake-up, in seconds.
+func (e Estimate) Added() float64 { return e.RoundTrip + e.Wakeup }
 
 // contentionBelow estimates contention from the lower quartile of the
 // successful attempts of the cells that kept at most capacity requests in

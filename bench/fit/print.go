@@ -63,6 +63,9 @@ func (f *Fit) Write(w io.Writer, checks []Range) error {
 		fmt.Fprintf(tw, "reset rate\t%s\t\n", iv(func(x Estimate) float64 { return x.ResetRate }, pct))
 	}
 	fmt.Fprintf(tw, "round trip\t%s\t(%s)\n", iv(func(x Estimate) float64 { return x.RoundTrip }, ms), e.RoundTripFrom)
+	if e.Wakeup > 0 {
+		fmt.Fprintf(tw, "client wake-up\t%s\t(the harness's own lateness, measured; taken off every answer with the round trip)\n", ms(e.Wakeup))
+	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
@@ -78,6 +81,9 @@ func (f *Fit) Write(w io.Writer, checks []Range) error {
 
 // WriteRanges prints predicted cells with their ranges.
 func WriteRanges(w io.Writer, rs []Range) error { return writeRanges(w, rs, false) }
+
+// WriteChecked prints measured cells beside their predicted ranges.
+func WriteChecked(w io.Writer, rs []Range) error { return writeRanges(w, rs, true) }
 
 func writeRanges(w io.Writer, rs []Range, measured bool) error {
 	if len(rs) == 0 {

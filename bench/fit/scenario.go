@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/goccy/go-yaml"
+	"gonum.org/v1/gonum/stat"
 
 	"github.com/poolbench/poolbench/bench/model"
 	"github.com/poolbench/poolbench/bench/results"
@@ -120,7 +121,7 @@ type Range struct {
 // per cell, for the strategies and pools given (the run's when nil). It
 // calls the model once for the point estimate and once per draw.
 func (f *Fit) Predict(ctx context.Context, items int, strategies []scenario.Strategy, pools []int) ([]Range, error) {
-	rt := seconds(f.Point.RoundTrip)
+	rt := seconds(f.Point.Added())
 	opts := model.Options{Items: items, Strategies: strategies, Pools: pools, RoundTrip: rt}
 	point, err := model.Predict(ctx, f.Scenario(f.Point), opts)
 	if err != nil {
@@ -135,7 +136,7 @@ func (f *Fit) Predict(ctx context.Context, items int, strategies []scenario.Stra
 		e := f.Replicates[i*len(f.Replicates)/min(Draws, len(f.Replicates))]
 		seed := uint64(i + 2)
 		o := opts
-		o.Seed, o.RoundTrip = &seed, seconds(e.RoundTrip)
+		o.Seed, o.RoundTrip = &seed, seconds(e.Added())
 		preds, err := model.Predict(ctx, f.Scenario(e), o)
 		if err != nil {
 			return nil, fmt.Errorf("draw %d: %w", i+1, err)
@@ -158,20 +159,65 @@ func (f *Fit) Predict(ctx context.Context, items int, strategies []scenario.Stra
 
 // Check predicts every fitted cell of the run, with its measurement.
 func (f *Fit) Check(ctx context.Context) ([]Range, error) {
-	var out []Range
-	for i := range f.Run.Cells {
-		c := &f.Run.Cells[i]
+	out, _, err := f.CheckRun(ctx, f.Run)
+	return out, err
+}
+
+// CheckRun predicts every cell of run, a run the fit may not have seen
+// (a fresh measurement of pools the probe did not run), with its
+// measurement: the median wall time over the cell's repeats, as one draw
+// on a busy machine can stall. Interrupted cells are left out; so are
+// cells the harness flagged, whose labels are returned as skipped: they
+// measured poolbench, not the service.
+func (f *Fit) CheckRun(ctx context.Context, run *results.Results) (out []Range, skipped []string, err error) {
+	type key struct {
+		s     scenario.Strategy
+		pool  int
+		items int
+	}
+	walls := map[key][]float64{}
+	labels := map[key]string{}
+	var order []key
+	for i := range run.Cells {
+		c := &run.Cells[i]
 		if c.Interrupted {
 			continue
 		}
-		r, err := f.Predict(ctx, c.Items, []scenario.Strategy{c.Strategy}, []int{max(c.Pool, 1)})
-		if err != nil {
-			return nil, err
+		if c.Bound() {
+			skipped = append(skipped, c.Label())
+			continue
 		}
-		r[0].Measured, r[0].Label = c.ModelWallSeconds, c.Label()
+		k := key{c.Strategy, max(c.Pool, 1), c.Items}
+		if walls[k] == nil {
+			order = append(order, k)
+			labels[k] = c.Label()
+		}
+		walls[k] = append(walls[k], c.ModelWallSeconds)
+	}
+	for _, k := range order {
+		r, err := f.Predict(ctx, k.items, []scenario.Strategy{k.s}, []int{k.pool})
+		if err != nil {
+			return nil, nil, err
+		}
+		w := walls[k]
+		r[0].Measured, r[0].Label = stat.Quantile(0.5, stat.LinInterp, sorted(w), nil), labels[k]
+		if len(w) > 1 {
+			r[0].Label = fmt.Sprintf("%s/p=%d (median of %d)", k.s, k.pool, len(w))
+		}
 		out = append(out, r[0])
 	}
-	return out, nil
+	return out, skipped, nil
+}
+
+// Outside are the ranges whose measurement falls outside them.
+func Outside(rs []Range) []Range {
+	var out []Range
+	for _, r := range rs {
+		if r.Measured < r.Low || r.Measured > r.High {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // seconds converts seconds to a Duration, rounded to the nanosecond.
