@@ -32,8 +32,8 @@ the fitted model's ranges, and exits 1 when one falls outside.`
 // fitFlags are what-ifs and where the fit goes.
 type fitFlags struct {
 	out, pools, check string
-	items      int
-	replicates int
+	items             int
+	replicates        int
 }
 
 // cmdFit fits a run's service and writes fitted.yaml.
