@@ -24,7 +24,8 @@ distribution, cap, what happens past the cap, contention, error rate and
 round trip, each with a 95% bootstrap interval), prints every measured
 cell beside the fitted model's prediction, and writes fitted.yaml beside
 the results: a scenario whose upstream: is the fit, for 'poolbench
-predict' and 'poolbench run'. A run with cells the harness flagged is
+predict' and 'poolbench run', and gate.yaml: the service's own target at
+the pools that matter, for scripts/gate.sh in CI. A run with cells the harness flagged is
 refused (exit 2). -check OTHER sets the cells of another run against the
 service (a fresh measurement, say of pools the probe did not run) beside
 the fitted model's ranges, and exits 1 when one falls outside.`
@@ -108,8 +109,9 @@ func checkAgainst(ctx context.Context, w io.Writer, ft *fit.Fit, path string, ru
 }
 
 // fitAndWrite fits the run in path, prints the fit, the what-ifs for
-// pools, and writes the fitted scenario to out (default DIR/fitted.yaml),
-// atomically.
+// pools, and writes the fitted scenario to out (default DIR/fitted.yaml)
+// and, for a run against a target, the gate's scenario beside it
+// (gate.yaml), each atomically.
 func fitAndWrite(ctx context.Context, w io.Writer, path, out string, opts fit.Options, items int, pools []int) (*fit.Fit, error) {
 	ft, err := fit.Dir(ctx, path, opts)
 	switch {
@@ -155,6 +157,17 @@ func fitAndWrite(ctx context.Context, w io.Writer, path, out string, opts fit.Op
 	}
 	fmt.Fprintf(w, "\nwrote %s: what-ifs with 'poolbench predict %s -items 1000000 -pools %s', a replay on the mock with 'poolbench run %s'\n",
 		out, out, whatIfPools(ft), out)
+	if ft.Run.Scenario.Target != nil {
+		g, err := ft.GateYAML()
+		if err != nil {
+			return nil, err
+		}
+		gate := filepath.Join(filepath.Dir(out), fit.GateFile)
+		if err := publish.WriteFile(gate, g); err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(w, "wrote %s: the service's own target at pools %v, to gate it in CI with scripts/gate.sh\n", gate, ft.GatePools())
+	}
 	if rt := ft.Point.RoundTrip; rt > 0.001 {
 		fmt.Fprintf(w, "the network round trip (%.3g ms) is not part of fitted.yaml: add -rtt %.3gms to predict\n", rt*1000, rt*1000)
 	}

@@ -1,6 +1,7 @@
 package fit
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
@@ -88,6 +89,66 @@ func (f *Fit) YAML() ([]byte, error) {
 	out := append([]byte(head), body...)
 	if _, err := scenario.Parse("fitted.yaml", out); err != nil {
 		return nil, fmt.Errorf("the fitted scenario does not load back: %w", err)
+	}
+	return out, nil
+}
+
+// GateFile is the file beside fitted.yaml into which the fit writes the
+// gate's scenario (GateYAML).
+const GateFile = "gate.yaml"
+
+// GateRepeats is the repeats of every pool of the gate's scenario: enough
+// for compare's statistics (scripts/gate.sh).
+const GateRepeats = 4
+
+// GatePools are the pools that matter for gating the service in CI: the
+// cap and twice it for a queue (where a larger pool only waits); the cap
+// alone when the service rejects or resets past it (a larger pool fails
+// items by design); without a cap, the largest pool measured.
+func (f *Fit) GatePools() []int {
+	e := f.Point
+	switch {
+	case e.Cap > 0 && e.Overflow == upstream.OverflowQueue:
+		return []int{e.Cap, 2 * e.Cap}
+	case e.Cap > 0:
+		return []int{e.Cap}
+	}
+	return []int{max(e.MaxConc, 1)}
+}
+
+// GateScenario is the scenario to gate the service in CI with
+// (scripts/gate.sh): the run's target and client, pooled at GatePools,
+// GateRepeats times, enough items for every cell to hold 8 rounds of its
+// pool (at least the run's items).
+func (f *Fit) GateScenario() (*scenario.Scenario, error) {
+	if f.Run.Scenario.Target == nil {
+		return nil, fmt.Errorf("run %q was not against a target: there is no service to gate", f.Run.Scenario.Name)
+	}
+	sc := f.Run.Scenario
+	pools := f.GatePools()
+	sc.Name = strings.TrimSuffix(sc.Name, "-gate") + "-gate"
+	sc.Description = fmt.Sprintf("Gate for the service at %s: pools %v, where poolbench fit found a cap of %d (%s).",
+		targetURL(f.Run), pools, f.Point.Cap, cmp.Or(string(f.Point.Overflow), "none"))
+	sc.Items = max(sc.Items, 8*pools[len(pools)-1])
+	sc.Sweep = scenario.Sweep{Strategies: []scenario.Strategy{scenario.Pooled}, PoolSizes: pools, Repeats: GateRepeats}
+	sc.Thresholds = nil
+	return &sc, nil
+}
+
+// GateYAML is GateScenario as a scenario file, checked to load back.
+func (f *Fit) GateYAML() ([]byte, error) {
+	sc, err := f.GateScenario()
+	if err != nil {
+		return nil, err
+	}
+	body, err := yaml.Marshal(sc)
+	if err != nil {
+		return nil, err
+	}
+	head := fmt.Sprintf("# The gate's scenario for %s, written by poolbench fit from %q:\n# record a baseline with scripts/gate.sh record, check it in CI with scripts/gate.sh check.\n", targetURL(f.Run), f.Run.Scenario.Name)
+	out := append([]byte(head), body...)
+	if _, err := scenario.Parse(GateFile, out); err != nil {
+		return nil, fmt.Errorf("the gate's scenario does not load back: %w", err)
 	}
 	return out, nil
 }
