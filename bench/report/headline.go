@@ -32,6 +32,9 @@ func (s *Summary) headline() (string, []string) {
 	if t := s.boundText(); t != "" {
 		details = append(details, t)
 	}
+	if t := s.explainedText(); t != "" {
+		details = append(details, t)
+	}
 	if !s.Results.Complete {
 		details = append(details, "The run was interrupted: the figures cover only the cells measured.")
 	}
@@ -280,6 +283,29 @@ func (s *Summary) boundText() string {
 	}
 	return fmt.Sprintf("%d of %d cells %s harness-bound, measuring poolbench rather than the upstream (%s): %s marked † and left out of the headline and the recommendation.",
 		s.BoundCells, len(s.Results.Cells), verb, list, they)
+}
+
+// explainedText names the rows whose answer turns on a few milliseconds
+// and whose measurement the harness check explained (in one of the
+// model's outcomes) rather than flagged, and where each fell.
+func (s *Summary) explainedText() string {
+	var parts, names []string
+	for _, r := range s.Rows {
+		if r.Explained != "" && !r.HarnessBound {
+			parts = append(parts, r.Name()+" "+r.Explained)
+			names = append(names, r.Name())
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	subject, verb, pron := "answer of "+names[0], "turns", "its"
+	if len(names) > 1 {
+		subject = "answers of " + strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
+		verb, pron = "turn", "their"
+	}
+	return fmt.Sprintf("Explained, not flagged (‡): the %s %s on a few milliseconds (retries that come back together meet the upstream's free slots or miss them), and each measurement fell in one of the model's outcomes: %s. %s harness error is how far the harness's overhead could move the answer, to another outcome, not time the harness added.",
+		subject, verb, strings.Join(parts, "; "), strings.ToUpper(pron[:1])+pron[1:])
 }
 
 // recommendedText says which pool results.Recommend picked and why, in

@@ -72,9 +72,12 @@ func newPageTable(s *Summary, id string, badges bool, keep func(md string) bool)
 		if row == s.Best {
 			class = append(class, "best")
 		}
-		if row.HarnessBound {
+		switch {
+		case row.HarnessBound:
 			class = append(class, "bound")
 			pr.Title = "harness-bound: " + row.BoundReason
+		case row.Explained != "":
+			pr.Title = "explained by the model, not flagged: " + row.Explained
 		}
 		pr.Class = strings.Join(class, " ")
 		t.Rows = append(t.Rows, pr)

@@ -92,3 +92,42 @@ func TestRangeHeader(t *testing.T) {
 		}
 	}
 }
+
+// TestExplainedShown: a cell the harness check explained (its answer in
+// one of the model's modes) is marked ‡, not †, and the details say where
+// it fell and what its harness error means.
+func TestExplainedShown(t *testing.T) {
+	f := seedFixture()
+	r := f.results
+	two := &results.Interval{LowSeconds: 423.9, HighSeconds: 530, Coverage: 0.9, Runs: 99, JitterSeconds: 0.002, Modes: []results.Mode{
+		{WallSeconds: 424, LowSeconds: 423.9, HighSeconds: 424.1, Odds: 0.7},
+		{WallSeconds: 529.5, LowSeconds: 529, HighSeconds: 530, Odds: 0.3},
+	}}
+	var name string
+	for i := range r.Cells {
+		c := &r.Cells[i]
+		if c.Strategy == "workers" && c.Pool == 8 {
+			c.Interval = two
+			c.Harness.Explained = "the cell's answer turns on a few milliseconds"
+			name = "workers(8)"
+		}
+	}
+	if name == "" {
+		t.Fatal("the fixture has no workers(8) cell")
+	}
+	s, err := Summarize(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, details := s.headline()
+	if d := strings.Join(details, "\n"); !strings.Contains(d, "Explained, not flagged (‡): the answer of workers(8) turns") || !strings.Contains(d, "workers(8) 424 s in mode 1 of 2 (424 s, odds 70%)") {
+		t.Errorf("details without the explained cell:\n%s", d)
+	}
+	var md bytes.Buffer
+	if err := s.WriteMarkdown(&md); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(md.String(), "| workers‡ ") {
+		t.Errorf("table.md does not mark workers(8) ‡:\n%s", md.String())
+	}
+}

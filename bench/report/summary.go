@@ -54,6 +54,11 @@ type Row struct {
 	// repeat's reason.
 	HarnessBound bool
 	BoundReason  string
+	// Explained names where the first repeat the harness check explained
+	// fell (results.Harness.Explained: its answer turns on a few
+	// milliseconds and it fell in one of the model's outcomes), e.g.
+	// "3.238 s in mode 1 of 2 (3.221 s, odds 41%)"; "" when none was.
+	Explained string
 
 	// Scale is the time scale the repeats ran at (factors).
 	Scale Stat
@@ -137,7 +142,7 @@ func Summarize(r *results.Results) (*Summary, error) {
 	s := &Summary{Results: r}
 	for _, g := range results.Groups(r.Cells) {
 		row := &Row{Group: g}
-		fillRow(row)
+		fillRow(row, r.Scenario.WithDefaults().ErrorBudget)
 		s.Repeats = max(s.Repeats, row.Repeats)
 		s.Predicted = s.Predicted || row.Predicted > 0
 		s.Harness = s.Harness || row.Harness
@@ -200,8 +205,9 @@ func (s *Summary) failing() bool {
 	return all || (competing && !succeeded)
 }
 
-// fillRow computes a row's statistics from its cells.
-func fillRow(row *Row) {
+// fillRow computes a row's statistics from its cells; budget is the
+// run's error budget, which widens the model's range.
+func fillRow(row *Row, budget float64) {
 	g := &row.Group
 	row.Repeats = len(g.Cells)
 	row.Items = g.Stat(func(c *results.Cell) float64 { return float64(c.Items) })
@@ -222,6 +228,9 @@ func fillRow(row *Row) {
 		row.Harness = row.Harness || c.Harness != nil
 		if c.Bound() && row.BoundReason == "" {
 			row.BoundReason = c.Harness.Reason
+		}
+		if c.Harness != nil && c.Harness.Explained != "" && c.Interval != nil && row.Explained == "" {
+			row.Explained = fmt.Sprintf("%s %s", seconds(c.ModelWallSeconds), c.Interval.Describe(c.ModelWallSeconds, budget))
 		}
 	}
 	if row.Upstream {

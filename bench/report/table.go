@@ -46,8 +46,11 @@ func columns(s *Summary) []column {
 		return statText(st, f)
 	}
 	marks := func(r *Row, name string, bound bool) string {
-		if bound && r.HarnessBound {
+		switch {
+		case bound && r.HarnessBound:
 			name += "†"
+		case bound && r.Explained != "":
+			name += "‡"
 		}
 		if r.Interrupted {
 			name += "*"
@@ -134,8 +137,11 @@ func columns(s *Summary) []column {
 				return "–"
 			}
 			v := share(r.HarnessError.Median)
-			if t && r.HarnessBound {
+			switch {
+			case t && r.HarnessBound:
 				v += "†"
+			case t && r.Explained != "":
+				v += "‡"
 			}
 			return v
 		}})
