@@ -13,6 +13,7 @@ import (
 	"github.com/poolbench/poolbench/bench/model"
 	"github.com/poolbench/poolbench/bench/results"
 	"github.com/poolbench/poolbench/bench/scenario"
+	"github.com/poolbench/poolbench/bench/strategy"
 )
 
 // cmdPredict prints what a scenario's sweep should measure, computed by the
@@ -22,7 +23,7 @@ func cmdPredict(ctx context.Context, env *environ, args []string) error {
 	fs := newFlagSet("predict", "[flags] SCENARIO\n       poolbench predict -verify [-tolerance F] RESULTS...", env.stderr)
 	items := fs.Int("items", 0, "items per cell (default: the scenario's; up to "+strconv.Itoa(model.MaxItems)+")")
 	pools := fs.String("pools", "", "pool sizes, comma-separated, like 1,2,4,10000 (default: the scenario's)")
-	strategies := fs.String("strategies", "", "strategies, comma-separated: serial, pooled, workers, unbounded (default: the scenario's)")
+	strategies := fs.String("strategies", "", "strategies, comma-separated: "+strategy.List()+" (default: the scenario's)")
 	seed := fs.String("seed", "", "seed for the client and the upstream (default: the scenario's seeds)")
 	connect := fs.Duration("connect", 0, "model time a new connection costs when the scenario turns keep-alive off")
 	rtt := fs.Duration("rtt", 0, "network round trip per attempt in model time, for a remote service (default 0, loopback)")

@@ -19,6 +19,7 @@ import (
 	"github.com/poolbench/poolbench/bench/report"
 	"github.com/poolbench/poolbench/bench/results"
 	"github.com/poolbench/poolbench/bench/scenario"
+	"github.com/poolbench/poolbench/bench/strategy"
 	"github.com/poolbench/poolbench/bench/sweep"
 	"github.com/poolbench/poolbench/internal/awake"
 	"github.com/poolbench/poolbench/internal/publish"
@@ -74,7 +75,7 @@ func cmdRun(ctx context.Context, env *environ, args []string) error {
 	fs.IntVar(&f.items, "items", 0, "`N` items per cell (overrides the scenario)")
 	fs.IntVar(&f.repeats, "repeats", 0, "run the whole sweep `N` times (overrides the scenario)")
 	fs.StringVar(&f.timescale, "timescale", "", "multiply every modeled duration by `X` (0.01, 1e-2 or 1:100), or auto (overrides the scenario)")
-	fs.StringVar(&f.strategies, "strategies", "", "comma-separated `list` of serial,pooled,workers,unbounded (overrides the scenario)")
+	fs.StringVar(&f.strategies, "strategies", "", "comma-separated `list` of "+strings.Join(strategy.Names(), ",")+" (overrides the scenario)")
 	fs.StringVar(&f.pools, "pools", "", "comma-separated pool `sizes`, like 1,2,4 (overrides the scenario)")
 	fs.IntVar(&f.parallel, "parallel", 0, "run `N` cells at once, each against a mock of its own (overrides the scenario; upstream: scenarios only)")
 	fs.Float64Var(&f.errorBudget, "error-budget", 0, "share of a cell's wall time the harness may add before the cell is flagged, like 0.02 (overrides the scenario)")

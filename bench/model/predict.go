@@ -156,7 +156,7 @@ func (o Options) validate() error {
 	}
 	for _, s := range o.Strategies {
 		if s.Rank() == len(scenario.Strategies()) {
-			return fmt.Errorf("unknown strategy %q: want serial, pooled, workers or unbounded", s)
+			return fmt.Errorf("unknown strategy %q: want %s", s, scenario.StrategyList())
 		}
 	}
 	if o.ConnectCost < 0 || o.RoundTrip < 0 {

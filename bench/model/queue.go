@@ -20,6 +20,8 @@ const (
 	// evAnswer delivers an answer to the client after the return half of
 	// the round trip.
 	evAnswer
+	// evWake asks the strategy again, at the time it asked to be woken.
+	evWake
 )
 
 // event is one scheduled happening. Events at the same instant run in the

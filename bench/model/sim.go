@@ -11,6 +11,7 @@ import (
 
 	"github.com/poolbench/poolbench/bench/results"
 	"github.com/poolbench/poolbench/bench/scenario"
+	"github.com/poolbench/poolbench/bench/strategy"
 	"github.com/poolbench/poolbench/mocksrv/upstream"
 )
 
@@ -81,20 +82,21 @@ type Params struct {
 }
 
 // Concurrency is the number of items a strategy keeps in flight: 1 for
-// serial, pool for pooled and workers, every item for unbounded.
+// serial, pool for pooled and workers, every item for unbounded; an error
+// for a strategy whose limit adapts, which no closed formula covers.
 func Concurrency(s scenario.Strategy, pool, items int) (int, error) {
-	switch s {
-	case scenario.Serial:
-		return 1, nil
-	case scenario.Pooled, scenario.Workers:
-		if pool < 1 {
-			return 0, fmt.Errorf("strategy %s needs a pool size of at least 1, got %d", s, pool)
-		}
-		return min(pool, max(items, 1)), nil
-	case scenario.Unbounded:
-		return max(items, 1), nil
+	k, ok := strategy.Lookup(string(s))
+	if !ok {
+		return 0, fmt.Errorf("unknown strategy %q (want %s)", s, strategy.List())
 	}
-	return 0, fmt.Errorf("unknown strategy %q (want serial, pooled, workers or unbounded)", s)
+	conc, fixed, err := k.Fixed(pool, items)
+	if err != nil {
+		return 0, err
+	}
+	if !fixed {
+		return 0, fmt.Errorf("strategy %s has no fixed concurrency", s)
+	}
+	return conc, nil
 }
 
 func (p *Params) validate() error {
@@ -146,12 +148,14 @@ const (
 
 type itemState struct {
 	start    int64 // first attempt's start
+	sent     int64 // current attempt's start
 	deadline int64 // current attempt's deadline (when Timeout > 0)
 	sample   int64 // current attempt's latency sample, drawn at arrival
 	att      int32 // attempts made so far (the current one included)
 	phase    uint8
 	fault    upstream.Fault // current attempt's fault, drawn at arrival
 	outcome  uint8          // the answer on its way back (phReturning)
+	overload bool           // an attempt was rejected, reset or timed out (strategy.Overload)
 	jitter   rand.PCG       // backoff jitter: PCG(Seed, item), seeded at its start
 }
 
@@ -188,6 +192,9 @@ type sim struct {
 	tq     ring[deadlineRef]
 	queue  ring[ref]
 
+	st       strategy.Strategy
+	active   int    // items started and not yet finished
+	wake     uint64 // seq of the strategy's pending wake-up (older ones are void)
 	items    []itemState
 	lat      *results.Latencies
 	next     int32 // next item to start
@@ -213,12 +220,17 @@ func Simulate(ctx context.Context, p Params, s scenario.Strategy, pool int) (res
 	if err := p.validate(); err != nil {
 		return results.Cell{}, err
 	}
-	conc, err := Concurrency(s, pool, p.Items)
+	k, ok := strategy.Lookup(string(s))
+	if !ok {
+		return results.Cell{}, fmt.Errorf("unknown strategy %q (want %s)", s, strategy.List())
+	}
+	st, err := k.New(strategy.Config{Pool: pool, Items: p.Items})
 	if err != nil {
 		return results.Cell{}, err
 	}
 	m := newSim(&p)
-	if err := m.run(ctx, conc); err != nil {
+	m.st = st
+	if err := m.run(ctx); err != nil {
 		return results.Cell{}, err
 	}
 	return m.cell(s, s.CellPool(pool)), nil
@@ -254,12 +266,10 @@ func (m *sim) schedule(at int64, r ref, k eventKind) {
 	m.events.push(event{at: at, seq: m.seq, item: r.item, att: uint16(r.att), kind: k})
 }
 
-// run starts conc items at time 0 and processes events until every item
-// has its final answer.
-func (m *sim) run(ctx context.Context, conc int) error {
-	for range conc {
-		m.startItem()
-	}
+// run starts the items the strategy allows at time 0 and processes events
+// until every item has its final answer.
+func (m *sim) run(ctx context.Context) error {
+	m.pump()
 	for steps := 0; ; steps++ {
 		if steps&0xffff == 0 {
 			if err := ctx.Err(); err != nil {
@@ -296,6 +306,10 @@ func (m *sim) run(ctx context.Context, conc int) error {
 				if m.live(r) {
 					m.answer(r, int(m.items[r.item].outcome))
 				}
+			case evWake:
+				if e.seq == m.wake {
+					m.pump()
+				}
 			}
 		case m.tq.len() > 0:
 			d := m.tq.pop()
@@ -316,8 +330,29 @@ func (m *sim) live(r ref) bool {
 	return it.att == r.att && it.phase >= phConnecting && it.phase <= phReturning
 }
 
+// pump starts the items the strategy allows now, as the runner's driver
+// does (bench/sweep/strategy.go): it asks after every start, arms a
+// wake-up when asked for one (a newer one replaces it), and starts an item
+// when the strategy would otherwise leave the cell with nothing in flight
+// and nothing to wake it.
+func (m *sim) pump() {
+	for int(m.next) < len(m.items) {
+		start, wake := m.st.Next(time.Duration(m.now), m.active)
+		if !start && wake > 0 {
+			m.schedule(m.now+int64(wake), ref{}, evWake)
+			m.wake = m.seq
+			return
+		}
+		if !start && m.active > 0 {
+			return
+		}
+		m.startItem()
+	}
+}
+
 // startItem gives the next item a client slot: its first attempt begins now.
 func (m *sim) startItem() {
+	m.active++
 	i := m.next
 	m.next++
 	m.items[i].start = m.now
@@ -333,6 +368,7 @@ func (m *sim) startItem() {
 func (m *sim) beginAttempt(i int32) {
 	it := &m.items[i]
 	it.att++
+	it.sent = m.now
 	m.attempts++
 	r := ref{i, it.att}
 	if m.timeout > 0 {

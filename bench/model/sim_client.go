@@ -5,6 +5,7 @@ import (
 
 	"github.com/poolbench/poolbench/bench/results"
 	"github.com/poolbench/poolbench/bench/scenario"
+	"github.com/poolbench/poolbench/bench/strategy"
 	"github.com/poolbench/poolbench/mocksrv/upstream"
 )
 
@@ -33,6 +34,7 @@ func (m *sim) timedOut(r ref) {
 func (m *sim) answer(r ref, o int) {
 	m.outcomes[o]++
 	it := &m.items[r.item]
+	it.overload = it.overload || strategy.Overload(m.names[o])
 	it.phase = phWaiting
 	if o != outOK && m.retryable[o] && int(it.att) < m.p.MaxAttempts {
 		var ra time.Duration
@@ -60,9 +62,9 @@ func (m *sim) answer(r ref, o int) {
 	m.lat.Record(time.Duration(m.now - it.start))
 	m.finished++
 	m.wall = m.now
-	if int(m.next) < len(m.items) {
-		m.startItem()
-	}
+	m.active--
+	m.st.Ended(time.Duration(m.now), strategy.Outcome{OK: o == outOK, Overload: it.overload, Latency: time.Duration(m.now - it.sent)})
+	m.pump()
 }
 
 // cell summarises the simulation as a measured cell would look.

@@ -15,6 +15,7 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 
 	"github.com/poolbench/poolbench/bench/scenario"
+	"github.com/poolbench/poolbench/bench/strategy"
 )
 
 // chartFont is the charts' typeface: sans-serif reads better on screen,
@@ -47,16 +48,11 @@ type chart struct {
 }
 
 // strategyColor gives each strategy the same colour in every chart.
+// The colour is the strategy's own (bench/strategy), purple for one
+// unknown to this build.
 func strategyColor(s scenario.Strategy) color.Color {
-	switch s {
-	case scenario.Serial:
-		return color.RGBA{R: 0x55, G: 0x55, B: 0x55, A: 0xff}
-	case scenario.Pooled:
-		return color.RGBA{R: 0x1f, G: 0x77, B: 0xb4, A: 0xff}
-	case scenario.Workers:
-		return color.RGBA{R: 0xe6, G: 0x7e, B: 0x0e, A: 0xff}
-	case scenario.Unbounded:
-		return color.RGBA{R: 0xc6, G: 0x28, B: 0x28, A: 0xff}
+	if k, ok := strategy.Lookup(string(s)); ok {
+		return k.Color
 	}
 	return color.RGBA{R: 0x6a, G: 0x3d, B: 0x9a, A: 0xff}
 }
@@ -121,9 +117,10 @@ const (
 	squareMarks
 )
 
-// marksFor gives workers squares and every other strategy circles.
+// marksFor gives workers (the strategies that reuse their goroutines)
+// squares and every other strategy circles.
 func marksFor(st scenario.Strategy) markStyle {
-	if st == scenario.Workers {
+	if st.Kind().Reuse {
 		return squareMarks
 	}
 	return circleMarks

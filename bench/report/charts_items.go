@@ -223,7 +223,7 @@ func cdfPool(s *Summary) int {
 func cdfRows(s *Summary, pool int) []*Row {
 	var rows []*Row
 	for _, r := range s.Rows {
-		if r.Strategy == scenario.Serial || r.Strategy == scenario.Unbounded || (r.bounded() && r.Pool == pool) {
+		if !r.Strategy.Pooled() || (r.bounded() && r.Pool == pool) {
 			rows = append(rows, r)
 		}
 	}

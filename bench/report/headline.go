@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/poolbench/poolbench/bench/results"
-	"github.com/poolbench/poolbench/bench/scenario"
 )
 
 // headline computes the headline sentence and further findings. Its
@@ -357,7 +356,7 @@ func (s *Summary) modesText() string {
 func (s *Summary) smallerPoolCompeted(pool int) bool {
 	for i := range s.Results.Cells {
 		c := &s.Results.Cells[i]
-		if c.Strategy != scenario.Unbounded && !c.Interrupted && !c.Bound() && c.Pool < pool {
+		if c.Strategy.Competes() && !c.Interrupted && !c.Bound() && c.Pool < pool {
 			return true
 		}
 	}

@@ -79,9 +79,10 @@ func (r *Row) PoolText() string {
 func (r *Row) bounded() bool { return r.Bounded() }
 
 // competes reports whether the row may stand in a headline's claims: a
-// serial, pooled or workers row that was neither interrupted nor bound.
+// row that may be recommended (Group.Competes) and was neither interrupted
+// nor bound.
 func (r *Row) competes() bool {
-	return (r.bounded() || r.Strategy == scenario.Serial) && !r.Interrupted && !r.HarnessBound
+	return r.Competes() && !r.Interrupted && !r.HarnessBound
 }
 
 // mostlyFailed reports whether more than half the row's items failed.

@@ -66,6 +66,13 @@ func (g *Group) Name() string {
 // Bounded reports whether the group is a pooled or workers pool.
 func (g *Group) Bounded() bool { return g.Strategy.Pooled() && g.Pool > 0 }
 
+// Competes reports whether the group may be recommended: its strategy
+// competes (bench/strategy) and, when it takes a pool, has one. The one
+// rule for both the recommendation and the headline.
+func (g *Group) Competes() bool {
+	return g.Strategy.Competes() && (!g.Strategy.Pooled() || g.Pool > 0)
+}
+
 // Interrupted reports whether a repeat was interrupted.
 func (g *Group) Interrupted() bool {
 	return slices.ContainsFunc(g.Cells, func(c Cell) bool { return c.Interrupted })

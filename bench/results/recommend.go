@@ -61,7 +61,7 @@ func Recommend(cells []Cell) *Recommendation {
 	groups := Groups(cells)
 	for i := range groups {
 		g := &groups[i]
-		if g.Strategy == scenario.Unbounded || !(g.Bounded() || g.Strategy == scenario.Serial) || g.Interrupted() || g.Bound() {
+		if !g.Competes() || g.Interrupted() || g.Bound() {
 			continue
 		}
 		es = append(es, entry{

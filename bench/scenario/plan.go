@@ -28,13 +28,5 @@ func (w Sweep) Plan() []CellPlan {
 }
 
 // CellPool is the pool a cell of strategy s records: 1 for serial, 0 for
-// unbounded, pool for pooled and workers.
-func (s Strategy) CellPool(pool int) int {
-	switch s {
-	case Serial:
-		return 1
-	case Unbounded:
-		return 0
-	}
-	return pool
-}
+// unbounded, pool for pooled and workers (bench/strategy says which).
+func (s Strategy) CellPool(pool int) int { return s.Kind().CellPool(pool) }

@@ -1,8 +1,7 @@
 package scenario
 
 import (
-	"strings"
-
+	"github.com/poolbench/poolbench/bench/strategy"
 	"github.com/poolbench/poolbench/mocksrv/upstream"
 )
 
@@ -23,31 +22,35 @@ const (
 	Unbounded Strategy = "unbounded"
 )
 
-// Strategies lists every strategy, in report order.
-func Strategies() []Strategy { return []Strategy{Serial, Pooled, Workers, Unbounded} }
+// Strategies lists every strategy, in report order (bench/strategy's
+// registry).
+func Strategies() []Strategy {
+	var out []Strategy
+	for _, n := range strategy.Names() {
+		out = append(out, Strategy(n))
+	}
+	return out
+}
 
 // StrategyList names every strategy as prose, "serial, pooled, workers or
 // unbounded", for messages that say what is accepted.
-func StrategyList() string {
-	var names []string
-	for _, s := range Strategies() {
-		names = append(names, string(s))
-	}
-	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
+func StrategyList() string { return strategy.List() }
+
+// Kind is the strategy's description in bench/strategy (the zero Kind for
+// an unknown name).
+func (s Strategy) Kind() strategy.Kind {
+	k, _ := strategy.Lookup(string(s))
+	return k
 }
 
 // Rank is the strategy's place in report order (unknown strategies last).
-func (s Strategy) Rank() int {
-	for i, x := range Strategies() {
-		if x == s {
-			return i
-		}
-	}
-	return len(Strategies())
-}
+func (s Strategy) Rank() int { return strategy.Rank(string(s)) }
 
 // Pooled reports whether the strategy takes a pool size (pooled, workers).
-func (s Strategy) Pooled() bool { return s == Pooled || s == Workers }
+func (s Strategy) Pooled() bool { return s.Kind().TakesPool }
+
+// Competes reports whether the strategy's cells may be recommended.
+func (s Strategy) Competes() bool { return s.Kind().Competes }
 
 // Scenario is one benchmark: what to call, how, and which sweep to run.
 // Scenario files (scenarios/*.yaml) are this struct in YAML; results.json

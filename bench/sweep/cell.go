@@ -10,6 +10,7 @@ import (
 
 	"github.com/poolbench/poolbench/bench/results"
 	"github.com/poolbench/poolbench/bench/scenario"
+	"github.com/poolbench/poolbench/bench/strategy"
 	"github.com/poolbench/poolbench/mocksrv/upstream"
 )
 
@@ -55,8 +56,8 @@ type cellRun struct {
 // item runs item index to its end: attempts, with retries after the
 // policy's wait, until one succeeds, one is not retried, the attempts run
 // out or ctx is done (the item then fails as canceled, also while it waits
-// to retry).
-func (r *cellRun) item(ctx context.Context, c *client, index int) {
+// to retry). It returns the item's outcome for the strategy.
+func (r *cellRun) item(ctx context.Context, c *client, index int) (o strategy.Outcome) {
 	r.started.Add(1)
 	first := time.Now()
 	var rnd *rand.Rand
@@ -67,7 +68,7 @@ func (r *cellRun) item(ctx context.Context, c *client, index int) {
 			a = attempt{seq: r.seq.Add(1) - 1, start: first, err: err, kind: kindError, upstream: -1}
 			r.count(&a)
 			r.end(first, a.outcome(), 1)
-			return
+			return o
 		}
 	}
 	for n := 1; ; n++ {
@@ -78,14 +79,17 @@ func (r *cellRun) item(ctx context.Context, c *client, index int) {
 		}
 		retryAfter := c.send(ctx, &a, draw)
 		r.count(&a)
+		o.Latency = c.scale.Model(a.latency)
 		if a.ok() {
 			r.end(first, "", n)
-			return
+			o.OK = true
+			return o
 		}
 		outcome := a.outcome()
+		o.Overload = o.Overload || strategy.Overload(outcome)
 		if a.kind == kindCanceled || n >= c.retry.MaxAttempts || !c.retry.Retries(outcome) {
 			r.end(first, outcome, n)
-			return
+			return o
 		}
 		if c.retry.Backoff == scenario.BackoffExponential && rnd == nil {
 			rnd = rand.New(rand.NewPCG(r.seed, uint64(index)))
@@ -94,7 +98,7 @@ func (r *cellRun) item(ctx context.Context, c *client, index int) {
 			late, ok := c.wait(ctx, wait)
 			if !ok {
 				r.end(first, scenario.OutcomeCanceled, n)
-				return
+				return o
 			}
 			r.waits.Add(1)
 			r.waitsLate.Add(int64(late))
@@ -144,15 +148,25 @@ func (r *cellRun) run(ctx context.Context) results.Cell {
 			c.abort()
 		}
 	})()
+	kind := r.plan.Strategy.Kind()
+	strategies := make([]strategy.Strategy, len(clients))
+	for g := range clients {
+		items := results.Shard{Index: g, Count: len(clients)}.Of(r.items)
+		st, err := kind.New(strategy.Config{Pool: r.plan.Pool, Items: items})
+		if err != nil {
+			st = strategy.Limit(1) // unreachable: plans are validated; never leave items unrun
+		}
+		strategies[g] = st
+	}
 	start := time.Now()
 	if len(clients) == 1 {
-		runStrategy(ctx, r.plan.Strategy, r.plan.Pool, r.items, func(k int) { r.item(ctx, r.c, r.shard.Item(k)) })
+		runStrategy(ctx, strategies[0], kind.Reuse, r.c.scale, r.items, func(k int) strategy.Outcome { return r.item(ctx, r.c, r.shard.Item(k)) })
 	} else {
 		var wg sync.WaitGroup
 		for g, c := range clients {
 			group := results.Shard{Index: g, Count: len(clients)}
 			wg.Go(func() {
-				runStrategy(ctx, r.plan.Strategy, r.plan.Pool, group.Of(r.items), func(k int) { r.item(ctx, c, r.shard.Item(group.Item(k))) })
+				runStrategy(ctx, strategies[g], kind.Reuse, c.scale, group.Of(r.items), func(k int) strategy.Outcome { return r.item(ctx, c, r.shard.Item(group.Item(k))) })
 			})
 		}
 		wg.Wait()

@@ -1,0 +1,204 @@
+// Package strategy is the one home of poolbench's client strategies: when
+// an item (one logical request) may start. The runner (bench/sweep, with
+// goroutines on the wall clock) and the simulator (bench/model, with
+// events on a virtual clock) both drive a Strategy the same way, so a
+// strategy is written once and both execute it.
+//
+// The shape follows vegeta's two-method Pacer (github.com/tsenart/vegeta
+// lib/pacer.go: Pace and Rate): Next says whether one more item starts now
+// or when to ask again, and Ended hands the strategy each item's outcome
+// so that it can react (an adaptive limit grows and shrinks with them).
+//
+// Every strategy is one file here holding its Kind, plus one line in
+// Kinds; the rest of poolbench (plan, recommendation, tables, charts,
+// help) asks the Kind rather than switching on the name.
+package strategy
+
+import (
+	"fmt"
+	"image/color"
+	"strings"
+	"time"
+)
+
+// Outcome is how an item ended, handed back to the strategy that started
+// it.
+type Outcome struct {
+	// OK is true when the item succeeded.
+	OK bool
+	// Overload is true when one of the item's attempts was rejected
+	// (429 or the upstream's reject status), reset or timed out: the
+	// upstream's signs of too much concurrency.
+	Overload bool
+	// Latency is the item's last attempt's round trip, in model time.
+	Latency time.Duration
+}
+
+// Strategy decides when items start. Drivers call it from one goroutine
+// at a time; times are model time from the cell's start.
+type Strategy interface {
+	// Next reports whether one more item starts now, with inFlight items
+	// in flight. When it does not, wake > 0 asks to be asked again at
+	// now+wake even if no item ends first (0: ask when an item ends).
+	// Drivers ask again after every start, so it sees every item.
+	Next(now time.Duration, inFlight int) (start bool, wake time.Duration)
+	// Ended tells the strategy an item ended at now with outcome o.
+	Ended(now time.Duration, o Outcome)
+}
+
+// Config is what a cell's strategy is built from.
+type Config struct {
+	// Pool is the cell's pool size (for the kinds that take one).
+	Pool int
+	// Items is the number of items the cell runs.
+	Items int
+}
+
+// Kind describes a strategy: its name and the rules the rest of poolbench
+// asks about it.
+type Kind struct {
+	// Name is the strategy's name in scenarios, flags and results.
+	Name string
+	// Doc says in a phrase what the strategy does, for help text.
+	Doc string
+	// TakesPool is true when the strategy runs once per pool size of the
+	// sweep; otherwise it runs once per repeat.
+	TakesPool bool
+	// Competes is true when its cells may be recommended.
+	Competes bool
+	// Reuse is a runner detail: each runner goroutine runs items one after
+	// another (producer/consumer workers) instead of one goroutine per
+	// item. The simulator ignores it: the two differ only in goroutines.
+	Reuse bool
+	// Color is the strategy's colour in every chart.
+	Color color.RGBA
+	// cellPool is the pool a cell records for a pool size.
+	cellPool func(pool int) int
+	// fixed is the constant number of items kept in flight, or ok false
+	// when the strategy adapts.
+	fixed func(pool, items int) (conc int, err error)
+	// build makes the strategy for one cell.
+	build func(Config) (Strategy, error)
+}
+
+// Kinds lists every strategy, in report order.
+func Kinds() []Kind { return []Kind{Serial, Pooled, Workers, Unbounded} }
+
+// Lookup returns the strategy named name; ok is false when there is none.
+func Lookup(name string) (Kind, bool) {
+	for _, k := range Kinds() {
+		if k.Name == name {
+			return k, true
+		}
+	}
+	return Kind{}, false
+}
+
+// Rank is the strategy's place in report order (unknown names last).
+func Rank(name string) int {
+	for i, k := range Kinds() {
+		if k.Name == name {
+			return i
+		}
+	}
+	return len(Kinds())
+}
+
+// Names lists every strategy's name, in report order.
+func Names() []string {
+	var out []string
+	for _, k := range Kinds() {
+		out = append(out, k.Name)
+	}
+	return out
+}
+
+// List names every strategy as prose, "serial, pooled, workers or
+// unbounded", for messages that say what is accepted.
+func List() string {
+	n := Names()
+	return strings.Join(n[:len(n)-1], ", ") + " or " + n[len(n)-1]
+}
+
+// Help is one line per strategy, "name: what it does", for help text.
+func Help() string {
+	var b strings.Builder
+	for _, k := range Kinds() {
+		fmt.Fprintf(&b, "  %-10s %s\n", k.Name, k.Doc)
+	}
+	return b.String()
+}
+
+// CellPool is the pool a cell of this kind records for pool size pool
+// (1 for serial, 0 — unbounded — for unbounded).
+func (k Kind) CellPool(pool int) int {
+	if k.cellPool == nil {
+		return pool
+	}
+	return k.cellPool(pool)
+}
+
+// Fixed is the constant number of items the strategy keeps in flight
+// with pool size pool and items items; ok is false when it adapts.
+func (k Kind) Fixed(pool, items int) (conc int, ok bool, err error) {
+	if k.fixed == nil {
+		return 0, false, nil
+	}
+	conc, err = k.fixed(pool, items)
+	return conc, err == nil, err
+}
+
+// New builds the strategy for one cell.
+func (k Kind) New(c Config) (Strategy, error) {
+	if k.build == nil {
+		return nil, fmt.Errorf("unknown strategy %q (want %s)", k.Name, List())
+	}
+	return k.build(c)
+}
+
+// Limit keeps a constant number of items in flight: the closed loop of
+// serial, pooled, workers and unbounded.
+type Limit int
+
+// Next starts an item while fewer than the limit are in flight.
+func (l Limit) Next(_ time.Duration, inFlight int) (bool, time.Duration) {
+	return inFlight < int(l), 0
+}
+
+// Ended does nothing: a fixed limit does not react.
+func (Limit) Ended(time.Duration, Outcome) {}
+
+// fixedKind fills in a kind that keeps conc(pool, items) in flight.
+func fixedKind(k Kind, conc func(pool, items int) (int, error)) Kind {
+	k.fixed = conc
+	k.build = func(c Config) (Strategy, error) {
+		n, err := conc(c.Pool, c.Items)
+		if err != nil {
+			return nil, err
+		}
+		return Limit(n), nil
+	}
+	return k
+}
+
+// poolConc is pooled's and workers' concurrency: the pool, at most one
+// per item.
+func poolConc(name string) func(pool, items int) (int, error) {
+	return func(pool, items int) (int, error) {
+		if pool < 1 {
+			return 0, fmt.Errorf("strategy %s needs a pool size of at least 1, got %d", name, pool)
+		}
+		return min(pool, max(items, 1)), nil
+	}
+}
+
+// Overload reports whether an attempt's outcome ("200", "503", "429",
+// "reset", "timeout"...) is a sign of too much concurrency: a 429 or 503
+// answer, a reset or a timeout. Both drivers classify with it.
+func Overload(outcome string) bool {
+	switch outcome {
+	case "429", "503", "reset", "timeout":
+		return true
+	}
+	return false
+}
