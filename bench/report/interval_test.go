@@ -127,7 +127,7 @@ func TestExplainedShown(t *testing.T) {
 	if err := s.WriteMarkdown(&md); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(md.String(), "| workers‡ ") {
+	if !strings.Contains(md.String(), "| workers‡ ") || !strings.Contains(md.String(), "‡ explained (1 row)") {
 		t.Errorf("table.md does not mark workers(8) ‡:\n%s", md.String())
 	}
 }

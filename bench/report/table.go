@@ -240,6 +240,19 @@ func (s *Summary) caption(terminal bool) string {
 		parts = append(parts, fmt.Sprintf("† harness-bound (%d of %d cells), left out of the headline and the recommendation: %s",
 			s.BoundCells, len(r.Cells), strings.TrimSuffix(bound[0].BoundReason, ".")))
 	}
+	explained := 0
+	for _, row := range s.Rows {
+		if row.Explained != "" && !row.HarnessBound {
+			explained++
+		}
+	}
+	if explained > 0 {
+		rows := "rows"
+		if explained == 1 {
+			rows = "row"
+		}
+		parts = append(parts, fmt.Sprintf("‡ explained (%d %s): the answer turns on a few milliseconds and fell in one of the model's outcomes (above)", explained, rows))
+	}
 	for _, row := range s.Rows {
 		if row.Interrupted {
 			parts = append(parts, "* interrupted")
