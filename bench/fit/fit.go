@@ -107,7 +107,8 @@ func infer(ctx context.Context, res *results.Results, recs map[string]*attempts,
 	var wakes []float64
 	for i := range res.Cells {
 		c := &res.Cells[i]
-		if c.Interrupted {
+		if _, fixed, _ := c.Strategy.Kind().Fixed(c.Pool, c.Items); c.Interrupted || !fixed {
+			// interrupted, or a limit that adapts: no fixed concurrency to fit against
 			f.Skipped = append(f.Skipped, c.Label())
 			continue
 		}

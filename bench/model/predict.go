@@ -87,6 +87,7 @@ func ParamsFor(sc *scenario.Scenario) (Params, error) {
 		MaxAttempts: s.Client.Retry.MaxAttempts,
 		Retry:       s.Client.Retry,
 		Seed:        s.Seed,
+		Adaptive:    s.Sweep.Adaptive,
 	}, nil
 }
 

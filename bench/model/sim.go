@@ -70,6 +70,8 @@ type Params struct {
 	// answers late and a client whose waits wake late, as the harness
 	// itself measures them (see HarnessError).
 	ServiceExtra, WaitExtra time.Duration
+	// Adaptive configures the adaptive strategy (nil: its defaults).
+	Adaptive *strategy.AdaptiveConfig
 	// MaxAttempts is the most attempts per item, the first included (≥ 1).
 	MaxAttempts int
 	// Retry decides what is retried and how long to wait; nil retries
@@ -224,7 +226,7 @@ func Simulate(ctx context.Context, p Params, s scenario.Strategy, pool int) (res
 	if !ok {
 		return results.Cell{}, fmt.Errorf("unknown strategy %q (want %s)", s, strategy.List())
 	}
-	st, err := k.New(strategy.Config{Pool: pool, Items: p.Items})
+	st, err := k.New(scenario.Sweep{Adaptive: p.Adaptive}.StrategyConfig(pool, p.Items))
 	if err != nil {
 		return results.Cell{}, err
 	}
@@ -233,7 +235,11 @@ func Simulate(ctx context.Context, p Params, s scenario.Strategy, pool int) (res
 	if err := m.run(ctx); err != nil {
 		return results.Cell{}, err
 	}
-	return m.cell(s, s.CellPool(pool)), nil
+	c := m.cell(s, s.CellPool(pool))
+	if t, ok := st.(strategy.Traced); ok {
+		c.Limit = t.Trace(time.Duration(m.wall))
+	}
+	return c, nil
 }
 
 func newSim(p *Params) *sim {

@@ -69,8 +69,11 @@ type Row struct {
 
 // PoolText prints the pool column: the size, or "∞" for unbounded.
 func (r *Row) PoolText() string {
+	if l := r.Strategy.Kind().PoolLabel; l != "" {
+		return l
+	}
 	if r.Pool == 0 {
-		return "∞"
+		return "∞" // a strategy unknown to this build
 	}
 	return fmt.Sprint(r.Pool)
 }

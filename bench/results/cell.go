@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/poolbench/poolbench/bench/scenario"
+	"github.com/poolbench/poolbench/bench/strategy"
 	"github.com/poolbench/poolbench/mocksrv/upstream"
 )
 
@@ -13,9 +14,14 @@ import (
 // WallSeconds.
 type Cell struct {
 	Strategy scenario.Strategy `json:"strategy"`
-	// Pool is the concurrency limit: 1 for serial, 0 for unbounded.
+	// Pool is the concurrency limit: 1 for serial, 0 for unbounded and
+	// adaptive.
 	Pool   int `json:"pool"`
 	Repeat int `json:"repeat"`
+	// Limit is an adaptive cell's concurrency limit over the cell (model
+	// time; its time-weighted mean, range and up to 256 points). With
+	// several clients, the first client's.
+	Limit *strategy.Trace `json:"limit,omitempty"`
 
 	Items     int `json:"items"`
 	Succeeded int `json:"succeeded"`

@@ -69,6 +69,20 @@ func TestParseErrors(t *testing.T) {
 			[]string{"t.yaml:2:", "items: 0 is out of range: want 1 to 1000000"}},
 		{"bad pool", func(s string) string { return strings.Replace(s, "[1, 2]", "[1, 0]", 1) },
 			[]string{"t.yaml:13:", "sweep.pool_sizes[1]: 0 is out of range"}},
+		{"adaptive without the strategy", func(s string) string { return s + "  adaptive: {algorithm: aimd}\n" },
+			[]string{"t.yaml:14:", "sweep.adaptive: is set but strategies has no adaptive"}},
+		{"adaptive algorithm", func(s string) string {
+			return strings.Replace(s, "[serial, pooled]", "[serial, pooled, adaptive]", 1) + "  adaptive:\n    algorithm: cubic\n"
+		}, []string{"t.yaml:15:", `sweep.adaptive.algorithm: "cubic" is not accepted`, "aimd", "vegas"}},
+		{"adaptive backoff ratio", func(s string) string {
+			return strings.Replace(s, "[serial, pooled]", "[serial, pooled, adaptive]", 1) + "  adaptive:\n    initial: 4\n    backoff_ratio: 1.5\n"
+		}, []string{"t.yaml:16:", "sweep.adaptive.backoff_ratio: 1.5 is out of range", "below 1"}},
+		{"adaptive initial above max", func(s string) string {
+			return strings.Replace(s, "[serial, pooled]", "[serial, pooled, adaptive]", 1) + "  adaptive: {initial: 50, max: 10}\n"
+		}, []string{"t.yaml:14:", "sweep.adaptive.initial: 50 is out of range: want min (1) to max (10)"}},
+		{"adaptive unknown field", func(s string) string {
+			return strings.Replace(s, "[serial, pooled]", "[serial, pooled, adaptive]", 1) + "  adaptive: {ratio: 0.5}\n"
+		}, []string{"t.yaml:14:", `unknown field "ratio"`, "backoff_ratio"}},
 		{"parallel out of range", func(s string) string { return s + "  parallel: 99\n" },
 			[]string{"t.yaml:14:", "sweep.parallel: 99 is out of range: want 1 to 16"}},
 		{"duplicate pool", func(s string) string { return strings.Replace(s, "[1, 2]", "[2, 2]", 1) },

@@ -20,6 +20,9 @@ const (
 	Workers Strategy = "workers"
 	// Unbounded sends every item at once (asyncio.gather, no semaphore).
 	Unbounded Strategy = "unbounded"
+	// Adaptive keeps a concurrency limit that adapts to the answers
+	// (Sweep.Adaptive).
+	Adaptive Strategy = "adaptive"
 )
 
 // Strategies lists every strategy, in report order (bench/strategy's
@@ -192,4 +195,18 @@ type Sweep struct {
 	// Running cells side by side lets a sweep use a slower time scale
 	// (less harness overhead per modeled second) in the same wall time.
 	Parallel int `yaml:"parallel,omitempty" json:"parallel,omitempty"`
+	// Adaptive configures the adaptive strategy's limit (bench/strategy:
+	// algorithm aimd or vegas, initial, min, max, backoff_ratio); only
+	// with adaptive among the strategies.
+	Adaptive *strategy.AdaptiveConfig `yaml:"adaptive,omitempty" json:"adaptive,omitempty"`
+}
+
+// StrategyConfig is what a cell of strategy pool size pool and items
+// items is built from (bench/strategy.Kind.New).
+func (w Sweep) StrategyConfig(pool, items int) strategy.Config {
+	c := strategy.Config{Pool: pool, Items: items}
+	if w.Adaptive != nil {
+		c.Adaptive = *w.Adaptive
+	}
+	return c
 }

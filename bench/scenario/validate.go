@@ -97,7 +97,7 @@ func (c Client) KeepAliveOn() bool { return c.KeepAlive == nil || *c.KeepAlive }
 
 // HasPools reports whether the sweep runs a strategy that takes a pool size.
 func (w Sweep) HasPools() bool {
-	return slices.Contains(w.Strategies, Pooled) || slices.Contains(w.Strategies, Workers)
+	return slices.ContainsFunc(w.Strategies, Strategy.Pooled)
 }
 
 // Validate checks a scenario with its defaults filled (WithDefaults). A
@@ -186,6 +186,14 @@ func (w Sweep) validate() error {
 		}
 		if slices.Index(w.Strategies, st) != i {
 			return fieldErrorf(fmt.Sprintf("strategies[%d]", i), "%q is listed twice", st)
+		}
+	}
+	if w.Adaptive != nil {
+		if !slices.Contains(w.Strategies, Adaptive) {
+			return fieldErrorf("adaptive", "is set but strategies has no adaptive: add adaptive to strategies, or remove this block")
+		}
+		if field, err := w.Adaptive.WithDefaults().Check(); err != nil {
+			return fieldErrorf("adaptive."+field, "%v", err)
 		}
 	}
 	if w.HasPools() && len(w.PoolSizes) == 0 {

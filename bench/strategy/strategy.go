@@ -52,6 +52,8 @@ type Config struct {
 	Pool int
 	// Items is the number of items the cell runs.
 	Items int
+	// Adaptive configures adaptive (defaults filled in by New).
+	Adaptive AdaptiveConfig
 }
 
 // Kind describes a strategy: its name and the rules the rest of poolbench
@@ -70,6 +72,9 @@ type Kind struct {
 	// another (producer/consumer workers) instead of one goroutine per
 	// item. The simulator ignores it: the two differ only in goroutines.
 	Reuse bool
+	// PoolLabel is what tables print for its cells' pool, when not the
+	// number: "∞" for unbounded, "auto" for adaptive.
+	PoolLabel string
 	// Color is the strategy's colour in every chart.
 	Color color.RGBA
 	// cellPool is the pool a cell records for a pool size.
@@ -82,7 +87,7 @@ type Kind struct {
 }
 
 // Kinds lists every strategy, in report order.
-func Kinds() []Kind { return []Kind{Serial, Pooled, Workers, Unbounded} }
+func Kinds() []Kind { return []Kind{Serial, Pooled, Workers, Unbounded, Adaptive} }
 
 // Lookup returns the strategy named name; ok is false when there is none.
 func Lookup(name string) (Kind, bool) {

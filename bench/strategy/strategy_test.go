@@ -3,6 +3,7 @@ package strategy
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestRegistry: names are unique and found, the prose lists them all, and
@@ -27,7 +28,7 @@ func TestRegistry(t *testing.T) {
 	if _, ok := Lookup("nope"); ok || Rank("nope") != len(Kinds()) {
 		t.Error("unknown name found")
 	}
-	if List() != "serial, pooled, workers or unbounded" {
+	if List() != "serial, pooled, workers, unbounded or adaptive" {
 		t.Errorf("List() = %q", List())
 	}
 	for _, tt := range []struct {
@@ -45,6 +46,12 @@ func TestRegistry(t *testing.T) {
 		if err != nil || !fixed || conc != tt.conc || tt.k.CellPool(tt.pool) != tt.cellPool || tt.k.TakesPool != tt.takes || tt.k.Competes != tt.competes {
 			t.Errorf("%s: conc %d %v %v, cell pool %d, takes %v, competes %v", tt.k.Name, conc, fixed, err, tt.k.CellPool(tt.pool), tt.k.TakesPool, tt.k.Competes)
 		}
+	}
+	if _, fixed, err := Adaptive.Fixed(8, 10); fixed || err != nil || Adaptive.TakesPool || Adaptive.Competes || Adaptive.CellPool(8) != 0 {
+		t.Errorf("adaptive: fixed %v %v, takes %v, competes %v", fixed, err, Adaptive.TakesPool, Adaptive.Competes)
+	}
+	if _, err := Adaptive.New(Config{Adaptive: AdaptiveConfig{BackoffRatio: 0.2}}); err == nil {
+		t.Error("adaptive with backoff ratio 0.2 built")
 	}
 	if _, _, err := Pooled.Fixed(0, 10); err == nil {
 		t.Error("pooled with pool 0 accepted")
@@ -67,5 +74,52 @@ func TestOverload(t *testing.T) {
 		if Overload(o) != want {
 			t.Errorf("Overload(%q) = %v", o, !want)
 		}
+	}
+}
+
+// TestAIMD: growth by one per success until the first drop, then by one
+// per limit's worth of successes; one decrease per round trip of drops;
+// no growth when less than half the limit is in use.
+func TestAIMD(t *testing.T) {
+	m := &aimd{ratio: 0.9}
+	ok, drop := Outcome{OK: true}, Outcome{Overload: true}
+	l := 10.0
+	if l = m.update(l, ok, 10); l != 11 {
+		t.Fatalf("slow start: %g, want 11", l)
+	}
+	if l = m.update(l, ok, 2); l != 11 {
+		t.Fatalf("idle client grew the limit to %g", l)
+	}
+	if l = m.update(l, drop, 11); l != 9 {
+		t.Fatalf("drop: %g, want ⌊11·0.9⌋ = 9", l)
+	}
+	if l = m.update(l, drop, 11); l != 9 {
+		t.Fatalf("second drop in the same round trip: %g, want 9", l)
+	}
+	if l = m.update(l, ok, 9); l < 9.1 || l > 9.12 {
+		t.Fatalf("congestion avoidance: %g, want 9 + 1/9", l)
+	}
+}
+
+// TestVegas: the limit grows by beta while no queue forms, holds between
+// alpha and beta, and shrinks above beta; a window of max(10, limit)
+// items at a time.
+func TestVegas(t *testing.T) {
+	v := &vegas{}
+	feed := func(limit float64, rtt time.Duration) float64 {
+		for range max(10, int(limit)) {
+			limit = v.update(limit, Outcome{OK: true, Latency: rtt}, int(limit))
+		}
+		return limit
+	}
+	ms := time.Millisecond
+	if l := feed(1, 100*ms); l != 7 {
+		t.Errorf("no queue: %g, want 1 + 6", l)
+	}
+	if l := feed(7, 175*ms); l != 7 { // queue ⌈7·(1−100/175)⌉ = 3: between alpha and beta
+		t.Errorf("queue of 3: %g, want 7", l)
+	}
+	if l := feed(20, 500*ms); l != 19 { // queue 16 > beta 6
+		t.Errorf("long queue: %g, want 19", l)
 	}
 }

@@ -152,7 +152,7 @@ func (r *cellRun) run(ctx context.Context) results.Cell {
 	strategies := make([]strategy.Strategy, len(clients))
 	for g := range clients {
 		items := results.Shard{Index: g, Count: len(clients)}.Of(r.items)
-		st, err := kind.New(strategy.Config{Pool: r.plan.Pool, Items: items})
+		st, err := r.plan.New(items)
 		if err != nil {
 			st = strategy.Limit(1) // unreachable: plans are validated; never leave items unrun
 		}
@@ -212,6 +212,9 @@ func (r *cellRun) run(ctx context.Context) results.Cell {
 		c.Outcomes = nil
 	}
 	c.SetWall(wall.Seconds(), r.c.scale)
+	if t, ok := strategies[0].(strategy.Traced); ok {
+		c.Limit = t.Trace(r.c.scale.Model(wall))
+	}
 	c.Latency = r.lat.Percentiles(r.c.scale)
 	c.Started, c.Ended = start.UTC(), end.UTC()
 	if h, err := r.lat.Encode(); err == nil {
