@@ -180,6 +180,8 @@ func writePredictions(w io.Writer, sc *scenario.Scenario, opts model.Options, pr
 		pool := strconv.Itoa(p.Pool)
 		if p.Strategy == scenario.Unbounded {
 			pool = "all"
+		} else if l := p.Strategy.Kind().PoolLabel; l != "" {
+			pool = l
 		}
 		method := "simulated"
 		if p.Exact {

@@ -23,6 +23,9 @@ func (s *Summary) headline() (string, []string) {
 				parts = append(parts, t)
 			}
 		}
+		if t := s.adaptiveText(); t != "" {
+			parts = append(parts, t)
+		}
 	}
 	var details []string
 	if u := s.Unbounded; u != nil {
