@@ -276,12 +276,17 @@ func drawCharts(s *Summary, reqs *requestData) ([]chart, error) {
 		return nil, err
 	}
 	charts = append(charts, c)
-	c, ok, err := inflightChart(s, reqs)
-	if err != nil {
-		return nil, err
-	}
-	if ok {
-		charts = append(charts, c)
+	for _, f := range []func() (chart, bool, error){
+		func() (chart, bool, error) { return inflightChart(s, reqs) },
+		func() (chart, bool, error) { return limitChart(s) },
+	} {
+		c, ok, err := f()
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			charts = append(charts, c)
+		}
 	}
 	return charts, nil
 }
