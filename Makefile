@@ -3,7 +3,7 @@ GO      ?= go
 BIN     ?= bin/poolbench
 PKGS    := ./...
 
-.PHONY: help build test lint bench e2e compare baseline verify-model clean
+.PHONY: help build test lint bench bench-all e2e compare baseline verify-model clean
 
 help: ## list the targets
 	@awk 'BEGIN{FS=":.*## "} /^[a-z0-9-]+:.*## /{printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -36,6 +36,10 @@ NICE ?= nice -n -10
 bench: build ## run the seed-816s and cap-sweep scenarios on the embedded mock (at raised priority)
 	$(NICE) $(BIN) run seed-816s
 	$(NICE) $(BIN) run cap-sweep
+
+bench-all: bench ## make bench, then the adaptive scenarios (adaptive-reject, adaptive-queue)
+	$(NICE) $(BIN) run adaptive-reject
+	$(NICE) $(BIN) run adaptive-queue
 
 clean: ## remove built binaries and generated reports (keeps reports/baseline)
 	rm -rf bin
