@@ -43,7 +43,7 @@ type runFlags struct {
 	items, repeats, parallel          int
 	errorBudget                       float64
 	allowRemote, json, strict         bool
-	keepAwake                         bool
+	keepAwake                         *bool // -keep-awake, when given
 	thresholds                        map[string]string
 	shard                             string // -shard i/n
 	shards                            int    // -shards n: the index from $JOB_COMPLETION_INDEX
@@ -51,19 +51,20 @@ type runFlags struct {
 	syncTimeout                       time.Duration
 }
 
-// keepAwake is sweep.Options.KeepAwake for run -keep-awake: a spinner
-// process (internal/awake), this program run again. nil when off, or when
-// the program cannot start itself.
-func keepAwake(env *environ, on bool) func() (func() error, error) {
-	if !on || !awake.Supported || env.executable == "" {
+// keepAwake is sweep.Options.KeepAwake, which the sweep starts when the
+// scenario says keep_awake: true (or run -keep-awake): a spinner process
+// (internal/awake), this program run again. nil when the program cannot
+// start itself.
+func keepAwake(env *environ) func() (func() error, int, error) {
+	if !awake.Supported || env.executable == "" {
 		return nil
 	}
-	return func() (func() error, error) {
+	return func() (func() error, int, error) {
 		s, err := awake.Start(env.executable, "poolbench", env.environment)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
-		return s.Stop, nil
+		return s.Stop, s.Pid(), nil
 	}
 }
 
@@ -83,7 +84,14 @@ func cmdRun(ctx context.Context, env *environ, args []string) error {
 	fs.StringVar(&f.format, "format", "", "the -targets file's `format`: http (default) or json, as vegeta's")
 	fs.BoolVar(&f.allowRemote, "allow-remote", false, "allow a target that is not a loopback address (only a service you own)")
 	fs.BoolVar(&f.json, "json", false, "print results.json on stdout (the table goes to stderr)")
-	fs.BoolVar(&f.keepAwake, "keep-awake", true, "while cells run faster than real time, keep this machine's CPUs from idling with a busy loop per CPU at the lowest priority (Linux), so the harness's wake-ups cost less; false lets them idle")
+	fs.BoolFunc("keep-awake", "while cells run faster than real time, keep this machine's CPUs from idling with a busy loop per CPU at the lowest priority (Linux), so the harness's wake-ups cost less; off unless given (or the scenario's keep_awake: true); -keep-awake=false overrides the scenario", func(v string) error {
+		on, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("want true or false, got %q", v)
+		}
+		f.keepAwake = &on
+		return nil
+	})
 	fs.StringVar(&f.shard, "shard", "", "run shard `i/n` of every cell of a target: scenario: items i, i+n, i+2n… with the cell's pool; files go to DIR/shard-i (merge them with 'poolbench merge DIR')")
 	fs.IntVar(&f.shards, "shards", 0, "run one of `n` shards, its index read from $JOB_COMPLETION_INDEX (a Kubernetes Indexed Job's pod), as -shard does")
 	fs.StringVar(&f.sync, "sync", "", "with -shard or -shards: line every cell up with the other shards' in `DIR`, a folder they all see and new to this run (a shared volume), so no two cells overlap")
@@ -173,7 +181,7 @@ func cmdRun(ctx context.Context, env *environ, args []string) error {
 		OnCell:      prog.cell,
 		OnLoad:      prog.load,
 		OnRerun:     prog.rerun,
-		KeepAwake:   keepAwake(env, f.keepAwake),
+		KeepAwake:   keepAwake(env),
 		Shard:       shard,
 		BeforeCell:  beforeCell,
 		Warn:        func(msg string) { fmt.Fprintf(env.stderr, "poolbench: warning: %s\n", msg) },
@@ -356,6 +364,9 @@ func applyOverrides(sc *scenario.Scenario, f runFlags) error {
 	}
 	if f.errorBudget != 0 {
 		sc.ErrorBudget = f.errorBudget
+	}
+	if f.keepAwake != nil {
+		sc.KeepAwake = *f.keepAwake
 	}
 	if f.targets != "" || f.format != "" {
 		if sc.Target == nil {

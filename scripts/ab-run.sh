@@ -4,8 +4,8 @@
 # harness figures, and at the end their medians and ranges by side.
 #
 #   scripts/ab-run.sh ROUNDS SCENARIO "FLAGS A" "FLAGS B"
-#   e.g. scripts/ab-run.sh 6 cap-sweep "-pools 1 -strategies pooled -timescale 0.1 -keep-awake=false" \
-#                                      "-pools 1 -strategies pooled -timescale 0.1"
+#   e.g. scripts/ab-run.sh 6 cap-sweep "-pools 1 -strategies pooled -timescale 0.1" \
+#                                      "-pools 1 -strategies pooled -timescale 0.1 -keep-awake"
 #
 # Takes /work/measure.lock (or $MEASURE_LOCK) so no other timing run
 # overlaps. Needs python3.

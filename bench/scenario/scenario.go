@@ -79,6 +79,12 @@ type Scenario struct {
 	ErrorBudget float64 `yaml:"error_budget,omitempty" json:"error_budget,omitempty"`
 	// Seed makes the client's random choices (backoff jitter) repeatable.
 	Seed uint64 `yaml:"seed,omitempty" json:"seed,omitempty"`
+	// KeepAwake, when true, keeps this machine's CPUs from idling while
+	// the cells of an `upstream:` scenario run faster than real time (a
+	// busy loop per CPU at the lowest priority, internal/awake), so the
+	// harness's wake-ups cost less. Off by default: a run never spins a
+	// user's CPUs unasked. run -keep-awake overrides it.
+	KeepAwake bool `yaml:"keep_awake,omitempty" json:"keep_awake,omitempty"`
 	// Upstream starts the mock in-process on 127.0.0.1 with this config.
 	// Exactly one of Upstream and Target is set. Its own timescale must be
 	// left unset: the scenario's applies.

@@ -43,13 +43,15 @@ type Options struct {
 	// Calibration, when set, is used instead of measuring one (tests).
 	Calibration *Calibration
 	// KeepAwake, when set, starts something that keeps this machine's
-	// CPUs from idling (internal/awake) and returns what stops it. Run
-	// calls it before calibrating an `upstream:` scenario whose cells may
-	// run faster than real time (where a wake-up from idle is a visible
-	// share of a scaled service time), and stops it when the sweep ends.
-	// An error is a warning: the run goes on without, and says so
-	// (Machine.KeptAwake).
-	KeepAwake func() (stop func() error, err error)
+	// CPUs from idling (internal/awake) and returns what stops it and the
+	// id of the process doing it, whose CPU time the machine's load
+	// (Machine.Load) counts as poolbench's, not as other work. Run calls
+	// it, when the scenario asks (keep_awake), before calibrating an
+	// `upstream:` scenario whose cells may run faster than real time
+	// (where a wake-up from idle is a visible share of a scaled service
+	// time), and stops it when the sweep ends. An error is a warning: the
+	// run goes on without, and says so (Machine.KeptAwake).
+	KeepAwake func() (stop func() error, pid int, err error)
 	// Shard, when set, makes the run one of Shard.Count processes sharing
 	// every cell of a `target:` scenario: it does items Index,
 	// Index+Count… with the cell's pool, and the results say so
@@ -133,11 +135,13 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts Options) (*results.Res
 		Started:  time.Now().UTC(),
 		Cells:    []results.Cell{},
 	}
-	if stop := keepAwake(sc, opts); stop != nil {
+	var own []int // the spinner's CPU is poolbench's, not other work
+	if stop, pid := keepAwake(sc, opts); stop != nil {
 		res.Machine.KeptAwake = true
-		defer stop()
+		own = append(own, pid)
+		defer stop() // after the last load sample (deferred below)
 	}
-	load0, loadErr := cpuload.Take()
+	load0, loadErr := cpuload.Take(own...)
 	sw, jobs, err := newSweeper(ctx, sc, opts)
 	if err != nil {
 		return nil, err
@@ -146,13 +150,13 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts Options) (*results.Res
 	defer sw.waker.close()
 	res.Calibration = sw.calibration()
 	if loadErr == nil {
-		if s, err := cpuload.Take(); err == nil {
+		if s, err := cpuload.Take(own...); err == nil {
 			res.Machine.Load = &results.MachineLoad{Start: s.Since(load0)}
 			if opts.OnLoad != nil {
 				opts.OnLoad(res.Machine.Load.Start)
 			}
 			defer func() {
-				if s, err := cpuload.Take(); err == nil {
+				if s, err := cpuload.Take(own...); err == nil {
 					res.Machine.Load.Run = s.Since(load0)
 				}
 			}()
@@ -247,26 +251,27 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts Options) (*results.Res
 	return res, nil
 }
 
-// keepAwake starts opts.KeepAwake when the scenario's cells may run
-// faster than real time against the embedded mock, and returns what stops
-// it (nil when nothing was started).
-func keepAwake(sc *scenario.Scenario, opts Options) func() {
+// keepAwake starts opts.KeepAwake when the scenario asks for it and its
+// cells may run faster than real time against the embedded mock, and
+// returns what stops it and the id of its process (nil when nothing was
+// started).
+func keepAwake(sc *scenario.Scenario, opts Options) (func(), int) {
 	scaled := sc.Timescale.Auto || sc.Timescale.Fixed.Factor() < 1
-	if opts.KeepAwake == nil || sc.Upstream == nil || !scaled {
-		return nil
+	if !sc.KeepAwake || opts.KeepAwake == nil || sc.Upstream == nil || !scaled {
+		return nil, 0
 	}
-	stop, err := opts.KeepAwake()
+	stop, pid, err := opts.KeepAwake()
 	if err != nil {
 		if opts.Warn != nil {
 			opts.Warn(fmt.Sprintf("could not keep the CPUs awake (%v): wake-ups from idle will cost the cells more", err))
 		}
-		return nil
+		return nil, 0
 	}
 	return func() {
 		if err := stop(); err != nil && opts.Warn != nil {
 			opts.Warn(err.Error())
 		}
-	}
+	}, pid
 }
 
 // cellRecords is where a cell's attempts wait to be written.

@@ -7,6 +7,7 @@ import (
 	"io"
 	"maps"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"runtime"
@@ -388,6 +389,44 @@ sweep: {strategies: [pooled, serial], pool_sizes: [8], parallel: 2}
 	for _, c := range res.Cells {
 		if c.Strategy == scenario.Serial && (!c.Interrupted || c.Failures[scenario.OutcomeCanceled] == 0 || c.Succeeded+c.Failed != c.Items) {
 			t.Errorf("serial ran on after the error: %+v", c)
+		}
+	}
+}
+
+// TestKeepAwakeOptIn: the sweep starts the keep-awake process only when
+// the scenario asks (keep_awake: true), stops it when the sweep ends,
+// says so (Machine.KeptAwake), and still samples the machine's load with
+// the process's CPU counted as its own.
+func TestKeepAwakeOptIn(t *testing.T) {
+	for _, on := range []bool{false, true} {
+		src := "name: awake\nitems: 2\ntimescale: 0.1\nupstream: {latency: 10ms}\nsweep: {strategies: [serial], pool_sizes: [1]}\n"
+		if on {
+			src += "keep_awake: true\n"
+		}
+		sc := mustParse(t, src)
+		var started, stopped int
+		var proc *exec.Cmd
+		start := func() (func() error, int, error) {
+			started++
+			proc = exec.Command("sleep", "60") // stands in for the spinner
+			if err := proc.Start(); err != nil {
+				return nil, 0, err
+			}
+			return func() error { stopped++; proc.Process.Kill(); return proc.Wait() }, proc.Process.Pid, nil
+		}
+		res, err := Run(t.Context(), sc, Options{KeepAwake: start, Calibration: &Calibration{RoundTrip: time.Millisecond}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := 0
+		if on {
+			want = 1
+		}
+		if started != want || stopped != want || res.Machine.KeptAwake != on {
+			t.Errorf("keep_awake %v: started %d, stopped %d, kept_awake %v", on, started, stopped, res.Machine.KeptAwake)
+		}
+		if _, err := cpuload.Take(); err == nil && (res.Machine.Load == nil || res.Machine.Load.Run.Seconds <= 0) {
+			t.Errorf("keep_awake %v: machine load %+v", on, res.Machine.Load)
 		}
 	}
 }

@@ -63,6 +63,10 @@ func Start(exe, name string, env []string) (*Spinner, error) {
 	return s, nil
 }
 
+// Pid is the spinner process's id (its CPU time is the caller's, not
+// other work's: see internal/cpuload).
+func (s *Spinner) Pid() int { return s.cmd.Process.Pid }
+
 // Stop ends the spinner and waits for it to leave (killing it if it has
 // not within two seconds).
 func (s *Spinner) Stop() error {

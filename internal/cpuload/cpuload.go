@@ -3,9 +3,11 @@
 // the hypervisor stole, between two samples.
 //
 // A sample reads the machine's CPU counters (/proc/stat on Linux) and
-// this process's own CPU time (getrusage). The difference of two samples
-// is a Load: what every CPU spent running something, less what this
-// process spent, over the wall time between them. On systems without
+// this process's own CPU time (getrusage), with that of the child
+// processes it names as its own (/proc/PID/stat: the keep-awake spinner).
+// The difference of two samples is a Load: what every CPU spent running
+// something, less what this process and those children spent, over the
+// wall time between them. On systems without
 // /proc/stat, Take reports ErrUnsupported and no Load is made.
 package cpuload
 
@@ -23,7 +25,7 @@ type Sample struct {
 	at    time.Time
 	busy  time.Duration // all CPUs, running anything but idle, iowait and steal
 	steal time.Duration
-	self  time.Duration // this process, user + system
+	self  time.Duration // this process and the children named its own, user + system
 }
 
 // Load is how busy the machine was between two samples.

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"syscall"
 	"time"
@@ -15,9 +16,12 @@ import (
 const clockTicks = 100
 
 // Take samples the machine's CPU counters and this process's CPU time.
-func Take() (Sample, error) { return take("/proc/stat") }
+// The CPU time of the processes own (children of this one doing its work,
+// like the keep-awake spinner) counts as this process's, not as other
+// work; each must be running (its /proc/PID/stat readable).
+func Take(own ...int) (Sample, error) { return take("/proc/stat", "/proc", own) }
 
-func take(statPath string) (Sample, error) {
+func take(statPath, procDir string, own []int) (Sample, error) {
 	b, err := os.ReadFile(statPath)
 	if err != nil {
 		return Sample{}, fmt.Errorf("%w: %w", ErrUnsupported, err)
@@ -31,7 +35,43 @@ func take(statPath string) (Sample, error) {
 		return Sample{}, fmt.Errorf("%w: getrusage: %w", ErrUnsupported, err)
 	}
 	self := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	for _, pid := range own {
+		p := filepath.Join(procDir, strconv.Itoa(pid), "stat")
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return Sample{}, fmt.Errorf("cpuload: process %d: %w", pid, err)
+		}
+		cpu, err := parseProcessStat(b)
+		if err != nil {
+			return Sample{}, fmt.Errorf("cpuload: %s: %w", p, err)
+		}
+		self += cpu
+	}
 	return Sample{at: time.Now(), busy: busy, steal: steal, self: self}, nil
+}
+
+// parseProcessStat reads a process's user + system time from its
+// /proc/PID/stat line: pid (comm) state ppid … utime stime …, utime and
+// stime the 14th and 15th fields. comm may hold spaces and parentheses:
+// the fields start after its last ')'.
+func parseProcessStat(b []byte) (time.Duration, error) {
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0, fmt.Errorf("no (comm) in %q", b)
+	}
+	f := bytes.Fields(b[i+1:]) // state is f[0], the 3rd field: utime is f[11]
+	if len(f) < 13 {
+		return 0, fmt.Errorf("%d fields after (comm), want at least 13", len(f))
+	}
+	var ticks int64
+	for _, v := range f[11:13] {
+		n, err := strconv.ParseInt(string(v), 10, 64)
+		if err != nil || n < 0 {
+			return 0, fmt.Errorf("CPU time %q is not a count of ticks", v)
+		}
+		ticks += n
+	}
+	return time.Duration(ticks) * (time.Second / clockTicks), nil
 }
 
 // parseStat reads the aggregate "cpu" line of /proc/stat: user nice system

@@ -3,4 +3,4 @@
 package cpuload
 
 // Take reports ErrUnsupported: only Linux's /proc/stat is read.
-func Take() (Sample, error) { return Sample{}, ErrUnsupported }
+func Take(own ...int) (Sample, error) { return Sample{}, ErrUnsupported }
