@@ -40,7 +40,7 @@ run failed (or, with -strict, a cell measured the harness), 2 bad input,
 type runFlags struct {
 	out, timescale, strategies, pools string
 	targets, format                   string
-	items, repeats, parallel          int
+	items, repeats, parallel, http    int
 	errorBudget                       float64
 	allowRemote, json, strict         bool
 	keepAwake                         *bool // -keep-awake, when given
@@ -81,6 +81,7 @@ func cmdRun(ctx context.Context, env *environ, args []string) error {
 	fs.IntVar(&f.parallel, "parallel", 0, "run `N` cells at once, each against a mock of its own (overrides the scenario; upstream: scenarios only)")
 	fs.Float64Var(&f.errorBudget, "error-budget", 0, "share of a cell's wall time the harness may add before the cell is flagged, like 0.02 (overrides the scenario)")
 	fs.StringVar(&f.targets, "targets", "", "send item i the `FILE`'s request i, a vegeta targets file (replaces the scenario target's url; a target: scenario only)")
+	fs.IntVar(&f.http, "http", 0, "the HTTP `version` the client speaks: 1 or 2 (h2 over https://, h2c over http://; against the embedded mock, h2c) (overrides target.http or upstream.http)")
 	fs.StringVar(&f.format, "format", "", "the -targets file's `format`: http (default) or json, as vegeta's")
 	fs.BoolVar(&f.allowRemote, "allow-remote", false, "allow a target that is not a loopback address (only a service you own)")
 	fs.BoolVar(&f.json, "json", false, "print results.json on stdout (the table goes to stderr)")
@@ -378,6 +379,18 @@ func applyOverrides(sc *scenario.Scenario, f runFlags) error {
 		}
 		t.Format = cmp.Or(f.format, t.Format, scenario.FormatHTTP)
 		sc.Target = &t
+	}
+	if f.http != 0 {
+		switch {
+		case sc.Target != nil:
+			t := *sc.Target
+			t.HTTP = f.http
+			sc.Target = &t
+		case sc.Upstream != nil:
+			u := *sc.Upstream
+			u.HTTP = f.http
+			sc.Upstream = &u
+		}
 	}
 	for k, v := range f.thresholds {
 		if sc.Thresholds == nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/poolbench/poolbench/bench/results"
 	"github.com/poolbench/poolbench/bench/scenario"
+	"github.com/poolbench/poolbench/mocksrv/upstream"
 )
 
 // TestRunInterruptedExitCode: canceling `poolbench run` (what Ctrl-C does
@@ -80,5 +81,24 @@ func TestPreflight(t *testing.T) {
 		if !strings.Contains(stderr.String(), tc.warn) || tc.warn == "" && stderr.Len() > 0 {
 			t.Errorf("%s: stderr %q, want %q", tc.name, stderr.String(), tc.warn)
 		}
+	}
+}
+
+// TestApplyOverridesHTTP: -http sets a target's protocol or the embedded
+// mock's, leaves the scenario it came from alone, and is validated.
+func TestApplyOverridesHTTP(t *testing.T) {
+	up := (&scenario.Scenario{Name: "u", Items: 10, Upstream: &upstream.Config{Latency: "1ms"},
+		Sweep: scenario.Sweep{Strategies: []scenario.Strategy{scenario.Serial}}}).WithDefaults()
+	orig := up.Upstream
+	if err := applyOverrides(&up, runFlags{http: 2}); err != nil || up.Upstream.HTTP != 2 || orig.HTTP != 0 {
+		t.Errorf("upstream: err %v, http %d (the original's %d)", err, up.Upstream.HTTP, orig.HTTP)
+	}
+	tg := (&scenario.Scenario{Name: "t", Items: 10, Target: &scenario.Target{URL: "http://127.0.0.1:1/"},
+		Sweep: scenario.Sweep{Strategies: []scenario.Strategy{scenario.Serial}}}).WithDefaults()
+	if err := applyOverrides(&tg, runFlags{http: 2}); err != nil || tg.Target.HTTP != 2 {
+		t.Errorf("target: err %v, http %d", err, tg.Target.HTTP)
+	}
+	if err := applyOverrides(&tg, runFlags{http: 3}); err == nil || !strings.Contains(err.Error(), "http") {
+		t.Errorf("-http 3: %v, want an error naming http", err)
 	}
 }

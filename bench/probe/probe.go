@@ -160,7 +160,7 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 	start := time.Now()
 	runCtx, cancel := context.WithDeadline(ctx, start.Add(l.MaxTime))
 	defer cancel()
-	cal, err := sweep.Calibrate(runCtx, 1)
+	cal, err := sweep.Calibrate(runCtx, 1, sweep.ViaOf(&scenario.Scenario{Target: &o.Target}))
 	if err != nil {
 		return nil, fmt.Errorf("calibrating the harness: %w", err)
 	}

@@ -92,8 +92,11 @@ func (s Shard) String() string { return fmt.Sprintf("%d/%d", s.Index, s.Count) }
 // in wall seconds: the round trip an attempt costs beyond the upstream's
 // time when both sides wake from idle and when requests follow each other
 // back to back, the CPU per request (client and mock), and how late the
-// mock's answers and the client's waits are.
+// mock's answers and the client's waits are. Client is the client path
+// measured, the one the run's cells took: "fasthttp", "net/http" or
+// "net/http h2" (absent in runs before it was recorded: fasthttp).
 type Calibration struct {
+	Client        string  `json:"client,omitempty"`
 	RoundTrip     float64 `json:"round_trip"`
 	BusyRoundTrip float64 `json:"busy_round_trip"`
 	CPU           float64 `json:"cpu_per_request"`

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -19,6 +20,8 @@ import (
 // run. It is what timescale auto plans with and what the self-check of an
 // external target's cells assumes the harness adds.
 type Calibration struct {
+	// Via is the client path measured.
+	Via Via
 	// RoundTrip is the wall time an attempt takes beyond the upstream's
 	// own time when both sides wake from idle: the loopback round trip
 	// and both sides' wake-ups, on a quiet machine.
@@ -35,6 +38,38 @@ type Calibration struct {
 	UpstreamLate time.Duration
 	// WaitLate is how late a wait between attempts wakes, on average.
 	WaitLate time.Duration
+}
+
+// Via is the client path a run's cells send through, the one its
+// calibration measures.
+type Via uint8
+
+const (
+	// ViaFastHTTP is fasthttp over HTTP/1.1 (client.go): a plain http://
+	// URL, and the embedded mock over HTTP/1.1.
+	ViaFastHTTP Via = iota
+	// ViaNetHTTP is net/http's Transport over HTTP/1.1 (netclient.go):
+	// https://, a tls: block or a targets file.
+	ViaNetHTTP
+	// ViaHTTP2 is net/http's Transport over HTTP/2: http: 2 of a target or
+	// of the embedded mock. It is calibrated over h2c (no TLS).
+	ViaHTTP2
+)
+
+// String names the path as results.json records it.
+func (v Via) String() string {
+	return [...]string{"fasthttp", "net/http", "net/http h2"}[v]
+}
+
+// ViaOf is the client path sc's cells send through.
+func ViaOf(sc *scenario.Scenario) Via {
+	switch t := sc.Target; {
+	case sc.Upstream != nil && sc.Upstream.HTTP == 2, t != nil && t.HTTP == 2:
+		return ViaHTTP2
+	case t != nil && (t.TLS != nil || t.Targets != "" || strings.HasPrefix(t.URL, "https:")):
+		return ViaNetHTTP
+	}
+	return ViaFastHTTP
 }
 
 // Calibration's workload: idle round trips against a mock that sleeps
@@ -56,21 +91,22 @@ const (
 	calibrationWaitOf = 3*time.Millisecond + 300*time.Microsecond // + i × 0.7 ms
 )
 
-// Calibrate measures this machine's cost per request (about 0.5 s), with
-// the idle round trips measured as concurrent chains (one per cell the
-// sweep runs at once, at most maxChains), each against a mock of its own,
-// as the cells will run: their threads wake on the same CPUs.
-func Calibrate(ctx context.Context, concurrent int) (Calibration, error) {
-	var cal Calibration
-	idle, err := calibrateIdle(ctx, min(max(concurrent, 1), maxChains))
+// Calibrate measures this machine's cost per request through the client
+// path via (about 0.5 s), with the idle round trips measured as
+// concurrent chains (one per cell the sweep runs at once, at most
+// maxChains), each against a mock of its own, as the cells will run: their
+// threads wake on the same CPUs.
+func Calibrate(ctx context.Context, concurrent int, via Via) (Calibration, error) {
+	cal := Calibration{Via: via}
+	idle, err := calibrateIdle(ctx, min(max(concurrent, 1), maxChains), via)
 	if err != nil {
 		return cal, err
 	}
 	cal.RoundTrip, cal.UpstreamLate = idle.RoundTrip, idle.UpstreamLate
-	if cal.BusyRoundTrip, err = calibrateBusy(ctx); err != nil {
+	if cal.BusyRoundTrip, err = calibrateBusy(ctx, via); err != nil {
 		return cal, err
 	}
-	if cal.CPU, err = calibrateCPU(ctx); err != nil {
+	if cal.CPU, err = calibrateCPU(ctx, via); err != nil {
 		return cal, err
 	}
 	wk := newWaker()
@@ -104,24 +140,32 @@ type calibrationTarget struct {
 	st   scenario.Strategy
 }
 
-func newCalibrationTarget(ctx context.Context, lat string, st scenario.Strategy, pool int) (*calibrationTarget, error) {
-	mock, url, stop, err := startUpstream(upstream.Config{Latency: lat}, upstream.RealTime)
+func newCalibrationTarget(ctx context.Context, lat string, st scenario.Strategy, pool int, via Via) (*calibrationTarget, error) {
+	cfg := upstream.Config{Latency: lat}
+	if via == ViaHTTP2 {
+		cfg.HTTP = 2
+	}
+	mock, url, stop, err := startUpstream(cfg, upstream.RealTime)
 	if err != nil {
 		return nil, err
 	}
 	cl := (&scenario.Scenario{}).WithDefaults().Client
 	cl.Retry.MaxAttempts = 1
-	c, err := newClient(target{url: url, method: http.MethodGet, mockTimes: true}, cl, upstream.RealTime, pool, 1<<20, false)
+	t := target{url: url, method: http.MethodGet, mockTimes: true}
+	if via != ViaFastHTTP {
+		t.net = mockRequests(url, via == ViaHTTP2)
+	}
+	c, err := newClient(t, cl, upstream.RealTime, pool, 1<<20, false)
 	if err != nil {
 		stop()
 		return nil, err
 	}
-	t := &calibrationTarget{mock: mock, c: c, stop: stop, pool: pool, st: st}
-	if err := t.run(ctx, pool); err != nil {
-		t.close()
+	ct := &calibrationTarget{mock: mock, c: c, stop: stop, pool: pool, st: st}
+	if err := ct.run(ctx, pool); err != nil {
+		ct.close()
 		return nil, err
 	}
-	return t, nil
+	return ct, nil
 }
 
 func (t *calibrationTarget) close() {
@@ -167,7 +211,7 @@ const maxChains = 8
 // chains, by what the client measured beyond what the mock says it spent,
 // and returns their mean (a cell's error is the mean's; a plan that reads
 // it low runs its longest cells twice) and the mock's mean lateness.
-func calibrateIdle(ctx context.Context, chains int) (Calibration, error) {
+func calibrateIdle(ctx context.Context, chains int, via Via) (Calibration, error) {
 	added := make([][]time.Duration, chains)
 	late := make([][]time.Duration, chains)
 	errs := make([]error, chains)
@@ -176,7 +220,7 @@ func calibrateIdle(ctx context.Context, chains int) (Calibration, error) {
 		wg.Go(func() {
 			// Chains of one period would send in lockstep, as cells do not.
 			sleep := calibrationSleep + time.Duration(i)*1300*time.Microsecond
-			t, err := newCalibrationTarget(ctx, sleep.String(), scenario.Serial, 1)
+			t, err := newCalibrationTarget(ctx, sleep.String(), scenario.Serial, 1, via)
 			if err != nil {
 				errs[i] = err
 				return
@@ -203,8 +247,8 @@ func mean(ds []time.Duration) time.Duration {
 
 // calibrateBusy measures back-to-back round trips to a mock that answers
 // at once: their mean time beyond the mock's.
-func calibrateBusy(ctx context.Context) (time.Duration, error) {
-	t, err := newCalibrationTarget(ctx, "0s", scenario.Serial, 1)
+func calibrateBusy(ctx context.Context, via Via) (time.Duration, error) {
+	t, err := newCalibrationTarget(ctx, "0s", scenario.Serial, 1, via)
 	if err != nil {
 		return 0, err
 	}
@@ -216,8 +260,8 @@ func calibrateBusy(ctx context.Context) (time.Duration, error) {
 	return mean(added), nil
 }
 
-func calibrateCPU(ctx context.Context) (time.Duration, error) {
-	t, err := newCalibrationTarget(ctx, "0s", scenario.Pooled, calibrationConc)
+func calibrateCPU(ctx context.Context, via Via) (time.Duration, error) {
+	t, err := newCalibrationTarget(ctx, "0s", scenario.Pooled, calibrationConc, via)
 	if err != nil {
 		return 0, err
 	}

@@ -48,7 +48,7 @@ func newSweeper(ctx context.Context, sc *scenario.Scenario, opts Options) (*swee
 	if sc.Timescale.Auto || sc.Target != nil {
 		cal := opts.Calibration
 		if cal == nil {
-			c, err := Calibrate(ctx, concurrent)
+			c, err := Calibrate(ctx, concurrent, ViaOf(sc))
 			if err != nil {
 				return nil, nil, fmt.Errorf("calibrating the harness: %w", err)
 			}
@@ -110,6 +110,7 @@ func (sw *sweeper) calibration() *results.Calibration {
 		return nil
 	}
 	return &results.Calibration{
+		Client:        sw.cal.Via.String(),
 		RoundTrip:     sw.cal.RoundTrip.Seconds(),
 		BusyRoundTrip: sw.cal.BusyRoundTrip.Seconds(),
 		CPU:           sw.cal.CPU.Seconds(),
@@ -196,6 +197,9 @@ func (sw *sweeper) runAt(ctx context.Context, j job, withRecords bool) (cell res
 		mock, t.url, stop, err = startUpstream(*sc.Upstream, j.scale)
 		if err != nil {
 			return cell, nil, err
+		}
+		if sc.Upstream.HTTP == 2 {
+			t.net = mockRequests(t.url, true)
 		}
 		defer func() {
 			if serr := stop(); serr != nil && err == nil {

@@ -75,7 +75,8 @@ type target struct {
 	// (attempt.upstream), for the calibration; cells leave it off, as it
 	// costs two header parses per attempt.
 	mockTimes bool
-	// net: send through net/http (netclient.go): tls, http 2 or a file.
+	// net: send through net/http (netclient.go): tls, http 2 (the mock's
+	// too) or a file.
 	net *Requests
 }
 
@@ -213,7 +214,7 @@ func loopbackOnly(_, address string, _ syscall.RawConn) error {
 // as canceled.
 func (c *client) send(ctx context.Context, a *attempt, draw uint64) (retryAfter time.Duration) {
 	if c.nc != nil {
-		return c.nc.send(ctx, c, a)
+		return c.nc.send(ctx, c, a, draw)
 	}
 	req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
 	defer fasthttp.ReleaseRequest(req)
@@ -248,7 +249,7 @@ func (c *client) send(ctx context.Context, a *attempt, draw uint64) (retryAfter 
 		return 0
 	}
 	if c.t.mockTimes {
-		a.upstream = mockTime(resp)
+		a.upstream = mockTime(string(resp.Header.Peek("X-Mock-Latency")), string(resp.Header.Peek("X-Mock-Queue-Wait")))
 	}
 	if a.code == http.StatusTooManyRequests || a.code == http.StatusServiceUnavailable {
 		retryAfter = parseRetryAfter(string(resp.Header.Peek("X-Mock-Retry-After")), string(resp.Header.Peek("Retry-After")), c.scale)
@@ -257,10 +258,11 @@ func (c *client) send(ctx context.Context, a *attempt, draw uint64) (retryAfter 
 }
 
 // mockTime is the queue wait plus service time an answer of the embedded
-// mock reports, -1 when it reports none.
-func mockTime(resp *fasthttp.Response) time.Duration {
-	took, err1 := time.ParseDuration(string(resp.Header.Peek("X-Mock-Latency")))
-	wait, err2 := time.ParseDuration(string(resp.Header.Peek("X-Mock-Queue-Wait")))
+// mock reports (its X-Mock-Latency and X-Mock-Queue-Wait), -1 when it
+// reports none.
+func mockTime(latency, queueWait string) time.Duration {
+	took, err1 := time.ParseDuration(latency)
+	wait, err2 := time.ParseDuration(queueWait)
 	if err1 != nil || err2 != nil {
 		return -1
 	}

@@ -7,15 +7,19 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
+
+	"github.com/poolbench/poolbench/mocksrv/upstream"
 )
 
 // netClient sends a client's attempts through net/http's Transport: the
 // path of a target with a targets file (requests to any host), an
-// https:// URL or http: 2. Plain http:// HTTP/1.1 to one URL, and the
-// embedded mock, stay on fasthttp (client.go), whose cost per attempt the
-// calibration measures.
+// https:// URL or http: 2, and of the embedded mock over h2c (upstream
+// http: 2). Plain http:// HTTP/1.1 to one URL, and the embedded mock over
+// HTTP/1.1, stay on fasthttp (client.go). The calibration measures the
+// path a run's cells take (calibrate.go).
 //
 // HTTP/2 is net/http's own (Transport.Protocols): h2 by ALPN over
 // https://, h2c with prior knowledge over http://. The pool still bounds
@@ -64,10 +68,18 @@ func newNetClient(c *client, reqs *Requests, d *net.Dialer, conns int, warn func
 	return &netClient{rt: rt, fixed: reqs.fixed, secrets: reqs.secrets, warn: warn}
 }
 
+// mockRequests is the net/http path's request to the embedded mock at
+// url, over h2c when h2.
+func mockRequests(url string, h2 bool) *Requests {
+	return &Requests{fixed: &request{method: http.MethodGet, url: url, raw: url, header: http.Header{}}, secrets: newSecrets(nil), h2: h2, keyed: true}
+}
+
 // send makes one attempt of a.req (or the target's request) as
 // client.send does, and returns the model Retry-After the answer asked
-// for. A certificate problem is said once, with what to do about it.
-func (nc *netClient) send(ctx context.Context, c *client, a *attempt) (retryAfter time.Duration) {
+// for. draw, when not 0, keys the embedded mock's draw (a copy of the
+// request's headers carries it). A certificate problem is said once, with
+// what to do about it.
+func (nc *netClient) send(ctx context.Context, c *client, a *attempt, draw uint64) (retryAfter time.Duration) {
 	req := a.req
 	if req == nil {
 		req = nc.fixed
@@ -79,10 +91,17 @@ func (nc *netClient) send(ctx context.Context, c *client, a *attempt) (retryAfte
 	if len(req.body) > 0 {
 		body = bytes.NewReader(req.body)
 	}
-	var ra string
+	var ra, mra string
 	hr, err := http.NewRequestWithContext(actx, req.method, req.url, body)
 	if err == nil {
 		hr.Header = req.header // read only: a Transport does not modify a request
+		if draw != 0 {
+			hr.Header = req.header.Clone()
+			if hr.Header == nil {
+				hr.Header = make(http.Header, 1)
+			}
+			hr.Header[upstream.DrawHeader] = []string{strconv.FormatUint(draw, 10)}
+		}
 		if host := req.header.Get("Host"); host != "" {
 			hr.Host = host // as vegeta does
 		}
@@ -92,7 +111,10 @@ func (nc *netClient) send(ctx context.Context, c *client, a *attempt) (retryAfte
 			a.code = uint16(min(resp.StatusCode, 65535))
 			a.bytesIn, err = io.Copy(io.Discard, resp.Body)
 			resp.Body.Close()
-			ra = resp.Header.Get("Retry-After")
+			ra, mra = resp.Header.Get("Retry-After"), resp.Header.Get("X-Mock-Retry-After")
+			if c.t.mockTimes {
+				a.upstream = mockTime(resp.Header.Get("X-Mock-Latency"), resp.Header.Get("X-Mock-Queue-Wait"))
+			}
 		}
 	}
 	a.latency = time.Since(a.start)
@@ -105,7 +127,7 @@ func (nc *netClient) send(ctx context.Context, c *client, a *attempt) (retryAfte
 		return 0
 	}
 	if a.code == http.StatusTooManyRequests || a.code == http.StatusServiceUnavailable {
-		retryAfter = parseRetryAfter("", ra, c.scale)
+		retryAfter = parseRetryAfter(mra, ra, c.scale)
 	}
 	return retryAfter
 }

@@ -283,14 +283,18 @@ type cellRecords struct {
 
 // startUpstream starts a mock of cfg at scale on 127.0.0.1 and returns it,
 // the URL to call and the function that shuts it down (releasing anything
-// stalled or queued).
+// stalled or queued). With cfg.HTTP 2 it serves h2c too (EngineH2C).
 func startUpstream(cfg upstream.Config, scale upstream.Scale) (*mocksrv.Server, string, func() error, error) {
 	cfg.Timescale = scale
 	srv, err := mocksrv.New(cfg)
 	if err != nil {
 		return nil, "", nil, fmt.Errorf("starting the mock upstream: %w", err)
 	}
-	running, err := mocksrv.Listen("127.0.0.1:0", srv)
+	engine := mocksrv.DefaultEngine()
+	if cfg.HTTP == 2 {
+		engine = mocksrv.EngineH2C
+	}
+	running, err := mocksrv.ListenEngine("127.0.0.1:0", srv, engine)
 	if err != nil {
 		srv.Close()
 		return nil, "", nil, fmt.Errorf("starting the mock upstream: %w", err)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"maps"
 	"os"
@@ -286,33 +287,40 @@ sweep: {strategies: [pooled, unbounded], pool_sizes: [2]}
 // TestRunDrawsAsTheModel: the mock draws every attempt's fault by its
 // item and attempt (upstream.DrawKey), as the model does, so a concurrent
 // cell's attempts, failures and outcomes equal the model's exactly, in
-// whatever order its attempts reach the mock.
+// whatever order its attempts reach the mock — over HTTP/1.1 (fasthttp)
+// and over h2c (net/http, upstream http: 2), where a cell's requests in
+// flight are streams on one connection.
 func TestRunDrawsAsTheModel(t *testing.T) {
-	sc := mustParse(t, `
+	for _, h := range []int{1, 2} {
+		sc := mustParse(t, fmt.Sprintf(`
 name: draws
 items: 200
 seed: 4
-upstream: {latency: "uniform(1ms,3ms)", error_rate: 0.3, seed: 8}
+upstream: {latency: "uniform(1ms,3ms)", error_rate: 0.3, seed: 8, http: %d}
 client:
   retry: {max_attempts: 3, backoff: exponential, base: 1ms, max: 4ms}
 sweep: {strategies: [pooled, unbounded], pool_sizes: [16]}
-`)
-	res, err := Run(context.Background(), sc, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := model.ParamsFor(sc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range res.Cells {
-		m, err := model.Simulate(t.Context(), p, c.Strategy, c.Pool)
+`, h))
+		res, err := Run(context.Background(), sc, Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if c.Attempts != m.Attempts || c.Failed != m.Failed || !maps.Equal(c.Outcomes, m.Outcomes) {
-			t.Errorf("%s: measured %d attempts, %d failed, %v; the model %d, %d, %v",
-				c.Label(), c.Attempts, c.Failed, c.Outcomes, m.Attempts, m.Failed, m.Outcomes)
+		p, err := model.ParamsFor(sc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range res.Cells {
+			m, err := model.Simulate(t.Context(), p, c.Strategy, c.Pool)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.Attempts != m.Attempts || c.Failed != m.Failed || !maps.Equal(c.Outcomes, m.Outcomes) {
+				t.Errorf("http %d, %s: measured %d attempts, %d failed, %v; the model %d, %d, %v",
+					h, c.Label(), c.Attempts, c.Failed, c.Outcomes, m.Attempts, m.Failed, m.Outcomes)
+			}
+			if h == 2 && c.Connections != 1 || h == 1 && c.Connections < 2 {
+				t.Errorf("http %d, %s: %d connections, want 1 over h2c, several over HTTP/1.1", h, c.Label(), c.Connections)
+			}
 		}
 	}
 }

@@ -80,6 +80,12 @@ type Config struct {
 
 	// BodyBytes adds that many bytes of padding to each JSON answer.
 	BodyBytes int `yaml:"body_bytes,omitempty" json:"body_bytes,omitempty"`
+
+	// HTTP is the protocol a run's embedded mock serves and its client
+	// speaks: 1 (the default, HTTP/1.1) or 2 (HTTP/2 over cleartext, h2c
+	// with prior knowledge: the pool's requests in flight are streams on
+	// one connection). `poolbench mock` chooses with its -engine flag.
+	HTTP int `yaml:"http,omitempty" json:"http,omitempty"`
 }
 
 // Limits Validate enforces beyond the obvious signs.
@@ -186,6 +192,9 @@ func (c Config) Validate() error {
 	}
 	if c.BodyBytes < 0 || c.BodyBytes > MaxBodyBytes {
 		bad("body_bytes", c.BodyBytes, fmt.Sprintf("want 0 to %d bytes of padding", MaxBodyBytes))
+	}
+	if c.HTTP != 0 && c.HTTP != 1 && c.HTTP != 2 {
+		bad("http", c.HTTP, "want 1 (HTTP/1.1) or 2 (HTTP/2 over cleartext, h2c)")
 	}
 	return errors.Join(errs...)
 }

@@ -16,7 +16,7 @@ func TestValidate(t *testing.T) {
 	}
 	full := Config{Latency: "10ms:90,500ms:10", Seed: 1, Cap: 2, Overflow: OverflowQueue, QueueLimit: 5,
 		RejectStatus: 429, RetryAfter: Duration(time.Second), MaxConns: 10, Contention: 0.04,
-		ErrorRate: 0.1, ErrorStatus: 502, ResetRate: 0.1, StallRate: 0.1, Timescale: 0.01, BodyBytes: 100}
+		ErrorRate: 0.1, ErrorStatus: 502, ResetRate: 0.1, StallRate: 0.1, Timescale: 0.01, BodyBytes: 100, HTTP: 2}
 	if err := full.Validate(); err != nil {
 		t.Fatalf("full config: %v", err)
 	}
@@ -34,6 +34,7 @@ func TestValidate(t *testing.T) {
 		{"reject status", func(c *Config) { c.RejectStatus = 500 }, []string{"reject_status: invalid value 500", "503 or 429"}},
 		{"retry after", func(c *Config) { c.RetryAfter = Duration(-time.Second) }, []string{"retry_after: invalid value -1s"}},
 		{"max conns", func(c *Config) { c.MaxConns = -1 }, []string{"max_conns"}},
+		{"http", func(c *Config) { c.HTTP = 3 }, []string{"http: invalid value 3", "h2c"}},
 		{"contention", func(c *Config) { c.Contention = -0.1 }, []string{"contention: invalid value -0.1"}},
 		{"error rate", func(c *Config) { c.ErrorRate = 1.5 }, []string{"error_rate: invalid value 1.5", "[0, 1]"}},
 		{"reset rate", func(c *Config) { c.ResetRate = -0.5 }, []string{"reset_rate"}},
