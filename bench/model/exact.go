@@ -96,17 +96,16 @@ func Exact(p Params, s scenario.Strategy, pool int) (wall time.Duration, ok bool
 
 // maxAttempt is the longest attempt under ExactWall's assumptions: item m
 // starts when item m − conc is answered (at 0 for the first conc items)
-// and items are answered in order.
+// and items are answered in order. The first conc items' attempts grow
+// with m; after them an attempt depends on m mod k only, so one item per
+// lane is enough: O(k) steps, not O(items).
 func maxAttempt(items, conc, k int, lat time.Duration, contention float64) time.Duration {
 	l := float64(lat)
 	s := l * (1 + contention*float64(k-1))
-	var worst float64
-	for m := int64(0); m < int64(items); m++ {
-		d := exactEnd(m, int64(k), l, s)
-		if m >= int64(conc) {
-			d -= exactEnd(m-int64(conc), int64(k), l, s)
-		}
-		worst = max(worst, d)
+	n, c, kk := int64(items), int64(conc), int64(k)
+	worst := exactEnd(min(c, n)-1, kk, l, s)
+	for m := c; m < min(c+kk, n); m++ {
+		worst = max(worst, exactEnd(m, kk, l, s)-exactEnd(m-c, kk, l, s))
 	}
 	return time.Duration(worst)
 }

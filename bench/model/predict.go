@@ -128,7 +128,7 @@ func Predict(ctx context.Context, sc *scenario.Scenario, opts Options) ([]Predic
 			return nil, fmt.Errorf("strategy %s needs pool sizes", s)
 		}
 		for _, pool := range ps {
-			c, err := Simulate(ctx, p, s, pool)
+			c, exact, err := Central(ctx, p, s, pool)
 			if err != nil {
 				return nil, fmt.Errorf("%s pool %d: %w", s, pool, err)
 			}
@@ -139,7 +139,6 @@ func Predict(ctx context.Context, sc *scenario.Scenario, opts Options) ([]Predic
 					return nil, fmt.Errorf("%s pool %d: range: %w", s, pool, err)
 				}
 			}
-			_, exact := Exact(p, s, pool)
 			out = append(out, Prediction{Cell: c, Exact: exact})
 		}
 	}
@@ -206,7 +205,7 @@ func Annotate(r *results.Results) error {
 		if !ok {
 			q := p
 			q.Items = c.Items
-			pc, err := Simulate(ctx, q, c.Strategy, c.Pool)
+			pc, _, err := Central(ctx, q, c.Strategy, c.Pool)
 			if err != nil {
 				return fmt.Errorf("predicting %s: %w", c.Label(), err)
 			}

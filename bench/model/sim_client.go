@@ -69,7 +69,7 @@ func (m *sim) answer(r ref, o int) {
 
 // cell summarises the simulation as a measured cell would look.
 func (m *sim) cell(s scenario.Strategy, pool int) results.Cell {
-	n := len(m.items)
+	n := m.p.Items
 	wall := seconds(m.wall)
 	c := results.Cell{
 		Strategy:  s,

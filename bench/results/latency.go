@@ -35,12 +35,15 @@ func NewLatencies() *Latencies {
 }
 
 // Record adds one item's latency.
-func (l *Latencies) Record(d time.Duration) {
+func (l *Latencies) Record(d time.Duration) { l.RecordN(d, 1) }
+
+// RecordN adds n items of latency d (n ≥ 1): the same as n Records.
+func (l *Latencies) RecordN(d time.Duration, n int64) {
 	us := min(max(int64(d/latencyUnit), 0), latencyMax)
 	l.mu.Lock()
-	l.h.RecordValue(us) // cannot fail: us is in range
-	l.n++
-	l.sum += d
+	l.h.RecordValues(us, n) // cannot fail: us is in range
+	l.n += n
+	l.sum += d * time.Duration(n)
 	l.max = max(l.max, d)
 	l.mu.Unlock()
 }
