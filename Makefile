@@ -3,7 +3,7 @@ GO      ?= go
 BIN     ?= bin/poolbench
 PKGS    := ./...
 
-.PHONY: help build test lint bench bench-all e2e compare baseline verify-model clean
+.PHONY: help build test test-short lint bench bench-all e2e compare baseline verify-model clean
 
 help: ## list the targets
 	@awk 'BEGIN{FS=":.*## "} /^[a-z0-9-]+:.*## /{printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -23,6 +23,9 @@ test: lint ## vet, gofmt check, and every test with -race; lists the scripts ski
 	if [ -s $(SKIPPED) ]; then echo "skipped (install what they need to run them):"; sed 's/^/  /' $(SKIPPED); \
 	elif [ -e $(SKIPPED) ]; then echo "no script skipped"; fi; \
 	exit $$status
+
+test-short: ## the edit loop: every test with -short, without -race (skips the end-to-end and real-server scripts and the long statistical checks); make test before merging
+	$(GO) test -short $(PKGS)
 
 lint: ## go vet and a gofmt check
 	$(GO) vet $(PKGS)

@@ -101,6 +101,9 @@ func runRecordingSkips(t *testing.T, p testscript.Params, log *skipLog) {
 // parallel.
 // Those that skip (vegeta not installed, say) are listed by `make test`.
 func TestScripts(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short (make test-short): the end-to-end scripts run in make test")
+	}
 	runRecordingSkips(t, scriptParams(t, "testdata/script"), &scriptSkips)
 }
 
@@ -110,6 +113,9 @@ func TestScripts(t *testing.T) {
 // CPUs only with each other.
 // Those that skip (a server not installed) are listed by `make test`.
 func TestServerScripts(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short (make test-short): the real servers' scripts run in make test")
+	}
 	runRecordingSkips(t, scriptParams(t, "testdata/servers"), &scriptSkips)
 }
 
