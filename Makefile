@@ -68,6 +68,10 @@ verify-model: ## run seed-816s and cap-sweep, hold every cell the harness did no
 e2e: ## render a scenario page, check it in headless Chromium (installs Debian's chromium if missing)
 	./scripts/e2e.sh
 
+.PHONY: perf
+perf: ## the performance table: client vs wrk/hey/fortio/vegeta (req/s, CPU per request, h2 row); scripts/perf.sh, under measure.lock
+	scripts/perf.sh
+
 .PHONY: bench-mock
 bench-mock: ## measure the mock upstream with wrk (fidelity at 10ms; zero latency vs fortio server)
 	scripts/bench-mock.sh 3
