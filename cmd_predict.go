@@ -24,6 +24,7 @@ func cmdPredict(ctx context.Context, env *environ, args []string) error {
 	items := fs.Int("items", 0, "items per cell (default: the scenario's; up to "+strconv.Itoa(model.MaxItems)+")")
 	pools := fs.String("pools", "", "pool sizes, comma-separated, like 1,2,4,10000 (default: the scenario's)")
 	strategies := fs.String("strategies", "", "strategies, comma-separated: "+strategy.List()+" (default: the scenario's)")
+	clients := fs.Int("clients", 0, "a fleet: N independent clients, each with the cell's pool, sharing the upstream's cap (default: the scenario's clients, 1)")
 	seed := fs.String("seed", "", "seed for the client and the upstream (default: the scenario's seeds)")
 	connect := fs.Duration("connect", 0, "model time a new connection costs when the scenario turns keep-alive off")
 	rtt := fs.Duration("rtt", 0, "network round trip per attempt in model time, for a remote service (default 0, loopback)")
@@ -71,6 +72,12 @@ func cmdPredict(ctx context.Context, env *environ, args []string) error {
 			return badInputf("-strategies: %w", err)
 		}
 		opts.Strategies = s
+	}
+	if *clients != 0 {
+		if *clients < 1 || *clients > scenario.MaxClients {
+			return badInputf("-clients %d is out of range: want 1 to %d independent clients sharing the upstream", *clients, scenario.MaxClients)
+		}
+		opts.Clients = *clients
 	}
 	if *seed != "" {
 		s, err := strconv.ParseUint(*seed, 10, 64)
@@ -135,6 +142,9 @@ func predictedResults(sc *scenario.Scenario, opts model.Options, preds []model.P
 	if opts.Strategies != nil {
 		s.Sweep.Strategies = opts.Strategies
 	}
+	if opts.Clients != 0 {
+		s.Clients = opts.Clients
+	}
 	if opts.Seed != nil {
 		up := *s.Upstream
 		s.Seed, up.Seed = *opts.Seed, *opts.Seed
@@ -146,16 +156,19 @@ func predictedResults(sc *scenario.Scenario, opts model.Options, preds []model.P
 	for _, p := range preds {
 		r.Cells = append(r.Cells, p.Cell)
 	}
-	r.Recommended = results.Recommend(r.Cells)
+	r.Recommended = r.Recommend()
 	return r
 }
 
 // writePredictions prints the predicted table and the recommendation.
 func writePredictions(w io.Writer, sc *scenario.Scenario, opts model.Options, preds []model.Prediction) error {
 	up := sc.Upstream
-	n := sc.Items
+	n, clients := sc.Items, sc.ClientCount()
 	if opts.Items != 0 {
 		n = opts.Items
+	}
+	if opts.Clients != 0 {
+		clients = opts.Clients
 	}
 	capText := "no cap"
 	if up.Cap > 0 {
@@ -163,6 +176,9 @@ func writePredictions(w io.Writer, sc *scenario.Scenario, opts model.Options, pr
 	}
 	fmt.Fprintf(w, "%s: %d items, latency %s, %s, contention %g, timeout %s, %d attempts\n",
 		sc.Name, n, up.Latency, capText, up.Contention, sc.Client.Timeout.D(), sc.Client.Retry.MaxAttempts)
+	if clients > 1 {
+		fmt.Fprintf(w, "a fleet of %d clients sharing the upstream, items dealt round robin; pool is per client (%d × pool in flight in all)\n", clients, clients)
+	}
 	if opts.RoundTrip > 0 || opts.ConnectCost > 0 {
 		fmt.Fprintf(w, "what-if: network round trip %v, connection cost %v (keep-alive %v)\n", opts.RoundTrip, opts.ConnectCost, sc.Client.KeepAliveOn())
 	}
@@ -196,7 +212,7 @@ func writePredictions(w io.Writer, sc *scenario.Scenario, opts model.Options, pr
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	if rec := results.Recommend(cells); rec != nil {
+	if rec := results.RecommendFleet(cells, clients); rec != nil {
 		fmt.Fprintf(w, "\nrecommended: %s\n", rec.Reason)
 		for _, c := range cells {
 			if c.Strategy == rec.Strategy && c.Pool == rec.Pool && c.Interval != nil && len(c.Modes) > 1 {

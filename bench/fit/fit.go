@@ -112,7 +112,7 @@ func infer(ctx context.Context, res *results.Results, recs map[string]*attempts,
 			f.Skipped = append(f.Skipped, c.Label())
 			continue
 		}
-		o, err := observe(c, recs[c.Label()])
+		o, err := observe(c, recs[c.Label()], res.Scenario.ClientCount())
 		if err != nil {
 			return nil, err
 		}
@@ -153,9 +153,10 @@ func infer(ctx context.Context, res *results.Results, recs map[string]*attempts,
 	return f, nil
 }
 
-// observe turns a cell and its records into what the fit uses.
-func observe(c *results.Cell, a *attempts) (observed, error) {
-	conc, err := model.Concurrency(c.Strategy, c.Pool, c.Items)
+// observe turns a cell and its records into what the fit uses; clients
+// is the run's fleet (its requests in flight are every client's).
+func observe(c *results.Cell, a *attempts, clients int) (observed, error) {
+	conc, err := model.FleetConcurrency(c.Strategy, c.Pool, c.Items, clients)
 	if err != nil {
 		return observed{}, fmt.Errorf("cell %s: %w", c.Label(), err)
 	}

@@ -59,13 +59,13 @@ func laneFirst(j int64, l, s float64, k int64) float64 {
 }
 
 // Exact returns the exact wall time of a cell when a closed formula
-// applies — fixed latency, overflow queue with room for every waiting
-// request, no injected faults, no connection cost or round trip, and no attempt longer
-// than the client timeout — and ok false otherwise. The simulation agrees
+// applies — one client, fixed latency, overflow queue with room for every
+// waiting request, no injected faults, no connection cost or round trip,
+// and no attempt longer than the client timeout — and ok false otherwise. The simulation agrees
 // with it; Exact exists to check the simulation and to say which cells are
 // known exactly.
 func Exact(p Params, s scenario.Strategy, pool int) (wall time.Duration, ok bool) {
-	if p.validate() != nil {
+	if p.validate() != nil || clientsOf(&p) > 1 {
 		return 0, false
 	}
 	conc, err := Concurrency(s, pool, p.Items)

@@ -44,6 +44,10 @@ type Options struct {
 	Spread Spread
 	// NoRange skips the ranges: the central predictions only.
 	NoRange bool
+	// Clients replaces the scenario's clients: a fleet of that many
+	// independent clients, each with the cell's pool, sharing the
+	// upstream's cap (see Params.Clients).
+	Clients int
 }
 
 // Prediction is one predicted cell.
@@ -88,6 +92,7 @@ func ParamsFor(sc *scenario.Scenario) (Params, error) {
 		Retry:       s.Client.Retry,
 		Seed:        s.Seed,
 		Adaptive:    s.Sweep.Adaptive,
+		Clients:     s.ClientCount(),
 	}, nil
 }
 
@@ -108,6 +113,9 @@ func Predict(ctx context.Context, sc *scenario.Scenario, opts Options) ([]Predic
 	}
 	if opts.Seed != nil {
 		p.Seed, p.Upstream.Seed = *opts.Seed, *opts.Seed
+	}
+	if opts.Clients != 0 {
+		p.Clients = opts.Clients
 	}
 	p.ConnectCost, p.RoundTrip = opts.ConnectCost, opts.RoundTrip
 	strategies, pools := sc.Sweep.Strategies, sc.Sweep.PoolSizes
@@ -159,6 +167,9 @@ func (o Options) validate() error {
 			return fmt.Errorf("unknown strategy %q: want %s", s, scenario.StrategyList())
 		}
 	}
+	if err := checkClients(o.Clients); err != nil {
+		return err
+	}
 	if o.ConnectCost < 0 || o.RoundTrip < 0 {
 		return fmt.Errorf("connection cost %v and round trip %v must not be negative", o.ConnectCost, o.RoundTrip)
 	}
@@ -177,7 +188,7 @@ func (o Options) validate() error {
 // predictions.
 func Annotate(r *results.Results) error {
 	ctx := context.Background() // a whole sweep is predicted in well under a second
-	r.Recommended = results.Recommend(r.Cells)
+	r.Recommended = r.Recommend()
 	if r.Scenario.Upstream == nil {
 		return nil
 	}

@@ -81,6 +81,10 @@ type Params struct {
 	// the order items start) draws its backoff jitter from PCG(Seed, i), as
 	// poolbench's client does.
 	Seed uint64
+	// Clients is the number of independent clients that share the items
+	// round robin and the upstream's cap, each with the cell's strategy
+	// and its own pool (0 or 1: one client; see fleet.go).
+	Clients int
 }
 
 // Concurrency is the number of items a strategy keeps in flight: 1 for
@@ -112,6 +116,8 @@ func (p *Params) validate() error {
 		return fmt.Errorf("max attempts must be 1 to %d, got %d", math.MaxUint16, p.MaxAttempts)
 	case p.Timeout < 0 || p.ConnectCost < 0 || p.RoundTrip < 0 || p.ServiceExtra < 0 || p.WaitExtra < 0 || p.ReturnSpread < 0:
 		return errors.New("timeout, connection cost, round trip and extras must not be negative")
+	case checkClients(p.Clients) != nil:
+		return checkClients(p.Clients)
 	case u.Cap < 0 || u.QueueLimit < 0:
 		return errors.New("cap and queue limit must not be negative")
 	case u.ErrorRate < 0 || u.ResetRate < 0 || u.StallRate < 0 || u.ErrorRate+u.ResetRate+u.StallRate > 1:
@@ -194,12 +200,9 @@ type sim struct {
 	tq     ring[deadlineRef]
 	queue  ring[ref]
 
-	st       strategy.Strategy
-	active   int    // items started and not yet finished
-	wake     uint64 // seq of the strategy's pending wake-up (older ones are void)
 	items    []itemState
+	fleet    []fleetClient // the clients, each with its strategy and items
 	lat      *results.Latencies
-	next     int32 // next item to start
 	finished int
 	ok       int
 	wall     int64
@@ -226,12 +229,13 @@ func Simulate(ctx context.Context, p Params, s scenario.Strategy, pool int) (res
 	if !ok {
 		return results.Cell{}, fmt.Errorf("unknown strategy %q (want %s)", s, strategy.List())
 	}
-	st, err := k.New(scenario.Sweep{Adaptive: p.Adaptive}.StrategyConfig(pool, p.Items))
-	if err != nil {
+	m := newSim(&p)
+	if err := m.startFleet(func(items int) (strategy.Strategy, error) {
+		return k.New(scenario.Sweep{Adaptive: p.Adaptive}.StrategyConfig(pool, items))
+	}); err != nil {
 		return results.Cell{}, err
 	}
-	m := newSim(&p)
-	m.st = st
+	st := m.fleet[0].st
 	if err := m.run(ctx); err != nil {
 		return results.Cell{}, err
 	}
@@ -272,10 +276,12 @@ func (m *sim) schedule(at int64, r ref, k eventKind) {
 	m.events.push(event{at: at, seq: m.seq, item: r.item, att: uint16(r.att), kind: k})
 }
 
-// run starts the items the strategy allows at time 0 and processes events
-// until every item has its final answer.
+// run starts the items each client's strategy allows at time 0 and
+// processes events until every item has its final answer.
 func (m *sim) run(ctx context.Context) error {
-	m.pump()
+	for g := range m.fleet {
+		m.pump(g)
+	}
 	for steps := 0; ; steps++ {
 		if steps&0xffff == 0 {
 			if err := ctx.Err(); err != nil {
@@ -313,8 +319,8 @@ func (m *sim) run(ctx context.Context) error {
 					m.answer(r, int(m.items[r.item].outcome))
 				}
 			case evWake:
-				if e.seq == m.wake {
-					m.pump()
+				if g := int(e.item); e.seq == m.fleet[g].wake {
+					m.pump(g)
 				}
 			}
 		case m.tq.len() > 0:
@@ -334,36 +340,6 @@ func (m *sim) run(ctx context.Context) error {
 func (m *sim) live(r ref) bool {
 	it := &m.items[r.item]
 	return it.att == r.att && it.phase >= phConnecting && it.phase <= phReturning
-}
-
-// pump starts the items the strategy allows now, as the runner's driver
-// does (bench/sweep/strategy.go): it asks after every start, arms a
-// wake-up when asked for one (a newer one replaces it), and starts an item
-// when the strategy would otherwise leave the cell with nothing in flight
-// and nothing to wake it.
-func (m *sim) pump() {
-	for int(m.next) < len(m.items) {
-		start, wake := m.st.Next(time.Duration(m.now), m.active)
-		if !start && wake > 0 {
-			m.schedule(m.now+int64(wake), ref{}, evWake)
-			m.wake = m.seq
-			return
-		}
-		if !start && m.active > 0 {
-			return
-		}
-		m.startItem()
-	}
-}
-
-// startItem gives the next item a client slot: its first attempt begins now.
-func (m *sim) startItem() {
-	m.active++
-	i := m.next
-	m.next++
-	m.items[i].start = m.now
-	m.items[i].jitter.Seed(m.p.Seed, uint64(i))
-	m.ready.push(ref{item: i})
 }
 
 // beginAttempt sends item i's next attempt now. Its deadline joins the

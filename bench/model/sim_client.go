@@ -62,9 +62,11 @@ func (m *sim) answer(r ref, o int) {
 	m.lat.Record(time.Duration(m.now - it.start))
 	m.finished++
 	m.wall = m.now
-	m.active--
-	m.st.Ended(time.Duration(m.now), strategy.Outcome{OK: o == outOK, Overload: it.overload, Latency: time.Duration(m.now - it.sent)})
-	m.pump()
+	g := m.clientOf(r.item)
+	f := &m.fleet[g]
+	f.active--
+	f.st.Ended(time.Duration(m.now), strategy.Outcome{OK: o == outOK, Overload: it.overload, Latency: time.Duration(m.now - it.sent)})
+	m.pump(g)
 }
 
 // cell summarises the simulation as a measured cell would look.

@@ -39,7 +39,9 @@ func (s *paced) Ended(_ time.Duration, o strategy.Outcome) {
 func TestSimDrivesStrategy(t *testing.T) {
 	st := &paced{gap: time.Second}
 	m := newSim(ptr(params(5, 100*time.Millisecond, upstream.Config{Cap: 10})))
-	m.st = st
+	if err := m.startFleet(func(int) (strategy.Strategy, error) { return st, nil }); err != nil {
+		t.Fatal(err)
+	}
 	if err := m.run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +53,9 @@ func TestSimDrivesStrategy(t *testing.T) {
 	p := params(5, 100*time.Millisecond, upstream.Config{Cap: 1, Overflow: upstream.OverflowReject})
 	p.MaxAttempts, p.Retry = 1, nil
 	m = newSim(&p)
-	m.st = st
+	if err := m.startFleet(func(int) (strategy.Strategy, error) { return st, nil }); err != nil {
+		t.Fatal(err)
+	}
 	if err := m.run(context.Background()); err != nil {
 		t.Fatal(err)
 	}

@@ -43,6 +43,9 @@ func Describe(sc scenario.Scenario) []string {
 		out = append(out, fmt.Sprintf("Upstream: an external target, %s.", what))
 	}
 	out = append(out, clientText(sc.Client))
+	if t := fleetDescription(sc.ClientCount()); t != "" {
+		out = append(out, t)
+	}
 	out = append(out, sweepText(sc.Sweep))
 	return out
 }

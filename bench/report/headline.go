@@ -224,7 +224,7 @@ func (s *Summary) beyondBest() string {
 		return fmt.Sprintf("bigger pools only add failures, up to %s of %s items for %s%s", thousands(worst.Failed.Median),
 			thousands(worst.Items.Median), worst.Name(), suffix)
 	}
-	return fmt.Sprintf("pools above %d gain nothing%s", best.Pool, suffix)
+	return fmt.Sprintf("pools above %d%s gain nothing%s", best.Pool, s.perClient(), suffix)
 }
 
 // unboundedText describes what the unbounded client paid. A bound
@@ -318,16 +318,17 @@ func (s *Summary) recommendedText() string {
 		return ""
 	}
 	tol := fmt.Sprintf("%.0f%%", results.Tolerance*100)
+	fleet := s.fleetText(rec.Pool)
 	if rec.Goodput >= rec.BestGoodput {
 		if !s.smallerPoolCompeted(rec.Pool) {
-			return fmt.Sprintf("Recommended: %s, the best goodput (%s items/s succeeded); no smaller pool was measured.",
-				best.Name(), rate(rec.Goodput))
+			return fmt.Sprintf("Recommended: %s%s, the best goodput (%s items/s succeeded); no smaller pool was measured.",
+				best.Name(), fleet, rate(rec.Goodput))
 		}
-		return fmt.Sprintf("Recommended: %s, the best goodput (%s items/s succeeded); every smaller pool is more than %s slower or fails more items.",
-			best.Name(), rate(rec.Goodput), tol)
+		return fmt.Sprintf("Recommended: %s%s, the best goodput (%s items/s succeeded); every smaller pool is more than %s slower or fails more items.",
+			best.Name(), fleet, rate(rec.Goodput), tol)
 	}
-	return fmt.Sprintf("Recommended: %s, the smallest pool within %s of the best goodput without more failures (%s of %s items/s succeeded).",
-		best.Name(), tol, rate(rec.Goodput), rate(rec.BestGoodput))
+	return fmt.Sprintf("Recommended: %s%s, the smallest pool within %s of the best goodput without more failures (%s of %s items/s succeeded).",
+		best.Name(), fleet, tol, rate(rec.Goodput), rate(rec.BestGoodput))
 }
 
 // modesText names the modes, with their odds, of the rows the headline

@@ -183,7 +183,7 @@ func Summarize(r *results.Results) (*Summary, error) {
 		s.Cap = up.Cap
 	}
 	s.Failing = s.failing()
-	s.Recommended = results.Recommend(r.Cells)
+	s.Recommended = r.Recommend()
 	if rec := s.Recommended; rec != nil && !s.Failing {
 		for _, row := range s.Rows {
 			if row.Strategy == rec.Strategy && row.Strategy.CellPool(row.Pool) == rec.Pool {

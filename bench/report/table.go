@@ -201,6 +201,9 @@ func (s *Summary) Caption() string { return s.caption(false) }
 func (s *Summary) caption(terminal bool) string {
 	r := s.Results
 	parts := []string{fmt.Sprintf("%s items per cell", thousands(float64(r.Scenario.Items)))}
+	if t := s.fleetCaption(); t != "" {
+		parts = append(parts, t)
+	}
 	parts = append(parts, s.timeUnits())
 	parts = append(parts, "items/s: succeeded items "+s.perSecond()+" (goodput)")
 	if b := s.Baseline; b != nil {

@@ -24,6 +24,9 @@ type Recommendation struct {
 	BestThroughput float64 `json:"best_throughput"`
 	// Reason says in words why, for the headline.
 	Reason string `json:"reason"`
+	// Clients is set when the cells were a fleet's (RecommendFleet): Pool
+	// is then each of Clients clients' pool.
+	Clients int `json:"clients,omitempty"`
 }
 
 // Recommend picks the pool size to use from measured (or predicted) cells:

@@ -36,7 +36,7 @@ func CheckThresholds(r *Results) ([]Threshold, error) {
 	var skipped []string
 	note := ""
 	if which == scenario.ThresholdsRecommended {
-		rec := Recommend(r.Cells)
+		rec := r.Recommend()
 		if rec == nil {
 			note = "no pool was recommended (nothing succeeded, or every pool was interrupted or harness-bound)"
 		}

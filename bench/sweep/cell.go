@@ -175,20 +175,22 @@ func (r *cellRun) run(ctx context.Context) results.Cell {
 	end := time.Now()
 
 	c := results.Cell{
-		Strategy:   r.plan.Strategy,
-		Pool:       r.plan.Pool,
-		Repeat:     r.plan.Repeat,
-		Items:      r.items,
-		Succeeded:  int(r.succeeded.Load()),
-		Attempts:   int(r.seq.Load()),
-		Reconnects: int(r.c.reconnects.Load()),
-		Outcomes:   map[string]int{},
-		Failures:   map[string]int{},
+		Strategy:  r.plan.Strategy,
+		Pool:      r.plan.Pool,
+		Repeat:    r.plan.Repeat,
+		Items:     r.items,
+		Succeeded: int(r.succeeded.Load()),
+		Attempts:  int(r.seq.Load()),
+		Outcomes:  map[string]int{},
+		Failures:  map[string]int{},
 	}
 	c.Failed = c.Items - c.Succeeded
-	r.c.mu.Lock()
-	c.Connections = r.c.dialed
-	r.c.mu.Unlock()
+	for _, cl := range clients { // a fleet's connections are every client's
+		c.Reconnects += int(cl.reconnects.Load())
+		cl.mu.Lock()
+		c.Connections += cl.dialed
+		cl.mu.Unlock()
+	}
 	for k, v := range r.failures {
 		c.Failures[k] = v
 	}

@@ -30,7 +30,7 @@ type Footprint struct {
 func FootprintOf(sc *scenario.Scenario) Footprint {
 	var conc []int
 	for _, p := range sc.Sweep.Plan() {
-		c, err := model.Concurrency(p.Strategy, p.Pool, sc.Items)
+		c, err := model.FleetConcurrency(p.Strategy, p.Pool, sc.Items, sc.ClientCount())
 		if err != nil {
 			continue
 		}

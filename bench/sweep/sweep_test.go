@@ -289,18 +289,23 @@ sweep: {strategies: [pooled, unbounded], pool_sizes: [2]}
 // cell's attempts, failures and outcomes equal the model's exactly, in
 // whatever order its attempts reach the mock — over HTTP/1.1 (fasthttp)
 // and over h2c (net/http, upstream http: 2), where a cell's requests in
-// flight are streams on one connection.
+// flight are streams on one connection. A fleet (clients: 3) deals a
+// cell's items round robin among independent clients, each with the
+// cell's pool and its own connections, every item keeping its draws and
+// backoff jitter by its index in the cell, as the model's fleet does.
 func TestRunDrawsAsTheModel(t *testing.T) {
-	for _, h := range []int{1, 2} {
+	for _, tc := range []struct{ h, clients int }{{1, 1}, {2, 1}, {1, 3}} {
+		h, clients := tc.h, tc.clients
 		sc := mustParse(t, fmt.Sprintf(`
 name: draws
 items: 200
+clients: %d
 seed: 4
 upstream: {latency: "uniform(1ms,3ms)", error_rate: 0.3, seed: 8, http: %d}
 client:
   retry: {max_attempts: 3, backoff: exponential, base: 1ms, max: 4ms}
-sweep: {strategies: [pooled, unbounded], pool_sizes: [16]}
-`, h))
+sweep: {strategies: [pooled, unbounded, serial], pool_sizes: [16]}
+`, clients, h))
 		res, err := Run(context.Background(), sc, Options{})
 		if err != nil {
 			t.Fatal(err)
@@ -315,11 +320,17 @@ sweep: {strategies: [pooled, unbounded], pool_sizes: [16]}
 				t.Fatal(err)
 			}
 			if c.Attempts != m.Attempts || c.Failed != m.Failed || !maps.Equal(c.Outcomes, m.Outcomes) {
-				t.Errorf("http %d, %s: measured %d attempts, %d failed, %v; the model %d, %d, %v",
-					h, c.Label(), c.Attempts, c.Failed, c.Outcomes, m.Attempts, m.Failed, m.Outcomes)
+				t.Errorf("http %d, %d clients, %s: measured %d attempts, %d failed, %v; the model %d, %d, %v",
+					h, clients, c.Label(), c.Attempts, c.Failed, c.Outcomes, m.Attempts, m.Failed, m.Outcomes)
 			}
-			if h == 2 && c.Connections != 1 || h == 1 && c.Connections < 2 {
-				t.Errorf("http %d, %s: %d connections, want 1 over h2c, several over HTTP/1.1", h, c.Label(), c.Connections)
+			// Every client opens its own: one over h2c, up to its requests
+			// in flight over HTTP/1.1.
+			conc, err := model.FleetConcurrency(c.Strategy, c.Pool, c.Items, clients)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if h == 2 && c.Connections != clients || h == 1 && (c.Connections < clients || c.Connections > conc) {
+				t.Errorf("http %d, %d clients, %s: %d connections, want %d over h2c, %d to %d over HTTP/1.1", h, clients, c.Label(), c.Connections, clients, clients, conc)
 			}
 		}
 	}
