@@ -85,6 +85,9 @@ func (p *progress) load(l cpuload.Load) {
 	state := "quiet"
 	if l.Busy() {
 		state = "busy: its timings carry that load (run it at raised priority, as make bench and scripts/gate.sh do with nice -n -10)"
+		if nice, ok := cpuload.Nice(); ok && nice < 0 {
+			state = fmt.Sprintf("busy: its timings carry that load (poolbench already runs at raised priority, nice %d)", nice)
+		}
 	}
 	p.line("machine: other processes used %.1f of %d CPUs while poolbench calibrated (%.1f stolen by the host): %s", l.OtherCPUs, cpus, l.StealCPUs, state)
 }

@@ -100,3 +100,15 @@ func parseStat(b []byte) (busy, steal time.Duration, err error) {
 	}
 	return 0, 0, fmt.Errorf("no aggregate cpu line")
 }
+
+// Nice is this process's nice value (-20 to 19): below 0, it already
+// runs at a raised priority. ok is false where it cannot be read.
+func Nice() (nice int, ok bool) {
+	// The raw getpriority(2) returns 20 - nice, so that it is never
+	// negative.
+	p, err := syscall.Getpriority(syscall.PRIO_PROCESS, 0)
+	if err != nil {
+		return 0, false
+	}
+	return 20 - p, true
+}

@@ -7,6 +7,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -135,5 +137,26 @@ func TestOwnChildIsNotOtherWork(t *testing.T) {
 	}
 	if _, err := Take(pid); err == nil {
 		t.Error("a child that has ended: no error")
+	}
+}
+
+// TestNice reads the nice value this test runs at, as nice(1) set it.
+func TestNice(t *testing.T) {
+	nice, ok := Nice()
+	if !ok {
+		t.Skip("no nice value on this system")
+	}
+	b, err := os.ReadFile("/proc/self/stat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// nice is the 19th field, the 17th after the command's ')'.
+	after := string(b[strings.LastIndexByte(string(b), ')')+1:])
+	want, err := strconv.Atoi(strings.Fields(after)[16])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if nice != want {
+		t.Errorf("Nice() = %d, /proc/self/stat says %d", nice, want)
 	}
 }
