@@ -49,7 +49,9 @@ bench: ## run the seed-816s and cap-sweep scenarios on the embedded mock (at rai
 	$(NICE) $(BIN) run $(KEEP_AWAKE) seed-816s
 	$(NICE) $(BIN) run $(KEEP_AWAKE) cap-sweep
 
-bench-all: bench ## make bench, then the adaptive scenarios (adaptive-reject, adaptive-queue)
+bench-all: bench ## make bench, then the seeds' other claims (seed-100-urls, seed-consumers) and the adaptive scenarios (adaptive-reject, adaptive-queue)
+	$(NICE) $(BIN) run seed-100-urls
+	$(NICE) $(BIN) run seed-consumers
 	$(NICE) $(BIN) run adaptive-reject
 	$(NICE) $(BIN) run adaptive-queue
 
