@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -13,7 +14,6 @@ import (
 
 	"gonum.org/v1/gonum/stat"
 
-	"github.com/poolbench/poolbench/bench/model"
 	"github.com/poolbench/poolbench/bench/results"
 )
 
@@ -103,8 +103,8 @@ func infer(ctx context.Context, res *results.Results, recs map[string]*attempts,
 		return nil, fmt.Errorf("%w: %s; they measured poolbench, not the service: run them again (a slower service, a quieter machine, or a larger -error-budget)", ErrFlagged, strings.Join(flagged, "; "))
 	}
 	var obs []observed
-	var loopback float64
-	var wakes []float64
+	var loopback, wake float64
+	var lateness []float64
 	for i := range res.Cells {
 		c := &res.Cells[i]
 		if _, fixed, _ := c.Strategy.Kind().Fixed(c.Pool, c.Items); c.Interrupted || !fixed {
@@ -116,21 +116,25 @@ func infer(ctx context.Context, res *results.Results, recs map[string]*attempts,
 		if err != nil {
 			return nil, err
 		}
-		if res.Calibration != nil && loopback == 0 {
-			// Back to back, not from idle: a wake-up from idle on a busy
-			// machine costs milliseconds, and is the harness's, not the
-			// network's.
-			loopback = c.Timescale.ModelSeconds(res.Calibration.BusyRoundTrip)
+		if cal := res.Calibration; cal != nil && loopback == 0 {
+			// The network is the round trip back to back; what an attempt
+			// sent one at a time pays beyond it (both sides waking from
+			// idle, milliseconds on a busy machine) is the harness's,
+			// measured against its own mock: the median idle round trip
+			// less the back-to-back one.
+			loopback = c.Timescale.ModelSeconds(cal.BusyRoundTrip)
+			wake = c.Timescale.ModelSeconds(math.Max(cal.IdleMedian-cal.BusyRoundTrip, 0))
 		}
 		if o.conc == 1 && c.Harness != nil {
-			wakes = append(wakes, c.Timescale.ModelSeconds(c.Harness.Lateness))
+			lateness = append(lateness, c.Timescale.ModelSeconds(c.Harness.Lateness))
 		}
 		obs = append(obs, o)
 		f.Used = append(f.Used, c.Label())
 	}
-	var wake float64
-	if len(wakes) > 0 {
-		wake = stat.Mean(wakes, nil)
+	if wake == 0 && len(lateness) > 0 {
+		// A run from before the calibration recorded its median idle
+		// round trip: the probe timer's lateness stands in.
+		wake = stat.Mean(lateness, nil)
 	}
 	point, ok := estimate(obs, loopback, wake, "")
 	if !ok {
@@ -151,66 +155,6 @@ func infer(ctx context.Context, res *results.Results, recs map[string]*attempts,
 		}
 	}
 	return f, nil
-}
-
-// observe turns a cell and its records into what the fit uses; clients
-// is the run's fleet (its requests in flight are every client's).
-func observe(c *results.Cell, a *attempts, clients int) (observed, error) {
-	conc, err := model.FleetConcurrency(c.Strategy, c.Pool, c.Items, clients)
-	if err != nil {
-		return observed{}, fmt.Errorf("cell %s: %w", c.Label(), err)
-	}
-	if a == nil || len(a.latency) == 0 {
-		return observed{}, fmt.Errorf("%w: requests.jsonl has no attempt of cell %s", ErrCannotFit, c.Label())
-	}
-	o := observed{label: c.Label(), conc: conc, items: c.Items, attempts: len(a.latency), wall: c.ModelWallSeconds,
-		rejects: map[int]int{}, errors: map[int]int{}, resets: c.Outcomes["reset"]}
-	for i, lat := range a.latency {
-		m := c.Timescale.ModelSeconds(lat)
-		switch code := a.code[i]; {
-		case code >= 200 && code < 300:
-			o.ok = append(o.ok, m)
-			o.okSpans = append(o.okSpans, span{c.Timescale.ModelSeconds(a.start[i]), m})
-			o.okAndSlow++
-		case isReject(code):
-			o.rejected = append(o.rejected, m)
-			o.rejects[code]++
-		case code >= 400:
-			o.errors[code]++
-			o.okAndSlow++
-		default:
-			o.noAnswer++
-		}
-	}
-	return o, nil
-}
-
-// resample draws every cell's answers again with replacement, and scales
-// its wall time by the ratio of the resampled mean answer to the measured
-// one (the cell's wall time is its answers' time, lane by lane).
-func resample(obs []observed, rng *rand.Rand) []observed {
-	out := make([]observed, len(obs))
-	for i, o := range obs {
-		r := o
-		r.ok = draw(o.ok, rng)
-		r.rejected = draw(o.rejected, rng)
-		if len(o.ok) > 0 {
-			r.wall = o.wall * stat.Mean(r.ok, nil) / stat.Mean(o.ok, nil)
-		}
-		out[i] = r
-	}
-	return out
-}
-
-func draw(xs []float64, rng *rand.Rand) []float64 {
-	if len(xs) == 0 {
-		return nil
-	}
-	out := make([]float64, len(xs))
-	for i := range out {
-		out[i] = xs[rng.IntN(len(xs))]
-	}
-	return out
 }
 
 // Interval is the central 95% of a parameter over the bootstrap

@@ -225,3 +225,33 @@ func FuzzDecodeRecords(f *testing.F) {
 		}
 	})
 }
+
+// A service that answers some of its requests with a 503 after the service
+// time, at every concurrency, (3 in 64)
+// has no cap and rejects nothing at once: the
+// fit reads an error rate, not an overflow, and the round trip is not
+// read from those answers.
+func TestInferErrorsAre503s(t *testing.T) {
+	res, recs := synthetic(0.05, 0, 0, 1, 2, 4, 8)
+	for _, a := range recs {
+		for i := range a.code {
+			if i%20 == 7 {
+				a.code[i] = 503
+			}
+		}
+	}
+	f, err := infer(context.Background(), res, recs, Options{Replicates: 40})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := f.Point
+	if e.Cap != 0 || e.Overflow != "" || e.ErrorStatus != 503 || math.Abs(e.ErrorRate-3.0/64) > 1e-9 {
+		t.Errorf("cap %d, overflow %q, error %d at %.4f; want no cap, no overflow, 503 at 3/64", e.Cap, e.Overflow, e.ErrorStatus, e.ErrorRate)
+	}
+	if e.RoundTrip != 0 || strings.Contains(e.RoundTripFrom, "rejection") {
+		t.Errorf("round trip %.4f s from %s: the 503s took the service time", e.RoundTrip, e.RoundTripFrom)
+	}
+	if lo, hi := f.Interval(func(e Estimate) float64 { return e.ErrorRate }); !(lo < e.ErrorRate && e.ErrorRate < hi) {
+		t.Errorf("error rate interval [%.4f, %.4f] around %.4f: the bootstrap must redraw the outcomes", lo, hi, e.ErrorRate)
+	}
+}

@@ -3,7 +3,6 @@ package fit
 import (
 	"cmp"
 	"math"
-	"net/http"
 	"slices"
 
 	"gonum.org/v1/gonum/optimize"
@@ -11,27 +10,6 @@ import (
 
 	"github.com/poolbench/poolbench/mocksrv/upstream"
 )
-
-// observed is what one measured cell says of the service, in model
-// seconds.
-type observed struct {
-	label     string
-	conc      int // requests the client kept in flight
-	items     int
-	attempts  int
-	wall      float64
-	ok        []float64 // successful attempts' latencies
-	okSpans   []span    // and when each started
-	rejected  []float64 // 429 and 503 answers' latencies
-	rejects   map[int]int
-	resets    int
-	errors    map[int]int // other HTTP errors by status
-	noAnswer  int         // timeouts, connection failures
-	okAndSlow int         // attempts that took a service time: ok and errors
-	// overflowed counts the rejections and resets beyond the base rate
-	// (set by overflowing).
-	overflowed int
-}
 
 // Estimate is one set of the service's parameters, inferred from the
 // cells (the point estimate, or one bootstrap replicate).
@@ -51,58 +29,66 @@ type Estimate struct {
 	// Contention as in upstream.Config.
 	Contention float64
 	// Overflow is what happens past the cap (empty without a cap), with
-	// RejectStatus for a rejection.
+	// RejectStatus for a rejection; QueueLimit is the most requests a
+	// queue held waiting when requests past it were rejected (0: no
+	// rejection showed, the queue is unbounded as far as the run saw).
 	Overflow     upstream.Overflow
 	RejectStatus int
+	QueueLimit   int
 	// ErrorRate is the share of one-in-flight attempts answered with an
-	// error (ErrorStatus), ResetRate the share reset.
+	// error (ErrorStatus), ResetRate the share reset and StallRate the
+	// share never answered before the client's timeout.
 	ErrorRate   float64
 	ErrorStatus int
 	ResetRate   float64
+	StallRate   float64
 	// RoundTrip is the network round trip, in seconds; RoundTripFrom says
 	// how it was measured.
 	RoundTrip     float64
 	RoundTripFrom string
-	// Wakeup is the client's own lateness in waking for an answer, as
-	// the harness measured it in the one-in-flight cells (the median
-	// lateness of its probe timer), in seconds: subtracted from every
-	// answer with the loopback round trip, added back to every predicted
-	// attempt. 0 when the round trip is read from rejections, which carry
-	// it already.
+	// Wakeup is what an attempt sent one at a time pays beyond the
+	// loopback round trip for both sides waking from idle, in seconds:
+	// the harness's calibration against its own mock (the median idle
+	// round trip less the back-to-back one; in runs from before it was
+	// recorded, the median lateness of the probe timer). It is subtracted
+	// from every answer with the round trip and added back to every
+	// predicted attempt; 0 when the round trip is read from rejections,
+	// which carry it already.
 	Wakeup float64
 }
 
 // estimate infers the parameters from the cells; family, when set, fixes
 // the service-time family (bootstrap replicates keep the point's).
-// loopback is the harness's calibrated round trip, wake the client's
-// wake-up lateness (model seconds, 0 when unknown).
+// loopback is the harness's calibrated round trip, wake the harness's
+// wake-up from idle (model seconds, 0 when unknown).
 func estimate(obs []observed, loopback, wake float64, family Family) (Estimate, bool) {
 	var e Estimate
 	var one []float64
-	var oneAttempts, resets int
-	errs := map[int]int{}
-	var rejected []float64
 	for _, o := range obs {
 		e.MaxConc = max(e.MaxConc, o.conc)
-		rejected = append(rejected, o.rejected...)
-		if o.conc != 1 {
-			continue
-		}
-		one = append(one, o.ok...)
-		oneAttempts += o.attempts
-		resets += o.resets
-		for k, v := range o.errors {
-			errs[k] += v
-		}
-		for k, v := range o.rejects {
-			errs[k] += v
+		if o.conc == 1 {
+			one = append(one, o.ok...)
 		}
 	}
 	if len(one) < 2 {
 		return e, false
 	}
+	// The faults' rates first from the one-in-flight cells, to tell the
+	// cells that overflowed; then from every cell that did not, the rates
+	// of requests the service admitted.
+	e.ErrorStatus, e.ErrorRate, e.ResetRate, e.StallRate = faultRates(obs, func(o *observed) bool { return o.conc == 1 })
+	e.Overflow, e.RejectStatus = overflowing(obs, e.ErrorRate+e.ResetRate)
+	e.ErrorStatus, e.ErrorRate, e.ResetRate, e.StallRate = faultRates(obs, func(o *observed) bool { return o.overflowed == 0 })
 	e.RoundTrip, e.RoundTripFrom, e.Wakeup = loopback, "the harness's loopback round trip, back to back", wake
-	if len(rejected) > 0 {
+	var rejected []float64
+	for _, o := range obs {
+		if o.overflowed > 0 {
+			// only where the service overflowed: an error it answers
+			// with 503 after the service time is no rejection at once
+			rejected = append(rejected, o.rejected...)
+		}
+	}
+	if e.Overflow == upstream.OverflowReject && len(rejected) > 0 {
 		e.RoundTrip, e.Wakeup = stat.Quantile(0.5, stat.Empirical, sorted(rejected), nil), 0
 		e.RoundTripFrom = "the median rejection (answered at once)"
 	}
@@ -124,25 +110,84 @@ func estimate(obs []observed, loopback, wake float64, family Family) (Estimate, 
 		}
 		e.Service = d
 	}
-	if status, n := mostCommon(errs); n > 0 {
-		e.ErrorStatus, e.ErrorRate = status, float64(n)/float64(oneAttempts)
-	}
-	e.ResetRate = float64(resets) / float64(oneAttempts)
-	e.Overflow, e.RejectStatus = overflowing(obs, e.ErrorRate+e.ResetRate)
 	if e.Overflow != "" {
-		// Rejected or reset requests leave the cap's requests in service:
-		// the cap is the number the successful ones held at once.
+		// Rejected or reset requests leave the cap's requests in service
+		// (or in service and queued): the cap is the number the
+		// successful ones held at once, unless their latencies show a
+		// queue behind a smaller one.
 		e.Cap = heldAtOnce(obs, added)
+		if e.Overflow == upstream.OverflowReject {
+			if c := servedAtOnce(obs, e.Cap, added, one); c < e.Cap {
+				e.Overflow, e.QueueLimit, e.Cap = upstream.OverflowQueue, e.Cap-c, c
+			}
+		}
 	} else if e.Cap, e.Contention = capAndContention(obs, added); e.Cap > 0 {
 		e.Overflow = upstream.OverflowQueue
 	}
 	if e.Cap == 0 {
-		e.Overflow = ""
+		e.Overflow, e.QueueLimit = "", 0
 	}
 	if c, ok := contentionBelow(obs, e.Cap, added); ok {
 		e.Contention = c
 	}
 	return e, true
+}
+
+// faultRates are the shares of the attempts of the cells chosen that the
+// service answered with an error (the most common status), reset, and
+// left unanswered until the client's timeout.
+func faultRates(obs []observed, chosen func(*observed) bool) (status int, errorRate, resetRate, stallRate float64) {
+	errs := map[int]int{}
+	var attempts, resets, stalls int
+	for i := range obs {
+		o := &obs[i]
+		if !chosen(o) {
+			continue
+		}
+		attempts += o.attempts
+		resets += o.resets
+		stalls += o.stalls
+		for k, v := range o.errors {
+			errs[k] += v
+		}
+		for k, v := range o.rejects {
+			errs[k] += v
+		}
+	}
+	if attempts == 0 {
+		return 0, 0, 0, 0
+	}
+	n := float64(attempts)
+	status, e := mostCommon(errs)
+	return status, float64(e) / n, float64(resets) / n, float64(stalls) / n
+}
+
+// servedAtOnce is how many of the held requests the overflowing cells'
+// service served at once, the rest waiting in a queue: by Little's law a
+// closed loop of held requests of which m are served answers each after
+// held / m service times on average, so m = held × S / mean, with S the
+// one-in-flight cells' service time. Both means leave out the slowest
+// tenth of the answers (a busy machine's stalls); m is rounded, at least
+// 1, at most held.
+func servedAtOnce(obs []observed, held int, added float64, one []float64) int {
+	var ok []float64
+	for _, o := range obs {
+		if o.overflowed > 0 {
+			ok = append(ok, o.ok...)
+		}
+	}
+	alone, queued := trimmedMean(one)-added, trimmedMean(ok)-added
+	if len(ok) < 3 || !(alone > 0) || !(queued > 0) {
+		return held
+	}
+	return min(max(int(math.Round(float64(held)*alone/queued)), 1), held)
+}
+
+// trimmedMean is the mean of xs without its largest tenth (rounded
+// down: all of fewer than ten).
+func trimmedMean(xs []float64) float64 {
+	s := sorted(xs)
+	return stat.Mean(s[:len(s)-len(s)/10], nil)
 }
 
 // Added is what every attempt takes beyond the service time: the round
@@ -175,7 +220,7 @@ func contentionBelow(obs []observed, capacity int, rtt float64) (float64, bool) 
 			continue
 		}
 		mk := stat.Quantile(contentionQuantile, stat.Empirical, sorted(o.ok), nil) - rtt
-		xs, ys = append(xs, float64(o.conc-1)), append(ys, mk/m1-1)
+		xs, ys = append(xs, o.live()-1), append(ys, mk/m1-1)
 	}
 	if len(xs) == 0 || !(m1 > 0) {
 		return 0, false
@@ -186,9 +231,6 @@ func contentionBelow(obs []observed, capacity int, rtt float64) (float64, bool) 
 
 // contentionQuantile is the quantile contentionBelow compares.
 const contentionQuantile = 0.25
-
-// span is an attempt's start and latency, in model seconds.
-type span struct{ start, latency float64 }
 
 // heldAtOnce is the most successful requests the overflowing cells held
 // in service at once for at least a tenth of the time they held any (each
@@ -271,7 +313,7 @@ func capAndContention(obs []observed, rtt float64) (capacity int, contention flo
 			continue
 		}
 		qk := stat.Quantile(contentionQuantile, stat.Empirical, sorted(o.ok), nil) - rtt
-		ks, rs = append(ks, float64(o.conc)), append(rs, math.Log(math.Max(qk, 1e-9)/q1))
+		ks, rs = append(ks, o.live()), append(rs, math.Log(math.Max(qk, 1e-9)/q1))
 		maxConc = max(maxConc, o.conc)
 	}
 	if len(ks) == 0 {
@@ -350,11 +392,6 @@ func overflowing(obs []observed, base float64) (upstream.Overflow, int) {
 		return upstream.OverflowReset, 0
 	}
 	return "", 0
-}
-
-// isReject says whether an HTTP status is a rejection the mock can model.
-func isReject(code int) bool {
-	return code == http.StatusTooManyRequests || code == http.StatusServiceUnavailable
 }
 
 // mostCommon is the key with the largest count (the smallest key on a

@@ -38,18 +38,20 @@ func (f *Fit) Write(w io.Writer, checks []Range) error {
 	default:
 		fmt.Fprintf(tw, "cap\tno cap up to %d in flight\t(the most this run kept in flight)\n", e.MaxConc)
 	}
-	switch e.Overflow {
-	case "reject":
-		ra := "no Retry-After recorded (probe records it)"
-		if f.Reject != nil {
-			ra = "Retry-After: " + strconv.Quote(f.Reject.RetryAfter)
-			if f.Reject.RetryAfter == "" {
-				ra = "no Retry-After header"
-			}
+	ra := "no Retry-After recorded (probe records it)"
+	if f.Reject != nil {
+		ra = "Retry-After: " + strconv.Quote(f.Reject.RetryAfter)
+		if f.Reject.RetryAfter == "" {
+			ra = "no Retry-After header"
 		}
+	}
+	switch {
+	case e.Overflow == "reject":
 		fmt.Fprintf(tw, "past the cap\treject with %d, %s\t\n", e.RejectStatus, ra)
-	case "":
-	default:
+	case e.QueueLimit > 0:
+		lo, hi := f.Interval(func(x Estimate) float64 { return float64(x.QueueLimit) })
+		fmt.Fprintf(tw, "past the cap\tqueue of %d  [%g, %g], then reject with %d, %s\t(requests waiting at most)\n", e.QueueLimit, lo, hi, e.RejectStatus, ra)
+	case e.Overflow != "":
 		fmt.Fprintf(tw, "past the cap\t%s\t\n", e.Overflow)
 	}
 	fmt.Fprintf(tw, "contention\t%s\t(service time × (1 + c × (in service − 1)))\n", iv(func(x Estimate) float64 { return x.Contention }, func(v float64) string { return strconv.FormatFloat(v, 'f', 4, 64) }))
@@ -58,13 +60,16 @@ func (f *Fit) Write(w io.Writer, checks []Range) error {
 	if e.ErrorStatus > 0 {
 		errText += fmt.Sprintf(" (%d)", e.ErrorStatus)
 	}
-	fmt.Fprintf(tw, "error rate\t%s\t(of attempts alone in service)\n", errText)
+	fmt.Fprintf(tw, "error rate\t%s\t(of the attempts the service admitted: the cells that did not overflow)\n", errText)
 	if e.ResetRate > 0 {
-		fmt.Fprintf(tw, "reset rate\t%s\t\n", iv(func(x Estimate) float64 { return x.ResetRate }, pct))
+		fmt.Fprintf(tw, "reset rate\t%s\t(of the attempts the service admitted)\n", iv(func(x Estimate) float64 { return x.ResetRate }, pct))
+	}
+	if e.StallRate > 0 {
+		fmt.Fprintf(tw, "stall rate\t%s\t(of the attempts the service admitted: no answer before the client's timeout)\n", iv(func(x Estimate) float64 { return x.StallRate }, pct))
 	}
 	fmt.Fprintf(tw, "round trip\t%s\t(%s)\n", iv(func(x Estimate) float64 { return x.RoundTrip }, ms), e.RoundTripFrom)
 	if e.Wakeup > 0 {
-		fmt.Fprintf(tw, "client wake-up\t%s\t(the harness's own lateness, measured; taken off every answer with the round trip)\n", ms(e.Wakeup))
+		fmt.Fprintf(tw, "harness wake-up\t%s\t(the harness's own, measured against its mock: both sides waking from idle; taken off every answer with the round trip)\n", ms(e.Wakeup))
 	}
 	if err := tw.Flush(); err != nil {
 		return err

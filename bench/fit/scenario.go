@@ -27,7 +27,10 @@ func (f *Fit) Upstream(e Estimate) upstream.Config {
 		Contention: math.Round(e.Contention*1e4) / 1e4}
 	if e.Cap > 0 {
 		cfg.Overflow = e.Overflow
-		if e.Overflow == upstream.OverflowReject {
+		if e.Overflow == upstream.OverflowQueue {
+			cfg.QueueLimit = e.QueueLimit
+		}
+		if e.Overflow == upstream.OverflowReject || cfg.QueueLimit > 0 {
 			cfg.RejectStatus = e.RejectStatus
 			if ra, ok := f.RetryAfter(); ok {
 				cfg.RetryAfter = upstream.Duration(ra)
@@ -38,6 +41,7 @@ func (f *Fit) Upstream(e Estimate) upstream.Config {
 		cfg.ErrorRate, cfg.ErrorStatus = math.Min(e.ErrorRate, 1), e.ErrorStatus
 	}
 	cfg.ResetRate = math.Min(e.ResetRate, 1-cfg.ErrorRate)
+	cfg.StallRate = math.Min(e.StallRate, 1-cfg.ErrorRate-cfg.ResetRate)
 	return cfg
 }
 

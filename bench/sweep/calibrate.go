@@ -26,6 +26,10 @@ type Calibration struct {
 	// own time when both sides wake from idle: the loopback round trip
 	// and both sides' wake-ups, on a quiet machine.
 	RoundTrip time.Duration
+	// IdleMedian is the median of the same idle round trips: the time
+	// beyond the upstream's own that a typical attempt sent one at a time
+	// pays, robust to the stalls of a busy machine that the mean carries.
+	IdleMedian time.Duration
 	// BusyRoundTrip is the same for requests sent back to back to an
 	// upstream that answers at once: no side sleeps long enough to be
 	// parked.
@@ -102,7 +106,7 @@ func Calibrate(ctx context.Context, concurrent int, via Via) (Calibration, error
 	if err != nil {
 		return cal, err
 	}
-	cal.RoundTrip, cal.UpstreamLate = idle.RoundTrip, idle.UpstreamLate
+	cal.RoundTrip, cal.IdleMedian, cal.UpstreamLate = idle.RoundTrip, idle.IdleMedian, idle.UpstreamLate
 	if cal.BusyRoundTrip, err = calibrateBusy(ctx, via); err != nil {
 		return cal, err
 	}
@@ -210,7 +214,8 @@ const maxChains = 8
 // calibrateIdle measures idle round trips one by one in chains concurrent
 // chains, by what the client measured beyond what the mock says it spent,
 // and returns their mean (a cell's error is the mean's; a plan that reads
-// it low runs its longest cells twice) and the mock's mean lateness.
+// it low runs its longest cells twice), their median and the mock's mean
+// lateness.
 func calibrateIdle(ctx context.Context, chains int, via Via) (Calibration, error) {
 	added := make([][]time.Duration, chains)
 	late := make([][]time.Duration, chains)
@@ -233,7 +238,8 @@ func calibrateIdle(ctx context.Context, chains int, via Via) (Calibration, error
 	if err := errors.Join(errs...); err != nil {
 		return Calibration{}, err
 	}
-	return Calibration{RoundTrip: mean(slices.Concat(added...)), UpstreamLate: mean(slices.Concat(late...))}, nil
+	all := slices.Concat(added...)
+	return Calibration{RoundTrip: mean(all), IdleMedian: median(all), UpstreamLate: mean(slices.Concat(late...))}, nil
 }
 
 // mean is the mean of ds.

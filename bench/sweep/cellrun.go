@@ -112,6 +112,7 @@ func (sw *sweeper) calibration() *results.Calibration {
 	return &results.Calibration{
 		Client:        sw.cal.Via.String(),
 		RoundTrip:     sw.cal.RoundTrip.Seconds(),
+		IdleMedian:    sw.cal.IdleMedian.Seconds(),
 		BusyRoundTrip: sw.cal.BusyRoundTrip.Seconds(),
 		CPU:           sw.cal.CPU.Seconds(),
 		UpstreamLate:  sw.cal.UpstreamLate.Seconds(),
