@@ -194,9 +194,7 @@ func writePredictions(w io.Writer, sc *scenario.Scenario, opts model.Options, pr
 	for i, p := range preds {
 		cells[i] = p.Cell
 		pool := strconv.Itoa(p.Pool)
-		if p.Strategy == scenario.Unbounded {
-			pool = "all"
-		} else if l := p.Strategy.Kind().PoolLabel; l != "" {
+		if l := p.Strategy.Kind().PoolLabel; l != "" {
 			pool = l
 		}
 		method := "simulated"
@@ -211,6 +209,11 @@ func writePredictions(w io.Writer, sc *scenario.Scenario, opts model.Options, pr
 	}
 	if err := tw.Flush(); err != nil {
 		return err
+	}
+	for _, p := range preds {
+		if l := p.Limit; l != nil {
+			fmt.Fprintf(w, "%s: limit mean %.3g, %d–%d, final %d (model time)\n", p.Strategy, l.Mean, l.Min, l.Max, l.Final)
+		}
 	}
 	if rec := results.RecommendFleet(cells, clients); rec != nil {
 		fmt.Fprintf(w, "\nrecommended: %s\n", rec.Reason)

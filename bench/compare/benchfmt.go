@@ -24,6 +24,9 @@ import (
 //
 //	BenchmarkCiGate/strategy=pooled/pool=8 1 0.5123 sec/op 31.2 ok-items/s 0.05312 p95-sec 0 failed-items 0 retries
 //
+// (a cell that records no pool, unbounded or adaptive, is named by its
+// group alone: BenchmarkAdaptiveReject/strategy=adaptive).
+//
 // sec/op is the cell's wall time in model seconds, ok-items/s its goodput
 // (succeeded items per model second), p95-sec its item latency p95 in
 // model seconds (compared with the U test, as poolbench compare does);
@@ -53,13 +56,25 @@ func WriteBenchFormat(w io.Writer, r *results.Results) error {
 	fmt.Fprintf(bw, "Unit failed-items better=lower assume=exact\n")
 	fmt.Fprintf(bw, "Unit retries better=lower assume=exact\n")
 	name := BenchmarkName(r.Scenario.Name)
+	// A cell that records a pool is named by it, any other by its group's
+	// name (adaptive, unbounded), which tells its groups apart.
+	group := map[string]string{}
+	for _, g := range results.Groups(r.Cells) {
+		for _, c := range g.Cells {
+			group[c.Label()] = g.Name()
+		}
+	}
 	for _, c := range r.Cells {
 		if c.Bound() {
 			fmt.Fprintf(bw, "# %s left out: harness-bound (%s)\n", c.Label(), oneLine(c.Harness.Reason))
 			continue
 		}
-		fmt.Fprintf(bw, "%s/strategy=%s/pool=%d 1 %s sec/op %s ok-items/s %s p95-sec %d failed-items %d retries\n", name,
-			nameSafe(string(c.Strategy)), c.Pool, num(c.ModelWallSeconds), num(c.Goodput), num(c.Latency.P95), c.Failed, c.Retries())
+		sub := fmt.Sprintf("strategy=%s/pool=%d", nameSafe(string(c.Strategy)), c.Pool)
+		if c.Pool == 0 {
+			sub = "strategy=" + nameSafe(group[c.Label()])
+		}
+		fmt.Fprintf(bw, "%s/%s 1 %s sec/op %s ok-items/s %s p95-sec %d failed-items %d retries\n", name, sub,
+			num(c.ModelWallSeconds), num(c.Goodput), num(c.Latency.P95), c.Failed, c.Retries())
 	}
 	return bw.Flush()
 }

@@ -156,11 +156,11 @@ func TestMissingAndNewCells(t *testing.T) {
 	b, c := defaultSynth(), defaultSynth()
 	c.pools = []int{2, 4, 16}
 	rep := mustCompare(t, b.build(), c.build(), DefaultOptions)
-	want := []Key{{scenario.Pooled, 8}}
+	want := []Key{{scenario.Pooled, 8, "pooled(8)"}}
 	if !slices.Equal(rep.MissingCells, want) {
 		t.Errorf("missing %v, want %v", rep.MissingCells, want)
 	}
-	if want := []Key{{scenario.Pooled, 16}}; !slices.Equal(rep.NewCells, want) {
+	if want := []Key{{scenario.Pooled, 16, "pooled(16)"}}; !slices.Equal(rep.NewCells, want) {
 		t.Errorf("new %v, want %v", rep.NewCells, want)
 	}
 	if !rep.Failed() {

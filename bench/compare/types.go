@@ -107,14 +107,24 @@ func peakInFlight(c *results.Cell) float64 {
 	return float64(c.Upstream.PeakInFlight)
 }
 
-// Key identifies a cell across runs: its strategy and pool.
+// Key identifies a cell across runs: its group (results.Group), by the
+// group's strategy, pool and name.
 type Key struct {
 	Strategy scenario.Strategy `json:"strategy"`
 	Pool     int               `json:"pool"`
+	// Name is the group's name (results.Group.Name): "pooled(8)",
+	// "adaptive"; it tells apart groups of one strategy and pool.
+	Name string `json:"name"`
 }
 
-// String is "pooled/pool=8".
-func (k Key) String() string { return fmt.Sprintf("%s/pool=%d", k.Strategy, k.Pool) }
+// String is "pooled/pool=8" for a cell that records a pool, else the
+// group's name: "unbounded", "adaptive".
+func (k Key) String() string {
+	if k.Pool > 0 {
+		return fmt.Sprintf("%s/pool=%d", k.Strategy, k.Pool)
+	}
+	return k.Name
+}
 
 // Cell is the same as String.
 func (k Key) Cell() string { return k.String() }

@@ -13,27 +13,29 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 
 	"github.com/poolbench/poolbench/bench/results"
-	"github.com/poolbench/poolbench/bench/scenario"
 )
 
 // The charts of the headline and of single cells: the headline bars, the
 // latency CDF, requests in flight over time.
 
 // headlineChart: the goodput of the baseline, the recommended pool and
-// the unbounded client, failures, retries and harness-bound rows noted.
+// every row whose strategy takes no pool (unbounded, adaptive...),
+// failures, retries and harness-bound rows noted.
 func headlineChart(s *Summary) (chart, error) {
 	title := "The headline: items succeeded " + s.perSecond()
 	p := newPlot(title, "", "succeeded items "+s.perSecond())
 	var rows []*Row
 	var roles []string
-	for _, c := range []struct {
-		r    *Row
-		role string
-	}{{s.Baseline, "the baseline"}, {s.Best, "recommended"}, {s.Unbounded, ""}} {
-		if c.r != nil && !slices.Contains(rows, c.r) {
-			rows = append(rows, c.r)
-			roles = append(roles, c.role)
+	add := func(r *Row, role string) {
+		if r != nil && !slices.Contains(rows, r) {
+			rows = append(rows, r)
+			roles = append(roles, role)
 		}
+	}
+	add(s.Baseline, "the baseline")
+	add(s.Best, "recommended")
+	for _, r := range s.Refs {
+		add(r, "")
 	}
 	if len(rows) == 0 {
 		rows, roles = s.Rows[:1], []string{""}
@@ -164,8 +166,8 @@ func cdfChart(s *Summary, reqs *requestData) (chart, error) {
 		if r.HarnessBound {
 			name += "†"
 		}
-		if r.Strategy == scenario.Serial {
-			name += " (pool 1)"
+		if !r.Strategy.Pooled() && r.Pool > 0 {
+			name += fmt.Sprintf(" (pool %d)", r.Pool) // serial
 		}
 		if err := line(p, name, xys, strategyColor(r.Strategy), nil, markIf(!fromRequests, r.Strategy)); err != nil {
 			return chart{}, err
@@ -176,8 +178,8 @@ func cdfChart(s *Summary, reqs *requestData) (chart, error) {
 	}
 	caption := fmt.Sprintf("Cumulative distribution of latency at pool %d", pool)
 	var refs []string
-	for _, r := range []*Row{s.Serial, s.Unbounded} {
-		if r != nil {
+	for _, r := range rows {
+		if !r.Strategy.Pooled() {
 			refs = append(refs, r.Name())
 		}
 	}
@@ -218,8 +220,8 @@ func cdfPool(s *Summary) int {
 	return pool
 }
 
-// cdfRows are the rows the CDF shows: serial, every bounded strategy at
-// pool, unbounded.
+// cdfRows are the rows the CDF shows: every bounded strategy at pool, and
+// every row whose strategy takes no pool (serial, unbounded, adaptive...).
 func cdfRows(s *Summary, pool int) []*Row {
 	var rows []*Row
 	for _, r := range s.Rows {

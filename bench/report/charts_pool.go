@@ -19,14 +19,16 @@ import (
 
 // series groups a summary's rows for the pool-axis charts.
 type series struct {
-	pools             []int
-	bounded           map[scenario.Strategy][]*Row
-	strategies        []scenario.Strategy
-	serial, unbounded *Row
+	pools      []int
+	bounded    map[scenario.Strategy][]*Row
+	strategies []scenario.Strategy
+	// refs are the rows whose strategy takes no pool (Summary.Refs),
+	// drawn across as reference lines.
+	refs []*Row
 }
 
 func seriesOf(s *Summary) series {
-	sr := series{bounded: map[scenario.Strategy][]*Row{}, serial: s.Serial, unbounded: s.Unbounded}
+	sr := series{bounded: map[scenario.Strategy][]*Row{}, refs: s.Refs}
 	for _, r := range s.Rows {
 		if r.bounded() {
 			if _, ok := sr.bounded[r.Strategy]; !ok {
@@ -131,15 +133,20 @@ func refName(r *Row, rest string) string {
 	return name
 }
 
+// refDashes are the reference lines' dash patterns, by their place among
+// the references: serial's dashed, unbounded's dotted, a third dash-dot.
+var refDashes = [][]vg.Length{dashed, dotted, {vg.Points(6), vg.Points(3), vg.Points(1.5), vg.Points(3)}}
+
+// refDash is the dash pattern of the i-th reference line.
+func refDash(i int) []vg.Length { return refDashes[i%len(refDashes)] }
+
 // refsText names the reference rows drawn across a pool chart: "Serial
 // and unbounded do not depend on the pool: they are drawn across." ("":
 // none).
 func refsText(sr series) string {
 	var names []string
-	for _, r := range []*Row{sr.serial, sr.unbounded} {
-		if r != nil {
-			names = append(names, r.Name())
-		}
+	for _, r := range sr.refs {
+		names = append(names, r.Name())
 	}
 	if len(names) == 0 {
 		return ""
@@ -164,14 +171,6 @@ func wallChart(s *Summary) (chart, error) {
 	})
 	p.Legend.Left = false
 	wall := func(r *Row) float64 { return r.Wall.Median }
-	if sr.serial != nil {
-		if err := line(p, refName(sr.serial, seconds(sr.serial.Wall.Median)), sr.hline(sr.serial.Wall.Median), strategyColor(scenario.Serial), dashed, noMarks); err != nil {
-			return chart{}, err
-		}
-		if err := predictedRef(p, sr, sr.serial); err != nil {
-			return chart{}, err
-		}
-	}
 	for _, st := range sr.strategies {
 		rows := sr.bounded[st]
 		if err := line(p, string(st), rowXYs(rows, log, wall), strategyColor(st), nil, marksFor(st)); err != nil {
@@ -186,12 +185,12 @@ func wallChart(s *Summary) (chart, error) {
 			return chart{}, err
 		}
 	}
-	if u := sr.unbounded; u != nil {
+	for i, u := range sr.refs {
 		rest := seconds(u.Wall.Median)
 		if u.Failed.Median > 0 {
 			rest += fmt.Sprintf(" (%s failed)", thousands(u.Failed.Median))
 		}
-		if err := line(p, refName(u, rest), sr.hline(u.Wall.Median), strategyColor(scenario.Unbounded), dotted, noMarks); err != nil {
+		if err := line(p, refName(u, rest), sr.hline(u.Wall.Median), strategyColor(u.Strategy), refDash(i), noMarks); err != nil {
 			return chart{}, err
 		}
 		if err := predictedRef(p, sr, u); err != nil {
@@ -277,14 +276,11 @@ func throughputChart(s *Summary) (chart, error) {
 			}
 		}
 	}
-	if r := sr.serial; r != nil && (r.Goodput.Median > 0 || !log) {
-		if err := line(p, refName(r, ""), sr.hline(r.Goodput.Median), strategyColor(scenario.Serial), dashed, noMarks); err != nil {
-			return chart{}, err
-		}
-	}
-	if u := sr.unbounded; u != nil && (u.Goodput.Median > 0 || !log) {
-		if err := line(p, refName(u, ""), sr.hline(u.Goodput.Median), strategyColor(scenario.Unbounded), dotted, noMarks); err != nil {
-			return chart{}, err
+	for i, r := range sr.refs {
+		if r.Goodput.Median > 0 || !log {
+			if err := line(p, refName(r, ""), sr.hline(r.Goodput.Median), strategyColor(r.Strategy), refDash(i), noMarks); err != nil {
+				return chart{}, err
+			}
 		}
 	}
 	bound, err := boundMarks(p, s, log, good)
@@ -347,11 +343,12 @@ func latencyChart(s *Summary) (chart, error) {
 			}
 		}
 	}
-	if u := sr.unbounded; u != nil {
-		if err := line(p, refName(u, "p50 "+seconds(u.P50.Median)), sr.hline(u.P50.Median), strategyColor(scenario.Unbounded), nil, noMarks); err != nil {
+	// A reference row's p50 solid and p99 dotted, as the pools' lines.
+	for _, u := range sr.refs {
+		if err := line(p, refName(u, "p50 "+seconds(u.P50.Median)), sr.hline(u.P50.Median), strategyColor(u.Strategy), nil, noMarks); err != nil {
 			return chart{}, err
 		}
-		if err := line(p, refName(u, "p99 "+seconds(u.P99.Median)), sr.hline(u.P99.Median), strategyColor(scenario.Unbounded), dotted, noMarks); err != nil {
+		if err := line(p, refName(u, "p99 "+seconds(u.P99.Median)), sr.hline(u.P99.Median), strategyColor(u.Strategy), dotted, noMarks); err != nil {
 			return chart{}, err
 		}
 	}
@@ -371,7 +368,7 @@ func latencyChart(s *Summary) (chart, error) {
 	}
 	finishY(p, log)
 	caption := "Per-item latency (first attempt to final answer) at the 50th, 95th and 99th percentiles, in " +
-		s.secondsWord() + ": solid p50, dashed p95, dotted p99."
+		s.secondsWord() + ": solid p50, dashed p95, dotted p99." + refsText(sr)
 	if t := s.excess(); t != "" {
 		caption += fmt.Sprintf(" Beyond the upstream's cap of %d, requests %s.", s.Cap, t)
 	}

@@ -5,9 +5,9 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/poolbench/poolbench/bench/scenario"
+	"github.com/poolbench/poolbench/mocksrv/upstream"
 )
 
 // Describe says in words what a scenario runs: items and time scale, the
@@ -51,22 +51,14 @@ func Describe(sc scenario.Scenario) []string {
 }
 
 func upstreamText(sc scenario.Scenario) string {
-	u := sc.Upstream
+	u := sc.Upstream.WithDefaults()
 	t := fmt.Sprintf("Upstream: the embedded mock on 127.0.0.1, latency %s", u.Latency)
 	if u.Cap > 0 {
 		t += fmt.Sprintf(", serving at most %d requests at once", u.Cap)
 		switch u.Overflow {
-		case "reject":
-			st := u.RejectStatus
-			if st == 0 {
-				st = 503
-			}
-			ra := u.RetryAfter.D()
-			if ra == 0 {
-				ra = time.Second
-			}
-			t += fmt.Sprintf(" and rejecting the excess with %d and Retry-After %s", st, ra)
-		case "reset":
+		case upstream.OverflowReject:
+			t += fmt.Sprintf(" and rejecting the excess with %d and Retry-After %s", u.RejectStatus, u.RetryAfter.D())
+		case upstream.OverflowReset:
 			t += " and resetting the connection of the excess"
 		default:
 			t += " while the excess waits in its queue"
@@ -82,11 +74,7 @@ func upstreamText(sc scenario.Scenario) string {
 	}
 	var faults []string
 	if u.ErrorRate > 0 {
-		st := u.ErrorStatus
-		if st == 0 {
-			st = 500
-		}
-		faults = append(faults, fmt.Sprintf("%s answered %d", pct(u.ErrorRate), st))
+		faults = append(faults, fmt.Sprintf("%s answered %d", pct(u.ErrorRate), u.ErrorStatus))
 	}
 	if u.ResetRate > 0 {
 		faults = append(faults, pct(u.ResetRate)+" reset")

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/poolbench/poolbench/bench/results"
+	"github.com/poolbench/poolbench/mocksrv/upstream"
 )
 
 // headline computes the headline sentence and further findings. Its
@@ -23,7 +24,7 @@ func (s *Summary) headline() (string, []string) {
 				parts = append(parts, t)
 			}
 		}
-		if t := s.adaptiveText(); t != "" {
+		if t := s.versusText(); t != "" {
 			parts = append(parts, t)
 		}
 	}
@@ -176,15 +177,10 @@ func (s *Summary) capText() string {
 	if s.Cap <= 0 {
 		return ""
 	}
-	up := s.Results.Scenario.Upstream
-	switch up.Overflow {
-	case "reject":
-		status := up.RejectStatus
-		if status == 0 {
-			status = 503
-		}
-		return fmt.Sprintf("upstream cap %d, excess rejected with %d", s.Cap, status)
-	case "reset":
+	switch up := s.Results.Scenario.Upstream.WithDefaults(); up.Overflow {
+	case upstream.OverflowReject:
+		return fmt.Sprintf("upstream cap %d, excess rejected with %d", s.Cap, up.RejectStatus)
+	case upstream.OverflowReset:
 		return fmt.Sprintf("upstream cap %d, excess reset", s.Cap)
 	}
 	return fmt.Sprintf("upstream cap %d", s.Cap)
@@ -382,15 +378,10 @@ func (s *Summary) excess() string {
 	if s.Cap <= 0 {
 		return ""
 	}
-	up := s.Results.Scenario.Upstream
-	switch up.Overflow {
-	case "reject":
-		status := up.RejectStatus
-		if status == 0 {
-			status = 503
-		}
-		return fmt.Sprintf("are rejected with %d", status)
-	case "reset":
+	switch up := s.Results.Scenario.Upstream.WithDefaults(); up.Overflow {
+	case upstream.OverflowReject:
+		return fmt.Sprintf("are rejected with %d", up.RejectStatus)
+	case upstream.OverflowReset:
 		return "have their connection reset"
 	}
 	return "wait in its queue"

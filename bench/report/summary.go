@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/poolbench/poolbench/bench/results"
-	"github.com/poolbench/poolbench/bench/scenario"
 	"github.com/poolbench/poolbench/mocksrv/upstream"
 )
 
@@ -78,6 +77,15 @@ func (r *Row) PoolText() string {
 	return fmt.Sprint(r.Pool)
 }
 
+// inFlight is the number of items the row's strategy keeps in flight
+// whatever the answers (1 for serial and a pool of 1, every item for
+// unbounded); fixed is false for a strategy that adapts or follows a
+// schedule.
+func (r *Row) inFlight() (n int, fixed bool) {
+	n, fixed, err := r.Strategy.Kind().Fixed(r.Pool, int(r.Items.Median))
+	return n, fixed && err == nil
+}
+
 // bounded reports whether the row is a pooled or workers row.
 func (r *Row) bounded() bool { return r.Bounded() }
 
@@ -105,11 +113,18 @@ type Summary struct {
 	Results *results.Results
 	// Rows holds one row per strategy × pool, in report order.
 	Rows []*Row
-	// Serial and Unbounded are those strategies' rows, Best the
-	// recommended row (nil when the run has no such row, or when Failing).
+	// Serial is the first row whose strategy keeps one item in flight
+	// whatever the pool (serial), Unbounded the first that keeps every
+	// item in flight (unbounded), as their strategies say
+	// (strategy.Kind.Fixed); Best the recommended row (nil when the run
+	// has no such row, or when Failing).
 	Serial, Best, Unbounded *Row
-	// Baseline is what speed-ups are relative to: the serial row, or
-	// without one a bounded row of pool 1 (one request at a time too).
+	// Refs are the rows whose strategy takes no pool (serial, unbounded,
+	// adaptive...), in report order: what the pool-axis charts draw
+	// across, and the headline's bars beside the baseline and the best.
+	Refs []*Row
+	// Baseline is what speed-ups are relative to: the first row that
+	// keeps one item in flight (serial, else a pool of 1).
 	Baseline *Row
 	// Cap is the upstream's concurrency cap (0: none or unknown).
 	Cap int
@@ -158,20 +173,19 @@ func Summarize(r *results.Results) (*Summary, error) {
 		}
 	}
 	for _, row := range s.Rows {
-		switch {
-		case row.Strategy == scenario.Serial && s.Serial == nil:
-			s.Serial = row
-		case row.Strategy == scenario.Unbounded && s.Unbounded == nil:
-			s.Unbounded = row
+		n, fixed := row.inFlight()
+		if fixed && n == 1 && s.Baseline == nil {
+			s.Baseline = row
 		}
-	}
-	s.Baseline = s.Serial
-	if s.Baseline == nil {
-		for _, row := range s.Rows {
-			if row.bounded() && row.Pool == 1 {
-				s.Baseline = row
-				break
-			}
+		if row.Strategy.Pooled() {
+			continue
+		}
+		s.Refs = append(s.Refs, row)
+		switch {
+		case fixed && n == 1 && s.Serial == nil:
+			s.Serial = row
+		case fixed && n > 1 && n >= int(row.Items.Median) && s.Unbounded == nil:
+			s.Unbounded = row
 		}
 	}
 	if b := s.Baseline; b != nil && b.Goodput.Median > 0 {

@@ -16,6 +16,7 @@ var Adaptive = Kind{
 	Name:      "adaptive",
 	Doc:       "a concurrency limit that adapts to the answers (AIMD or Vegas; scenario adaptive:)",
 	PoolLabel: "auto",
+	Versus:    "without knowing the cap",
 	Color:     color.RGBA{R: 0x2c, G: 0xa0, B: 0x8c, A: 0xff},
 	cellPool:  func(int) int { return 0 },
 	build: func(c Config) (Strategy, error) {

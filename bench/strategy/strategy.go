@@ -75,6 +75,11 @@ type Kind struct {
 	// PoolLabel is what tables print for its cells' pool, when not the
 	// number: "∞" for unbounded, "auto" for adaptive.
 	PoolLabel string
+	// Versus, when set, is how the headline says the strategy's goodput
+	// compares with the best fixed pool's: "without knowing the cap"
+	// ("adaptive reaches 97% of the best fixed pool's goodput without
+	// knowing the cap"). Empty: no such sentence.
+	Versus string
 	// Color is the strategy's colour in every chart.
 	Color color.RGBA
 	// cellPool is the pool a cell records for a pool size.

@@ -11,7 +11,6 @@ import (
 
 	"github.com/poolbench/poolbench/bench/model"
 	"github.com/poolbench/poolbench/bench/results"
-	"github.com/poolbench/poolbench/bench/scenario"
 	"github.com/poolbench/poolbench/mocksrv"
 	"github.com/poolbench/poolbench/mocksrv/upstream"
 )
@@ -160,9 +159,13 @@ func externalError(c *results.Cell, h *results.Harness, cal Calibration) float64
 	if c.WallSeconds <= 0 || c.Attempts == 0 {
 		return 0
 	}
-	conc := c.Pool
-	if c.Strategy == scenario.Unbounded || conc <= 0 {
-		conc = c.Items
+	conc, fixed, err := c.Strategy.Kind().Fixed(c.Pool, c.Items)
+	switch {
+	case fixed && err == nil:
+	case c.Limit != nil && c.Limit.Mean > 0:
+		conc = int(math.Ceil(c.Limit.Mean)) // an adaptive limit: its mean
+	default:
+		conc = c.Items // unknown: as many lanes as items, as unbounded
 	}
 	lanes := float64(min(max(conc, 1), c.Attempts))
 	perAttempt := c.WallSeconds * lanes / float64(c.Attempts) // a lane's time per attempt

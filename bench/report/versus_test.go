@@ -26,7 +26,7 @@ func TestAdaptiveHeadline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := s.adaptiveText()
+	got := s.versusText()
 	for _, want := range []string{"adaptive reaches 96% of the best fixed pool's goodput", "pooled(16)", "mean limit 15.3"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("adaptive text %q lacks %q", got, want)
