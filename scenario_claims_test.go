@@ -134,8 +134,8 @@ func TestSeedConsumers(t *testing.T) {
 }
 
 // adaptiveClaim checks an adaptive scenario's claim by the model: the
-// limit after warm-up (from the first drop, or from warmUp model seconds
-// when it never drops) stays within [lo, hi], and adaptive's goodput is
+// limit after warm-up (from its first rise after a drop, or from warmUp
+// model seconds when there is none) stays within [lo, hi], and adaptive's goodput is
 // at least 90% of the best fixed pool's.
 func adaptiveClaim(t *testing.T, name string, warmUp, lo, hi float64) {
 	t.Helper()
@@ -154,7 +154,7 @@ func adaptiveClaim(t *testing.T, name string, warmUp, lo, hi float64) {
 		t.Fatalf("%s: no adaptive cell with a limit trace", name)
 	}
 	from := warmUp
-	if d := ad.Limit.FirstDrop(); d > 0 {
+	if d := ad.Limit.Recovered(); d > 0 {
 		from = d
 	}
 	l, h, ok := ad.Limit.Range(from, 0.9*ad.ModelWallSeconds)

@@ -107,11 +107,16 @@ func (t *Trace) Range(from, until float64) (lo, hi float64, ok bool) {
 	return lo, hi, ok
 }
 
-// FirstDrop is when the limit first fell (model seconds; 0 if it never
-// did): the end of AIMD's slow start.
-func (t *Trace) FirstDrop() float64 {
+// Recovered is when the limit first rose after its first drop (model
+// seconds; 0 if it never did): the end of AIMD's warm-up, slow start and
+// the cascade of decreases that brings an overshoot back under the cap.
+func (t *Trace) Recovered() float64 {
+	dropped := false
 	for i := 1; i < len(t.Points); i++ {
-		if t.Points[i][1] < t.Points[i-1][1] {
+		switch {
+		case t.Points[i][1] < t.Points[i-1][1]:
+			dropped = true
+		case dropped && t.Points[i][1] > t.Points[i-1][1]:
 			return t.Points[i][0]
 		}
 	}
