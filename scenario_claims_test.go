@@ -67,9 +67,15 @@ func cellOf(t *testing.T, cells []results.Cell, st scenario.Strategy, pool int) 
 var tolerance = map[bool]float64{false: 0.005, true: 0.10}
 
 // within fails unless c's model wall time is within [want, want ×
-// (1+tol)] seconds and every item succeeded.
+// (1+tol+e)] seconds and every item succeeded, where e is the share of
+// the wall time the harness measured itself adding (results.Harness.Error,
+// 0 for a prediction): on a busy machine a run's figure is the claim's
+// plus what poolbench spent, and the harness says how much.
 func within(t *testing.T, how string, c results.Cell, want, tol float64) {
 	t.Helper()
+	if c.Harness != nil {
+		tol += c.Harness.Error
+	}
 	if c.ModelWallSeconds < want*0.995 || c.ModelWallSeconds > want*(1+tol) || c.Failed != 0 {
 		t.Errorf("%s %s: %.3f s with %d failed, want %g s (+%.1f%%) and none failed", how, c.Label(), c.ModelWallSeconds, c.Failed, want, 100*tol)
 	}
