@@ -131,8 +131,14 @@ func TestSeedConsumers(t *testing.T) {
 				w, q := cellOf(t, cells, scenario.Workers, p), cellOf(t, cells, scenario.Pooled, p)
 				within(t, how, w, want, tolerance[run])
 				within(t, how, q, want, tolerance[run])
-				if d := w.ModelWallSeconds / q.ModelWallSeconds; d > 1.03 {
-					t.Errorf("%s: workers(%d) took %.2f× pooled(%d)'s time, want within 3%%", how, p, d, p)
+				// Within 3%, plus what the harness measured itself adding
+				// to the workers' cell.
+				slack := 0.03
+				if w.Harness != nil {
+					slack += w.Harness.Error
+				}
+				if d := w.ModelWallSeconds / q.ModelWallSeconds; d > 1+slack {
+					t.Errorf("%s: workers(%d) took %.2f× pooled(%d)'s time, want within %.1f%%", how, p, d, p, 100*slack)
 				}
 			}
 		})

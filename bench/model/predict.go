@@ -96,8 +96,9 @@ func ParamsFor(sc *scenario.Scenario) (Params, error) {
 	}, nil
 }
 
-// Predict simulates every cell of a scenario's sweep (one per strategy ×
-// pool; serial and unbounded once), with opts applied, in sweep order.
+// Predict simulates every cell of a scenario's sweep (Sweep.Plan: one per
+// strategy × pool; serial, unbounded and adaptive once), with opts
+// applied, in sweep order, one repeat.
 // Every cell uses the same seeds (common random numbers), so differences
 // between pools are not sampling noise.
 func Predict(ctx context.Context, sc *scenario.Scenario, opts Options) ([]Prediction, error) {
@@ -118,37 +119,37 @@ func Predict(ctx context.Context, sc *scenario.Scenario, opts Options) ([]Predic
 		p.Clients = opts.Clients
 	}
 	p.ConnectCost, p.RoundTrip = opts.ConnectCost, opts.RoundTrip
-	strategies, pools := sc.Sweep.Strategies, sc.Sweep.PoolSizes
+	// The cells are the sweep's (scenario.Sweep.Plan, its one home), once.
+	sw := sc.Sweep
+	sw.Repeats = 1
 	if opts.Strategies != nil {
-		strategies = opts.Strategies
+		sw.Strategies = opts.Strategies
 	}
 	if opts.Pools != nil {
-		pools = opts.Pools
+		sw.PoolSizes = opts.Pools
+	}
+	for _, s := range sw.Strategies {
+		if s.Pooled() && len(sw.PoolSizes) == 0 {
+			return nil, fmt.Errorf("strategy %s needs pool sizes", s)
+		}
 	}
 	scale := sc.Timescale.Fixed
 	sp := opts.Spread.WithDefaults(sc.WithDefaults().ErrorBudget)
 	var out []Prediction
-	for _, s := range strategies {
-		ps := pools
-		if !s.Pooled() {
-			ps = []int{s.CellPool(0)}
-		} else if len(ps) == 0 {
-			return nil, fmt.Errorf("strategy %s needs pool sizes", s)
+	for _, cell := range sw.Plan() {
+		s, pool := cell.Strategy, cell.Pool
+		c, exact, err := Central(ctx, p, s, pool)
+		if err != nil {
+			return nil, fmt.Errorf("%s pool %d: %w", s, pool, err)
 		}
-		for _, pool := range ps {
-			c, exact, err := Central(ctx, p, s, pool)
-			if err != nil {
-				return nil, fmt.Errorf("%s pool %d: %w", s, pool, err)
+		c.WallSeconds = scale.WallSeconds(c.ModelWallSeconds)
+		c.PredictedWallSeconds = c.ModelWallSeconds
+		if !opts.NoRange {
+			if c.Interval, err = Range(ctx, p, s, pool, c, sp); err != nil {
+				return nil, fmt.Errorf("%s pool %d: range: %w", s, pool, err)
 			}
-			c.WallSeconds = scale.WallSeconds(c.ModelWallSeconds)
-			c.PredictedWallSeconds = c.ModelWallSeconds
-			if !opts.NoRange {
-				if c.Interval, err = Range(ctx, p, s, pool, c, sp); err != nil {
-					return nil, fmt.Errorf("%s pool %d: range: %w", s, pool, err)
-				}
-			}
-			out = append(out, Prediction{Cell: c, Exact: exact})
 		}
+		out = append(out, Prediction{Cell: c, Exact: exact})
 	}
 	return out, nil
 }

@@ -172,18 +172,17 @@ func speedText(v float64) string {
 	return "–"
 }
 
-// capText names the upstream cap and what it does with the excess.
+// capText names the upstream cap and what it does with the excess:
+// "upstream cap 16, excess rejected with 503" ("" without a cap).
 func (s *Summary) capText() string {
+	short, _ := s.overflow()
 	if s.Cap <= 0 {
 		return ""
 	}
-	switch up := s.Results.Scenario.Upstream.WithDefaults(); up.Overflow {
-	case upstream.OverflowReject:
-		return fmt.Sprintf("upstream cap %d, excess rejected with %d", s.Cap, up.RejectStatus)
-	case upstream.OverflowReset:
-		return fmt.Sprintf("upstream cap %d, excess reset", s.Cap)
+	if short == "" {
+		return fmt.Sprintf("upstream cap %d", s.Cap)
 	}
-	return fmt.Sprintf("upstream cap %d", s.Cap)
+	return fmt.Sprintf("upstream cap %d, excess %s", s.Cap, short)
 }
 
 // beyondBest says what bigger pools than the best one bought, from the
@@ -375,14 +374,25 @@ func (s *Summary) excessText() string {
 // excess says what happens to requests beyond the upstream's cap: "wait
 // in its queue", "are rejected with 503" ("" without a cap).
 func (s *Summary) excess() string {
+	_, long := s.overflow()
+	return long
+}
+
+// overflow is what the upstream does with requests beyond its cap, as
+// capText says it ("rejected with 503", "reset", "" for a queue) and as
+// excess does ("are rejected with 503", "have their connection reset",
+// "wait in its queue"); both "" without a cap. The one home of those
+// words, from the upstream's config with its defaults applied.
+func (s *Summary) overflow() (short, long string) {
 	if s.Cap <= 0 {
-		return ""
+		return "", ""
 	}
 	switch up := s.Results.Scenario.Upstream.WithDefaults(); up.Overflow {
 	case upstream.OverflowReject:
-		return fmt.Sprintf("are rejected with %d", up.RejectStatus)
+		t := fmt.Sprintf("rejected with %d", up.RejectStatus)
+		return t, "are " + t
 	case upstream.OverflowReset:
-		return "have their connection reset"
+		return "reset", "have their connection reset"
 	}
-	return "wait in its queue"
+	return "", "wait in its queue"
 }

@@ -148,8 +148,10 @@ type Harness struct {
 	// AddedPerAttempt is the time the harness added to each attempt, on
 	// average: what the client measured beyond the time the embedded mock
 	// spent queueing and serving it (the loopback round trip, both sides'
-	// wake-ups and CPU), or, for an external target, the calibrated
-	// loopback round trip plus the probe's lateness.
+	// wake-ups and CPU), or, for an external target, the client's half of
+	// the calibrated loopback round trip (the busy or the idle one, by how
+	// far apart a lane's attempts are) stretched by the CPU load the cell
+	// put on the machine, at most an attempt's whole time.
 	AddedPerAttempt float64 `json:"added_per_attempt"`
 	// Error is the estimated share of the cell's model wall time that the
 	// harness, not the upstream, made (see the sweep's rule).

@@ -27,7 +27,7 @@ func BenchmarkStrategyZeroLatency(b *testing.B) {
 			defer ts.Close()
 			defer srv.Close()
 			cl := (&scenario.Scenario{}).WithDefaults().Client
-			c, err := newClient(target{url: ts.URL + "/item", method: "GET"}, cl, 1, tc.pool, b.N, false)
+			c, err := newClient(target{url: ts.URL + "/item", method: "GET"}, cl, 1, tc.pool, false)
 			if err != nil {
 				b.Fatal(err)
 			}

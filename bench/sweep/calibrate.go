@@ -159,7 +159,7 @@ func newCalibrationTarget(ctx context.Context, lat string, st scenario.Strategy,
 	if via != ViaFastHTTP {
 		t.net = mockRequests(url, via == ViaHTTP2)
 	}
-	c, err := newClient(t, cl, upstream.RealTime, pool, 1<<20, false)
+	c, err := newClient(t, cl, upstream.RealTime, pool, false)
 	if err != nil {
 		stop()
 		return nil, err

@@ -219,7 +219,16 @@ func (sw *sweeper) runAt(ctx context.Context, j job, withRecords bool) (cell res
 	fleet := make([]*client, sc.ClientCount())
 	for g := range fleet {
 		share := results.Shard{Index: g, Count: len(fleet)}.Of(items)
-		c, err := newClient(t, sc.Client, j.scale, j.plan.Pool, share, sw.opts.AllowRemote)
+		// As many connections as the strategy keeps requests in flight;
+		// one that adapts may have every item in flight.
+		conns, fixed, err := j.plan.Strategy.Kind().Fixed(j.plan.Pool, share)
+		if err != nil {
+			return cell, nil, err
+		}
+		if !fixed {
+			conns = share
+		}
+		c, err := newClient(t, sc.Client, j.scale, conns, sw.opts.AllowRemote)
 		if err != nil {
 			return cell, nil, err
 		}

@@ -103,9 +103,9 @@ type client struct {
 }
 
 // newClient returns a client for t with the scenario's client settings at
-// scale, sized for pool requests in flight (0: unbounded, items at most).
+// scale, sized for conns requests in flight (at least one connection).
 // Unless allowRemote, it connects to loopback addresses only.
-func newClient(t target, cl scenario.Client, scale upstream.Scale, pool, items int, allowRemote bool) (*client, error) {
+func newClient(t target, cl scenario.Client, scale upstream.Scale, conns int, allowRemote bool) (*client, error) {
 	u, err := url.Parse(t.url)
 	if err != nil {
 		return nil, err
@@ -117,10 +117,6 @@ func newClient(t target, cl scenario.Client, scale upstream.Scale, pool, items i
 			port = "443"
 		}
 		host = net.JoinHostPort(u.Hostname(), port)
-	}
-	conns := pool
-	if pool <= 0 {
-		conns = items
 	}
 	c := &client{t: t, close: !cl.KeepAliveOn(), timeout: scale.Wall(cl.Timeout.D()), scale: scale, retry: cl.Retry,
 		conns: map[net.Conn]struct{}{}}

@@ -157,7 +157,7 @@ func TestReconnect(t *testing.T) {
 				cl.Timeout = upstream.Duration(tt.timeout)
 			}
 			url := scheme + "://" + ln.Addr().String() + "/x"
-			c, err := newClient(target{url: url, method: method, header: tt.header}, cl, upstream.RealTime, 1, 6, false)
+			c, err := newClient(target{url: url, method: method, header: tt.header}, cl, upstream.RealTime, 1, false)
 			if err != nil {
 				t.Fatal(err)
 			}

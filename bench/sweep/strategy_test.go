@@ -44,8 +44,10 @@ func (g *gauge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Write([]byte(`{"ok":true}`))
 }
 
-// testClient returns a client for url with the scenario's client settings.
-func testClient(t *testing.T, url string, pool, items int, cl scenario.Client, scale upstream.Scale) *client {
+// testClient returns a client for url with the scenario's client settings,
+// with a connection for each of items items (the strategy, not the
+// client, limits what is in flight).
+func testClient(t *testing.T, url string, items int, cl scenario.Client, scale upstream.Scale) *client {
 	t.Helper()
 	sc := scenario.Scenario{Name: "t", Items: items, Client: cl,
 		Target: &scenario.Target{URL: url}, Sweep: scenario.Sweep{Strategies: []scenario.Strategy{scenario.Serial}}}
@@ -53,7 +55,7 @@ func testClient(t *testing.T, url string, pool, items int, cl scenario.Client, s
 	if err := sc.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	c, err := newClient(target{url: url, method: http.MethodGet}, sc.Client, scale, pool, items, false)
+	c, err := newClient(target{url: url, method: http.MethodGet}, sc.Client, scale, items, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +109,7 @@ func TestStrategyConcurrency(t *testing.T) {
 			}
 			srv := httptest.NewServer(g)
 			defer srv.Close()
-			c := testClient(t, srv.URL, tt.pool, 24, scenario.Client{}, 1)
+			c := testClient(t, srv.URL, 24, scenario.Client{}, 1)
 			cell := cellOf(t, context.Background(), c, tt.st, tt.pool, 24)
 			if got := g.peak.Load(); got != tt.want {
 				t.Errorf("peak in flight = %d, want %d", got, tt.want)
@@ -133,7 +135,7 @@ func TestRetriesOnInjectedErrors(t *testing.T) {
 	srv := httptest.NewServer(g)
 	defer srv.Close()
 
-	c := testClient(t, srv.URL, 1, 5, scenario.Client{}, 1)
+	c := testClient(t, srv.URL, 5, scenario.Client{}, 1)
 	cell := cellOf(t, context.Background(), c, scenario.Serial, 1, 5)
 	if cell.Succeeded != 5 || cell.Attempts != 15 || cell.Outcomes["503"] != 10 || cell.Retries() != 10 {
 		t.Errorf("3 attempts per item: %+v", cell)
@@ -143,7 +145,7 @@ func TestRetriesOnInjectedErrors(t *testing.T) {
 		w.WriteHeader(http.StatusServiceUnavailable)
 		return true
 	}
-	c = testClient(t, srv.URL, 1, 5, scenario.Client{Retry: scenario.Retry{MaxAttempts: 2}}, 1)
+	c = testClient(t, srv.URL, 5, scenario.Client{Retry: scenario.Retry{MaxAttempts: 2}}, 1)
 	cell = cellOf(t, context.Background(), c, scenario.Serial, 1, 5)
 	if cell.Failed != 5 || cell.Attempts != 10 || cell.Failures["503 after 2 attempts"] != 5 {
 		t.Errorf("max_attempts 2: %+v", cell)
@@ -154,7 +156,7 @@ func TestRetriesOnInjectedErrors(t *testing.T) {
 		w.WriteHeader(http.StatusNotFound)
 		return true
 	}
-	c = testClient(t, srv.URL, 1, 3, scenario.Client{}, 1)
+	c = testClient(t, srv.URL, 3, scenario.Client{}, 1)
 	cell = cellOf(t, context.Background(), c, scenario.Serial, 1, 3)
 	if cell.Failed != 3 || cell.Attempts != 3 || cell.Failures["404 after 1 attempt"] != 3 {
 		t.Errorf("404: %+v", cell)
@@ -183,7 +185,7 @@ func TestRetryAfter(t *testing.T) {
 	srv := httptest.NewServer(g)
 	defer srv.Close()
 	const scale = 0.01
-	c := testClient(t, srv.URL, 1, 1, scenario.Client{Retry: scenario.Retry{RetryAfter: true}}, scale)
+	c := testClient(t, srv.URL, 1, scenario.Client{Retry: scenario.Retry{RetryAfter: true}}, scale)
 	cell := cellOf(t, context.Background(), c, scenario.Serial, 1, 1)
 	if cell.Succeeded != 1 || cell.Attempts != 2 {
 		t.Fatalf("cell = %+v", cell)
@@ -220,7 +222,7 @@ func TestTimeout(t *testing.T) {
 	g := &gauge{d: 2 * time.Second}
 	srv := httptest.NewServer(g)
 	defer srv.Close()
-	c := testClient(t, srv.URL, 2, 2, scenario.Client{Timeout: upstream.Duration(20 * time.Millisecond), Retry: scenario.Retry{MaxAttempts: 3}}, 1)
+	c := testClient(t, srv.URL, 2, scenario.Client{Timeout: upstream.Duration(20 * time.Millisecond), Retry: scenario.Retry{MaxAttempts: 3}}, 1)
 	cell := cellOf(t, context.Background(), c, scenario.Pooled, 2, 2)
 	if cell.Failed != 2 || cell.Attempts != 6 || cell.Failures["timeout after 3 attempts"] != 2 || cell.Outcomes[scenario.OutcomeTimeout] != 6 {
 		t.Errorf("cell = %+v", cell)
@@ -232,7 +234,7 @@ func TestConnectError(t *testing.T) {
 	srv := httptest.NewServer(http.NotFoundHandler())
 	url := srv.URL
 	srv.Close()
-	c := testClient(t, url, 1, 2, scenario.Client{Retry: scenario.Retry{MaxAttempts: 2}}, 1)
+	c := testClient(t, url, 2, scenario.Client{Retry: scenario.Retry{MaxAttempts: 2}}, 1)
 	cell := cellOf(t, context.Background(), c, scenario.Workers, 1, 2)
 	if cell.Failed != 2 || cell.Failures["connect after 2 attempts"] != 2 {
 		t.Errorf("cell = %+v", cell)
@@ -250,7 +252,7 @@ func TestCancelMidCell(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
 			defer cancel()
 			pool := map[scenario.Strategy]int{scenario.Serial: 1, scenario.Pooled: 2, scenario.Workers: 2, scenario.Unbounded: 0}[st]
-			c := testClient(t, srv.URL, pool, 200, scenario.Client{}, 1)
+			c := testClient(t, srv.URL, 200, scenario.Client{}, 1)
 			cell := cellOf(t, ctx, c, st, pool, 200)
 			if !cell.Interrupted || cell.Failures[scenario.OutcomeCanceled] == 0 || cell.Succeeded == 200 {
 				t.Errorf("cell = %+v", cell)

@@ -1,6 +1,10 @@
 package h1
 
-import "bytes"
+import (
+	"bytes"
+
+	"github.com/poolbench/poolbench/mocksrv/upstream"
+)
 
 // Simple is what ParseSimple reads of a request.
 type Simple struct {
@@ -12,9 +16,6 @@ type Simple struct {
 	// it has none); see upstream.DrawHeader.
 	Draw []byte
 }
-
-// drawHeader is upstream.DrawHeader (h1 does not import the model).
-const drawHeader = "Poolbench-Draw"
 
 // ParseSimple parses, without allocating, the requests load generators
 // send: a request line with an origin-form target and HTTP/1.0 or 1.1,
@@ -68,7 +69,7 @@ func ParseSimple(b []byte, headerLimit int) (r Simple, ok bool) {
 			}
 		case bytes.EqualFold(name, []byte("Transfer-Encoding")), bytes.EqualFold(name, []byte("Expect")):
 			return r, false
-		case bytes.EqualFold(name, []byte(drawHeader)):
+		case bytes.EqualFold(name, []byte(upstream.DrawHeader)):
 			if draws++; draws > 1 {
 				return r, false // repeated: net/http's path sees both
 			}

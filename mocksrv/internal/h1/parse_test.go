@@ -6,6 +6,8 @@ import (
 	"io"
 	"net/http"
 	"testing"
+
+	"github.com/poolbench/poolbench/mocksrv/upstream"
 )
 
 // testHeaderLimit is the mock's header limit (MaxHeaderBytes + 4096).
@@ -89,7 +91,7 @@ func FuzzParseSimple(f *testing.F) {
 		if req.Method != string(r.Method) || req.URL.Path != string(r.Path) || req.Close != r.Close {
 			t.Fatalf("%q: ParseSimple %q %q close %v; net/http %q %q close %v", b, r.Method, r.Path, r.Close, req.Method, req.URL.Path, req.Close)
 		}
-		if draw := req.Header.Values(drawHeader); len(draw) > 1 || len(draw) == 1 && draw[0] != string(r.Draw) || len(draw) == 0 && len(r.Draw) > 0 {
+		if draw := req.Header.Values(upstream.DrawHeader); len(draw) > 1 || len(draw) == 1 && draw[0] != string(r.Draw) || len(draw) == 0 && len(r.Draw) > 0 {
 			t.Fatalf("%q: ParseSimple's draw %q, net/http's %q", b, r.Draw, draw)
 		}
 	})
