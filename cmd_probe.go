@@ -24,7 +24,8 @@ const probeUsage = `[flags] URL
 Measures the service at URL with a short sweep designed to be fitted: one
 request at a time, then pools doubling from 2 until goodput stops growing,
 failures pass -max-failures or a limit would be crossed (requests, time,
-rate, pool: printed before it starts). No retries: an attempt is an item.
+rate, pool: printed before it starts; the rate holds also against a
+service that fails fast). No retries: an attempt is an item.
 Then fits it as 'poolbench fit' does. Writes DIR/results.json,
 requests.jsonl, the report and DIR/fitted.yaml (DIR is -out, or
 reports/probe-HOST-PORT). Loopback addresses only, unless -allow-remote.
@@ -41,7 +42,7 @@ func cmdProbe(ctx context.Context, env *environ, args []string) error {
 	fs.StringVar(&out, "out", "", "write the probe's files to `DIR` (default reports/probe-HOST-PORT)")
 	fs.IntVar(&l.MaxRequests, "max-requests", 3000, "send at most `N` requests in all")
 	fs.DurationVar(&l.MaxTime, "max-time", time.Minute, "stop after `D` of wall time (what was measured is kept)")
-	fs.Float64Var(&l.MaxRate, "max-rate", 500, "start no cell that would send more than `R` requests a second at the latency measured one at a time")
+	fs.Float64Var(&l.MaxRate, "max-rate", 500, "send at most `R` requests a second once a cell's pool has started, however fast the service answers; start no cell that would need more at the latency measured one at a time")
 	fs.IntVar(&l.MaxPool, "max-pool", 256, "the largest pool to try")
 	fs.Float64Var(&l.MaxFailures, "max-failures", 0.2, "stop after a cell that failed more than this `share` of its items")
 	fs.Float64Var(&l.Precision, "precision", 0.02, "relative precision wanted of the mean service time at 95% (sets the items per cell)")

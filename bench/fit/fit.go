@@ -121,9 +121,13 @@ func infer(ctx context.Context, res *results.Results, recs map[string]*attempts,
 			// sent one at a time pays beyond it (both sides waking from
 			// idle, milliseconds on a busy machine) is the harness's,
 			// measured against its own mock: the median idle round trip
-			// less the back-to-back one.
+			// less the back-to-back one (a mean, which a stall can
+			// inflate past the idle median: then the median is all).
 			loopback = c.Timescale.ModelSeconds(cal.BusyRoundTrip)
-			wake = c.Timescale.ModelSeconds(math.Max(cal.IdleMedian-cal.BusyRoundTrip, 0))
+			if cal.IdleMedian > 0 {
+				loopback = c.Timescale.ModelSeconds(math.Min(cal.BusyRoundTrip, cal.IdleMedian))
+				wake = c.Timescale.ModelSeconds(cal.IdleMedian) - loopback
+			}
 		}
 		if o.conc == 1 && c.Harness != nil {
 			lateness = append(lateness, c.Timescale.ModelSeconds(c.Harness.Lateness))

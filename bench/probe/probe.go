@@ -1,25 +1,31 @@
 // Package probe measures a service with a short sweep designed to be
 // fitted (bench/fit): one request at a time first, for the service time,
 // then pools doubling from 2 until goodput stops growing, failures pass a
-// limit or a bound would be crossed. Every cell is a sweep (bench/sweep)
+// limit or a bound would be crossed. A cell the harness flagged, or whose
+// goodput fell, is measured once more and the better kept. Every cell is a sweep (bench/sweep)
 // against the target, with no retries: an attempt is an item.
 //
 // What it guarantees: it never sends more than Limits.MaxRequests
 // attempts nor runs past Limits.MaxTime (a cell cut short by the time
-// limit is kept, marked interrupted); it starts no cell whose pool would
-// send more than Limits.MaxRate requests a second at the latency measured
-// alone (rejections, answered at once, can be faster than that: the cell
-// that sees them is the last, as they count as failures); it loads
-// loopback addresses only unless AllowRemote.
+// limit is kept, marked interrupted); within a cell it sends no faster
+// than Limits.MaxRate requests a second once the cell's pool has started
+// (a token bucket as deep as the pool: in any t seconds of a cell, at
+// most pool + MaxRate × t attempts), however fast the service answers;
+// it starts no cell whose pool would need more than MaxRate at the
+// latency measured alone (the limit would then shape the measurement);
+// it loads loopback addresses only unless AllowRemote.
 package probe
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"math"
 	"time"
+
+	"golang.org/x/time/rate"
 
 	"github.com/poolbench/poolbench/bench/results"
 	"github.com/poolbench/poolbench/bench/scenario"
@@ -34,8 +40,9 @@ type Limits struct {
 	MaxRequests int
 	// MaxTime bounds the probe's wall time (default 60s).
 	MaxTime time.Duration
-	// MaxRate bounds a cell's requests per second at the latency measured
-	// one at a time (default 500).
+	// MaxRate bounds a cell's requests per second once its pool has
+	// started, and no cell starts that would need more at the latency
+	// measured one at a time (default 500).
 	MaxRate float64
 	// MaxPool is the largest pool (default 256).
 	MaxPool int
@@ -167,6 +174,9 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 	p := &prober{o: o, l: l, cal: &cal, start: start}
 	out := &Outcome{}
 	out.Stopped, err = p.sweep(runCtx)
+	if err == nil && p.recErr != nil {
+		err = fmt.Errorf("writing the records: %w", p.recErr)
+	}
 	out.Results, out.Attempts = p.res, p.attempts
 	if p.res != nil {
 		p.res.Finished = time.Now().UTC()
@@ -189,11 +199,13 @@ type prober struct {
 	start    time.Time
 	res      *results.Results
 	attempts int
+	recErr   error // writing the records
 }
 
 // sweep runs the cells and says why it stopped.
 func (p *prober) sweep(ctx context.Context) (string, error) {
-	pilot, err := p.cell(ctx, scenario.Serial, 1, pilotItems)
+	flagged := func(c *results.Cell) bool { return c.Bound() }
+	pilot, err := p.cell(ctx, scenario.Serial, 1, pilotItems, flagged)
 	if err != nil {
 		return "", err
 	}
@@ -219,7 +231,7 @@ func (p *prober) sweep(ctx context.Context) (string, error) {
 		return reason, nil
 	}
 	if extra := n - pilotItems; extra >= minItems/2 {
-		c, err := p.cell(ctx, scenario.Pooled, 1, min(extra, p.l.MaxRequests-p.attempts))
+		c, err := p.cell(ctx, scenario.Pooled, 1, min(extra, p.l.MaxRequests-p.attempts), flagged)
 		if err != nil {
 			return "", err
 		}
@@ -239,7 +251,12 @@ func (p *prober) sweep(ctx context.Context) (string, error) {
 		case time.Duration(float64(items)/best*float64(time.Second)) > p.l.MaxTime-time.Since(p.start):
 			return fmt.Sprintf("pool %d would need about %.1f s, more than the time left", pool, float64(items)/best), nil
 		}
-		c, err := p.cell(ctx, scenario.Pooled, pool, items)
+		// A cell the harness flagged, or whose goodput fell by more than
+		// the growth wanted (a plateau is where a probe ends; a fall is
+		// more often a busy machine's stall), is measured once more.
+		c, err := p.cell(ctx, scenario.Pooled, pool, items, func(c *results.Cell) bool {
+			return c.Bound() || (p.stop(c) == "" && c.Goodput < best*(1-p.l.Growth))
+		})
 		if err != nil {
 			return "", err
 		}
@@ -264,17 +281,76 @@ func (p *prober) stop(c *results.Cell) string {
 	return ""
 }
 
-// cell runs one cell, a sweep of its own, and adds it to the results.
-func (p *prober) cell(ctx context.Context, st scenario.Strategy, pool, items int) (*results.Cell, error) {
+// cell runs one cell, a sweep of its own, and keeps it (the results and
+// the records). When again says the cell is suspect and the limits allow,
+// it runs the cell once more and keeps the better of the two (one the
+// harness did not flag over one it did, else the higher goodput): a busy
+// machine's stall must not end a probe, nor a cell the harness flagged
+// refuse its fit. Both count against MaxRequests; only the kept one's
+// attempts are recorded.
+func (p *prober) cell(ctx context.Context, st scenario.Strategy, pool, items int, again func(*results.Cell) bool) (*results.Cell, error) {
+	res, rec, err := p.measure(ctx, st, pool, items, "")
+	if res == nil {
+		return nil, err
+	}
+	if len(res.Cells) == 0 {
+		return nil, errors.Join(err, errors.New("the cell did not run"))
+	}
+	if c := &res.Cells[0]; err == nil && again != nil && again(c) && p.attempts+items <= p.l.MaxRequests &&
+		time.Since(p.start)+time.Duration(c.WallSeconds*float64(time.Second)) < p.l.MaxTime {
+		res2, rec2, err2 := p.measure(ctx, st, pool, items, " (again)")
+		if res2 != nil && len(res2.Cells) > 0 && better(&res2.Cells[0], c) {
+			res, rec = res2, rec2
+		}
+		err = err2
+	}
+	return p.keep(res, rec, st, pool, items), err
+}
+
+// better says whether cell a measured the service better than b: a is
+// whole and the harness flagged b and not a, or neither and a's goodput
+// is higher.
+func better(a, b *results.Cell) bool {
+	if a.Interrupted {
+		return false
+	}
+	if a.Bound() != b.Bound() {
+		return b.Bound()
+	}
+	return a.Goodput > b.Goodput
+}
+
+// measure runs one cell, a sweep of its own, holding its records.
+func (p *prober) measure(ctx context.Context, st scenario.Strategy, pool, items int, note string) (*results.Results, *bytes.Buffer, error) {
 	t := p.o.Target
 	sc := scenario.Scenario{Name: p.o.Name, Items: items, ErrorBudget: p.o.ErrorBudget, Seed: 1, Target: &t,
 		Client: scenario.Client{Timeout: upstream.Duration(p.l.Timeout), Retry: scenario.Retry{MaxAttempts: 1}},
 		Sweep:  scenario.Sweep{Strategies: []scenario.Strategy{st}, PoolSizes: []int{pool}}}
 	sc = sc.WithDefaults()
-	res, err := sweep.Run(ctx, &sc, sweep.Options{Records: p.o.Records, AllowRemote: p.o.AllowRemote, Calibration: p.cal, Warn: p.o.Warn})
-	if res == nil {
-		return nil, err
+	// The rate limit is the client's: a cell starts its pool at once (the
+	// limiter's burst), then sends no faster than MaxRate, however fast
+	// the service answers (rejections answered at once).
+	lim := rate.NewLimiter(rate.Limit(p.l.MaxRate), max(pool, 1))
+	var rec bytes.Buffer
+	opts := sweep.Options{AllowRemote: p.o.AllowRemote, Calibration: p.cal, Warn: p.o.Warn, Pace: lim.Wait}
+	if p.o.Records != nil {
+		opts.Records = &rec
 	}
+	res, err := sweep.Run(ctx, &sc, opts)
+	if res != nil && len(res.Cells) > 0 {
+		c := &res.Cells[0]
+		p.attempts += c.Attempts
+		if p.o.Progress != nil {
+			fmt.Fprintf(p.o.Progress, "probe: %-14s %4d items in %6.2f s  goodput %8.4g/s  p50 %s  failed %d%s\n",
+				c.Label(), c.Items, c.WallSeconds, c.Goodput, fmtSeconds(c.Latency.P50), c.Failed, note)
+		}
+	}
+	return res, &rec, err
+}
+
+// keep adds the cell of res to the probe's results and its records to
+// the probe's.
+func (p *prober) keep(res *results.Results, rec *bytes.Buffer, st scenario.Strategy, pool, items int) *results.Cell {
 	if p.res == nil {
 		p.res = res
 		p.res.Scenario.Sweep.Strategies = []scenario.Strategy{scenario.Serial, scenario.Pooled}
@@ -283,19 +359,13 @@ func (p *prober) cell(ctx context.Context, st scenario.Strategy, pool, items int
 		p.res.Cells = append(p.res.Cells, res.Cells...)
 	}
 	p.res.Scenario.Items = max(p.res.Scenario.Items, items)
-	if st == scenario.Pooled && (len(p.res.Scenario.Sweep.PoolSizes) == 0 || p.res.Scenario.Sweep.PoolSizes[len(p.res.Scenario.Sweep.PoolSizes)-1] != pool) {
-		p.res.Scenario.Sweep.PoolSizes = append(p.res.Scenario.Sweep.PoolSizes, pool)
+	if sizes := p.res.Scenario.Sweep.PoolSizes; st == scenario.Pooled && (len(sizes) == 0 || sizes[len(sizes)-1] != pool) {
+		p.res.Scenario.Sweep.PoolSizes = append(sizes, pool)
 	}
-	if len(res.Cells) == 0 {
-		return nil, errors.Join(err, errors.New("the cell did not run"))
+	if p.o.Records != nil && p.recErr == nil {
+		_, p.recErr = rec.WriteTo(p.o.Records)
 	}
-	c := &p.res.Cells[len(p.res.Cells)-1]
-	p.attempts += c.Attempts
-	if p.o.Progress != nil {
-		fmt.Fprintf(p.o.Progress, "probe: %-14s %4d items in %6.2f s  goodput %8.4g/s  p50 %s  failed %d\n",
-			c.Label(), c.Items, c.WallSeconds, c.Goodput, fmtSeconds(c.Latency.P50), c.Failed)
-	}
-	return c, err
+	return &p.res.Cells[len(p.res.Cells)-1]
 }
 
 func fmtSeconds(s float64) string {

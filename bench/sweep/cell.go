@@ -51,6 +51,7 @@ type cellRun struct {
 	waits, waitsLate atomic.Int64
 
 	itemDone func()
+	pace     func(context.Context) error // Options.Pace
 }
 
 // item runs item index to its end: attempts, with retries after the
@@ -72,6 +73,10 @@ func (r *cellRun) item(ctx context.Context, c *client, index int) (o strategy.Ou
 		}
 	}
 	for n := 1; ; n++ {
+		if r.pace != nil && r.pace(ctx) != nil {
+			r.end(first, scenario.OutcomeCanceled, n-1)
+			return o
+		}
 		a.seq = r.seq.Add(1) - 1
 		var draw uint64
 		if c.t.mock {

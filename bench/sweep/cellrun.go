@@ -259,8 +259,7 @@ func (sw *sweeper) runAt(ctx context.Context, j job, withRecords bool) (cell res
 	// Every cell draws the same jitter, as bench/model does (common random
 	// numbers: cells differ by their strategy and pool, not their luck).
 	run := newCellRun(c, j.plan, items, sc.Seed, spl, itemDone)
-	run.feed = fd
-	run.shard = shard
+	run.feed, run.shard, run.pace = fd, shard, sw.opts.Pace
 	if len(fleet) > 1 {
 		run.fleet = fleet
 	}

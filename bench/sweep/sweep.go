@@ -61,6 +61,10 @@ type Options struct {
 	// index in the plan (shards line their cells up with it, see
 	// bench/shardsync); an error stops the run as a cell's does.
 	BeforeCell func(ctx context.Context, i int) error
+	// Pace, when set, is waited on before every attempt of every cell (a
+	// rate limit, such as golang.org/x/time/rate's Limiter.Wait); an
+	// error ends the item as canceled, and its cell as interrupted.
+	Pace func(context.Context) error
 	// Warn receives warnings (nil: none are shown).
 	Warn func(string)
 	// OnCell, when set, is called as each cell ends with the number of cells
