@@ -49,11 +49,12 @@ bench: ## run the seed-816s and cap-sweep scenarios on the embedded mock (at rai
 	$(NICE) $(BIN) run $(KEEP_AWAKE) seed-816s
 	$(NICE) $(BIN) run $(KEEP_AWAKE) cap-sweep
 
-bench-all: bench ## make bench, then the seeds' other claims (seed-100-urls, seed-consumers) and the adaptive scenarios (adaptive-reject, adaptive-queue)
+bench-all: bench ## make bench, then the seeds' other claims (seed-100-urls, seed-consumers), the adaptive scenarios (adaptive-reject, adaptive-queue) and rate-capacity
 	$(NICE) $(BIN) run seed-100-urls
 	$(NICE) $(BIN) run seed-consumers
 	$(NICE) $(BIN) run adaptive-reject
 	$(NICE) $(BIN) run adaptive-queue
+	$(NICE) $(BIN) run rate-capacity
 
 clean: ## remove built binaries and generated reports (keeps reports/baseline)
 	rm -rf bin

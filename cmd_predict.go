@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/poolbench/poolbench/bench/model"
+	"github.com/poolbench/poolbench/bench/report"
 	"github.com/poolbench/poolbench/bench/results"
 	"github.com/poolbench/poolbench/bench/scenario"
 	"github.com/poolbench/poolbench/bench/strategy"
@@ -23,6 +24,7 @@ func cmdPredict(ctx context.Context, env *environ, args []string) error {
 	fs := newFlagSet("predict", "[flags] SCENARIO\n       poolbench predict -verify [-tolerance F] RESULTS...", env.stderr)
 	items := fs.Int("items", 0, "items per cell (default: the scenario's; up to "+strconv.Itoa(model.MaxItems)+")")
 	pools := fs.String("pools", "", "pool sizes, comma-separated, like 1,2,4,10000 (default: the scenario's)")
+	rates := fs.String("rates", "", "rates for the rate strategy, comma-separated, like 1/s,2/s,4/s (default: the scenario's)")
 	strategies := fs.String("strategies", "", "strategies, comma-separated: "+strategy.List()+" (default: the scenario's)")
 	clients := fs.Int("clients", 0, "a fleet: N independent clients, each with the cell's pool, sharing the upstream's cap (default: the scenario's clients, 1)")
 	seed := fs.String("seed", "", "seed for the client and the upstream (default: the scenario's seeds)")
@@ -65,6 +67,13 @@ func cmdPredict(ctx context.Context, env *environ, args []string) error {
 			return badInputf("-pools: %w", err)
 		}
 		opts.Pools = p
+	}
+	if *rates != "" {
+		r, err := scenario.ParseRates(*rates)
+		if err != nil {
+			return badInputf("-rates: %w", err)
+		}
+		opts.Rates = r
 	}
 	if *strategies != "" {
 		s, err := scenario.ParseStrategies(*strategies)
@@ -142,6 +151,10 @@ func predictedResults(sc *scenario.Scenario, opts model.Options, preds []model.P
 	if opts.Strategies != nil {
 		s.Sweep.Strategies = opts.Strategies
 	}
+	if opts.Rates != nil {
+		s.Sweep.Rates = opts.Rates
+	}
+	s.Sweep.DropUnused()
 	if opts.Clients != 0 {
 		s.Clients = opts.Clients
 	}
@@ -193,10 +206,7 @@ func writePredictions(w io.Writer, sc *scenario.Scenario, opts model.Options, pr
 	cells := make([]results.Cell, len(preds))
 	for i, p := range preds {
 		cells[i] = p.Cell
-		pool := strconv.Itoa(p.Pool)
-		if l := p.Strategy.Kind().PoolLabel; l != "" {
-			pool = l
-		}
+		pool := p.PoolText()
 		method := "simulated"
 		if p.Exact {
 			method = "exact"
@@ -214,6 +224,9 @@ func writePredictions(w io.Writer, sc *scenario.Scenario, opts model.Options, pr
 		if l := p.Limit; l != nil {
 			fmt.Fprintf(w, "%s: limit mean %.3g, %d–%d, final %d (model time)\n", p.Strategy, l.Mean, l.Min, l.Max, l.Final)
 		}
+	}
+	for _, l := range report.ScheduleLines(cells) {
+		fmt.Fprintln(w, l)
 	}
 	if rec := results.RecommendFleet(cells, clients); rec != nil {
 		fmt.Fprintf(w, "\nrecommended: %s\n", rec.Reason)

@@ -38,17 +38,17 @@ run failed (or, with -strict, a cell measured the harness), 2 bad input,
 
 // runFlags are `poolbench run`'s flags.
 type runFlags struct {
-	out, timescale, strategies, pools string
-	targets, format                   string
-	items, repeats, parallel, http    int
-	errorBudget                       float64
-	allowRemote, json, strict         bool
-	keepAwake                         *bool // -keep-awake, when given
-	thresholds                        map[string]string
-	shard                             string // -shard i/n
-	shards                            int    // -shards n: the index from $JOB_COMPLETION_INDEX
-	sync                              string // -sync DIR: line shards' cells up there
-	syncTimeout                       time.Duration
+	out, timescale, strategies, pools, rates string
+	targets, format                          string
+	items, repeats, parallel, http           int
+	errorBudget                              float64
+	allowRemote, json, strict                bool
+	keepAwake                                *bool // -keep-awake, when given
+	thresholds                               map[string]string
+	shard                                    string // -shard i/n
+	shards                                   int    // -shards n: the index from $JOB_COMPLETION_INDEX
+	sync                                     string // -sync DIR: line shards' cells up there
+	syncTimeout                              time.Duration
 }
 
 // keepAwake is sweep.Options.KeepAwake, which the sweep starts when the
@@ -78,6 +78,7 @@ func cmdRun(ctx context.Context, env *environ, args []string) error {
 	fs.StringVar(&f.timescale, "timescale", "", "multiply every modeled duration by `X` (0.01, 1e-2 or 1:100), or auto (overrides the scenario)")
 	fs.StringVar(&f.strategies, "strategies", "", "comma-separated `list` of "+strings.Join(strategy.Names(), ",")+" (overrides the scenario)")
 	fs.StringVar(&f.pools, "pools", "", "comma-separated pool `sizes`, like 1,2,4 (overrides the scenario)")
+	fs.StringVar(&f.rates, "rates", "", "comma-separated `rates` for the rate strategy, like 1/s,2/s,4/s (overrides the scenario)")
 	fs.IntVar(&f.parallel, "parallel", 0, "run `N` cells at once, each against a mock of its own (overrides the scenario; upstream: scenarios only)")
 	fs.Float64Var(&f.errorBudget, "error-budget", 0, "share of a cell's wall time the harness may add before the cell is flagged, like 0.02 (overrides the scenario)")
 	fs.StringVar(&f.targets, "targets", "", "send item i the `FILE`'s request i, a vegeta targets file (replaces the scenario target's url; a target: scenario only)")
@@ -239,6 +240,9 @@ func printRun(env *environ, res *results.Results, asJSON bool) error {
 		return err
 	}
 	printFailures(table, res)
+	for _, l := range report.ScheduleLines(res.Cells) {
+		fmt.Fprintln(table, l)
+	}
 	printThresholds(table, res.Thresholds)
 	return nil
 }
@@ -411,6 +415,14 @@ func applyOverrides(sc *scenario.Scenario, f runFlags) error {
 			return fmt.Errorf("-strategies: %w", err)
 		}
 		sc.Sweep.Strategies = s
+		sc.Sweep.DropUnused()
+	}
+	if f.rates != "" {
+		r, err := scenario.ParseRates(f.rates)
+		if err != nil {
+			return fmt.Errorf("-rates: %w", err)
+		}
+		sc.Sweep.Rates = r
 	}
 	if f.pools != "" {
 		p, err := scenario.ParsePools(f.pools)

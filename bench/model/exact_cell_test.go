@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/poolbench/poolbench/bench/scenario"
+	"github.com/poolbench/poolbench/bench/strategy"
 	"github.com/poolbench/poolbench/mocksrv/upstream"
 )
 
@@ -31,6 +32,7 @@ func TestCentralMatchesSimulation(t *testing.T) {
 			up.QueueLimit = rnd.IntN(20)
 		}
 		p := params(items, lat, up)
+		p.Rate = strategy.ArrivalRate{Freq: 1 + i%97, Per: 10 * lat} // rate's cells: not closed, simulated alike
 		if rnd.IntN(3) == 0 {
 			p.Timeout = time.Duration(rnd.Int64N(int64(20 * lat)))
 		}

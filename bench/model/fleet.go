@@ -83,7 +83,8 @@ func (m *sim) clientOf(i int32) int { return int(i) % len(m.fleet) }
 
 // pump starts the items client g's strategy allows now, as the runner's
 // driver does (bench/sweep/strategy.go): it asks after every start, arms a
-// wake-up when asked for one (a newer one replaces it), and starts an item
+// wake-up when asked for one (a newer one replaces it; it comes WaitExtra
+// late, as the harness's timers do), and starts an item
 // when the strategy would otherwise leave the client with nothing in
 // flight and nothing to wake it.
 func (m *sim) pump(g int) {
@@ -91,7 +92,7 @@ func (m *sim) pump(g int) {
 	for f.next < f.items {
 		start, wake := f.st.Next(time.Duration(m.now), f.active)
 		if !start && wake > 0 {
-			m.schedule(m.now+int64(wake), ref{item: int32(g)}, evWake)
+			m.schedule(m.now+int64(wake+m.p.WaitExtra), ref{item: int32(g)}, evWake)
 			f.wake = m.seq
 			return
 		}
@@ -109,8 +110,13 @@ func (m *sim) startItem(g int) {
 	f.active++
 	i := int32(g) + f.next*int32(len(m.fleet))
 	f.next++
-	m.items[i].start = m.now
-	m.items[i].jitter.Seed(m.p.Seed, uint64(i))
+	it := &m.items[i]
+	it.start, it.due = m.now, m.now
+	if sch, ok := f.st.(strategy.Scheduled); ok {
+		it.due = int64(sch.Intended())
+		m.sched.Start(time.Duration(it.due), time.Duration(it.start))
+	}
+	it.jitter.Seed(m.p.Seed, uint64(i))
 	m.ready.push(ref{item: i})
 }
 

@@ -5,6 +5,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/poolbench/poolbench/bench/results"
 	"github.com/poolbench/poolbench/bench/scenario"
 )
 
@@ -25,7 +26,9 @@ func (o Overhead) scaled(k float64) Overhead {
 // HarnessEstimate is what an overhead does to a cell under the model.
 type HarnessEstimate struct {
 	// Error is by how much the overhead lengthens the cell's wall time, as
-	// a share of the wall time without it: wall(with o) / wall − 1. It
+	// a share of the wall time without it: wall(with o) / wall − 1 — for
+	// an open model (a rate cell, whose schedule sets its wall time), its
+	// items' mean latency, which is what the overhead moves there. It
 	// accounts for where the overhead lands: on the critical path of a
 	// serial chain of attempts it adds up, behind an upstream queue that
 	// keeps every slot busy a round trip costs nothing, a late answer
@@ -52,13 +55,18 @@ func HarnessError(ctx context.Context, p Params, s scenario.Strategy, pool int, 
 	if err != nil {
 		return HarnessEstimate{}, err
 	}
-	return HarnessErrorFrom(ctx, p, base.ModelWallSeconds, s, pool, o)
+	return HarnessErrorFrom(ctx, p, base, s, pool, o)
 }
 
-// HarnessErrorFrom is HarnessError for a cell whose wall time without
-// overhead, baseWall (model seconds), is known.
-func HarnessErrorFrom(ctx context.Context, p Params, baseWall float64, s scenario.Strategy, pool int, o Overhead) (HarnessEstimate, error) {
+// HarnessErrorFrom is HarnessError for a cell whose simulation without
+// overhead, base, is known.
+func HarnessErrorFrom(ctx context.Context, p Params, base results.Cell, s scenario.Strategy, pool int, o Overhead) (HarnessEstimate, error) {
 	var e HarnessEstimate
+	measure := func(c results.Cell) float64 { return c.ModelWallSeconds }
+	if s.Kind().Open {
+		measure = func(c results.Cell) float64 { return c.Latency.Mean }
+	}
+	baseWall := measure(base)
 	if baseWall <= 0 {
 		return e, nil
 	}
@@ -72,7 +80,7 @@ func HarnessErrorFrom(ctx context.Context, p Params, baseWall float64, s scenari
 		if err != nil {
 			return 0, err
 		}
-		return with.ModelWallSeconds/baseWall - 1, nil
+		return measure(with)/baseWall - 1, nil
 	}
 	var err error
 	if e.Error, err = at(o, 0, 0); err != nil {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/poolbench/poolbench/bench/results"
 	"github.com/poolbench/poolbench/bench/scenario"
+	"github.com/poolbench/poolbench/bench/strategy"
 	"github.com/poolbench/poolbench/mocksrv/upstream"
 )
 
@@ -30,6 +31,8 @@ type Options struct {
 	Pools []int
 	// Strategies replaces the sweep's strategies.
 	Strategies []scenario.Strategy
+	// Rates replaces the sweep's rates (for the rate strategy).
+	Rates []strategy.ArrivalRate
 	// Seed, when set, replaces both the scenario's seed and its upstream's.
 	Seed *uint64
 	// ConnectCost is the model time a new connection costs when the
@@ -92,13 +95,26 @@ func ParamsFor(sc *scenario.Scenario) (Params, error) {
 		Retry:       s.Client.Retry,
 		Seed:        s.Seed,
 		Adaptive:    s.Sweep.Adaptive,
+		Pacing:      pacing(s),
 		Clients:     s.ClientCount(),
 	}, nil
 }
 
-// Predict simulates every cell of a scenario's sweep (Sweep.Plan: one per
-// strategy × pool; serial, unbounded and adaptive once), with opts
-// applied, in sweep order, one repeat.
+// pacing is the scenario's rate block, its defaults filled (a grace of
+// the client's timeout) when it has none.
+func pacing(s scenario.Scenario) *strategy.RateConfig {
+	r := strategy.RateConfig{}
+	if s.Sweep.Rate != nil {
+		r = *s.Sweep.Rate
+	}
+	r = r.WithDefaults(s.Client.Timeout.D())
+	return &r
+}
+
+// Predict simulates every cell of a scenario's sweep (Sweep.Plan, the cell
+// grid's one home: one per strategy × pool, one per rate for rate; serial,
+// unbounded and adaptive once), with opts applied, in sweep order, one
+// repeat.
 // Every cell uses the same seeds (common random numbers), so differences
 // between pools are not sampling noise.
 func Predict(ctx context.Context, sc *scenario.Scenario, opts Options) ([]Prediction, error) {
@@ -119,39 +135,54 @@ func Predict(ctx context.Context, sc *scenario.Scenario, opts Options) ([]Predic
 		p.Clients = opts.Clients
 	}
 	p.ConnectCost, p.RoundTrip = opts.ConnectCost, opts.RoundTrip
-	// The cells are the sweep's (scenario.Sweep.Plan, its one home), once.
-	sw := sc.Sweep
-	sw.Repeats = 1
+	w := sc.Sweep
 	if opts.Strategies != nil {
-		sw.Strategies = opts.Strategies
+		w.Strategies = opts.Strategies
 	}
 	if opts.Pools != nil {
-		sw.PoolSizes = opts.Pools
+		w.PoolSizes = opts.Pools
 	}
-	for _, s := range sw.Strategies {
-		if s.Pooled() && len(sw.PoolSizes) == 0 {
-			return nil, fmt.Errorf("strategy %s needs pool sizes", s)
-		}
+	if opts.Rates != nil {
+		w.Rates = opts.Rates
 	}
+	w.Repeats = 1
 	scale := sc.Timescale.Fixed
 	sp := opts.Spread.WithDefaults(sc.WithDefaults().ErrorBudget)
 	var out []Prediction
-	for _, cell := range sw.Plan() {
+	for _, s := range w.Strategies {
+		if s.Pooled() && len(w.PoolSizes) == 0 {
+			return nil, fmt.Errorf("strategy %s needs pool sizes", s)
+		}
+		if s.Rated() && len(w.Rates) == 0 {
+			return nil, fmt.Errorf("strategy %s needs rates", s)
+		}
+	}
+	for _, cell := range w.Plan() {
 		s, pool := cell.Strategy, cell.Pool
-		c, exact, err := Central(ctx, p, s, pool)
+		q := p
+		q.Rate = cell.Rate
+		c, exact, err := Central(ctx, q, s, pool)
 		if err != nil {
-			return nil, fmt.Errorf("%s pool %d: %w", s, pool, err)
+			return nil, fmt.Errorf("%s: %w", cellName(cell), err)
 		}
 		c.WallSeconds = scale.WallSeconds(c.ModelWallSeconds)
 		c.PredictedWallSeconds = c.ModelWallSeconds
 		if !opts.NoRange {
-			if c.Interval, err = Range(ctx, p, s, pool, c, sp); err != nil {
-				return nil, fmt.Errorf("%s pool %d: range: %w", s, pool, err)
+			if c.Interval, err = Range(ctx, q, s, pool, c, sp); err != nil {
+				return nil, fmt.Errorf("%s: range: %w", cellName(cell), err)
 			}
 		}
 		out = append(out, Prediction{Cell: c, Exact: exact})
 	}
 	return out, nil
+}
+
+// cellName names a planned cell in messages: "pooled pool 8", "rate 4/s".
+func cellName(c scenario.CellPlan) string {
+	if c.Strategy.Rated() {
+		return fmt.Sprintf("%s %s", c.Strategy, c.Rate)
+	}
+	return fmt.Sprintf("%s pool %d", c.Strategy, c.Pool)
 }
 
 func (o Options) validate() error {
@@ -200,6 +231,7 @@ func Annotate(r *results.Results) error {
 	type key struct {
 		s           scenario.Strategy
 		pool, items int
+		rate        strategy.ArrivalRate
 	}
 	type prediction struct {
 		wall float64
@@ -212,11 +244,14 @@ func Annotate(r *results.Results) error {
 		if c.Items == 0 || c.Interrupted || !slices.Contains(scenario.Strategies(), c.Strategy) {
 			continue
 		}
-		k := key{c.Strategy, c.Pool, c.Items}
+		k := key{s: c.Strategy, pool: c.Pool, items: c.Items}
+		if c.Rate != nil {
+			k.rate = *c.Rate
+		}
 		pr, ok := memo[k]
 		if !ok {
 			q := p
-			q.Items = c.Items
+			q.Items, q.Rate = c.Items, k.rate
 			pc, _, err := Central(ctx, q, c.Strategy, c.Pool)
 			if err != nil {
 				return fmt.Errorf("predicting %s: %w", c.Label(), err)

@@ -72,6 +72,11 @@ type Params struct {
 	ServiceExtra, WaitExtra time.Duration
 	// Adaptive configures the adaptive strategy (nil: its defaults).
 	Adaptive *strategy.AdaptiveConfig
+	// Rate is a rate cell's rate, and Pacing how the rate strategy paces
+	// it (nil: its defaults); the other strategies ignore both. A rate
+	// cell's wake-ups come WaitExtra late, as the harness's timers do.
+	Rate   strategy.ArrivalRate
+	Pacing *strategy.RateConfig
 	// MaxAttempts is the most attempts per item, the first included (≥ 1).
 	MaxAttempts int
 	// Retry decides what is retried and how long to wait; nil retries
@@ -156,6 +161,7 @@ const (
 
 type itemState struct {
 	start    int64 // first attempt's start
+	due      int64 // intended start: a rate cell's schedule, else start
 	sent     int64 // current attempt's start
 	deadline int64 // current attempt's deadline (when Timeout > 0)
 	sample   int64 // current attempt's latency sample, drawn at arrival
@@ -201,7 +207,9 @@ type sim struct {
 	queue  ring[ref]
 
 	items    []itemState
-	fleet    []fleetClient // the clients, each with its strategy and items
+	fleet    []fleetClient             // the clients, each with its strategy and items
+	sched    *results.ScheduleRecorder // a rate cell's starts; nil otherwise
+	deadline int64                     // a rate cell stops here (0: none)
 	lat      *results.Latencies
 	finished int
 	ok       int
@@ -213,6 +221,8 @@ type sim struct {
 	retryable        [nOutcomes]bool
 	names            [nOutcomes]string
 	failures         [nOutcomes][]int // failed items by last outcome and attempts made
+	canceled         int              // attempts a rate cell's deadline cut short
+	cut              map[string]int   // items it stopped, by failure class
 	attempts         int
 }
 
@@ -231,17 +241,22 @@ func Simulate(ctx context.Context, p Params, s scenario.Strategy, pool int) (res
 	}
 	m := newSim(&p)
 	if err := m.startFleet(func(items int) (strategy.Strategy, error) {
-		return k.New(scenario.Sweep{Adaptive: p.Adaptive}.StrategyConfig(pool, items))
+		return k.New(scenario.Sweep{Adaptive: p.Adaptive, Rate: p.Pacing}.StrategyConfig(pool, p.Rate, items))
 	}); err != nil {
 		return results.Cell{}, err
 	}
 	st := m.fleet[0].st
+	m.startSchedule()
 	if err := m.run(ctx); err != nil {
 		return results.Cell{}, err
 	}
 	c := m.cell(s, s.CellPool(pool))
 	if t, ok := st.(strategy.Traced); ok {
 		c.Limit = t.Trace(time.Duration(m.wall))
+	}
+	if m.sched != nil {
+		rate := p.Rate
+		c.Rate, c.Schedule = &rate, m.sched.Summary(upstream.RealTime)
 	}
 	return c, nil
 }
@@ -297,6 +312,10 @@ func (m *sim) run(ctx context.Context) error {
 		// deadlines of attempts already answered are dropped on the way.
 		for m.tq.len() > 0 && (len(m.events) == 0 || m.tq.front().at < m.events[0].at) && !m.live(m.tq.front().ref) {
 			m.tq.pop()
+		}
+		if m.pastDeadline() {
+			m.cutOff()
+			return nil
 		}
 		switch {
 		case len(m.events) > 0 && (m.tq.len() == 0 || m.events[0].at <= m.tq.front().at):

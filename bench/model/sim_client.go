@@ -59,7 +59,7 @@ func (m *sim) answer(r ref, o int) {
 		}
 		(*f)[it.att]++
 	}
-	m.lat.Record(time.Duration(m.now - it.start))
+	m.record(it, m.now)
 	m.finished++
 	m.wall = m.now
 	g := m.clientOf(r.item)
@@ -89,8 +89,14 @@ func (m *sim) cell(s scenario.Strategy, pool int) results.Cell {
 			c.Outcomes[m.names[o]] += k
 		}
 	}
+	if m.canceled > 0 {
+		c.Outcomes[scenario.OutcomeCanceled] += m.canceled
+	}
 	if m.ok < n {
 		c.Failures = map[string]int{}
+		for k, v := range m.cut {
+			c.Failures[k] += v
+		}
 		for o, byAttempts := range m.failures {
 			for a, v := range byAttempts {
 				if v > 0 {

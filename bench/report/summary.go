@@ -67,15 +67,7 @@ type Row struct {
 }
 
 // PoolText prints the pool column: the size, or "∞" for unbounded.
-func (r *Row) PoolText() string {
-	if l := r.Strategy.Kind().PoolLabel; l != "" {
-		return l
-	}
-	if r.Pool == 0 {
-		return "∞" // a strategy unknown to this build
-	}
-	return fmt.Sprint(r.Pool)
-}
+func (r *Row) PoolText() string { return r.Strategy.Kind().PoolText(r.Pool, r.Rate) }
 
 // inFlight is the number of items the row's strategy keeps in flight
 // whatever the answers (1 for serial and a pool of 1, every item for

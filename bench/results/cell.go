@@ -22,6 +22,13 @@ type Cell struct {
 	// time; its time-weighted mean, range and up to 256 points). With
 	// several clients, the first client's.
 	Limit *strategy.Trace `json:"limit,omitempty"`
+	// Rate is a rate cell's rate ("4/s": the constant pacer's rate,
+	// linear's start, sine's mean; model time), and Schedule what its
+	// schedule did: the latency from each item's actual start beside
+	// Latency's from its intended start, and how many items started late.
+	// Both absent for the other strategies.
+	Rate     *strategy.ArrivalRate `json:"rate,omitempty"`
+	Schedule *Schedule             `json:"schedule,omitempty"`
 
 	Items     int `json:"items"`
 	Succeeded int `json:"succeeded"`
@@ -50,7 +57,8 @@ type Cell struct {
 	// Goodput is succeeded items per model second: what reports rank.
 	Goodput float64 `json:"goodput"`
 	// Latency summarises per-item latency, first attempt to final answer,
-	// in model seconds (see Latencies for the precision).
+	// in model seconds (see Latencies for the precision); in a rate cell,
+	// from each item's intended start (Schedule).
 	Latency Percentiles `json:"latency"`
 	// Histogram is the item latencies' HdrHistogram (wall microseconds at
 	// Timescale, three significant digits), HdrHistogram's V2 compressed
@@ -94,9 +102,23 @@ type Cell struct {
 func (c *Cell) Retries() int { return c.Attempts - c.Items }
 
 // Label names the cell as requests.jsonl's Attack field does:
-// "pooled/p=8/r=0".
+// "pooled/p=8/r=0", and for a rate cell its rate in items per model
+// second: "rate/rps=4/r=0".
 func (c *Cell) Label() string {
+	if c.Rate != nil {
+		return fmt.Sprintf("%s/rps=%g/r=%d", c.Strategy, c.Rate.PerSecond(), c.Repeat)
+	}
 	return fmt.Sprintf("%s/p=%d/r=%d", c.Strategy, c.Pool, c.Repeat)
+}
+
+// PoolText is what tables print in the cell's pool column: "8", "∞",
+// "auto", or a rate cell's rate, "4/s" (strategy.Kind.PoolText).
+func (c *Cell) PoolText() string {
+	var rate strategy.ArrivalRate
+	if c.Rate != nil {
+		rate = *c.Rate
+	}
+	return c.Strategy.Kind().PoolText(c.Pool, rate)
 }
 
 // Bound reports whether the harness flagged the cell as measuring

@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/poolbench/poolbench/bench/scenario"
+	"github.com/poolbench/poolbench/bench/strategy"
 )
 
 // Group is the repeats of one strategy × pool: the unit every reader
@@ -14,27 +15,34 @@ type Group struct {
 	Strategy scenario.Strategy
 	// Pool is the concurrency limit: 1 for serial, 0 for unbounded.
 	Pool int
+	// Rate is a rate group's rate (the zero rate otherwise).
+	Rate strategy.ArrivalRate
 	// Cells are the repeats, in results.json order.
 	Cells []Cell
 }
 
-// Groups groups cells by strategy × pool, in report order: strategies in
-// scenario.Strategies order (unknown ones after them, by name), then pools
-// ascending, unbounded last.
+// Groups groups cells by strategy × pool (× rate), in report order:
+// strategies in scenario.Strategies order (unknown ones after them, by
+// name), then pools ascending, unbounded last, then rates ascending.
 func Groups(cells []Cell) []Group {
 	type key struct {
 		s    scenario.Strategy
 		pool int
+		rate strategy.ArrivalRate
 	}
 	byKey := map[key]int{}
 	var out []Group
 	for _, c := range cells {
-		k := key{c.Strategy, c.Pool}
+		var rate strategy.ArrivalRate
+		if c.Rate != nil {
+			rate = *c.Rate
+		}
+		k := key{c.Strategy, c.Pool, rate}
 		i, ok := byKey[k]
 		if !ok {
 			i = len(out)
 			byKey[k] = i
-			out = append(out, Group{Strategy: c.Strategy, Pool: c.Pool})
+			out = append(out, Group{Strategy: c.Strategy, Pool: c.Pool, Rate: rate})
 		}
 		out[i].Cells = append(out[i].Cells, c)
 	}
@@ -42,7 +50,8 @@ func Groups(cells []Cell) []Group {
 		return cmp.Or(
 			cmp.Compare(a.Strategy.Rank(), b.Strategy.Rank()),
 			cmp.Compare(a.Strategy, b.Strategy),
-			cmp.Compare(poolOrder(a.Pool), poolOrder(b.Pool)))
+			cmp.Compare(poolOrder(a.Pool), poolOrder(b.Pool)),
+			cmp.Compare(a.Rate.PerSecond(), b.Rate.PerSecond()))
 	})
 	return out
 }
@@ -55,8 +64,12 @@ func poolOrder(p int) int {
 	return p
 }
 
-// Name is the group's short name: "serial", "pooled(8)", "unbounded".
+// Name is the group's short name: "serial", "pooled(8)", "unbounded",
+// "rate(4/s)".
 func (g *Group) Name() string {
+	if g.Strategy.Rated() && !g.Rate.IsZero() {
+		return string(g.Strategy) + "(" + g.Rate.String() + ")"
+	}
 	if g.Strategy.Pooled() && g.Pool > 0 {
 		return string(g.Strategy) + "(" + strconv.Itoa(g.Pool) + ")"
 	}

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/poolbench/poolbench/bench/strategy"
 )
 
 // ParsePools reads a comma-separated list of pool sizes, "1,2,4,8": each
@@ -21,6 +23,24 @@ func ParsePools(s string) ([]int, error) {
 			return nil, fmt.Errorf("pool sizes %q: %d is listed twice", s, n)
 		}
 		out = append(out, n)
+	}
+	return out, nil
+}
+
+// ParseRates reads a comma-separated list of rates, "1/s,2/s,4/s": each
+// as strategy.ParseRate reads it, none twice. Spaces around them are
+// allowed.
+func ParseRates(s string) ([]strategy.ArrivalRate, error) {
+	var out []strategy.ArrivalRate
+	for i, f := range strings.Split(s, ",") {
+		r, err := strategy.ParseRate(strings.TrimSpace(f))
+		if err != nil {
+			return nil, fmt.Errorf("rates %q: item %d: %w", s, i+1, err)
+		}
+		if slices.ContainsFunc(out, func(o strategy.ArrivalRate) bool { return o.PerSecond() == r.PerSecond() }) {
+			return nil, fmt.Errorf("rates %q: %s is listed twice", s, r)
+		}
+		out = append(out, r)
 	}
 	return out, nil
 }

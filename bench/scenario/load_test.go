@@ -83,6 +83,39 @@ func TestParseErrors(t *testing.T) {
 		{"adaptive unknown field", func(s string) string {
 			return strings.Replace(s, "[serial, pooled]", "[serial, pooled, adaptive]", 1) + "  adaptive: {ratio: 0.5}\n"
 		}, []string{"t.yaml:14:", `unknown field "ratio"`, "backoff_ratio"}},
+		{"rate without rates", func(s string) string { return strings.Replace(s, "[serial, pooled]", "[serial, pooled, rate]", 1) },
+			[]string{"t.yaml:11:", "sweep.rates: missing", "[1/s, 2/s, 4/s]"}},
+		{"rates without rate", func(s string) string { return s + "  rates: [1/s]\n" },
+			[]string{"t.yaml:14:", "sweep.rates: are set but strategies has no rate"}},
+		{"bad rate", func(s string) string {
+			return strings.Replace(s, "[serial, pooled]", "[serial, pooled, rate]", 1) + "  rates: [1/s, 0.5/s]\n"
+		},
+			[]string{"t.yaml:14:", "sweep.rates[1]", `invalid rate "0.5/s"`, "1/2s"}},
+		{"rate out of range", func(s string) string {
+			return strings.Replace(s, "[serial, pooled]", "[serial, pooled, rate]", 1) + "  rates: [2000000/s]\n"
+		},
+			[]string{"t.yaml:14:", "sweep.rates[0]", "out of range"}},
+		{"duplicate rate", func(s string) string {
+			return strings.Replace(s, "[serial, pooled]", "[serial, pooled, rate]", 1) + "  rates: [2/s, 4/2s]\n"
+		},
+			[]string{"t.yaml:14:", "sweep.rates[1]: 4/2s is listed twice (2/s)"}},
+		{"rate block without rate", func(s string) string { return s + "  rate: {pacer: linear, slope: 1}\n" },
+			[]string{"t.yaml:14:", "sweep.rate: is set but strategies has no rate"}},
+		{"bad pacer", func(s string) string {
+			return strings.Replace(s, "[serial, pooled]", "[serial, pooled, rate]", 1) + "  rates: [1/s]\n  rate:\n    pacer: poisson\n"
+		},
+			[]string{"t.yaml:16:", `sweep.rate.pacer: "poisson" is not accepted`, "linear", "sine"}},
+		{"sine amplitude", func(s string) string {
+			return strings.Replace(s, "[serial, pooled]", "[serial, pooled, rate]", 1) + "  rates: [1/s, 4/s]\n  rate:\n    pacer: sine\n    period: 10s\n    amplitude: 2/s\n"
+		}, []string{"t.yaml:18:", "sweep.rate.amplitude: 2/s is not below the rate 1/s"}},
+		{"slope without linear", func(s string) string {
+			return strings.Replace(s, "[serial, pooled]", "[serial, pooled, rate]", 1) + "  rates: [1/s]\n  rate: {slope: 2}\n"
+		},
+			[]string{"t.yaml:15:", "sweep.rate.slope: is for pacer linear"}},
+		{"rate unknown field", func(s string) string {
+			return strings.Replace(s, "[serial, pooled]", "[serial, pooled, rate]", 1) + "  rates: [1/s]\n  rate: {workers: 2}\n"
+		},
+			[]string{"t.yaml:15:", `unknown field "workers"`, "max_in_flight"}},
 		{"parallel out of range", func(s string) string { return s + "  parallel: 99\n" },
 			[]string{"t.yaml:14:", "sweep.parallel: 99 is out of range: want 1 to 16"}},
 		{"duplicate pool", func(s string) string { return strings.Replace(s, "[1, 2]", "[2, 2]", 1) },

@@ -50,6 +50,10 @@ const (
 	// OutcomeCanceled is an attempt or item stopped because the run was
 	// canceled.
 	OutcomeCanceled = "canceled"
+	// OutcomeTimeLimit is an item a rate cell stopped at its deadline (its
+	// last intended start plus the grace) before it ended, or never
+	// started.
+	OutcomeTimeLimit = "time-limit"
 	// OutcomeError is any other transport error.
 	OutcomeError = "error"
 	// OutcomeFDLimit is a connection the client could not open because
@@ -174,11 +178,11 @@ func (r Retry) Delay(attempt int, rnd *rand.Rand, retryAfter time.Duration) time
 
 // FailureClass names why an item failed from its last attempt's outcome
 // and its number of attempts: "503 after 4 attempts", "timeout after 1
-// attempt", or "canceled". Cell.Failures is keyed by it; bench/model uses it
+// attempt", or "canceled" or "time-limit" (whatever the attempts). Cell.Failures is keyed by it; bench/model uses it
 // too, so predicted and measured failures have the same names.
 func FailureClass(outcome string, attempts int) string {
-	if outcome == OutcomeCanceled {
-		return OutcomeCanceled
+	if outcome == OutcomeCanceled || outcome == OutcomeTimeLimit {
+		return outcome
 	}
 	if attempts == 1 {
 		return outcome + " after 1 attempt"

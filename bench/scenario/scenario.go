@@ -23,6 +23,9 @@ const (
 	// Adaptive keeps a concurrency limit that adapts to the answers
 	// (Sweep.Adaptive).
 	Adaptive Strategy = "adaptive"
+	// Rate starts items on a schedule, one cell per rate (Sweep.Rates,
+	// Sweep.Rate): the open model.
+	Rate Strategy = "rate"
 )
 
 // Strategies lists every strategy, in report order (bench/strategy's
@@ -51,6 +54,9 @@ func (s Strategy) Rank() int { return strategy.Rank(string(s)) }
 
 // Pooled reports whether the strategy takes a pool size (pooled, workers).
 func (s Strategy) Pooled() bool { return s.Kind().TakesPool }
+
+// Rated reports whether the strategy runs once per rate (rate).
+func (s Strategy) Rated() bool { return s.Kind().TakesRate }
 
 // Competes reports whether the strategy's cells may be recommended.
 func (s Strategy) Competes() bool { return s.Kind().Competes }
@@ -205,14 +211,27 @@ type Sweep struct {
 	// algorithm aimd or vegas, initial, min, max, backoff_ratio); only
 	// with adaptive among the strategies.
 	Adaptive *strategy.AdaptiveConfig `yaml:"adaptive,omitempty" json:"adaptive,omitempty"`
+	// Rates are the rate strategy's rates, one cell each, in model time
+	// ("4/s", "1/2s": vegeta's -rate); only with rate among the
+	// strategies, which needs them.
+	Rates []strategy.ArrivalRate `yaml:"rates,omitempty" json:"rates,omitempty"`
+	// Rate configures how the rate strategy paces its items (bench/strategy:
+	// pacer constant, linear or sine, and their parameters; max_in_flight;
+	// grace); only with rate among the strategies. WithDefaults fills it
+	// in when rate runs.
+	Rate *strategy.RateConfig `yaml:"rate,omitempty" json:"rate,omitempty"`
 }
 
-// StrategyConfig is what a cell of strategy pool size pool and items
-// items is built from (bench/strategy.Kind.New).
-func (w Sweep) StrategyConfig(pool, items int) strategy.Config {
-	c := strategy.Config{Pool: pool, Items: items}
+// StrategyConfig is what a cell of strategy pool size pool, rate rate and
+// items items is built from (bench/strategy.Kind.New).
+func (w Sweep) StrategyConfig(pool int, rate strategy.ArrivalRate, items int) strategy.Config {
+	c := strategy.Config{Pool: pool, Items: items, Rate: rate}
 	if w.Adaptive != nil {
 		c.Adaptive = *w.Adaptive
 	}
+	if w.Rate != nil {
+		c.Pacing = *w.Rate
+	}
+	c.Pacing = c.Pacing.WithDefaults(DefaultTimeout)
 	return c
 }

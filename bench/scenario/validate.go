@@ -10,6 +10,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/poolbench/poolbench/bench/strategy"
 	"github.com/poolbench/poolbench/mocksrv/upstream"
 )
 
@@ -72,6 +73,15 @@ func (s Scenario) WithDefaults() Scenario {
 	}
 	s.Sweep.Strategies = slices.Clone(s.Sweep.Strategies)
 	s.Sweep.PoolSizes = slices.Clone(s.Sweep.PoolSizes)
+	s.Sweep.Rates = slices.Clone(s.Sweep.Rates)
+	if s.Sweep.Rate != nil || slices.Contains(s.Sweep.Strategies, Rate) {
+		var r strategy.RateConfig
+		if s.Sweep.Rate != nil {
+			r = *s.Sweep.Rate
+		}
+		r = r.WithDefaults(s.Client.Timeout.D())
+		s.Sweep.Rate = &r
+	}
 	if s.Upstream != nil {
 		u := s.Upstream.WithDefaults()
 		u.Timescale = s.Upstream.Timescale // the scenario's timescale applies; Validate rejects one set here
@@ -196,6 +206,9 @@ func (w Sweep) validate() error {
 			return fieldErrorf("adaptive."+field, "%v", err)
 		}
 	}
+	if err := w.validateRates(); err != nil {
+		return err
+	}
 	if w.HasPools() && len(w.PoolSizes) == 0 {
 		return fieldErrorf("pool_sizes", "missing: pooled and workers need pool sizes, like [1, 2, 4, 8]")
 	}
@@ -212,6 +225,33 @@ func (w Sweep) validate() error {
 	}
 	if w.Parallel < 1 || w.Parallel > MaxParallel {
 		return fieldErrorf("parallel", "%d is out of range: want 1 to %d cells at once", w.Parallel, MaxParallel)
+	}
+	return nil
+}
+
+// validateRates checks the rates and the rate block: both only with the
+// rate strategy, which needs rates, none twice.
+func (w Sweep) validateRates() error {
+	rated := slices.Contains(w.Strategies, Rate)
+	switch {
+	case !rated && len(w.Rates) > 0:
+		return fieldErrorf("rates", "are set but strategies has no rate: add rate to strategies, or remove rates")
+	case rated && len(w.Rates) == 0:
+		return fieldErrorf("rates", "missing: strategy rate needs rates in model time, like [1/s, 2/s, 4/s]")
+	}
+	for i, r := range w.Rates {
+		if j := slices.IndexFunc(w.Rates, func(o strategy.ArrivalRate) bool { return o.PerSecond() == r.PerSecond() }); j != i {
+			return fieldErrorf(fmt.Sprintf("rates[%d]", i), "%s is listed twice (%s)", r, w.Rates[j])
+		}
+	}
+	if w.Rate == nil {
+		return nil
+	}
+	if !rated {
+		return fieldErrorf("rate", "is set but strategies has no rate: add rate to strategies, or remove this block")
+	}
+	if field, err := w.Rate.Check(w.Rates); err != nil {
+		return fieldErrorf("rate."+field, "%v", err)
 	}
 	return nil
 }

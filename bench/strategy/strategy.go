@@ -17,6 +17,7 @@ package strategy
 import (
 	"fmt"
 	"image/color"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -54,6 +55,10 @@ type Config struct {
 	Items int
 	// Adaptive configures adaptive (defaults filled in by New).
 	Adaptive AdaptiveConfig
+	// Rate is the cell's rate (for the kinds that take one), and Pacing
+	// how rate paces it (defaults applied: RateConfig.WithDefaults).
+	Rate   ArrivalRate
+	Pacing RateConfig
 }
 
 // Kind describes a strategy: its name and the rules the rest of poolbench
@@ -66,6 +71,13 @@ type Kind struct {
 	// TakesPool is true when the strategy runs once per pool size of the
 	// sweep; otherwise it runs once per repeat.
 	TakesPool bool
+	// TakesRate is true when the strategy runs once per rate of the sweep
+	// (sweep rates:); a kind takes a pool or a rate, not both.
+	TakesRate bool
+	// Open is true when a schedule, not the answers, sets when items
+	// start (an open model): the cell's wall time is the schedule's, and
+	// what the harness can distort is the items' latency.
+	Open bool
 	// Competes is true when its cells may be recommended.
 	Competes bool
 	// Reuse is a runner detail: each runner goroutine runs items one after
@@ -92,7 +104,7 @@ type Kind struct {
 }
 
 // Kinds lists every strategy, in report order.
-func Kinds() []Kind { return []Kind{Serial, Pooled, Workers, Unbounded, Adaptive} }
+func Kinds() []Kind { return []Kind{Serial, Pooled, Workers, Unbounded, Adaptive, Rate} }
 
 // Lookup returns the strategy named name; ok is false when there is none.
 func Lookup(name string) (Kind, bool) {
@@ -146,6 +158,21 @@ func (k Kind) CellPool(pool int) int {
 		return pool
 	}
 	return k.cellPool(pool)
+}
+
+// PoolText is what tables print in the pool column of a cell of this kind
+// with pool pool and rate rate: its PoolLabel ("∞", "auto"), the rate
+// ("4/s") for a kind that takes one, else the pool.
+func (k Kind) PoolText(pool int, rate ArrivalRate) string {
+	switch {
+	case k.PoolLabel != "":
+		return k.PoolLabel
+	case k.TakesRate:
+		return rate.String()
+	case pool == 0:
+		return "∞" // a strategy unknown to this build
+	}
+	return strconv.Itoa(pool)
 }
 
 // Fixed is the constant number of items the strategy keeps in flight

@@ -21,14 +21,14 @@ func TestRegistry(t *testing.T) {
 		if !strings.Contains(List(), k.Name) || !strings.Contains(Help(), k.Doc) {
 			t.Errorf("%s missing from List or Help", k.Name)
 		}
-		if _, err := k.New(Config{Pool: 4, Items: 10}); err != nil {
+		if _, err := k.New(Config{Pool: 4, Items: 10, Rate: ArrivalRate{Freq: 4, Per: time.Second}, Pacing: RateConfig{}.WithDefaults(time.Second)}); err != nil {
 			t.Errorf("%s: %v", k.Name, err)
 		}
 	}
 	if _, ok := Lookup("nope"); ok || Rank("nope") != len(Kinds()) {
 		t.Error("unknown name found")
 	}
-	if List() != "serial, pooled, workers, unbounded or adaptive" {
+	if List() != "serial, pooled, workers, unbounded, adaptive or rate" {
 		t.Errorf("List() = %q", List())
 	}
 	for _, tt := range []struct {

@@ -60,8 +60,15 @@ type plannedCell struct {
 	attempts float64
 }
 
+// paramsOf is the model's parameters for plan's cell (its rate).
+func (pl *planner) paramsOf(plan scenario.CellPlan) model.Params {
+	p := pl.params
+	p.Rate = plan.Rate
+	return p
+}
+
 func (pl *planner) cell(ctx context.Context, plan scenario.CellPlan) (plannedCell, error) {
-	base, err := model.Simulate(ctx, pl.params, plan.Strategy, plan.Pool)
+	base, err := model.Simulate(ctx, pl.paramsOf(plan), plan.Strategy, plan.Pool)
 	if err != nil {
 		return plannedCell{}, err
 	}
@@ -92,13 +99,13 @@ func (pl *planner) overheadAt(pc plannedCell, s upstream.Scale) model.Overhead {
 // estimate is what overhead o does to cell pc under the model
 // (model.HarnessError, from the wall time the plan simulated already).
 func (pl *planner) estimate(ctx context.Context, pc plannedCell, o model.Overhead) (model.HarnessEstimate, error) {
-	return model.HarnessErrorFrom(ctx, pl.params, pc.base.ModelWallSeconds, pc.plan.Strategy, pc.plan.Pool, o)
+	return model.HarnessErrorFrom(ctx, pl.paramsOf(pc.plan), pc.base, pc.plan.Strategy, pc.plan.Pool, o)
 }
 
 // interval is the model's range for cell pc (model.Range, the default
 // spread, modes cut at twice budget).
 func (pl *planner) interval(ctx context.Context, pc plannedCell, budget float64) (*results.Interval, error) {
-	return model.Range(ctx, pl.params, pc.plan.Strategy, pc.plan.Pool, pc.base, model.Spread{}.WithDefaults(budget))
+	return model.Range(ctx, pl.paramsOf(pc.plan), pc.plan.Strategy, pc.plan.Pool, pc.base, model.Spread{}.WithDefaults(budget))
 }
 
 // errorAt is the predicted harness error of pc under overhead o, as the

@@ -32,7 +32,13 @@ type cellRun struct {
 	fleet []*client
 	shard results.Shard
 
-	lat     *results.Latencies
+	lat   *results.Latencies
+	sched *results.ScheduleRecorder // a rate cell's starts; nil otherwise
+	begin time.Time                 // the cell's start
+	// parent is the run's context when the cell has a deadline of its own
+	// (a rate cell): items the deadline, not the run, cut short fail as
+	// "time-limit".
+	parent  context.Context
 	records *spill // nil: no requests.jsonl
 	feed    *feed  // the items' own requests (a targets file); nil: the target's
 
@@ -56,11 +62,22 @@ type cellRun struct {
 
 // item runs item index to its end: attempts, with retries after the
 // policy's wait, until one succeeds, one is not retried, the attempts run
-// out or ctx is done (the item then fails as canceled, also while it waits
-// to retry). It returns the item's outcome for the strategy.
-func (r *cellRun) item(ctx context.Context, c *client, index int) (o strategy.Outcome) {
+// out or ctx is done (the item then fails as canceled, or time-limit at a
+// rate cell's deadline, also while it waits to retry). It returns the
+// item's outcome for the strategy. due is when the item ought to have
+// started (a rate cell's schedule; zero otherwise): its latency is taken
+// from there, as wrk2 takes it.
+func (r *cellRun) item(ctx context.Context, c *client, index int, due time.Time) (o strategy.Outcome) {
 	r.started.Add(1)
 	first := time.Now()
+	if r.sched != nil && !due.IsZero() {
+		r.sched.Start(due.Sub(r.begin), first.Sub(r.begin))
+		actual := first
+		defer func() { r.sched.End(time.Since(actual)) }()
+		if due.Before(first) {
+			first = due // the item's latency counts from its intended start
+		}
+	}
 	var rnd *rand.Rand
 	var a attempt
 	if r.feed != nil {
@@ -93,6 +110,9 @@ func (r *cellRun) item(ctx context.Context, c *client, index int) (o strategy.Ou
 		outcome := a.outcome()
 		o.Overload = o.Overload || strategy.Overload(outcome)
 		if a.kind == kindCanceled || n >= c.retry.MaxAttempts || !c.retry.Retries(outcome) {
+			if a.kind == kindCanceled {
+				outcome = r.canceled()
+			}
 			r.end(first, outcome, n)
 			return o
 		}
@@ -102,13 +122,22 @@ func (r *cellRun) item(ctx context.Context, c *client, index int) (o strategy.Ou
 		if wait := c.scale.Wall(c.retry.Delay(n, rnd, retryAfter)); wait > 0 {
 			late, ok := c.wait(ctx, wait)
 			if !ok {
-				r.end(first, scenario.OutcomeCanceled, n)
+				r.end(first, r.canceled(), n)
 				return o
 			}
 			r.waits.Add(1)
 			r.waitsLate.Add(int64(late))
 		}
 	}
+}
+
+// canceled is why an item whose context ended failed: the run was
+// canceled, or a rate cell's deadline came.
+func (r *cellRun) canceled() string {
+	if r.parent != nil && r.parent.Err() == nil {
+		return scenario.OutcomeTimeLimit
+	}
+	return scenario.OutcomeCanceled
 }
 
 // count books one attempt.
@@ -148,13 +177,9 @@ func (r *cellRun) run(ctx context.Context) results.Cell {
 	if len(clients) == 0 {
 		clients = []*client{r.c}
 	}
-	defer context.AfterFunc(ctx, func() { // an interrupt cuts the attempts in flight short
-		for _, c := range clients {
-			c.abort()
-		}
-	})()
 	kind := r.plan.Strategy.Kind()
 	strategies := make([]strategy.Strategy, len(clients))
+	var deadline time.Duration // a rate cell's, model time (the latest client's)
 	for g := range clients {
 		items := results.Shard{Index: g, Count: len(clients)}.Of(r.items)
 		st, err := r.plan.New(items)
@@ -162,16 +187,34 @@ func (r *cellRun) run(ctx context.Context) results.Cell {
 			st = strategy.Limit(1) // unreachable: plans are validated; never leave items unrun
 		}
 		strategies[g] = st
+		if sch, ok := st.(strategy.Scheduled); ok {
+			deadline = max(deadline, sch.Deadline())
+		}
 	}
 	start := time.Now()
+	r.begin = start
+	if deadline > 0 {
+		var cancel context.CancelFunc
+		r.parent = ctx
+		ctx, cancel = context.WithDeadline(ctx, start.Add(r.c.scale.Wall(deadline)))
+		defer cancel()
+		r.sched = results.NewScheduleRecorder(r.c.scale.Wall(deadline))
+	}
+	defer context.AfterFunc(ctx, func() { // an interrupt, or the deadline, cuts the attempts in flight short
+		for _, c := range clients {
+			c.abort()
+		}
+	})()
 	if len(clients) == 1 {
-		runStrategy(ctx, strategies[0], kind.Reuse, r.c.scale, r.items, func(k int) strategy.Outcome { return r.item(ctx, r.c, r.shard.Item(k)) })
+		runStrategy(ctx, strategies[0], kind.Reuse, clock{start, r.c.scale, r.c.wait}, r.items, func(k int, due time.Time) strategy.Outcome { return r.item(ctx, r.c, r.shard.Item(k), due) })
 	} else {
 		var wg sync.WaitGroup
 		for g, c := range clients {
 			group := results.Shard{Index: g, Count: len(clients)}
 			wg.Go(func() {
-				runStrategy(ctx, strategies[g], kind.Reuse, c.scale, group.Of(r.items), func(k int) strategy.Outcome { return r.item(ctx, c, r.shard.Item(group.Item(k))) })
+				runStrategy(ctx, strategies[g], kind.Reuse, clock{start, c.scale, c.wait}, group.Of(r.items), func(k int, due time.Time) strategy.Outcome {
+					return r.item(ctx, c, r.shard.Item(group.Item(k)), due)
+				})
 			})
 		}
 		wg.Wait()
@@ -200,7 +243,7 @@ func (r *cellRun) run(ctx context.Context) results.Cell {
 		c.Failures[k] = v
 	}
 	if never := c.Items - int(r.started.Load()); never > 0 {
-		c.Failures[scenario.OutcomeCanceled] += never
+		c.Failures[r.canceled()] += never
 	}
 	for code := range r.codes {
 		if v := r.codes[code].Load(); v > 0 {
@@ -223,6 +266,10 @@ func (r *cellRun) run(ctx context.Context) results.Cell {
 		c.Limit = t.Trace(r.c.scale.Model(wall))
 	}
 	c.Latency = r.lat.Percentiles(r.c.scale)
+	if r.sched != nil {
+		rate := r.plan.Rate
+		c.Rate, c.Schedule = &rate, r.sched.Summary(r.c.scale)
+	}
 	c.Started, c.Ended = start.UTC(), end.UTC()
 	if h, err := r.lat.Encode(); err == nil {
 		c.Histogram = h

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/poolbench/poolbench/bench/strategy"
+	"github.com/poolbench/poolbench/mocksrv/upstream"
 )
 
 // stratRecorder is a strategy for the driver's tests: it starts an item while
@@ -52,7 +53,7 @@ func TestDriverTellsOutcomesAndKeepsLimit(t *testing.T) {
 		var inFlight, peak atomic.Int64
 		var mu sync.Mutex
 		seen := map[int]int{}
-		runStrategy(context.Background(), rec, reuse, 1, 40, func(i int) strategy.Outcome {
+		runStrategy(context.Background(), rec, reuse, testClock(), 40, func(i int, _ time.Time) strategy.Outcome {
 			n := inFlight.Add(1)
 			defer inFlight.Add(-1)
 			for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
@@ -85,7 +86,7 @@ func TestDriverWakes(t *testing.T) {
 	var mu sync.Mutex
 	var starts []time.Time
 	t0 := time.Now()
-	runStrategy(context.Background(), rec, false, 1, 5, func(int) strategy.Outcome {
+	runStrategy(context.Background(), rec, false, testClock(), 5, func(int, time.Time) strategy.Outcome {
 		mu.Lock()
 		starts = append(starts, time.Now())
 		mu.Unlock()
@@ -103,7 +104,7 @@ func TestDriverWakes(t *testing.T) {
 // nothing in flight and no wake-up still has every item run.
 func TestDriverNeverStrands(t *testing.T) {
 	var ran atomic.Int64
-	runStrategy(context.Background(), strategy.Limit(0), false, 1, 7, func(int) strategy.Outcome {
+	runStrategy(context.Background(), strategy.Limit(0), false, testClock(), 7, func(int, time.Time) strategy.Outcome {
 		ran.Add(1)
 		return strategy.Outcome{}
 	})
@@ -121,7 +122,7 @@ func TestDriverCanceledWake(t *testing.T) {
 	time.AfterFunc(20*time.Millisecond, cancel)
 	done := make(chan struct{})
 	go func() {
-		runStrategy(ctx, rec, false, 1, 3, func(int) strategy.Outcome { ran.Add(1); return strategy.Outcome{} })
+		runStrategy(ctx, rec, false, testClock(), 3, func(int, time.Time) strategy.Outcome { ran.Add(1); return strategy.Outcome{} })
 		close(done)
 	}()
 	select {
@@ -133,3 +134,6 @@ func TestDriverCanceledWake(t *testing.T) {
 		t.Errorf("%d items ran, want 1 (the first; the next waits an hour)", ran.Load())
 	}
 }
+
+// testClock is a real-time clock sleeping on Go timers.
+func testClock() clock { return clock{start: time.Now(), scale: upstream.RealTime, sleep: sleep} }

@@ -95,6 +95,17 @@ type ruling struct {
 	// the cell's measured model wall time.
 	interval *results.Interval
 	wall     float64
+	// open: a rate cell, whose schedule sets its wall time; the harness's
+	// share is of its items' latency (model.HarnessEstimate).
+	open bool
+}
+
+// measured names what the harness's share is of.
+func (r ruling) measured() string {
+	if r.open {
+		return "its items' mean latency (the schedule sets a rate cell's wall time)"
+	}
+	return "the cell's wall time"
 }
 
 // judge applies the rule to a measured cell: it is bound when attempts ran
@@ -131,8 +142,8 @@ func judge(h *results.Harness, r ruling) {
 			fmtSeconds(h.AddedPerAttempt), 100*h.Error, 100*r.budget)
 	case smooth(e):
 		h.Bound = true
-		h.Reason = fmt.Sprintf("the harness added about %.1f%% to the cell's wall time (%s per attempt, answers %s late, waits %s late, at %s), above the %.0f%% budget: run it at a slower time scale (timescale auto picks one) or with fewer cells in parallel",
-			100*h.Error, fmtSeconds(h.AddedPerAttempt), fmtSeconds(h.UpstreamLateness), fmtSeconds(h.WaitLateness), r.scale, 100*r.budget)
+		h.Reason = fmt.Sprintf("the harness added about %.1f%% to %s (%s per attempt, answers %s late, waits %s late, at %s), above the %.0f%% budget: run it at a slower time scale (timescale auto picks one) or with fewer cells in parallel",
+			100*h.Error, r.measured(), fmtSeconds(h.AddedPerAttempt), fmtSeconds(h.UpstreamLateness), fmtSeconds(h.WaitLateness), r.scale, 100*r.budget)
 	case r.interval != nil && r.interval.Explain(r.wall, r.budget).OK:
 		h.Explained = fmt.Sprintf("the cell's answer turns on a few milliseconds (the model's wall time changes by up to %.0f%% under half to twice the harness's overhead); the model predicts %s, and the %.4g s measured is %s",
 			100*h.Sensitivity, r.interval.RangeText(), r.wall, r.interval.Describe(r.wall, r.budget))

@@ -9,25 +9,30 @@ import (
 	"github.com/poolbench/poolbench/mocksrv/upstream"
 )
 
+// clock is how a driver keeps time: the cell's start, its time scale, and
+// how it sleeps until a wake-up the strategy asked for (the sweep's waker
+// through client.wait, or sleep).
+type clock struct {
+	start time.Time
+	scale upstream.Scale
+	sleep func(ctx context.Context, d time.Duration) (late time.Duration, ok bool)
+}
+
 // runStrategy starts items 0..n-1 as st says and returns once every
-// started item has ended. do(i) runs item i to its end and returns its
-// outcome, which st is told. Times st sees are model time at scale. With
-// reuse, the goroutine whose item ended runs the next item itself
-// (producer/consumer workers); otherwise every item has a goroutine of its
-// own. When ctx is canceled no new item starts.
-func runStrategy(ctx context.Context, st strategy.Strategy, reuse bool, scale upstream.Scale, n int, do func(int) strategy.Outcome) {
-	d := &driver{ctx: ctx, st: st, reuse: reuse, scale: scale, n: n, do: do, start: time.Now()}
-	defer context.AfterFunc(ctx, func() { // no wake-up outlives an interrupt
-		d.mu.Lock()
-		d.disarm()
-		d.mu.Unlock()
-	})()
+// started item has ended. do(i, due) runs item i to its end and returns
+// its outcome, which st is told; due is when the item ought to have
+// started, for a scheduled strategy (strategy.Scheduled), else the zero
+// time. Times st sees are model time from clk.start. With reuse, the
+// goroutine whose item ended runs the next item itself (producer/consumer
+// workers); otherwise every item has a goroutine of its own. When ctx is
+// canceled no new item starts, and no wake-up outlives it.
+func runStrategy(ctx context.Context, st strategy.Strategy, reuse bool, clk clock, n int, do func(i int, due time.Time) strategy.Outcome) {
+	d := &driver{ctx: ctx, st: st, reuse: reuse, clk: clk, n: n, do: do}
+	d.sched, _ = st.(strategy.Scheduled)
 	d.mu.Lock()
 	first := d.pump()
 	d.mu.Unlock()
-	for _, i := range first {
-		d.wg.Go(func() { d.run(i) })
-	}
+	d.spawn(first)
 	d.wg.Wait()
 }
 
@@ -37,78 +42,93 @@ type driver struct {
 	ctx   context.Context
 	st    strategy.Strategy
 	reuse bool
-	scale upstream.Scale
+	clk   clock
 	n     int
-	do    func(int) strategy.Outcome
-	start time.Time
+	do    func(int, time.Time) strategy.Outcome
+	sched strategy.Scheduled // st, when it schedules its items
 	wg    sync.WaitGroup
 
 	mu       sync.Mutex
 	next     int // next item to start
 	inFlight int
-	timer    *time.Timer // the strategy's wake-up, when it asked for one
+	pending  bool          // a wake-up is armed
+	wakeAt   time.Duration // for then (model time)
+}
+
+// started is an item the driver started, with its intended start (the
+// zero time for a closed-loop strategy).
+type started struct {
+	i   int
+	due time.Time
 }
 
 // now is the model time since the cell's start.
-func (d *driver) now() time.Duration { return d.scale.Model(time.Since(d.start)) }
+func (d *driver) now() time.Duration { return d.clk.scale.Model(time.Since(d.clk.start)) }
 
 // pump asks the strategy for starts and returns the items to start, which
 // it counts in flight; it arms a wake-up when the strategy asks for one.
 // A strategy that starts nothing with nothing in flight and asks for no
 // wake-up would end the cell early; the driver starts the item instead,
 // so every item runs. Called with mu held.
-func (d *driver) pump() []int {
-	var out []int
+func (d *driver) pump() []started {
+	var out []started
 	for d.next < d.n && d.ctx.Err() == nil {
 		now := d.now()
 		start, wake := d.st.Next(now, d.inFlight)
 		if !start && wake > 0 {
-			d.arm(wake)
+			d.arm(now + wake)
 			break
 		}
 		if !start && d.inFlight > 0 {
 			break
 		}
-		out = append(out, d.next)
+		it := started{i: d.next}
+		if d.sched != nil {
+			it.due = d.clk.start.Add(d.clk.scale.Wall(d.sched.Intended()))
+		}
+		out = append(out, it)
 		d.next++
 		d.inFlight++
 	}
 	return out
 }
 
-// arm schedules a pump after model time wake. Called with mu held.
-func (d *driver) arm(wake time.Duration) {
-	d.disarm()
-	d.wg.Add(1)
-	var t *time.Timer
-	t = time.AfterFunc(d.scale.Wall(wake), func() {
-		defer d.wg.Done()
-		d.mu.Lock()
-		if d.timer == t {
-			d.timer = nil
-		}
-		items := d.pump()
-		d.mu.Unlock()
-		for _, i := range items {
-			d.wg.Go(func() { d.run(i) })
-		}
-	})
-	d.timer = t
-}
-
-// disarm stops a pending wake-up. Called with mu held.
-func (d *driver) disarm() {
-	if d.timer != nil && d.timer.Stop() {
-		d.wg.Done()
+// arm has the strategy asked again at model time at, unless a wake-up
+// armed already comes no later (it asks again then, and the strategy
+// names its next time). The sleeper ends with ctx. Called with mu held.
+func (d *driver) arm(at time.Duration) {
+	if d.pending && d.wakeAt <= at {
+		return
 	}
-	d.timer = nil
+	d.pending, d.wakeAt = true, at
+	wall := time.Until(d.clk.start.Add(d.clk.scale.Wall(at)))
+	d.wg.Go(func() {
+		_, ok := d.clk.sleep(d.ctx, max(wall, 0))
+		d.mu.Lock()
+		if d.wakeAt == at {
+			d.pending = false
+		}
+		var items []started
+		if ok {
+			items = d.pump()
+		}
+		d.mu.Unlock()
+		d.spawn(items)
+	})
 }
 
-// run runs item i, tells the strategy its outcome and starts what the
+// spawn runs each item on a goroutine of its own.
+func (d *driver) spawn(items []started) {
+	for _, it := range items {
+		d.wg.Go(func() { d.run(it) })
+	}
+}
+
+// run runs item it, tells the strategy its outcome and starts what the
 // strategy then allows: with reuse, on this goroutine.
-func (d *driver) run(i int) {
+func (d *driver) run(it started) {
 	for {
-		o := d.do(i)
+		o := d.do(it.i, it.due)
 		d.mu.Lock()
 		d.inFlight--
 		d.st.Ended(d.now(), o)
@@ -118,11 +138,9 @@ func (d *driver) run(i int) {
 			return
 		}
 		if d.reuse {
-			i, items = items[0], items[1:]
+			it, items = items[0], items[1:]
 		}
-		for _, j := range items {
-			d.wg.Go(func() { d.run(j) })
-		}
+		d.spawn(items)
 		if !d.reuse {
 			return
 		}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/poolbench/poolbench/bench/results"
 	"github.com/poolbench/poolbench/bench/scenario"
+	"github.com/poolbench/poolbench/bench/strategy"
 	"github.com/poolbench/poolbench/mocksrv/upstream"
 )
 
@@ -65,7 +66,7 @@ func testClient(t *testing.T, url string, items int, cl scenario.Client, scale u
 
 func cellOf(t *testing.T, ctx context.Context, c *client, st scenario.Strategy, pool, items int) results.Cell {
 	t.Helper()
-	cell := newCellRun(c, scenario.CellPlan{Strategy: st, Pool: pool}, items, 1, nil, nil).run(ctx)
+	cell := newCellRun(c, scenario.CellPlan{Strategy: st, Pool: pool, Rate: strategy.ArrivalRate{Freq: 1000, Per: time.Second}}, items, 1, nil, nil).run(ctx)
 	if cell.Succeeded+cell.Failed != cell.Items {
 		t.Errorf("%s/p=%d: succeeded %d + failed %d != items %d", st, pool, cell.Succeeded, cell.Failed, cell.Items)
 	}

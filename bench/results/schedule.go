@@ -1,0 +1,108 @@
+package results
+
+import (
+	"sync"
+	"time"
+
+	"github.com/poolbench/poolbench/mocksrv/upstream"
+)
+
+// LateTolerance is how much later than intended (wall time) an item may
+// start before its cell counts it late: a timer's slack on a busy machine.
+// The model, which runs in model time at real time, counts against the
+// same figure.
+const LateTolerance = time.Millisecond
+
+// Schedule is what a rate cell's schedule did (the open model; absent for
+// the other strategies). Its cell's Latency is measured from each item's
+// intended start (coordinated-omission-aware, as wrk2 measures), and
+// Uncorrected from its actual start. Times are model seconds.
+type Schedule struct {
+	// Started is how many items started before the cell stopped.
+	Started int `json:"started"`
+	// StartRate is the achieved start rate: (Started − 1) over the time
+	// from the first start to the last, items per model second; 0 with
+	// fewer than two starts.
+	StartRate float64 `json:"start_rate"`
+	// IntendedRate is the same over the intended starts: the rate asked
+	// for, averaged over the schedule (the rate itself for the constant
+	// pacer).
+	IntendedRate float64 `json:"intended_rate"`
+	// Uncorrected is the item latency from each item's actual start, as
+	// a client that waits for a slot before it takes the time measures
+	// it; the cell's Latency is from the intended start.
+	Uncorrected Percentiles `json:"latency_uncorrected"`
+	// Late counts the items that started more than LateTolerance (wall
+	// time, LateToleranceSeconds in model time) after their intended
+	// start, and Lateness is how late every started item was.
+	Late                 int         `json:"late"`
+	LateToleranceSeconds float64     `json:"late_tolerance_seconds"`
+	Lateness             Percentiles `json:"lateness"`
+	// DeadlineSeconds is when the cell stops (its last intended start plus
+	// the grace, from the cell's start): items unfinished then failed as
+	// "time-limit".
+	DeadlineSeconds float64 `json:"deadline_seconds"`
+}
+
+// ScheduleRecorder collects a rate cell's starts and its items'
+// uncorrected latencies, in wall time from the cell's start; it is safe
+// for concurrent use, and its memory does not grow with the items.
+type ScheduleRecorder struct {
+	uncorrected, lateness *Latencies
+
+	mu                      sync.Mutex
+	n, late                 int
+	firstDue, lastDue       time.Duration
+	firstStart, lastStart   time.Duration
+	deadline, lateAfterWall time.Duration
+}
+
+// NewScheduleRecorder returns an empty recorder for a cell that stops at
+// deadline (wall time from its start).
+func NewScheduleRecorder(deadline time.Duration) *ScheduleRecorder {
+	return &ScheduleRecorder{uncorrected: NewLatencies(), lateness: NewLatencies(), deadline: deadline, lateAfterWall: LateTolerance}
+}
+
+// Start records an item that ought to have started at due and started at
+// actual (wall time from the cell's start).
+func (s *ScheduleRecorder) Start(due, actual time.Duration) {
+	late := max(actual-due, 0)
+	s.lateness.Record(late)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.n == 0 {
+		s.firstDue, s.firstStart = due, actual
+	}
+	s.firstDue, s.firstStart = min(s.firstDue, due), min(s.firstStart, actual)
+	s.lastDue, s.lastStart = max(s.lastDue, due), max(s.lastStart, actual)
+	s.n++
+	if late > s.lateAfterWall {
+		s.late++
+	}
+}
+
+// End records an item's latency from its actual start (wall time).
+func (s *ScheduleRecorder) End(uncorrected time.Duration) { s.uncorrected.Record(uncorrected) }
+
+// Summary is the cell's Schedule in model time at scale.
+func (s *ScheduleRecorder) Summary(scale upstream.Scale) *Schedule {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := &Schedule{
+		Started:              s.n,
+		Uncorrected:          s.uncorrected.Percentiles(scale),
+		Late:                 s.late,
+		LateToleranceSeconds: scale.ModelSeconds(s.lateAfterWall.Seconds()),
+		Lateness:             s.lateness.Percentiles(scale),
+		DeadlineSeconds:      scale.ModelSeconds(s.deadline.Seconds()),
+	}
+	if s.n > 1 {
+		if d := scale.ModelSeconds((s.lastStart - s.firstStart).Seconds()); d > 0 {
+			out.StartRate = float64(s.n-1) / d
+		}
+		if d := scale.ModelSeconds((s.lastDue - s.firstDue).Seconds()); d > 0 {
+			out.IntendedRate = float64(s.n-1) / d
+		}
+	}
+	return out
+}
