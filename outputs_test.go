@@ -39,7 +39,7 @@ error_budget: 0.5
 upstream: {latency: 50ms, cap: 4, overflow: reject}
 client: {retry: {max_attempts: 1}}
 thresholds: {p50: "< 1ms"}
-sweep: {strategies: [`+strings.Join(names, ", ")+`], pool_sizes: [2, 4]}
+sweep: {strategies: [`+strings.Join(names, ", ")+`], pool_sizes: [2, 4], rates: [40/s, 80/s]}
 `))
 	if err != nil {
 		t.Fatal(err)
