@@ -279,6 +279,7 @@ func drawCharts(s *Summary, reqs *requestData) ([]chart, error) {
 	for _, f := range []func() (chart, bool, error){
 		func() (chart, bool, error) { return inflightChart(s, reqs) },
 		func() (chart, bool, error) { return limitChart(s) },
+		func() (chart, bool, error) { return rateChart(s) },
 	} {
 		c, ok, err := f()
 		if err != nil {
