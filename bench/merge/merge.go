@@ -10,7 +10,11 @@
 //     of one histogram of every item; the mean and the maximum are exact;
 //   - a cell's wall time runs from the earliest shard's start of it to the
 //     latest shard's end of it (wall clocks: shards on several machines
-//     are only as aligned as their clocks).
+//     are only as aligned as their clocks);
+//   - a rate cell's schedule (each shard ran the rate): items started and
+//     late add, and so do the start rates; its uncorrected latency and
+//     lateness percentiles are the worst shard's, an upper bound, not
+//     the merged figure.
 //
 // The merged run records n clients (Scenario.Clients times n), each with
 // the cells' pool. Shards of different scenarios, a shard given twice, a
@@ -159,11 +163,11 @@ func check(shards []Shard) error {
 	return nil
 }
 
-// find is r's cell of c's strategy, pool and repeat (nil: none).
+// find is r's cell of c's strategy, pool (or rate) and repeat (nil:
+// none).
 func find(r *results.Results, c results.Cell) *results.Cell {
 	for i := range r.Cells {
-		x := &r.Cells[i]
-		if x.Strategy == c.Strategy && x.Pool == c.Pool && x.Repeat == c.Repeat {
+		if x := &r.Cells[i]; x.Label() == c.Label() {
 			return x
 		}
 	}
@@ -177,10 +181,10 @@ func Cells(parts []*results.Cell) (results.Cell, error) {
 		return results.Cell{}, errors.New("no cells to merge")
 	}
 	f := parts[0]
-	m := results.Cell{Strategy: f.Strategy, Pool: f.Pool, Repeat: f.Repeat, Started: f.Started, Ended: f.Ended}
+	m := results.Cell{Strategy: f.Strategy, Pool: f.Pool, Rate: f.Rate, Repeat: f.Repeat, Started: f.Started, Ended: f.Ended}
 	lat := results.NewLatencies()
 	for _, c := range parts {
-		if c.Strategy != f.Strategy || c.Pool != f.Pool || c.Repeat != f.Repeat {
+		if c.Label() != f.Label() {
 			return m, fmt.Errorf("merging cell %s with cell %s", f.Label(), c.Label())
 		}
 		if c.Timescale != f.Timescale {
@@ -203,6 +207,7 @@ func Cells(parts []*results.Cell) (results.Cell, error) {
 			m.Ended = c.Ended
 		}
 		m.Harness = worse(m.Harness, c.Harness)
+		m.Schedule = addSchedule(m.Schedule, c.Schedule)
 		l, err := results.CellLatencies(c)
 		if err != nil {
 			return m, err
@@ -219,6 +224,30 @@ func Cells(parts []*results.Cell) (results.Cell, error) {
 	}
 	m.Histogram = h
 	return m, nil
+}
+
+// addSchedule adds shard schedule b to a (nil: none yet): counts and
+// rates add, percentiles take the worse.
+func addSchedule(a, b *results.Schedule) *results.Schedule {
+	if b == nil {
+		return a
+	}
+	if a == nil {
+		c := *b
+		return &c
+	}
+	worst := func(x, y results.Percentiles) results.Percentiles {
+		return results.Percentiles{Mean: max(x.Mean, y.Mean), P50: max(x.P50, y.P50), P90: max(x.P90, y.P90),
+			P95: max(x.P95, y.P95), P99: max(x.P99, y.P99), Max: max(x.Max, y.Max)}
+	}
+	a.Started += b.Started
+	a.Late += b.Late
+	a.StartRate += b.StartRate
+	a.IntendedRate += b.IntendedRate
+	a.Uncorrected = worst(a.Uncorrected, b.Uncorrected)
+	a.Lateness = worst(a.Lateness, b.Lateness)
+	a.DeadlineSeconds = max(a.DeadlineSeconds, b.DeadlineSeconds)
+	return a
 }
 
 // add adds the counts of b to a (a new map when a is nil).

@@ -10,6 +10,7 @@ import (
 
 	"github.com/poolbench/poolbench/bench/results"
 	"github.com/poolbench/poolbench/bench/scenario"
+	"github.com/poolbench/poolbench/bench/strategy"
 	"github.com/poolbench/poolbench/mocksrv/upstream"
 )
 
@@ -210,5 +211,46 @@ func TestMergeInterrupted(t *testing.T) {
 	}
 	if got.Complete || len(got.Cells) != 1 {
 		t.Errorf("complete %v with %d cells, want false with 1", got.Complete, len(got.Cells))
+	}
+}
+
+// TestMergeRateCells: rate cells of one repeat differ only by their rate
+// (pool 0 each): shards merge each rate with itself, never across rates,
+// and their schedules add.
+func TestMergeRateCells(t *testing.T) {
+	lat := make([]time.Duration, 40)
+	for i := range lat {
+		lat[i] = time.Duration(10+i) * time.Millisecond
+	}
+	shards, _ := shardsOf(t, targetScenario("rate"), 2, lat, 1)
+	for k := range shards {
+		c := shards[k].Results.Cells[0]
+		c.Strategy, c.Pool = scenario.Rate, 0
+		var cells []results.Cell
+		for i, r := range []string{"2/s", "4/s"} {
+			rate, err := strategy.ParseRate(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			x := c
+			x.Rate = &rate
+			x.Schedule = &results.Schedule{Started: c.Items, Late: i + 1, StartRate: rate.PerSecond() * 0.99, Uncorrected: results.Percentiles{P99: float64(k + 1)}}
+			cells = append(cells, x)
+		}
+		shards[k].Results.Cells = cells
+	}
+	m, err := Merge(shards)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Cells) != 2 {
+		t.Fatalf("%d merged cells, want one per rate", len(m.Cells))
+	}
+	for i, c := range m.Cells {
+		s := c.Schedule
+		if c.Rate == nil || c.Rate.PerSecond() != float64(2*(i+1)) || c.Items != 40 || s.Started != 40 || s.Late != 2*(i+1) ||
+			math.Abs(s.StartRate-2*0.99*c.Rate.PerSecond()) > 1e-9 || s.Uncorrected.P99 != 2 {
+			t.Errorf("cell %d: %s, %d items, schedule %+v", i, c.Label(), c.Items, s)
+		}
 	}
 }
