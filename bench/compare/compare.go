@@ -171,6 +171,9 @@ func compareMetric(k Key, m Metric, oldCells, newCells []results.Cell, opts Opti
 	if len(ov) == 0 && len(nv) == 0 {
 		return Row{}, false
 	}
+	if m.Exact && k.Strategy.Kind().TimedCounts {
+		m.Exact = false // an adaptive cell's counts turn on timing
+	}
 	row := Row{Key: k, Metric: m, P: math.NaN()}
 	if why := boundIn(oldCells, newCells); why != "" && !m.Exact {
 		row.Verdict, row.Note = Bound, why
@@ -364,6 +367,9 @@ func timingVerdict(m Metric, d, p float64, opts Options) Verdict {
 	}
 	if math.IsNaN(d) || math.Abs(d) <= opts.Threshold {
 		return Within
+	}
+	if m.Better == 0 {
+		return Changed
 	}
 	if (d > 0) == (m.Better < 0) {
 		return Regressed

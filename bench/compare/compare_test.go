@@ -415,3 +415,34 @@ func TestExplainedByTheModel(t *testing.T) {
 		t.Errorf("changed scenario: failed %s, want regressed", v)
 	}
 }
+
+// TestTimedCounts: an adaptive cell's failed items turn on timing
+// (strategy.Kind.TimedCounts), so two runs whose worst repeats differ are
+// tested over repeats like a time, not called a regression exactly; a
+// fixed pool's are still compared exactly.
+func TestTimedCounts(t *testing.T) {
+	run := func(failed ...int) *results.Results {
+		r := defaultSynth().build()
+		for i, f := range failed {
+			for _, st := range []scenario.Strategy{scenario.Adaptive, scenario.Pooled} {
+				c := results.Cell{Strategy: st, Pool: st.CellPool(64), Repeat: i, Items: 400, Succeeded: 400 - f, Failed: f, Attempts: 400}
+				c.SetWall(2.5, 1)
+				r.Cells = append(r.Cells, c)
+			}
+		}
+		return r
+	}
+	rep := mustCompare(t, run(13, 41, 98, 20, 30, 50), run(30, 133, 60, 25, 45, 70), DefaultOptions)
+	verdict := map[string]Row{}
+	for _, row := range rep.Rows {
+		if row.Metric.Name == "failed" {
+			verdict[row.Key.String()] = row
+		}
+	}
+	if row := verdict["adaptive"]; row.Metric.Exact || math.IsNaN(row.P) || row.Verdict == Regressed {
+		t.Errorf("adaptive failed: exact %v, p %v, verdict %v; want tested over repeats, not a regression", row.Metric.Exact, row.P, row.Verdict)
+	}
+	if row := verdict["pooled/pool=64"]; !row.Metric.Exact || row.Verdict != Regressed {
+		t.Errorf("pooled(64) failed: exact %v, verdict %v; want compared exactly and regressed", row.Metric.Exact, row.Verdict)
+	}
+}

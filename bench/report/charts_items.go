@@ -13,6 +13,7 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 
 	"github.com/poolbench/poolbench/bench/results"
+	"github.com/poolbench/poolbench/mocksrv/upstream"
 )
 
 // The charts of the headline and of single cells: the headline bars, the
@@ -147,7 +148,7 @@ func cdfChart(s *Summary, reqs *requestData) (chart, error) {
 	p.Y.Min, p.Y.Max = 0, 1
 	lo, hi := math.Inf(1), 0.0
 	for _, r := range rows {
-		ts := r.Cells[0].Timescale.Factor()
+		ts := r.Cells[0].Timescale
 		var xys plotter.XYs
 		if fromRequests {
 			xys = reqs.latencyOf(r.Cells[0].Label()).cdfXYs(ts)
@@ -238,7 +239,7 @@ func cdfRows(s *Summary, pool int) []*Row {
 // highest its histogram bucket holds, kept within the exact extremes, so
 // within latencyHist's precision of the exact value at that rank; the
 // first and last points are exact. Empty for a nil l.
-func (l *latencyHist) cdfXYs(ts float64) plotter.XYs {
+func (l *latencyHist) cdfXYs(ts upstream.Scale) plotter.XYs {
 	n := l.count()
 	if n == 0 {
 		return nil
@@ -262,7 +263,7 @@ func (l *latencyHist) cdfXYs(ts float64) plotter.XYs {
 		if r == 1 {
 			v = l.min
 		}
-		xys[i] = plotter.XY{X: v.Seconds() / ts, Y: float64(r) / float64(n)}
+		xys[i] = plotter.XY{X: ts.ModelSeconds(v.Seconds()), Y: float64(r) / float64(n)}
 	}
 	return xys
 }
@@ -289,7 +290,7 @@ func inflightChart(s *Summary, reqs *requestData) (chart, bool, error) {
 	title := fmt.Sprintf("Requests in flight over time: %s", cell.Label())
 	p := newPlot(title, "time since the cell's first request ("+s.secondsWord()+")", "requests in flight (client side)")
 	p.Legend.Left = false
-	xys := inflightXYs(att, cell.Timescale.Factor())
+	xys := inflightXYs(att, cell.Timescale)
 	if err := line(p, cell.Label(), xys, strategyColor(cell.Strategy), nil, noMarks); err != nil {
 		return chart{}, false, err
 	}
@@ -322,9 +323,9 @@ func inflightChart(s *Summary, reqs *requestData) (chart, bool, error) {
 // interval) so large cells stay light. It walks the starts and the ends
 // together, a start before an end at the same instant, and needs no
 // memory beyond the points it returns.
-func inflightXYs(att spans, ts float64) plotter.XYs {
+func inflightXYs(att spans, ts upstream.Scale) plotter.XYs {
 	t0 := att.starts[0]
-	at := func(t int64) float64 { return time.Duration(t-t0).Seconds() / ts }
+	at := func(t int64) float64 { return ts.ModelSeconds(time.Duration(t - t0).Seconds()) }
 	end := at(att.ends[len(att.ends)-1])
 	if last := at(att.starts[len(att.starts)-1]); last > end {
 		end = last // a negative latency

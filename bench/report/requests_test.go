@@ -19,6 +19,8 @@ import (
 	"gonum.org/v1/plot/plotter"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/poolbench/poolbench/mocksrv/upstream"
 )
 
 // The requests.jsonl reader keeps the wanted cells, reads lines vegeta's
@@ -335,7 +337,7 @@ func TestInflightUnchanged(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, ts := range []float64{1, 0.08} {
-				got, want := inflightXYs(d.inflightOf("c"), ts), oldInflightXYs(old, ts)
+				got, want := inflightXYs(d.inflightOf("c"), upstream.Scale(ts)), oldInflightXYs(old, ts)
 				if len(got) != len(want) {
 					t.Fatalf("ts %v: %d points, want %d", ts, len(got), len(want))
 				}

@@ -17,8 +17,11 @@ var Adaptive = Kind{
 	Doc:       "a concurrency limit that adapts to the answers (AIMD or Vegas; scenario adaptive:)",
 	PoolLabel: "auto",
 	Versus:    "without knowing the cap",
-	Color:     color.RGBA{R: 0x2c, G: 0xa0, B: 0x8c, A: 0xff},
-	cellPool:  func(int) int { return 0 },
+	// Its limit, and so how many items the cap rejects, follows when
+	// answers arrive.
+	TimedCounts: true,
+	Color:       color.RGBA{R: 0x2c, G: 0xa0, B: 0x8c, A: 0xff},
+	cellPool:    func(int) int { return 0 },
 	build: func(c Config) (Strategy, error) {
 		a := c.Adaptive.WithDefaults()
 		if field, err := a.Check(); err != nil {

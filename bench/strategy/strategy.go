@@ -92,6 +92,11 @@ type Kind struct {
 	// ("adaptive reaches 97% of the best fixed pool's goodput without
 	// knowing the cap"). Empty: no such sentence.
 	Versus string
+	// TimedCounts is true when the strategy's cells' counts (failed
+	// items, attempts, peak in flight) turn on timing, because it reacts
+	// to answers as they come: compare then tests them over repeats as it
+	// does times, rather than exactly.
+	TimedCounts bool
 	// Color is the strategy's colour in every chart.
 	Color color.RGBA
 	// cellPool is the pool a cell records for a pool size.

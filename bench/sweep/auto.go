@@ -81,7 +81,7 @@ func (pl *planner) cell(ctx context.Context, plan scenario.CellPlan) (plannedCel
 // front of a server of utilisation u waits 1/(1−u) as long), the mock's
 // lateness, the waits' lateness.
 func (pl *planner) overheadAt(pc plannedCell, s upstream.Scale) model.Overhead {
-	wall := pc.base.ModelWallSeconds * s.Factor()
+	wall := s.WallSeconds(pc.base.ModelWallSeconds)
 	u := 0.0
 	if wall > 0 {
 		rate := pc.attempts / wall // requests per wall second
@@ -163,7 +163,7 @@ func (pl *planner) pace(ctx context.Context, jobs []job, parallel int) error {
 	if len(jobs) == 0 {
 		return nil
 	}
-	wall := func(j job, s upstream.Scale) float64 { return j.pc.base.ModelWallSeconds * s.Factor() }
+	wall := func(j job, s upstream.Scale) float64 { return s.WallSeconds(j.pc.base.ModelWallSeconds) }
 	var longest, total float64
 	for _, j := range jobs {
 		w := wall(j, j.scale)

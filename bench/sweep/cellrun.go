@@ -128,7 +128,7 @@ func (sw *sweeper) order(jobs []job) []job {
 	if sw.planner == nil || sw.sc.Sweep.Parallel <= 1 {
 		return out
 	}
-	wall := func(j job) float64 { return j.pc.base.ModelWallSeconds * j.scale.Factor() }
+	wall := func(j job) float64 { return j.scale.WallSeconds(j.pc.base.ModelWallSeconds) }
 	slices.SortStableFunc(out, func(a, b job) int { return cmp.Compare(wall(b), wall(a)) })
 	return out
 }
