@@ -3,7 +3,10 @@ package report
 import (
 	"encoding/csv"
 	"io"
+	"math"
 	"strconv"
+
+	"github.com/poolbench/poolbench/bench/results"
 )
 
 // csvHeader is table.csv's header: plain numbers, in the units the names
@@ -22,6 +25,7 @@ var csvHeader = []string{
 	"peak_in_flight", "rejected", "reset", "predicted_wall_s", "efficiency", "timescale",
 	"harness_bound", "harness_error", "harness_cpu", "added_per_attempt_s", "interrupted",
 	"predicted_low_s", "predicted_high_s", "predicted_modes", "predicted_coverage",
+	"rate_per_s", "start_rate_per_s", "latency_uncorrected_p50_s", "latency_uncorrected_p99_s", "late", "lateness_p99_s",
 }
 
 // perItemNum is attempts per item as a plain number, empty without items.
@@ -38,7 +42,11 @@ func perItemNum(attempts, items float64) string {
 // one, or when its goodput is 0). predicted_low_s and predicted_high_s
 // are the model's range, predicted_modes its outcomes with their odds
 // where it has several, predicted_coverage the probability that one more
-// simulated run falls inside (1 for an exact cell's bound).
+// simulated run falls inside (1 for an exact cell's bound). A rate row
+// has its rate (rate_per_s, asked) and its schedule (results.Schedule):
+// the start rate achieved, the latency from the actual start beside the
+// table's from the intended start, the items that started late and how
+// late; these are empty for the other rows.
 func (s *Summary) WriteCSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write(csvHeader); err != nil {
@@ -98,10 +106,34 @@ func (s *Summary) WriteCSV(w io.Writer) error {
 		} else {
 			rec = append(rec, "", "", "", "")
 		}
+		rec = append(rec, scheduleFields(r, num)...)
 		if err := cw.Write(rec); err != nil {
 			return err
 		}
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// scheduleFields are a rate row's last columns (medians over its repeats),
+// empty for the other rows.
+func scheduleFields(r *Row, num func(float64) string) []string {
+	if r.Rate.IsZero() {
+		return []string{"", "", "", "", "", ""}
+	}
+	sched := func(f func(*results.Schedule) float64) string {
+		return num(r.Group.Stat(func(c *results.Cell) float64 {
+			if c.Schedule == nil {
+				return math.NaN()
+			}
+			return f(c.Schedule)
+		}).Median)
+	}
+	return []string{num(r.Rate.PerSecond()),
+		sched(func(s *results.Schedule) float64 { return s.StartRate }),
+		sched(func(s *results.Schedule) float64 { return s.Uncorrected.P50 }),
+		sched(func(s *results.Schedule) float64 { return s.Uncorrected.P99 }),
+		sched(func(s *results.Schedule) float64 { return float64(s.Late) }),
+		sched(func(s *results.Schedule) float64 { return s.Lateness.P99 }),
+	}
 }

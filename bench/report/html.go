@@ -22,11 +22,13 @@ type pageData struct {
 	Caption       string
 	Charts        []pageChart
 	Notes         []string // charts not drawn, and why
-	Requests      bool
-	Machine       string
-	Started       string
-	Finished      string
-	Complete      bool
+	// Schedules says what each rate cell's schedule did (ScheduleLines).
+	Schedules []string
+	Requests  bool
+	Machine   string
+	Started   string
+	Finished  string
+	Complete  bool
 }
 
 // pageTable is one table of the page: its id, header, which columns are
@@ -105,6 +107,7 @@ func renderPage(s *Summary, charts []chart, requests bool, notes ...string) ([]b
 	d := pageData{
 		S: s, Name: r.Scenario.Name, Description: r.Scenario.Description,
 		Words: Describe(r.Scenario), Caption: s.Caption(), Requests: requests, Complete: r.Complete, Notes: notes,
+		Schedules: ScheduleLines(r.Cells),
 	}
 	d.Table = newPageTable(s, "results", true, func(md string) bool { return !slices.Contains(detailColumns, md) })
 	d.Detail = newPageTable(s, "detail", false, func(md string) bool {
@@ -212,7 +215,10 @@ var pageTmpl = template.Must(template.Must(template.New("page").Parse(tableTmpl)
 <h2>Results</h2>
 {{template "table" .Table}}
 <p class="caption">{{.Caption}}{{if .S.Best}} The highlighted row is the recommended pool.{{end}}</p>
-{{with .Detail}}
+{{with .Schedules}}<ul class="schedules" id="schedules">
+{{range .}}<li>{{.}}</li>
+{{end}}</ul>
+{{end}}{{with .Detail}}
 <h3>Every figure per cell</h3>
 {{template "table" .}}
 <p class="caption">The columns the table above leaves out, as table.csv has them.</p>

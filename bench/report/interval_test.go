@@ -58,7 +58,8 @@ func TestRangeShown(t *testing.T) {
 	if err := s.WriteCSV(&csv); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(csv.String(), ",815.9,818,,1\n") || !strings.Contains(csv.String(), "424 s (70%) or 529.5 s (30%),0.9\n") {
+	// The range's columns, then a rate row's six, empty here.
+	if !strings.Contains(csv.String(), ",815.9,818,,1,,,,,,\n") || !strings.Contains(csv.String(), "424 s (70%) or 529.5 s (30%),0.9,,,,,,\n") {
 		t.Errorf("table.csv without the ranges:\n%s", csv.String())
 	}
 	c, err := wallChart(s)
