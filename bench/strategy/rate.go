@@ -27,8 +27,11 @@ var Rate = Kind{
 	Doc:       "items start on a schedule, one cell per rate (open model; scenario rates: and rate:)",
 	TakesRate: true,
 	Open:      true,
-	Color:     color.RGBA{R: 0x94, G: 0x67, B: 0xbd, A: 0xff},
-	cellPool:  func(int) int { return 0 },
+	// Arrivals do not wait for answers: which of them meet a full cap
+	// (rejected, queued past a timeout) turns on timing.
+	TimedCounts: true,
+	Color:       color.RGBA{R: 0x94, G: 0x67, B: 0xbd, A: 0xff},
+	cellPool:    func(int) int { return 0 },
 	build: func(c Config) (Strategy, error) {
 		if c.Rate.IsZero() {
 			return nil, fmt.Errorf("strategy rate needs a rate (sweep rates:, like [1/s, 2/s])")
