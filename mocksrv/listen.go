@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"net/http"
 	"runtime"
@@ -122,7 +123,11 @@ func listenEngine(addr string, s *Server, engine Engine, lim limits) (*Running, 
 		return nil, fmt.Errorf("mock listen: %w", err)
 	}
 	tcp := ln.Addr().(*net.TCPAddr)
-	// HTTP/1.1, and for EngineH2C h2c with prior knowledge.
+	// HTTP/1.1, and for EngineH2C h2c with prior knowledge, taking any
+	// number of concurrent streams on a connection (net/http's default is
+	// 250): the mock's only limit on requests in flight is its cap, as
+	// over HTTP/1.1, so that a pool above 250 over h2c reaches it, as the
+	// model has it.
 	var protocols http.Protocols
 	protocols.SetHTTP1(true)
 	protocols.SetUnencryptedHTTP2(engine == EngineH2C)
@@ -138,6 +143,7 @@ func listenEngine(addr string, s *Server, engine Engine, lim limits) (*Running, 
 			IdleTimeout:       lim.idle,
 			MaxHeaderBytes:    MaxHeaderBytes,
 			Protocols:         &protocols,
+			HTTP2:             &http.HTTP2Config{MaxConcurrentStreams: math.MaxUint32},
 		},
 		done: make(chan error, 1),
 	}

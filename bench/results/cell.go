@@ -73,7 +73,11 @@ type Cell struct {
 	Ended   time.Time `json:"ended,omitzero"`
 
 	// Connections is how many connections the client opened during the
-	// cell (0 in results written before it was counted).
+	// cell (every client's in a fleet, every shard's in a merge; 0 in
+	// results written before it was counted). Over HTTP/1.1 a connection
+	// carries one request at a time; over HTTP/2 a request beyond what a
+	// connection may carry at once (the server's limit on concurrent
+	// streams) takes another connection.
 	Connections int `json:"connections,omitempty"`
 
 	// Upstream holds the mock's counters for this cell (absent for an

@@ -24,8 +24,12 @@ import (
 // HTTP/2 is net/http's own (Transport.Protocols): h2 by ALPN over
 // https://, h2c with prior knowledge over http://. The pool still bounds
 // the requests in flight; over HTTP/2 they are streams on one connection
-// per host (a request beyond the server's concurrent-stream limit waits
-// for a stream, as gRPC's and most h2 clients do). Over HTTP/1.1 each
+// per host while the server takes them: a request beyond what a
+// connection may carry (the server's SETTINGS_MAX_CONCURRENT_STREAMS,
+// nginx's 128 and Go's 250 by default, or 100 until the server has said)
+// takes another connection, as Go's and vegeta's clients do by default,
+// so the pool's requests are all at the server, over about ⌈pool /
+// limit⌉ connections per host (the cell's Connections). Over HTTP/1.1 each
 // request in flight has a connection of its own, at most the pool's size
 // per host. Every connection is dialed through the client (its loopback
 // check, its count, abort).
@@ -63,7 +67,12 @@ func newNetClient(c *client, reqs *Requests, d *net.Dialer, conns int, warn func
 		DisableKeepAlives:   c.close,
 		DisableCompression:  true, // send the request as written, as curl does
 		Protocols:           &p,
-		HTTP2:               &http.HTTP2Config{StrictMaxConcurrentRequests: true},
+		// A request beyond the server's limit on concurrent streams takes
+		// another connection rather than waiting for a stream, as gRPC's
+		// clients do: net/http's StrictMaxConcurrentRequests stalls
+		// requests until their timeout once more than a few wait
+		// (golang/go#70809; TestRunHTTP2StreamLimit).
+		HTTP2: &http.HTTP2Config{StrictMaxConcurrentRequests: false},
 	}
 	return &netClient{rt: rt, fixed: reqs.fixed, secrets: reqs.secrets, warn: warn}
 }

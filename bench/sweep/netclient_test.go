@@ -244,3 +244,65 @@ sweep: {strategies: [pooled], pool_sizes: [8]}
 		}
 	}
 }
+
+// TestRunHTTP2StreamLimit: a pool above the server's limit on concurrent
+// streams keeps every one of its requests at the server, over ⌈pool /
+// limit⌉ connections or more, never more than the pool's (the cell takes
+// what the pool takes: no request waits in the client); a pool within the
+// limit keeps one connection. With net/http's StrictMaxConcurrentRequests
+// the first case stalls: a few requests succeed, the rest time out
+// (golang/go#70809). The limit is 100, the least the client assumes before
+// the server's settings arrive: below it, a burst sent on a new connection
+// before then is refused in part and sent again, after up to a second.
+func TestRunHTTP2StreamLimit(t *testing.T) {
+	const limit, items, d = 100, 300, 20 * time.Millisecond
+	rc := newRecorder(d)
+	srv := httptest.NewUnstartedServer(rc)
+	srv.Config.Protocols = new(http.Protocols)
+	srv.Config.Protocols.SetUnencryptedHTTP2(true)
+	srv.Config.HTTP2 = &http.HTTP2Config{MaxConcurrentStreams: limit}
+	srv.Start()
+	defer srv.Close()
+	for _, pool := range []int{150, limit, 10} {
+		rc.peak.Store(0)
+		res, _, _ := runScenario(t, nil, `name: t
+items: %d
+target: {url: %q, http: 2}
+client: {retry: {max_attempts: 1}, timeout: 5s}
+sweep: {strategies: [pooled], pool_sizes: [%d]}
+`, items, srv.URL+"/x", pool)
+		c := res.Cells[0]
+		least, most := (pool+limit-1)/limit, pool
+		if pool <= limit {
+			most = 1
+		}
+		if c.Succeeded != items || c.Connections < least || c.Connections > most || rc.peak.Load() != int64(pool) {
+			t.Errorf("pool %d against a limit of %d streams: %d of %d succeeded over %d connections (want %d to %d), the server's peak %d in flight (want the pool's)",
+				pool, limit, c.Succeeded, items, c.Connections, least, most, rc.peak.Load())
+		}
+	}
+}
+
+// TestRunMockH2CStreams: the mock over h2c sets no limit of its own on
+// concurrent streams (net/http's server would set 250): 300 requests in
+// flight all reach it, as they would over HTTP/1.1 and in the model, over
+// at most three connections (the client takes 100 streams per connection
+// until the server's settings arrive).
+func TestRunMockH2CStreams(t *testing.T) {
+	if testing.Short() {
+		t.Skip("300 requests in flight")
+	}
+	sc := mustParse(t, `name: t
+items: 300
+upstream: {latency: 300ms, http: 2}
+sweep: {strategies: [unbounded]}
+`)
+	res, err := Run(t.Context(), sc, Options{Calibration: &Calibration{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := res.Cells[0]
+	if c.Succeeded != 300 || c.Connections < 1 || c.Connections > 3 || c.Upstream == nil || c.Upstream.PeakInFlight != 300 {
+		t.Errorf("%d succeeded over %d connections, the mock's counters %+v: want 300 succeeded over 1 to 3 connections, 300 in flight at once", c.Succeeded, c.Connections, c.Upstream)
+	}
+}

@@ -323,14 +323,20 @@ sweep: {strategies: [pooled, unbounded, serial], pool_sizes: [16]}
 				t.Errorf("http %d, %d clients, %s: measured %d attempts, %d failed, %v; the model %d, %d, %v",
 					h, clients, c.Label(), c.Attempts, c.Failed, c.Outcomes, m.Attempts, m.Failed, m.Outcomes)
 			}
-			// Every client opens its own: one over h2c, up to its requests
-			// in flight over HTTP/1.1.
+			// Every client opens its own: one over h2c (and one more per
+			// 100 requests it sends at once before the mock's settings
+			// arrive: the streams net/http assumes until then), up to its
+			// requests in flight over HTTP/1.1.
 			conc, err := model.FleetConcurrency(c.Strategy, c.Pool, c.Items, clients)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if h == 2 && c.Connections != clients || h == 1 && (c.Connections < clients || c.Connections > conc) {
-				t.Errorf("http %d, %d clients, %s: %d connections, want %d over h2c, %d to %d over HTTP/1.1", h, clients, c.Label(), c.Connections, clients, clients, conc)
+			most := conc
+			if h == 2 {
+				most = clients + conc/100
+			}
+			if c.Connections < clients || c.Connections > most {
+				t.Errorf("http %d, %d clients, %s: %d connections, want %d to %d", h, clients, c.Label(), c.Connections, clients, most)
 			}
 		}
 	}
