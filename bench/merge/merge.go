@@ -4,7 +4,8 @@
 // written:
 //
 //   - counts add: items, succeeded, failed, attempts, failures and outcomes
-//     by class;
+//     by class, the connections opened and the requests re-sent on a new
+//     one;
 //   - latency percentiles come from the merged HdrHistograms the cells
 //     carry (Cell.Histogram: bucket counts add), so they are exactly those
 //     of one histogram of every item; the mean and the maximum are exact;
@@ -197,6 +198,8 @@ func Cells(parts []*results.Cell) (results.Cell, error) {
 		m.Succeeded += c.Succeeded
 		m.Failed += c.Failed
 		m.Attempts += c.Attempts
+		m.Reconnects += c.Reconnects
+		m.Connections += c.Connections
 		m.Failures = add(m.Failures, c.Failures)
 		m.Outcomes = add(m.Outcomes, c.Outcomes)
 		m.Interrupted = m.Interrupted || c.Interrupted

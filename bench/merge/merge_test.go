@@ -34,7 +34,7 @@ func shardsOf(t *testing.T, sc scenario.Scenario, n int, lat []time.Duration, sc
 		share := results.Shard{Index: i, Count: n}
 		items := share.Of(len(lat))
 		c := results.Cell{Strategy: scenario.Pooled, Pool: 4, Items: items, Succeeded: items - i%2, Failed: i % 2, Attempts: items + i,
-			Outcomes: map[string]int{"200": items - i%2, "503": i}, Started: t0.Add(time.Duration(i) * time.Millisecond), Ended: t0.Add(time.Second + time.Duration(n-i)*time.Millisecond)}
+			Outcomes: map[string]int{"200": items - i%2, "503": i}, Connections: 1 + i, Reconnects: i % 3, Started: t0.Add(time.Duration(i) * time.Millisecond), Ended: t0.Add(time.Second + time.Duration(n-i)*time.Millisecond)}
 		if i%2 == 1 {
 			c.Failures = map[string]int{"503 after 4 attempts": 1}
 		}
@@ -87,13 +87,18 @@ func TestMergeExact(t *testing.T) {
 				t.Errorf("merged_shards %d, clients %d, complete %v; want %d, %d, true", got.MergedShards, got.Scenario.Clients, got.Complete, tc.n, tc.n)
 			}
 			c := got.Cells[0]
-			var succeeded, attempts int
+			var succeeded, attempts, conns, reconnects int
 			for _, s := range shards {
 				succeeded += s.Results.Cells[0].Succeeded
 				attempts += s.Results.Cells[0].Attempts
+				conns += s.Results.Cells[0].Connections
+				reconnects += s.Results.Cells[0].Reconnects
 			}
 			if c.Items != tc.items || c.Succeeded != succeeded || c.Failed != tc.items-succeeded || c.Attempts != attempts {
 				t.Errorf("counts: items %d succeeded %d failed %d attempts %d; want %d %d %d %d", c.Items, c.Succeeded, c.Failed, c.Attempts, tc.items, succeeded, tc.items-succeeded, attempts)
+			}
+			if c.Connections != conns || c.Reconnects != reconnects {
+				t.Errorf("connections %d, reconnects %d; want every shard's: %d, %d", c.Connections, c.Reconnects, conns, reconnects)
 			}
 			if c.Outcomes["200"] != succeeded || c.Failures["503 after 4 attempts"] != tc.items-succeeded {
 				t.Errorf("outcomes %v, failures %v", c.Outcomes, c.Failures)
