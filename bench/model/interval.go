@@ -95,8 +95,9 @@ func (sp Spread) validate() error {
 //
 //   - Simulated: n runs (sp.Runs; sp's zero fields take the defaults,
 //     Spread.WithDefaults), each with every answer returning
-//     uniformly 0 to sp.Jitter late (and its own seeds or parameters, as
-//     sp says); the range of the wall time, failed items, attempts and
+//     uniformly 0 to sp.Jitter late, a fleet's first attempts in an order
+//     of their own (Params.ReturnSpread), and its own seeds or parameters,
+//     as sp says; the range of the wall time, failed items, attempts and
 //     each latency percentile is the k-th smallest to the k-th largest run, k =
 //     ⌊(n + 1) × 0.05⌋ (at least 1), joined with the central prediction.
 //     For exchangeable runs one more run falls inside with probability

@@ -62,7 +62,8 @@ type Params struct {
 	// PCG(SpreadSeed, upstream.DrawKey(item, attempt)) (default 0): a
 	// what-if for a harness whose overhead varies from attempt to attempt,
 	// which also breaks ties between answers sent at the same instant in
-	// an order of its own.
+	// an order of its own, and, for a fleet, sends its clients' first
+	// attempts in an order drawn from PCG(SpreadSeed, 0) (shuffleStart).
 	ReturnSpread time.Duration
 	SpreadSeed   uint64
 	// ServiceExtra is added to every service time, and WaitExtra to every
@@ -297,6 +298,7 @@ func (m *sim) run(ctx context.Context) error {
 	for g := range m.fleet {
 		m.pump(g)
 	}
+	m.shuffleStart()
 	for steps := 0; ; steps++ {
 		if steps&0xffff == 0 {
 			if err := ctx.Err(); err != nil {
@@ -391,5 +393,28 @@ func (m *sim) beginAttempt(i int32) {
 func (m *sim) watch(r ref) {
 	if m.timeout > 0 {
 		m.tq.push(deadlineRef{m.items[r.item].deadline, r})
+	}
+}
+
+// shuffleStart reorders the first attempts of a fleet's clients, which
+// start at the same instant, when the run spreads its timing
+// (ReturnSpread): which of them reach the upstream first, and so which
+// items a queue serves first, is the race of the clients' goroutines, not
+// their order. Measured: a fleet of 4 clients with pool 2 against a queue
+// of 4 (TestFleetInsideItsRange's) read 2.635–2.729 s in 5 runs (and
+// 2.765 s with the harness's 1.7%), where simulated runs with the clients
+// in order spread over 2.669–2.679 s, and 2.613–2.729 s with them
+// shuffled.
+func (m *sim) shuffleStart() {
+	if m.p.ReturnSpread <= 0 || len(m.fleet) < 2 {
+		return
+	}
+	first := make([]ref, m.ready.len())
+	for i := range first {
+		first[i] = m.ready.pop()
+	}
+	rand.New(rand.NewPCG(m.p.SpreadSeed, 0)).Shuffle(len(first), func(i, j int) { first[i], first[j] = first[j], first[i] })
+	for _, r := range first {
+		m.ready.push(r)
 	}
 }
