@@ -109,6 +109,10 @@ sweep: {strategies: [`+strings.Join(names, ", ")+`], pool_sizes: [2, 4], rates: 
 			// strategy that takes no pool.
 			charts = append(charts, "headline")
 		}
+		if g.Cells[0].Bound() {
+			// Left out of benchstat's input with a comment that names it.
+			outputs["results.bench.txt"] = "# " + label + " left out"
+		}
 		for _, chart := range charts {
 			outputs["charts/"+chart+".svg"] = string(g.Strategy)
 		}

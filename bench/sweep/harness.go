@@ -11,6 +11,7 @@ import (
 
 	"github.com/poolbench/poolbench/bench/model"
 	"github.com/poolbench/poolbench/bench/results"
+	"github.com/poolbench/poolbench/bench/strategy"
 	"github.com/poolbench/poolbench/mocksrv"
 	"github.com/poolbench/poolbench/mocksrv/upstream"
 )
@@ -98,6 +99,9 @@ type ruling struct {
 	// open: a rate cell, whose schedule sets its wall time; the harness's
 	// share is of its items' latency (model.HarnessEstimate).
 	open bool
+	// why says what makes the cell's answer turn on a few milliseconds
+	// (turnsOn), for the reason; "" says nothing of it.
+	why string
 }
 
 // measured names what the harness's share is of.
@@ -149,8 +153,8 @@ func judge(h *results.Harness, r ruling) {
 			100*h.Sensitivity, r.interval.RangeText(), r.wall, r.interval.Describe(r.wall, r.budget))
 	default:
 		h.Bound = true
-		h.Reason = fmt.Sprintf("the cell's answer turns on a few milliseconds: under half to twice the overhead the harness measured (%s per attempt, at %s) the model's wall time changes by up to %.0f%% (%.1f%% at the measured overhead), as retries that come back together meet the cap's free slots or miss them: read its figures as one draw of several possible",
-			fmtSeconds(h.AddedPerAttempt), r.scale, 100*h.Sensitivity, 100*h.Error)
+		h.Reason = fmt.Sprintf("the cell's answer turns on a few milliseconds: under half to twice the overhead the harness measured (%s per attempt, at %s) the model's wall time changes by up to %.0f%% (%.1f%% at the measured overhead)%s: read its figures as one draw of several possible",
+			fmtSeconds(h.AddedPerAttempt), r.scale, 100*h.Sensitivity, 100*h.Error, r.why)
 		if r.interval != nil {
 			h.Reason += fmt.Sprintf("; the %.4g s measured is %s of the model's %s", r.wall, r.interval.Describe(r.wall, r.budget), r.interval.RangeText())
 		}
@@ -230,4 +234,18 @@ func failedEvery(outcomes map[string]int) string {
 		parts[i] = fmt.Sprintf("%d %s", outcomes[k], k)
 	}
 	return strings.Join(parts, ", ")
+}
+
+// turnsOn says what makes a cell's answer turn on a few milliseconds, as
+// the reason puts it: a limit that follows when answers arrive (a
+// strategy whose counts turn on timing), retries that come back together,
+// or answers due at the same instant.
+func turnsOn(c *results.Cell, k strategy.Kind) string {
+	switch {
+	case k.TimedCounts:
+		return ", as its limit follows when answers arrive"
+	case c.Attempts > c.Items:
+		return ", as retries that come back together meet the cap's free slots or miss them"
+	}
+	return ", as answers due at the same instant meet the cap's free slots or miss them"
 }
