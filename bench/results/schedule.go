@@ -20,14 +20,17 @@ const LateTolerance = time.Millisecond
 type Schedule struct {
 	// Started is how many items started before the cell stopped.
 	Started int `json:"started"`
-	// StartRate is the achieved start rate: (Started − 1) over the time
-	// from the first start to the last, items per model second; 0 with
-	// fewer than two starts.
-	StartRate float64 `json:"start_rate"`
-	// IntendedRate is the same over the intended starts: the rate asked
-	// for, averaged over the schedule (the rate itself for the constant
-	// pacer).
+	// IntendedRate is the rate asked for, averaged over the schedule:
+	// (Started − 1) over the time from the first intended start to the
+	// last, items per model second (the rate itself for the constant
+	// pacer); 0 with fewer than two starts.
 	IntendedRate float64 `json:"intended_rate"`
+	// StartRate is the rate the items started at: IntendedRate over the
+	// least-squares slope of the actual start times against the intended
+	// ones (1 when the starts kept the schedule's pace). A late first or
+	// last start, which would move (Started − 1) over the actual span, moves
+	// it little; a client that falls behind and stays behind lowers it.
+	StartRate float64 `json:"start_rate"`
 	// Uncorrected is the item latency from each item's actual start, as
 	// a client that waits for a slot before it takes the time measures
 	// it; the cell's Latency is from the intended start.
@@ -53,8 +56,10 @@ type ScheduleRecorder struct {
 	mu                      sync.Mutex
 	n, late                 int
 	firstDue, lastDue       time.Duration
-	firstStart, lastStart   time.Duration
 	deadline, lateAfterWall time.Duration
+	// sums for the least-squares slope of the actual starts (y) on the
+	// intended ones (x), seconds from the first item's (x0, y0)
+	x0, y0, sx, sy, sxx, sxy float64
 }
 
 // NewScheduleRecorder returns an empty recorder for a cell that stops at
@@ -71,10 +76,11 @@ func (s *ScheduleRecorder) Start(due, actual time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.n == 0 {
-		s.firstDue, s.firstStart = due, actual
+		s.firstDue, s.x0, s.y0 = due, due.Seconds(), actual.Seconds()
 	}
-	s.firstDue, s.firstStart = min(s.firstDue, due), min(s.firstStart, actual)
-	s.lastDue, s.lastStart = max(s.lastDue, due), max(s.lastStart, actual)
+	s.firstDue, s.lastDue = min(s.firstDue, due), max(s.lastDue, due)
+	x, y := due.Seconds()-s.x0, actual.Seconds()-s.y0
+	s.sx, s.sy, s.sxx, s.sxy = s.sx+x, s.sy+y, s.sxx+x*x, s.sxy+x*y
 	s.n++
 	if late > s.lateAfterWall {
 		s.late++
@@ -97,11 +103,14 @@ func (s *ScheduleRecorder) Summary(scale upstream.Scale) *Schedule {
 		DeadlineSeconds:      scale.ModelSeconds(s.deadline.Seconds()),
 	}
 	if s.n > 1 {
-		if d := scale.ModelSeconds((s.lastStart - s.firstStart).Seconds()); d > 0 {
-			out.StartRate = float64(s.n-1) / d
-		}
 		if d := scale.ModelSeconds((s.lastDue - s.firstDue).Seconds()); d > 0 {
 			out.IntendedRate = float64(s.n-1) / d
+		}
+		n := float64(s.n)
+		if vx := s.sxx - s.sx*s.sx/n; vx > 0 {
+			if slope := (s.sxy - s.sx*s.sy/n) / vx; slope > 0 {
+				out.StartRate = out.IntendedRate / slope
+			}
 		}
 	}
 	return out
