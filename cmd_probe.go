@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/poolbench/poolbench/bench/fit"
@@ -100,8 +101,11 @@ func cmdProbe(ctx context.Context, env *environ, args []string) error {
 	if err != nil {
 		return err
 	}
+	var done atomic.Int64
+	prog := newProbeProgress(env, name, &done)
 	o, runErr := probe.Run(ctx, probe.Options{Target: t, Name: name, Limits: l, ErrorBudget: budget, AllowRemote: allowRemote,
-		Records: rec, Progress: env.stderr, Warn: func(msg string) { fmt.Fprintf(env.stderr, "poolbench: warning: %s\n", msg) }})
+		Records: rec, Progress: prog, ItemsDone: &done, Warn: func(msg string) { fmt.Fprintf(prog, "poolbench: warning: %s\n", msg) }})
+	prog.finish()
 	if o == nil || o.Results == nil {
 		rec.Abort()
 		if runErr == nil {

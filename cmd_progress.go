@@ -25,14 +25,39 @@ type progress struct {
 }
 
 func newProgress(env *environ, sc *scenario.Scenario, cells int, done *atomic.Int64) *progress {
-	p := &progress{w: env.stderr}
 	if !env.stderrTerminal {
-		fmt.Fprintf(p.w, "%s: %d cells of %d items, run at %s\n", sc.Name, cells, sc.Items, sc.Timescale)
-		return p
+		fmt.Fprintf(env.stderr, "%s: %d cells of %d items, run at %s\n", sc.Name, cells, sc.Items, sc.Timescale)
+		return &progress{w: env.stderr}
 	}
-	p.bar = progressbar.NewOptions64(int64(cells)*int64(sc.Items),
+	return newBar(env, sc.Name, int64(cells)*int64(sc.Items), done)
+}
+
+// newProbeProgress reports a probe on stderr: when stderr is a terminal,
+// a bar counting the items ended (a probe's total is known only when it
+// stops: -1, a spinner), with the lines printed above it; else the lines.
+// Its Write prints a line.
+func newProbeProgress(env *environ, name string, done *atomic.Int64) *progress {
+	if !env.stderrTerminal {
+		return &progress{w: env.stderr}
+	}
+	return newBar(env, name, -1, done)
+}
+
+// Write prints p above the bar (as is without one).
+func (p *progress) Write(b []byte) (int, error) {
+	if p.bar != nil {
+		p.bar.Clear()
+	}
+	return p.w.Write(b)
+}
+
+// newBar draws a bar of total items (-1: unknown) on stderr, set from
+// done every 200 ms until finish.
+func newBar(env *environ, name string, total int64, done *atomic.Int64) *progress {
+	p := &progress{w: env.stderr}
+	p.bar = progressbar.NewOptions64(total,
 		progressbar.OptionSetWriter(env.stderr),
-		progressbar.OptionSetDescription(sc.Name),
+		progressbar.OptionSetDescription(name),
 		progressbar.OptionShowCount(),
 		progressbar.OptionSetItsString("items"),
 		progressbar.OptionShowIts(),

@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -137,6 +138,9 @@ type Options struct {
 	Records io.Writer
 	// Progress receives a line as each cell ends (nil: none).
 	Progress io.Writer
+	// ItemsDone, when set, is incremented as each item ends (a progress
+	// bar's count).
+	ItemsDone *atomic.Int64
 	// Warn receives warnings (nil: none).
 	Warn func(string)
 }
@@ -332,7 +336,7 @@ func (p *prober) measure(ctx context.Context, st scenario.Strategy, pool, items 
 	// the service answers (rejections answered at once).
 	lim := rate.NewLimiter(rate.Limit(p.l.MaxRate), max(pool, 1))
 	var rec bytes.Buffer
-	opts := sweep.Options{AllowRemote: p.o.AllowRemote, Calibration: p.cal, Warn: p.o.Warn, Pace: lim.Wait}
+	opts := sweep.Options{AllowRemote: p.o.AllowRemote, Calibration: p.cal, Warn: p.o.Warn, Pace: lim.Wait, ItemsDone: p.o.ItemsDone}
 	if p.o.Records != nil {
 		opts.Records = &rec
 	}
