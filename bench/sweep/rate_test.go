@@ -87,6 +87,9 @@ sweep: {strategies: [rate], rates: [100/s], rate: {max_in_flight: 1}}
 	if c.Latency.P99 < 10*c.Schedule.Uncorrected.P99 {
 		t.Errorf("p99 %.3g s from the intended start, %.3g s uncorrected: want it far above", c.Latency.P99, c.Schedule.Uncorrected.P99)
 	}
+	if testing.Short() {
+		return // the model's figures: in the full run (timing, sensitive to a loaded machine)
+	}
 	within(t, "p99 from the intended start", c.Latency.P99, p.Latency.P99, 0.1, 0.01)
 	within(t, "items late", float64(c.Schedule.Late), float64(p.Schedule.Late), 0.15, 5)
 }
@@ -148,5 +151,7 @@ sweep: {strategies: [rate], rates: [200/s], rate: {grace: 1s}}
 		t.Errorf("interrupted %v, failures %v: want every failed item time-limit", c.Interrupted, c.Failures)
 	}
 	within(t, "wall", c.ModelWallSeconds, 3, 0.02, 0)
-	within(t, "time-limit items", float64(cut), float64(p.Failures[scenario.OutcomeTimeLimit]), 0.1, 5)
+	if !testing.Short() { // the model's count: in the full run (timing, sensitive to a loaded machine)
+		within(t, "time-limit items", float64(cut), float64(p.Failures[scenario.OutcomeTimeLimit]), 0.1, 5)
+	}
 }
