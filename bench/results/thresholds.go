@@ -102,6 +102,18 @@ func metricOf(cr scenario.Criterion, c *Cell) float64 {
 			return float64(c.Failed) / float64(c.Items)
 		}
 		return float64(c.Failed)
+	case "late_items": // a rate cell's items that started late; none in the others
+		late := 0
+		if c.Schedule != nil {
+			late = c.Schedule.Late
+		}
+		if cr.Share {
+			if c.Items == 0 {
+				return 0
+			}
+			return float64(late) / float64(c.Items)
+		}
+		return float64(late)
 	case "attempts_per_item":
 		if c.Items == 0 {
 			return 0

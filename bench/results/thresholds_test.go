@@ -52,3 +52,23 @@ func TestCheckThresholds(t *testing.T) {
 		t.Errorf("every cell bound, threshold passed: %+v", th[0])
 	}
 }
+
+// TestLateItemsThreshold: late_items is a rate cell's items that started
+// late, as a share or a count; a closed-loop cell has none.
+func TestLateItemsThreshold(t *testing.T) {
+	rate := Cell{Strategy: scenario.Rate, Items: 200, Succeeded: 200, Schedule: &Schedule{Started: 200, Late: 6}}
+	pooled := Cell{Strategy: scenario.Pooled, Pool: 2, Items: 200, Succeeded: 200}
+	for _, tt := range []struct {
+		bound  string
+		passed bool
+		value  float64
+	}{
+		{"< 5%", true, 0.03}, {"< 2%", false, 0.03}, {"<= 6", true, 6}, {"< 6", false, 6},
+	} {
+		r := &Results{Scenario: scenario.Scenario{Name: "t", Thresholds: map[string]string{"late_items": tt.bound}}, Cells: []Cell{pooled, rate}}
+		th, err := CheckThresholds(r)
+		if err != nil || len(th) != 1 || th[0].Passed != tt.passed || th[0].Value != tt.value || th[0].Worst != rate.Label() {
+			t.Errorf("late_items %s: %+v %v", tt.bound, th, err)
+		}
+	}
+}

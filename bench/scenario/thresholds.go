@@ -33,7 +33,7 @@ type Criterion struct {
 // thresholdMetrics lists the metrics a criterion may name, and the kind of
 // value each takes.
 var thresholdMetrics = map[string]string{
-	"failed_items": "count", "attempts_per_item": "ratio",
+	"failed_items": "count", "late_items": "count", "attempts_per_item": "ratio",
 	"p50": "time", "p90": "time", "p95": "time", "p99": "time", "max": "time", "wall": "time",
 	"goodput": "rate", "throughput": "rate",
 }
