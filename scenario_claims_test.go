@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"slices"
 	"testing"
 
 	"github.com/poolbench/poolbench/bench/model"
@@ -42,9 +43,13 @@ func builtinCells(t *testing.T, name string, run bool, edit func(*scenario.Scena
 		t.Skip("a real run; skipped under -short")
 	}
 	sc.Timescale = scenario.Fixed(0.05)
+	sc.ErrorBudget = 0.1 // the claims' "about"; the scenarios' own 1% flags most cells at 1:20 on a busy machine
 	res, err := sweep.Run(context.Background(), sc, sweep.Options{})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(res.Cells, func(c results.Cell) bool { return !c.Bound() }) {
+		t.Skipf("every cell was harness-bound at 1:20 (the harness measured itself, not the claim): the machine is too busy; the model's check stands")
 	}
 	return res.Cells
 }
@@ -71,8 +76,15 @@ var tolerance = map[bool]float64{false: 0.005, true: 0.10}
 // the wall time the harness measured itself adding (results.Harness.Error,
 // 0 for a prediction): on a busy machine a run's figure is the claim's
 // plus what poolbench spent, and the harness says how much.
+//
+// A cell the harness flagged as bound measured poolbench, not the claim:
+// it is logged and not judged (builtinCells skips a run of nothing else).
 func within(t *testing.T, how string, c results.Cell, want, tol float64) {
 	t.Helper()
+	if c.Bound() {
+		t.Logf("%s %s: %.3f s, harness-bound, not judged: %s", how, c.Label(), c.ModelWallSeconds, c.Harness.Reason)
+		return
+	}
 	if c.Harness != nil {
 		tol += c.Harness.Error
 	}
@@ -137,7 +149,7 @@ func TestSeedConsumers(t *testing.T) {
 				if w.Harness != nil {
 					slack += w.Harness.Error
 				}
-				if d := w.ModelWallSeconds / q.ModelWallSeconds; d > 1+slack {
+				if d := w.ModelWallSeconds / q.ModelWallSeconds; d > 1+slack && !w.Bound() && !q.Bound() {
 					t.Errorf("%s: workers(%d) took %.2f× pooled(%d)'s time, want within %.1f%%", how, p, d, p, 100*slack)
 				}
 			}
