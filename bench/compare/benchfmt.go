@@ -56,12 +56,11 @@ func WriteBenchFormat(w io.Writer, r *results.Results) error {
 	fmt.Fprintf(bw, "Unit failed-items better=lower assume=exact\n")
 	fmt.Fprintf(bw, "Unit retries better=lower assume=exact\n")
 	name := BenchmarkName(r.Scenario.Name)
-	// A cell that records a pool is named by it, any other by its group's
-	// name (adaptive, unbounded), which tells its groups apart.
-	group := map[string]string{}
+	// Each cell is named by its group's Key (Key.Bench).
+	key := map[string]Key{}
 	for _, g := range results.Groups(r.Cells) {
 		for _, c := range g.Cells {
-			group[c.Label()] = g.Name()
+			key[c.Label()] = keyOf(&g)
 		}
 	}
 	for _, c := range r.Cells {
@@ -69,11 +68,7 @@ func WriteBenchFormat(w io.Writer, r *results.Results) error {
 			fmt.Fprintf(bw, "# %s left out: harness-bound (%s)\n", c.Label(), oneLine(c.Harness.Reason))
 			continue
 		}
-		sub := fmt.Sprintf("strategy=%s/pool=%d", nameSafe(string(c.Strategy)), c.Pool)
-		if c.Pool == 0 {
-			sub = "strategy=" + nameSafe(group[c.Label()])
-		}
-		fmt.Fprintf(bw, "%s/%s 1 %s sec/op %s ok-items/s %s p95-sec %d failed-items %d retries\n", name, sub,
+		fmt.Fprintf(bw, "%s/%s 1 %s sec/op %s ok-items/s %s p95-sec %d failed-items %d retries\n", name, key[c.Label()].Bench(),
 			num(c.ModelWallSeconds), num(c.Goodput), num(c.Latency.P95), c.Failed, c.Retries())
 	}
 	return bw.Flush()

@@ -145,7 +145,7 @@ func group(r *results.Results) (map[Key][]results.Cell, []Key) {
 	m := map[Key][]results.Cell{}
 	var keys []Key
 	for _, g := range results.Groups(r.Cells) {
-		k := Key{g.Strategy, g.Pool, g.Name()}
+		k := keyOf(&g)
 		keys = append(keys, k)
 		m[k] = g.Cells
 	}

@@ -117,13 +117,29 @@ type Key struct {
 	Name string `json:"name"`
 }
 
+// keyOf is group g's key.
+func keyOf(g *results.Group) Key { return Key{g.Strategy, g.Pool, g.Name()} }
+
+// byPool reports whether the key is named by its pool (a cell that records
+// one: serial, pooled, workers) rather than by its group's name.
+func (k Key) byPool() bool { return k.Pool > 0 }
+
 // String is "pooled/pool=8" for a cell that records a pool, else the
 // group's name: "unbounded", "adaptive".
 func (k Key) String() string {
-	if k.Pool > 0 {
+	if k.byPool() {
 		return fmt.Sprintf("%s/pool=%d", k.Strategy, k.Pool)
 	}
 	return k.Name
+}
+
+// Bench is the key as a sub-benchmark name: "strategy=pooled/pool=8",
+// "strategy=adaptive", with the characters the format splits on replaced.
+func (k Key) Bench() string {
+	if k.byPool() {
+		return fmt.Sprintf("strategy=%s/pool=%d", nameSafe(string(k.Strategy)), k.Pool)
+	}
+	return "strategy=" + nameSafe(k.Name)
 }
 
 // Cell is the same as String.
