@@ -49,6 +49,7 @@ type runFlags struct {
 	shards                                   int    // -shards n: the index from $JOB_COMPLETION_INDEX
 	sync                                     string // -sync DIR: line shards' cells up there
 	syncTimeout                              time.Duration
+	profiles                                 profiles // -cpuprofile, -memprofile
 }
 
 // keepAwake is sweep.Options.KeepAwake, which the sweep starts when the
@@ -98,6 +99,7 @@ func cmdRun(ctx context.Context, env *environ, args []string) error {
 	fs.IntVar(&f.shards, "shards", 0, "run one of `n` shards, its index read from $JOB_COMPLETION_INDEX (a Kubernetes Indexed Job's pod), as -shard does")
 	fs.StringVar(&f.sync, "sync", "", "with -shard or -shards: line every cell up with the other shards' in `DIR`, a folder they all see and new to this run (a shared volume), so no two cells overlap")
 	fs.DurationVar(&f.syncTimeout, "sync-timeout", 10*time.Minute, "with -sync: how long a shard waits for the others at a cell before the run fails")
+	f.profiles.register(fs)
 	fs.BoolVar(&f.strict, "strict", false, "exit 1 when a cell measured the harness rather than the upstream (harness.bound)")
 	fs.Func("threshold", "a pass/fail `criterion`, like 'p99<2s' or 'failed_items<1%' or cells=recommended (repeatable; adds to the scenario's)", func(v string) error {
 		if f.thresholds == nil {
@@ -174,6 +176,10 @@ func cmdRun(ctx context.Context, env *environ, args []string) error {
 	}
 	var done atomic.Int64
 	prog := newProgress(env, sc, len(sc.Sweep.Plan()), &done)
+	stopProfiles, err := f.profiles.start()
+	if err != nil {
+		return badInput(err)
+	}
 	res, runErr := sweep.Run(ctx, sc, sweep.Options{
 		Records:     rec,
 		AllowRemote: f.allowRemote,
@@ -189,6 +195,9 @@ func cmdRun(ctx context.Context, env *environ, args []string) error {
 		Warn:        func(msg string) { fmt.Fprintf(env.stderr, "poolbench: warning: %s\n", msg) },
 	})
 	prog.finish()
+	if err := stopProfiles(); err != nil {
+		return err
+	}
 	if res == nil {
 		rec.Abort()
 		return runErr

@@ -67,28 +67,26 @@ type cellRun struct {
 // item's outcome for the strategy. due is when the item ought to have
 // started (a rate cell's schedule; zero otherwise): its latency is taken
 // from there, as wrk2 takes it.
+//
+// Under pooled, item is the bottom of a goroutine that lives for one item:
+// its rare paths (a schedule, a targets file's error, the wait before a
+// retry) are functions of their own, so the exchange's deepest point fits
+// the stack a new goroutine starts with and the runtime copies no stack
+// per item (docs/notes/perf.md).
 func (r *cellRun) item(ctx context.Context, c *client, index int, due time.Time) (o strategy.Outcome) {
 	r.started.Add(1)
 	first := time.Now()
 	if r.sched != nil && !due.IsZero() {
-		r.sched.Start(due.Sub(r.begin), first.Sub(r.begin))
-		actual := first
-		defer func() { r.sched.End(time.Since(actual)) }()
-		if due.Before(first) {
-			first = due // the item's latency counts from its intended start
-		}
+		defer r.scheduled(due, &first)()
 	}
-	var rnd *rand.Rand
 	var a attempt
 	if r.feed != nil {
-		var err error
-		if a.req, err = r.feed.get(index); err != nil {
-			a = attempt{seq: r.seq.Add(1) - 1, start: first, err: err, kind: kindError, upstream: -1}
-			r.count(&a)
-			r.end(first, a.outcome(), 1)
+		var ok bool
+		if a.req, ok = r.feedRequest(index, first); !ok {
 			return o
 		}
 	}
+	var rnd *rand.Rand
 	for n := 1; ; n++ {
 		if r.pace != nil && r.pace(ctx) != nil {
 			r.end(first, scenario.OutcomeCanceled, n-1)
@@ -116,19 +114,58 @@ func (r *cellRun) item(ctx context.Context, c *client, index int, due time.Time)
 			r.end(first, outcome, n)
 			return o
 		}
-		if c.retry.Backoff == scenario.BackoffExponential && rnd == nil {
-			rnd = rand.New(rand.NewPCG(r.seed, uint64(index)))
-		}
-		if wait := c.scale.Wall(c.retry.Delay(n, rnd, retryAfter)); wait > 0 {
-			late, ok := c.wait(ctx, wait)
-			if !ok {
-				r.end(first, r.canceled(), n)
-				return o
-			}
-			r.waits.Add(1)
-			r.waitsLate.Add(int64(late))
+		if !r.backoff(ctx, c, index, n, &rnd, retryAfter) {
+			r.end(first, r.canceled(), n)
+			return o
 		}
 	}
+}
+
+// scheduled tells the schedule that an item due then started at *first,
+// moves *first back to due when the item started late (its latency counts
+// from its intended start), and returns what tells the schedule the item
+// ended.
+func (r *cellRun) scheduled(due time.Time, first *time.Time) (ended func()) {
+	actual := *first
+	r.sched.Start(due.Sub(r.begin), actual.Sub(r.begin))
+	if due.Before(actual) {
+		*first = due
+	}
+	return func() { r.sched.End(time.Since(actual)) }
+}
+
+// feedRequest is item index's own request from the targets file; when it
+// cannot be read, the item fails (an attempt booked with the error) and ok
+// is false.
+func (r *cellRun) feedRequest(index int, first time.Time) (req *request, ok bool) {
+	req, err := r.feed.get(index)
+	if err == nil {
+		return req, true
+	}
+	a := attempt{seq: r.seq.Add(1) - 1, start: first, err: err, kind: kindError, upstream: -1}
+	r.count(&a)
+	r.end(first, a.outcome(), 1)
+	return nil, false
+}
+
+// backoff waits the retry policy's delay before attempt n+1 of item
+// index (its jitter drawn from *rnd, made on first use) and counts the
+// wait; false when ctx ended it.
+func (r *cellRun) backoff(ctx context.Context, c *client, index, n int, rnd **rand.Rand, retryAfter time.Duration) bool {
+	if c.retry.Backoff == scenario.BackoffExponential && *rnd == nil {
+		*rnd = rand.New(rand.NewPCG(r.seed, uint64(index)))
+	}
+	wait := c.scale.Wall(c.retry.Delay(n, *rnd, retryAfter))
+	if wait <= 0 {
+		return true
+	}
+	late, ok := c.wait(ctx, wait)
+	if !ok {
+		return false
+	}
+	r.waits.Add(1)
+	r.waitsLate.Add(int64(late))
+	return true
 }
 
 // canceled is why an item whose context ended failed: the run was

@@ -86,8 +86,9 @@ type target struct {
 type client struct {
 	hc      *fasthttp.HostClient
 	t       target
-	close   bool          // a new connection per request
-	timeout time.Duration // per attempt, wall
+	tmpl    *fasthttp.Request // the target's request, built once; send copies it (read only)
+	close   bool              // a new connection per request
+	timeout time.Duration     // per attempt, wall
 	scale   upstream.Scale
 	retry   scenario.Retry
 	waker   *waker // the waits between attempts; nil: Go timers
@@ -158,7 +159,30 @@ func newClient(t target, cl scenario.Client, scale upstream.Scale, conns int, al
 	if t.net != nil && t.net.keyed {
 		c.nc = newNetClient(c, t.net, d, conns, t.net.warn)
 	}
+	c.tmpl = requestOf(t, c.close)
 	return c, nil
+}
+
+// requestOf is t's request as every attempt sends it (an attempt adds its
+// draw key): built once per client, so an attempt copies bytes instead of
+// parsing the URL and walking the headers again.
+func requestOf(t target, close bool) *fasthttp.Request {
+	req := &fasthttp.Request{}
+	req.SetRequestURI(t.url)
+	req.Header.SetMethod(t.method)
+	for k, vs := range t.header {
+		for _, v := range vs {
+			req.Header.Add(k, v)
+		}
+	}
+	if t.body != "" {
+		req.SetBodyString(t.body)
+	}
+	if close {
+		req.SetConnectionClose()
+	}
+	req.URI() // parsed now, so that concurrent copies only read it
+	return req
 }
 
 // idleConnFor is how long a connection may stay idle before the client
@@ -215,22 +239,10 @@ func (c *client) send(ctx context.Context, a *attempt, draw uint64) (retryAfter 
 	req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
 	defer fasthttp.ReleaseRequest(req)
 	defer fasthttp.ReleaseResponse(resp)
-	req.SetRequestURI(c.t.url)
-	req.Header.SetMethod(c.t.method)
-	for k, vs := range c.t.header {
-		for _, v := range vs {
-			req.Header.Add(k, v)
-		}
-	}
-	if c.t.body != "" {
-		req.SetBodyString(c.t.body)
-	}
+	c.tmpl.CopyTo(req)
 	if draw != 0 {
 		var buf [20]byte
 		req.Header.SetBytesV(upstream.DrawHeader, strconv.AppendUint(buf[:0], draw, 10))
-	}
-	if c.close {
-		req.SetConnectionClose()
 	}
 	*a = attempt{seq: a.seq, start: time.Now(), upstream: -1}
 	err := c.hc.DoDeadline(req, resp, a.start.Add(c.timeout))

@@ -44,6 +44,8 @@ type trackedConn struct {
 	c    *client
 	once sync.Once
 
+	addr *connAddr // LocalAddr's answer, made once (fasthttp asks per exchange)
+
 	mu        sync.Mutex
 	exchanges int   // requests begun on the connection
 	written   bool  // a byte of the current request was written
@@ -94,7 +96,7 @@ func (tc *trackedConn) Read(p []byte) (int, error) {
 
 // LocalAddr carries the connection to staleAware: fasthttp keeps it on
 // the answer (Response.LocalAddr), whatever became of the exchange.
-func (tc *trackedConn) LocalAddr() net.Addr { return connAddr{tc.Conn.LocalAddr(), tc} }
+func (tc *trackedConn) LocalAddr() net.Addr { return tc.addr }
 
 // connAddr is a connection's local address and the connection.
 type connAddr struct {
@@ -148,7 +150,7 @@ func (staleAware) RoundTrip(hc *fasthttp.HostClient, req *fasthttp.Request, resp
 	if err == nil {
 		return false, nil
 	}
-	if a, ok := resp.LocalAddr().(connAddr); ok && a.tc.stale(replayable(req)) {
+	if a, ok := resp.LocalAddr().(*connAddr); ok && a.tc.stale(replayable(req)) {
 		return true, &errStale{err}
 	}
 	return false, err
@@ -169,6 +171,7 @@ func (c *client) track(conn net.Conn) net.Conn { return c.tracked(conn) }
 
 func (c *client) tracked(conn net.Conn) *trackedConn {
 	tc := &trackedConn{Conn: conn, c: c}
+	tc.addr = &connAddr{conn.LocalAddr(), tc}
 	c.mu.Lock()
 	c.conns[tc] = struct{}{}
 	c.dialed++

@@ -30,9 +30,8 @@ func runStrategy(ctx context.Context, st strategy.Strategy, reuse bool, clk cloc
 	d := &driver{ctx: ctx, st: st, reuse: reuse, clk: clk, n: n, do: do}
 	d.sched, _ = st.(strategy.Scheduled)
 	d.mu.Lock()
-	first := d.pump()
+	d.pump(false)
 	d.mu.Unlock()
-	d.spawn(first)
 	d.wg.Wait()
 }
 
@@ -65,13 +64,15 @@ type started struct {
 // now is the model time since the cell's start.
 func (d *driver) now() time.Duration { return d.clk.scale.Model(time.Since(d.clk.start)) }
 
-// pump asks the strategy for starts and returns the items to start, which
-// it counts in flight; it arms a wake-up when the strategy asks for one.
-// A strategy that starts nothing with nothing in flight and asks for no
-// wake-up would end the cell early; the driver starts the item instead,
-// so every item runs. Called with mu held.
-func (d *driver) pump() []started {
-	var out []started
+// pump asks the strategy for starts and counts them in flight; it arms a
+// wake-up when the strategy asks for one. With take, the first item to
+// start is returned (ok) for the caller to run on its own goroutine; every
+// other starts on a goroutine of its own here, so no list of items is
+// made (the usual start, one item after one ended, allocates nothing but
+// its goroutine). A strategy that starts nothing with nothing in flight
+// and asks for no wake-up would end the cell early; the driver starts the
+// item instead, so every item runs. Called with mu held.
+func (d *driver) pump(take bool) (first started, ok bool) {
 	for d.next < d.n && d.ctx.Err() == nil {
 		now := d.now()
 		start, wake := d.st.Next(now, d.inFlight)
@@ -86,11 +87,15 @@ func (d *driver) pump() []started {
 		if d.sched != nil {
 			it.due = d.clk.start.Add(d.clk.scale.Wall(d.sched.Intended()))
 		}
-		out = append(out, it)
 		d.next++
 		d.inFlight++
+		if take && !ok {
+			first, ok = it, true
+		} else {
+			d.goRun(it)
+		}
 	}
-	return out
+	return first, ok
 }
 
 // arm has the strategy asked again at model time at, unless a wake-up
@@ -108,41 +113,38 @@ func (d *driver) arm(at time.Duration) {
 		if d.wakeAt == at {
 			d.pending = false
 		}
-		var items []started
 		if ok {
-			items = d.pump()
+			d.pump(false)
 		}
 		d.mu.Unlock()
-		d.spawn(items)
 	})
 }
 
-// spawn runs each item on a goroutine of its own.
-func (d *driver) spawn(items []started) {
-	for _, it := range items {
-		d.wg.Go(func() { d.run(it) })
-	}
+// goRun runs item it on a goroutine of its own.
+func (d *driver) goRun(it started) {
+	d.wg.Add(1)
+	go d.runDone(it)
+}
+
+// runDone is run, then tells the driver's WaitGroup.
+func (d *driver) runDone(it started) {
+	defer d.wg.Done()
+	d.run(it)
 }
 
 // run runs item it, tells the strategy its outcome and starts what the
-// strategy then allows: with reuse, on this goroutine.
+// strategy then allows: with reuse, the first of them on this goroutine.
 func (d *driver) run(it started) {
 	for {
 		o := d.do(it.i, it.due)
 		d.mu.Lock()
 		d.inFlight--
 		d.st.Ended(d.now(), o)
-		items := d.pump()
+		next, ok := d.pump(d.reuse)
 		d.mu.Unlock()
-		if len(items) == 0 {
+		if !ok {
 			return
 		}
-		if d.reuse {
-			it, items = items[0], items[1:]
-		}
-		d.spawn(items)
-		if !d.reuse {
-			return
-		}
+		it = next
 	}
 }
