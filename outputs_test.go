@@ -132,7 +132,8 @@ sweep: {strategies: [`+strings.Join(names, ", ")+`], pool_sizes: [2, 4], rates: 
 				t.Errorf("%s: %s lacks %q", name, out, want)
 			}
 		}
-		if v := g.Strategy.Kind().Versus; v != "" && !strings.Contains(summary.Headline, name+" reaches") {
+		// The headline rests on clean rows only.
+		if v := g.Strategy.Kind().Versus; v != "" && !g.Bound() && !strings.Contains(summary.Headline, name+" reaches") {
 			t.Errorf("%s: the headline %q does not compare it with the best fixed pool", name, summary.Headline)
 		}
 	}
