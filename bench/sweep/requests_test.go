@@ -1,12 +1,14 @@
 package sweep
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -212,4 +214,70 @@ func FuzzOpenRequests(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestMillionRequestsStreamed: a targets file of a million requests (38 MiB)
+// is checked and then fed item by item with the memory of a few requests,
+// never the file's: the heap after opening it, and while a cell takes
+// every request in order, stays under a tenth of the file's size.
+func TestMillionRequestsStreamed(t *testing.T) {
+	if testing.Short() {
+		t.Skip("writes and reads a 41 MB file")
+	}
+	const n = scenario.MaxItems
+	path := filepath.Join(t.TempDir(), "million.txt")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	for i := range n {
+		fmt.Fprintf(w, "GET http://127.0.0.1:8080/items/%07d\n", i)
+	}
+	if err := errors.Join(w.Flush(), f.Close()); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	heap := func() uint64 {
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		return m.HeapAlloc
+	}
+	base := heap()
+	limit := base + uint64(fi.Size())/10
+	r, err := OpenRequests(context.Background(), targetsScenario(t, path, "http", n, ""), nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.n != n || r.more {
+		t.Fatalf("%d requests read (more: %v), want %d", r.n, r.more, n)
+	}
+	h := heap()
+	t.Logf("heap %.1f MB before, %.1f MB after checking the %d MB file", float64(base)/(1<<20), float64(h)/(1<<20), fi.Size()>>20)
+	if h > limit {
+		t.Errorf("heap %d MB after checking the file, over %d MB: the %d MB file is held", h>>20, limit>>20, fi.Size()>>20)
+	}
+	fd, err := r.newFeed()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fd.close()
+	for i := range n {
+		req, err := fd.get(i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i%(n/4) == 0 || i == n-1 {
+			if want := fmt.Sprintf("http://127.0.0.1:8080/items/%07d", i); req.url != want {
+				t.Fatalf("item %d sends %s, want %s", i, req.url, want)
+			}
+			if h := heap(); h > limit {
+				t.Fatalf("heap %d MB at item %d, over %d MB: the %d MB file is held", h>>20, i, limit>>20, fi.Size()>>20)
+			}
+		}
+	}
 }
