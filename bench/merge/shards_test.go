@@ -63,23 +63,24 @@ func startMock(t *testing.T, cfg upstream.Config) string {
 // a second scenario without them.
 func TestShardsEqualOneProcess(t *testing.T) {
 	if testing.Short() {
-		t.Skip("runs the mock for about three seconds")
+		t.Skip("runs the mock for about ten seconds")
 	}
 	const n, pool, items = 3, 2, 60
 	for _, tc := range []struct {
 		name        string
 		errRate     float64
 		percentiles bool
+		strategies  []scenario.Strategy
 	}{
-		{"faults", 0.1, false},
-		{"latencies", 0, true},
+		{"faults", 0.1, false, []scenario.Strategy{scenario.Pooled}},
+		{"latencies", 0, true, []scenario.Strategy{scenario.Serial, scenario.Pooled}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := upstream.Config{Latency: "uniform(20ms,100ms)", Cap: n * pool, ErrorRate: tc.errRate, Seed: 7}
 			sc := func(url string, pools int) *scenario.Scenario {
 				s := scenario.Scenario{Name: "shards", Items: items, Target: &scenario.Target{URL: url},
 					Client: scenario.Client{Retry: scenario.Retry{MaxAttempts: 10, Backoff: scenario.BackoffConstant, Base: upstream.Duration(5 * time.Millisecond)}},
-					Sweep:  scenario.Sweep{Strategies: []scenario.Strategy{scenario.Serial, scenario.Pooled}, PoolSizes: []int{pools}}}
+					Sweep:  scenario.Sweep{Strategies: tc.strategies, PoolSizes: []int{pools}}}
 				s = s.WithDefaults()
 				return &s
 			}
