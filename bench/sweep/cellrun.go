@@ -245,7 +245,7 @@ func (sw *sweeper) runAt(ctx context.Context, j job, withRecords bool) (cell res
 		spl.redact = sw.opts.Requests.redact()
 		rec = &cellRecords{spill: spl, url: cmp.Or(sw.opts.Requests.rawURL(), t.url), method: t.method, bytesOut: uint64(len(t.body))}
 	}
-	fd, err := sw.opts.Requests.newFeed()
+	fd, err := sw.opts.Requests.newFeed(shard)
 	if err != nil {
 		return cell, rec, err
 	}

@@ -15,6 +15,7 @@ import (
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 	"golang.org/x/net/http/httpguts"
 
+	"github.com/poolbench/poolbench/bench/results"
 	"github.com/poolbench/poolbench/bench/scenario"
 )
 
@@ -177,10 +178,12 @@ func (r *Requests) expand(where string, t *vegeta.Target) (*request, error) {
 // feed streams a targets file's requests to a cell's items: item i gets
 // request i mod n. Items ask in about the order they start; a request
 // decoded before its item asks waits in ahead, so memory holds the
-// requests of the items in flight, not the file.
+// requests of the items in flight, not the file. A shard asks only for
+// its own items: the others' requests are read past, never kept.
 type feed struct {
-	r *Requests
-	f *os.File
+	r     *Requests
+	f     *os.File
+	shard results.Shard // the items asked for: shard.Index, +Count, …
 
 	mu      sync.Mutex
 	lines   *lineReader
@@ -190,8 +193,8 @@ type feed struct {
 	ahead   map[int]*request
 }
 
-// newFeed opens the file for a cell (nil without one).
-func (r *Requests) newFeed() (*feed, error) {
+// newFeed opens the file for a cell of shard (nil without one).
+func (r *Requests) newFeed(shard results.Shard) (*feed, error) {
 	if r == nil || r.file == "" {
 		return nil, nil
 	}
@@ -199,7 +202,7 @@ func (r *Requests) newFeed() (*feed, error) {
 	if err != nil {
 		return nil, fmt.Errorf("target.targets: %w", err)
 	}
-	fd := &feed{r: r, f: f, ahead: map[int]*request{}}
+	fd := &feed{r: r, f: f, shard: shard, ahead: map[int]*request{}}
 	fd.rewind()
 	return fd, nil
 }
@@ -264,7 +267,9 @@ func (fd *feed) get(i int) (*request, error) {
 		if k == i {
 			return req, nil
 		}
-		fd.ahead[k] = req
+		if fd.shard.Count <= 1 || k%fd.shard.Count == fd.shard.Index {
+			fd.ahead[k] = req
+		}
 	}
 	return nil, fmt.Errorf("item %d asked for its request twice", i)
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/poolbench/poolbench/bench/results"
 	"github.com/poolbench/poolbench/bench/scenario"
 )
 
@@ -64,7 +65,7 @@ func TestFeedSendsItemIRequestI(t *testing.T) {
 	if r.n != 3 || !strings.Contains(r.Note(), "holds 3 requests for 10 items: item i sends request i mod 3") {
 		t.Errorf("n = %d, note %q", r.n, r.Note())
 	}
-	fd, err := r.newFeed()
+	fd, err := r.newFeed(results.Shard{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -203,7 +204,7 @@ func FuzzOpenRequests(f *testing.F) {
 			}
 			return
 		}
-		fd, err := r.newFeed()
+		fd, err := r.newFeed(results.Shard{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -219,7 +220,8 @@ func FuzzOpenRequests(f *testing.F) {
 // TestMillionRequestsStreamed: a targets file of a million requests (38 MiB)
 // is checked and then fed item by item with the memory of a few requests,
 // never the file's: the heap after opening it, and while a cell takes
-// every request in order, stays under a tenth of the file's size.
+// every request in order, or a shard every fourth, stays under a tenth of
+// the file's size.
 func TestMillionRequestsStreamed(t *testing.T) {
 	if testing.Short() {
 		t.Skip("writes and reads a 41 MB file")
@@ -261,23 +263,29 @@ func TestMillionRequestsStreamed(t *testing.T) {
 	if h > limit {
 		t.Errorf("heap %d MB after checking the file, over %d MB: the %d MB file is held", h>>20, limit>>20, fi.Size()>>20)
 	}
-	fd, err := r.newFeed()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fd.close()
-	for i := range n {
-		req, err := fd.get(i)
+	// One process asks for every item; shard 1 of 4 for items 1, 5, 9…,
+	// and reads past the others' requests.
+	for _, sh := range []results.Shard{{}, {Index: 1, Count: 4}} {
+		fd, err := r.newFeed(sh)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if i%(n/4) == 0 || i == n-1 {
-			if want := fmt.Sprintf("http://127.0.0.1:8080/items/%07d", i); req.url != want {
-				t.Fatalf("item %d sends %s, want %s", i, req.url, want)
+		items := sh.Of(n)
+		for k := range items {
+			i := sh.Item(k)
+			req, err := fd.get(i)
+			if err != nil {
+				t.Fatal(err)
 			}
-			if h := heap(); h > limit {
-				t.Fatalf("heap %d MB at item %d, over %d MB: the %d MB file is held", h>>20, i, limit>>20, fi.Size()>>20)
+			if k%(items/4) == 0 || k == items-1 {
+				if want := fmt.Sprintf("http://127.0.0.1:8080/items/%07d", i); req.url != want {
+					t.Fatalf("shard %v: item %d sends %s, want %s", sh, i, req.url, want)
+				}
+				if h := heap(); h > limit {
+					t.Fatalf("shard %v: heap %d MB at item %d, over %d MB: the %d MB file is held", sh, h>>20, i, limit>>20, fi.Size()>>20)
+				}
 			}
 		}
+		fd.close()
 	}
 }
