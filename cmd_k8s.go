@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/poolbench/poolbench/bench/k8s"
 	"github.com/poolbench/poolbench/bench/scenario"
@@ -22,7 +23,26 @@ shard $JOB_COMPLETION_INDEX of every cell: poolbench run -shards n, its
 cells lined up with the other shards' on the volume) and DIR/merge.yaml
 (a Job running poolbench merge on the volume once the shards are done).
 DIR is -out, or k8s/<name>. SCENARIO must call a target: every shard
-calls the same service. The README has the kubectl walk-through.`
+calls the same service. The files it names (a targets file, its @body
+files, a CA's certificate) go into the ConfigMap beside it, by name; the
+${NAME}s it reads come from the Secret -env-secret names. The README has
+the kubectl walk-through.`
+
+// varList is "${A}, ${B}".
+func varList(names []string) string {
+	refs := make([]string, len(names))
+	for i, n := range names {
+		refs[i] = "${" + n + "}"
+	}
+	return strings.Join(refs, ", ")
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
 
 // cmdK8s writes the Kubernetes manifests that run a scenario's shards.
 func cmdK8s(ctx context.Context, env *environ, args []string) error {
@@ -33,6 +53,7 @@ func cmdK8s(ctx context.Context, env *environ, args []string) error {
 	fs.StringVar(&o.Image, "image", "", "the container `image` holding poolbench (build it from the Dockerfile)")
 	fs.StringVar(&o.Namespace, "namespace", "", "the `namespace` of every object (default: kubectl's)")
 	fs.StringVar(&o.Storage, "storage", "1Gi", "the results volume's `size`")
+	fs.StringVar(&o.EnvSecret, "env-secret", "", "a Kubernetes `Secret` whose keys become each shard's environment: the values of the scenario's ${NAME}s (they never enter the manifests)")
 	fs.StringVar(&o.StorageClass, "storage-class", "", "the results volume's storage `class`; it must offer ReadWriteMany (default: the cluster's default class)")
 	allowRemote := fs.Bool("allow-remote", false, "the shards may call a target that is not a loopback address (only a service you own): passed to every shard")
 	pos, err := parseArgs(fs, args)
@@ -50,14 +71,22 @@ func cmdK8s(ctx context.Context, env *environ, args []string) error {
 	if sc.Target == nil {
 		return badInputf("k8s: scenario %s has an upstream: block: the shards must share a target: (one service every shard calls), where each pod's own mock would have a cap of its own", sc.Name)
 	}
+	files, names, err := k8sFiles(ctx, pos[0], sc, *allowRemote)
+	switch {
+	case errors.Is(err, scenario.ErrRemote):
+		return badInputf("k8s: the pods call the target from the cluster: pass -allow-remote to say it is a service you own (%w)", err)
+	case err != nil:
+		return badInput(err)
+	case len(names) > 0 && o.EnvSecret == "":
+		return badInputf("k8s: the scenario reads %s from the environment: name a Kubernetes Secret holding %s with -env-secret NAME (kubectl create secret generic NAME --from-literal=%s=...); its keys become each shard's environment",
+			varList(names), plural(len(names), "it", "them"), names[0])
+	}
 	if *allowRemote {
 		o.RunArgs = append(o.RunArgs, "-allow-remote")
-	} else if err := scenario.CheckTarget(ctx, sc.Target); err != nil {
-		return badInputf("k8s: the pods call %s from the cluster: pass -allow-remote to say it is a service you own (%w)", sc.Target.URL, err)
 	} else {
-		fmt.Fprintf(env.stderr, "poolbench: warning: %s is a loopback address: in a pod it is the pod itself\n", sc.Target.URL)
+		fmt.Fprintf(env.stderr, "poolbench: warning: the target is a loopback address: in a pod it is the pod itself\n")
 	}
-	o.Scenario, o.Source = sc.Name, src
+	o.Scenario, o.Source, o.Files = sc.Name, src, files
 	shards, merge, err := k8s.Manifests(o)
 	if err != nil {
 		return badInputf("k8s: %w", err)

@@ -17,11 +17,13 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/validation"
 	"sigs.k8s.io/yaml"
 )
 
@@ -44,7 +46,22 @@ type Options struct {
 	// RunArgs are added to each shard's poolbench run (like
 	// -allow-remote).
 	RunArgs []string
+	// Files are the files the scenario reads (a targets file, its @body
+	// files, a CA's or client's certificate), by the name the scenario
+	// gives them: the ConfigMap holds them beside the scenario, where the
+	// shards run (their working folder), so the same names find them.
+	Files map[string][]byte
+	// EnvSecret, when set, is a Secret whose keys become each shard's
+	// environment: the values of the scenario's ${NAME}s.
+	EnvSecret string
 }
+
+// maxConfigMap is the most data a ConfigMap holds (the API server's
+// limit is 1 MiB, its object included).
+const maxConfigMap = 1000 << 10
+
+// fileKey is what a ConfigMap key may be.
+var fileKey = regexp.MustCompile(`^[-._a-zA-Z0-9]+$`)
 
 // MaxShards bounds Options.Shards (an Indexed Job's completions are at
 // most 100,000; a shared cap is rarely shared by more).
@@ -97,6 +114,27 @@ func Manifests(o Options) (shards, merge []byte, err error) {
 		ObjectMeta: meta(name + "-scenario"),
 		Data:       map[string]string{scenarioKey: string(o.Source)},
 	}
+	total := len(o.Source)
+	for k, b := range o.Files {
+		switch {
+		case k == scenarioKey || !fileKey.MatchString(k) || k == "." || k == "..":
+			return nil, nil, fmt.Errorf("file %q: the pods find the scenario's files beside it by their names alone: want a name of letters, digits, '-', '_' and '.', in the scenario's folder, not %s", k, scenarioKey)
+		}
+		total += len(b)
+	}
+	if total > maxConfigMap {
+		return nil, nil, fmt.Errorf("the scenario and its files come to %d KiB, over the %d KiB a ConfigMap holds: put large files on a volume of your own", total>>10, maxConfigMap>>10)
+	}
+	for k, b := range o.Files {
+		if utf8.Valid(b) {
+			cm.Data[k] = string(b)
+			continue
+		}
+		if cm.BinaryData == nil {
+			cm.BinaryData = map[string][]byte{}
+		}
+		cm.BinaryData[k] = b
+	}
 	pvc := &corev1.PersistentVolumeClaim{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "PersistentVolumeClaim"},
 		ObjectMeta: meta(name + "-results"),
@@ -115,8 +153,12 @@ func Manifests(o Options) (shards, merge []byte, err error) {
 		"-sync", out + "/.sync/$(" + RunIDEnv + ")",
 	}, o.RunArgs...)
 	shardPod := pod(o.Image, name, args, true)
+	shardPod.Containers[0].WorkingDir = scenarioDir // @body files, by name
 	shardPod.Containers[0].Env = []corev1.EnvVar{{Name: RunIDEnv, ValueFrom: &corev1.EnvVarSource{
 		FieldRef: &corev1.ObjectFieldSelector{FieldPath: "metadata.labels['batch.kubernetes.io/controller-uid']"}}}}
+	if o.EnvSecret != "" {
+		shardPod.Containers[0].EnvFrom = []corev1.EnvFromSource{{SecretRef: &corev1.SecretEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: o.EnvSecret}}}}
+	}
 	indexed := batchv1.IndexedCompletion
 	zero := int32(0)
 	job := &batchv1.Job{
@@ -205,6 +247,8 @@ func (o Options) validate() error {
 		return fmt.Errorf("image %q: an image reference has no spaces", o.Image)
 	case o.Shards < 1 || o.Shards > MaxShards:
 		return fmt.Errorf("%d shards: want 1 to %d", o.Shards, MaxShards)
+	case o.EnvSecret != "" && len(validation.IsDNS1123Subdomain(o.EnvSecret)) > 0:
+		return fmt.Errorf("secret %q: a Secret's name is lower-case letters, digits, '-' and '.'", o.EnvSecret)
 	}
 	return nil
 }

@@ -36,7 +36,8 @@ func TestManifests(t *testing.T) {
 	src := []byte("name: fleet.api\nitems: 1000\ntarget: {url: http://api.internal:8080/item}\nsweep: {strategies: [pooled], pool_sizes: [2, 4]}\n")
 	for _, n := range []int{1, 4, 64} {
 		shards, merge, err := Manifests(Options{Scenario: "fleet.api", Source: src, Image: "ghcr.io/example/poolbench:v1", Shards: n,
-			Namespace: "bench", StorageClass: "nfs", RunArgs: []string{"-allow-remote"}})
+			Namespace: "bench", StorageClass: "nfs", RunArgs: []string{"-allow-remote"},
+			Files: map[string][]byte{"urls.txt": []byte("GET http://api.internal:8080/a\n"), "blob.bin": {0xff, 0xfe}}, EnvSecret: "api-token"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -72,6 +73,9 @@ func TestManifests(t *testing.T) {
 		if cm.Data[scenarioKey] != string(src) {
 			t.Errorf("the ConfigMap holds %q, want the scenario file", cm.Data[scenarioKey])
 		}
+		if cm.Data["urls.txt"] != "GET http://api.internal:8080/a\n" || string(cm.BinaryData["blob.bin"]) != "\xff\xfe" {
+			t.Errorf("the ConfigMap's files: data %q, binary data %q", cm.Data, cm.BinaryData)
+		}
 		if !slices.Equal(pvc.Spec.AccessModes, []corev1.PersistentVolumeAccessMode{corev1.ReadWriteMany}) || pvc.Spec.StorageClassName == nil || *pvc.Spec.StorageClassName != "nfs" {
 			t.Errorf("volume claim: access %v, class %v; want ReadWriteMany, nfs", pvc.Spec.AccessModes, pvc.Spec.StorageClassName)
 		}
@@ -97,6 +101,9 @@ func TestManifests(t *testing.T) {
 		if len(c[0].Env) != 1 || c[0].Env[0].Name != RunIDEnv || c[0].Env[0].ValueFrom == nil || c[0].Env[0].ValueFrom.FieldRef == nil ||
 			c[0].Env[0].ValueFrom.FieldRef.FieldPath != "metadata.labels['batch.kubernetes.io/controller-uid']" {
 			t.Errorf("env %+v", c[0].Env)
+		}
+		if c[0].WorkingDir != scenarioDir || len(c[0].EnvFrom) != 1 || c[0].EnvFrom[0].SecretRef == nil || c[0].EnvFrom[0].SecretRef.Name != "api-token" {
+			t.Errorf("working dir %q (want %s, where @body files are found), envFrom %+v (want the Secret api-token)", c[0].WorkingDir, scenarioDir, c[0].EnvFrom)
 		}
 		if s.Template.Spec.RestartPolicy != corev1.RestartPolicyNever {
 			t.Errorf("restartPolicy %q", s.Template.Spec.RestartPolicy)
@@ -150,6 +157,10 @@ func TestManifestsRefuse(t *testing.T) {
 		{"too many shards", func(o *Options) { o.Shards = MaxShards + 1 }, "want 1 to"},
 		{"bad storage", func(o *Options) { o.Storage = "lots" }, `storage "lots"`},
 		{"no source", func(o *Options) { o.Source = nil }, "no scenario file"},
+		{"file in a folder", func(o *Options) { o.Files = map[string][]byte{"sub/urls.txt": nil} }, "by their names alone"},
+		{"file named as the scenario", func(o *Options) { o.Files = map[string][]byte{scenarioKey: nil} }, "by their names alone"},
+		{"files too large", func(o *Options) { o.Files = map[string][]byte{"big.txt": make([]byte, maxConfigMap)} }, "over the 1000 KiB a ConfigMap holds"},
+		{"bad secret", func(o *Options) { o.EnvSecret = "Not_A_Name" }, `secret "Not_A_Name"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			o := ok
