@@ -33,7 +33,8 @@ func cmdPredict(ctx context.Context, env *environ, args []string) error {
 	verify := fs.Bool("verify", false, "compare measured runs with the model: the arguments are results.json files or their `DIR`s")
 	tolerance := fs.Float64("tolerance", 0, "with -verify: the largest accepted |measured − predicted| / predicted wall time (default: each run's error budget)")
 	runs := fs.Int("runs", model.DefaultRuns, "simulated runs per cell for its range (0: the central prediction only); a cell whose runs split into modes is run "+strconv.Itoa(model.ModeRuns)+" times")
-	jitter := fs.Duration("jitter", model.DefaultJitter, "the most model time each simulated answer comes back late, for the ranges: the harness's run-to-run timing")
+	jitter := fs.Duration("jitter", model.DefaultJitter, "the most model time each simulated request leaves and each answer comes back late, for the ranges: the harness's run-to-run timing")
+	harnessCPU := fs.Duration("harness-cpu", model.DefaultRequestCPU, "the harness's CPU per request (client and mock, wall time) the ranges simulate, half on each message, one message at a time, at the scenario's time scale (auto: real time); a run uses its own calibration's")
 	varySeeds := fs.Bool("vary-seeds", false, "ranges over the client's and upstream's seeds too (a service that is not the seeded mock), not only over timing")
 	asJSON := fs.Bool("json", false, "print the predictions as results.json on stdout (the table goes to stderr)")
 	pos, err := parseArgs(fs, args)
@@ -108,8 +109,12 @@ func cmdPredict(ctx context.Context, env *environ, args []string) error {
 	if *jitter <= 0 {
 		return badInputf("-jitter %v: want a duration above 0, like 2ms", *jitter)
 	}
+	if *harnessCPU <= 0 {
+		return badInputf("-harness-cpu %v: want a duration above 0, like 20µs", *harnessCPU)
+	}
 	opts.NoRange = *runs == 0
 	opts.Spread = model.Spread{Runs: *runs, Jitter: *jitter, VarySeeds: *varySeeds}
+	opts.RequestCPU = *harnessCPU
 
 	sc, err := loadScenario(env, pos[0])
 	if err != nil {
@@ -254,8 +259,15 @@ func rangeNote(sp model.Spread, preds []model.Prediction) string {
 			break
 		}
 	}
-	return fmt.Sprintf("range: %d simulated runs per cell, each answer 0–%v late, over %s; %s; exact cells: a bound; where runs split into modes they are named with their odds (share of %d runs); failed items, attempts, p50 and p99 show their range in brackets where it is not one number",
-		sp.Runs, sp.Jitter, over, cov, max(sp.Runs, model.ModeRuns))
+	timing := fmt.Sprintf("requests and answers up to %v late", sp.Jitter)
+	for _, p := range preds {
+		if iv := p.Interval; iv != nil && iv.Runs > 0 {
+			timing = iv.Timing()
+			break
+		}
+	}
+	return fmt.Sprintf("range: %d simulated runs per cell, %s, over %s; %s; where runs split into modes they are named with their odds (share of %d runs); failed items, attempts, p50 and p99 show their range in brackets where it is not one number",
+		sp.Runs, timing, over, cov, max(sp.Runs, model.ModeRuns))
 }
 
 // rangeCell prints a cell's range: "5.218–5.274", or its modes with

@@ -39,7 +39,7 @@ func Central(ctx context.Context, p Params, s scenario.Strategy, pool int) (c re
 // depends on m mod k only: the later items are recorded one lane at a
 // time, with their count.
 func exactCell(p Params, s scenario.Strategy, pool int) (results.Cell, bool) {
-	if _, ok := Exact(p, s, pool); !ok || p.ReturnSpread != 0 {
+	if _, ok := Exact(p, s, pool); !ok || p.ReturnSpread != 0 || p.HarnessCost != 0 || p.SendSpread != 0 {
 		return results.Cell{}, false
 	}
 	conc, err := Concurrency(s, pool, p.Items)

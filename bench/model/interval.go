@@ -12,6 +12,7 @@ import (
 
 	"github.com/poolbench/poolbench/bench/results"
 	"github.com/poolbench/poolbench/bench/scenario"
+	"github.com/poolbench/poolbench/mocksrv/upstream"
 )
 
 // Spread says what a cell's range covers (see Range).
@@ -25,6 +26,12 @@ type Spread struct {
 	// run-to-run timing of a harness, which decides whether retries that
 	// come back together meet the cap's free slots.
 	Jitter time.Duration
+	// Cost is the harness's time per message (Params.HarnessCost), in
+	// model time: each run draws its own log-uniformly from Cost/2 to
+	// 2 × Cost, so the range covers a harness within a factor of two of
+	// the figure given (default 0: none). Predict and Annotate set it from
+	// the harness's CPU per request (HarnessCostAt).
+	Cost time.Duration
 	// VarySeeds draws the client's and the upstream's seeds run by run as
 	// well: the range of the distribution rather than of the scenario's
 	// seeds, which a run of the scenario reproduces (the mock draws by
@@ -58,11 +65,23 @@ const (
 	// DefaultJitter is about the harness's own round trip per attempt at
 	// the time scales timescale auto picks for cells that turn on one
 	// (docs/notes/model.md).
-	DefaultJitter  = 2 * time.Millisecond
-	DefaultModeGap = 0.02
+	DefaultJitter = 2 * time.Millisecond
+	// DefaultRequestCPU is the harness's CPU per request, client and mock
+	// together, that Predict assumes (a run uses its own calibration's):
+	// about what the calibration measures on the 2-core machine
+	// (docs/notes/model.md).
+	DefaultRequestCPU = 20 * time.Microsecond
+	DefaultModeGap    = 0.02
 	// coverage is the share of runs the simulated range aims to hold.
 	coverage = 0.9
 )
+
+// HarnessCostAt is Spread.Cost for a harness that spends cpu (wall
+// time) on each request, half on its way out and half on its way back,
+// in a run at scale: cpu / 2 in model time.
+func HarnessCostAt(cpu time.Duration, scale upstream.Scale) time.Duration {
+	return scale.Model(cpu / 2)
+}
 
 // WithDefaults is sp with its zero fields set to their defaults, modes
 // cut at twice budget (the run's error budget; 0: DefaultModeGap).
@@ -84,8 +103,8 @@ func (sp Spread) WithDefaults(budget float64) Spread {
 }
 
 func (sp Spread) validate() error {
-	if sp.Runs < 0 || sp.Runs > 10_000 || sp.Jitter < 0 || sp.ModeGap < 0 {
-		return fmt.Errorf("spread: runs %d (want 0 to 10000), jitter %v and mode gap %g must not be negative", sp.Runs, sp.Jitter, sp.ModeGap)
+	if sp.Runs < 0 || sp.Runs > 10_000 || sp.Jitter < 0 || sp.ModeGap < 0 || sp.Cost < 0 {
+		return fmt.Errorf("spread: runs %d (want 0 to 10000), jitter %v, harness cost %v and mode gap %g must not be negative", sp.Runs, sp.Jitter, sp.Cost, sp.ModeGap)
 	}
 	return nil
 }
@@ -96,8 +115,10 @@ func (sp Spread) validate() error {
 //   - Simulated: n runs (sp.Runs; sp's zero fields take the defaults,
 //     Spread.WithDefaults), each with every answer returning
 //     uniformly 0 to sp.Jitter late, a fleet's first attempts in an order
-//     of their own (Params.ReturnSpread), and its own seeds or parameters,
-//     as sp says; the range of the wall time, failed items, attempts and
+//     of their own (Params.ReturnSpread), every message passing a harness
+//     that takes its own cost, drawn from sp.Cost/2 to 2 × sp.Cost, per
+//     message (Params.HarnessCost), and its own seeds or parameters, as sp
+//     says; the range of the wall time, failed items, attempts and
 //     each latency percentile is the k-th smallest to the k-th largest run, k =
 //     ⌊(n + 1) × 0.05⌋ (at least 1), joined with the central prediction.
 //     For exchangeable runs one more run falls inside with probability
@@ -107,8 +128,8 @@ func (sp Spread) validate() error {
 //     are more than sp.ModeGap × central apart; two or more groups are
 //     the modes, each with its median and its share of the runs as odds.
 //     A cell found multi-modal in n < ModeRuns runs is run ModeRuns times.
-//   - Exact: a cell the closed formula covers (Exact), without Draws, is
-//     not simulated: each answer's delay can only hold back the items
+//   - Exact: a cell the closed formula covers (Exact), without Draws or
+//     a harness cost, is not simulated: each answer's delay can only hold back the items
 //     after it on its lane, so the wall time lies within central + ⌈n /
 //     k⌉ × Jitter (k lanes), and each latency percentile within ±
 //     ⌈conc / k⌉ × Jitter (conc requests in flight: the answers on an
@@ -121,9 +142,9 @@ func Range(ctx context.Context, p Params, s scenario.Strategy, pool int, central
 		return nil, err
 	}
 	sp = sp.WithDefaults(0)
-	if len(sp.Draws) == 0 {
+	if len(sp.Draws) == 0 && sp.Cost == 0 {
 		if _, ok := Exact(p, s, pool); ok {
-			return exactRange(p, s, pool, central, sp.Jitter)
+			return exactRange(p, s, pool, central, 2*sp.Jitter)
 		}
 	}
 	runs, err := simulateRuns(ctx, p, s, pool, sp, 0, sp.Runs)
@@ -154,7 +175,8 @@ func simulateRuns(ctx context.Context, p Params, s scenario.Strategy, pool int, 
 				q.Items = p.Items
 			}
 			seed := sp.FirstSeed + uint64(i) + 1
-			q.ReturnSpread, q.SpreadSeed = sp.Jitter, seed
+			q.ReturnSpread, q.SendSpread, q.SpreadSeed = sp.Jitter, sp.Jitter, seed
+			q.HarnessCost = sp.cost(seed)
 			if sp.VarySeeds {
 				q.Seed, q.Upstream.Seed = mix(q.Seed, seed), mix(q.Upstream.Seed, seed)
 			}
@@ -164,6 +186,15 @@ func simulateRuns(ctx context.Context, p Params, s scenario.Strategy, pool int, 
 		})
 	}
 	return out, g.Wait()
+}
+
+// cost is run seed's harness cost: log-uniform from Cost/2 to 2 × Cost.
+func (sp Spread) cost(seed uint64) time.Duration {
+	if sp.Cost == 0 {
+		return 0
+	}
+	u := float64(mix(0xc057, seed)>>11) / (1 << 53) // uniform in [0, 1)
+	return time.Duration(float64(sp.Cost) * math.Exp2(2*u-1))
 }
 
 // mix derives run seed's seed from base (SplitMix64's finaliser).
@@ -197,7 +228,7 @@ func summarize(runs []results.Cell, central results.Cell, sp Spread) *results.In
 		c := f(&central)
 		return min(v[k-1], c), max(v[n-k], c)
 	}
-	iv := &results.Interval{Coverage: cov, Runs: n, JitterSeconds: sp.Jitter.Seconds()}
+	iv := &results.Interval{Coverage: cov, Runs: n, JitterSeconds: sp.Jitter.Seconds(), HarnessCostSeconds: sp.Cost.Seconds()}
 	iv.LowSeconds, iv.HighSeconds = span(func(c *results.Cell) float64 { return c.ModelWallSeconds })
 	fl, fh := span(func(c *results.Cell) float64 { return float64(c.Failed) })
 	iv.FailedLow, iv.FailedHigh = int(fl), int(fh)
@@ -240,17 +271,18 @@ func modes(walls []float64, gap float64) []results.Mode {
 	return out
 }
 
-// exactRange is Range's bound for a cell the closed formula covers.
-func exactRange(p Params, s scenario.Strategy, pool int, central results.Cell, jitter time.Duration) (*results.Interval, error) {
+// exactRange is Range's bound for a cell the closed formula covers, each
+// attempt up to delay late (its request and its answer up to Jitter each).
+func exactRange(p Params, s scenario.Strategy, pool int, central results.Cell, delay time.Duration) (*results.Interval, error) {
 	conc, err := Concurrency(s, pool, p.Items)
 	if err != nil {
 		return nil, err
 	}
 	k := lanes(conc, p.Upstream.WithDefaults().Cap)
-	bound := float64((p.Items+k-1)/k) * jitter.Seconds()
+	bound := float64((p.Items+k-1)/k) * delay.Seconds()
 	iv := &results.Interval{
 		Coverage:      1,
-		JitterSeconds: jitter.Seconds(),
+		JitterSeconds: delay.Seconds() / 2,
 		LowSeconds:    central.ModelWallSeconds,
 		HighSeconds:   central.ModelWallSeconds + bound,
 		FailedLow:     central.Failed,
@@ -260,7 +292,7 @@ func exactRange(p Params, s scenario.Strategy, pool int, central results.Cell, j
 	}
 	// An item is in flight with at most conc−1 others, ⌈conc/k⌉ to a
 	// lane: only their delays reach its latency.
-	per := float64((conc+k-1)/k) * jitter.Seconds()
+	per := float64((conc+k-1)/k) * delay.Seconds()
 	for _, pc := range percentiles {
 		v := *pc(&central.Latency)
 		*pc(&iv.LatencyLow), *pc(&iv.LatencyHigh) = max(v-per, 0), v+per

@@ -93,8 +93,9 @@ func TestRangeCoverage(t *testing.T) {
 	inside, failedInside, attemptsInside, p50Inside, p99Inside := 0, 0, 0, 0, 0
 	for m := range trials {
 		// ModeGap 1: no modes, so every range is of 19 runs (modes would
-		// take 99, and change nothing of the rule).
-		sp := Spread{VarySeeds: true, FirstSeed: uint64(m) * 1000, ModeGap: 1}.WithDefaults(0.01)
+		// take 99, and change nothing of the rule); a harness cost as a
+		// run at real time has, drawn run by run as well.
+		sp := Spread{VarySeeds: true, FirstSeed: uint64(m) * 1000, ModeGap: 1, Cost: HarnessCostAt(DefaultRequestCPU, upstream.RealTime)}.WithDefaults(0.01)
 		// The central prediction from one seed of the same distribution.
 		q := p
 		q.Seed, q.Upstream.Seed = mix(p.Seed, sp.FirstSeed+900), mix(p.Upstream.Seed, sp.FirstSeed+900)
@@ -247,17 +248,19 @@ func TestExactRangeBound(t *testing.T) {
 				}
 			}
 		}
-		if w := iv.LatencyHigh.P99 - c.Latency.P99; w > float64((pool+1)/2)*jitter.Seconds()+1e-9 {
-			t.Errorf("seed pooled(%d): p99 bound +%g s, want at most ⌈pool/2⌉ × jitter", pool, w)
+		if w := iv.LatencyHigh.P99 - c.Latency.P99; w > float64((pool+1)/2)*2*jitter.Seconds()+1e-9 {
+			t.Errorf("seed pooled(%d): p99 bound +%g s, want at most ⌈pool/2⌉ × 2 × jitter", pool, w)
 		}
 	}
+	// As predict gives them, with the harness's cost per message: simulated
+	// (no bound covers a harness's queue), still within 3%.
 	preds, err := Predict(context.Background(), load(t, "seed-816s"), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, p := range preds {
-		if w := (p.HighSeconds - p.LowSeconds) / p.ModelWallSeconds; !p.Exact || w > 0.03 || p.Runs != 0 {
-			t.Errorf("%s: range %g–%g (%.2f%%, %d runs), want an exact cell within 3%%", p.Label(), p.LowSeconds, p.HighSeconds, 100*w, p.Runs)
+		if w := (p.HighSeconds - p.LowSeconds) / p.ModelWallSeconds; !p.Exact || w > 0.03 || p.Runs == 0 {
+			t.Errorf("%s: range %g–%g (%.2f%%, %d runs), want an exact cell's range within 3%%, simulated", p.Label(), p.LowSeconds, p.HighSeconds, 100*w, p.Runs)
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -43,8 +44,13 @@ type Options struct {
 	RoundTrip time.Duration
 	// Spread says what each cell's range covers (see Range); its zero
 	// value takes the defaults, with modes cut at twice the scenario's
-	// error budget.
+	// error budget, and a harness that spends RequestCPU per request at
+	// the scenario's time scale unless Spread.Cost says otherwise.
 	Spread Spread
+	// RequestCPU is the harness's CPU per request (wall time) the ranges
+	// simulate at the scenario's time scale (HarnessCostAt; auto: real
+	// time) when Spread.Cost is 0 (default DefaultRequestCPU).
+	RequestCPU time.Duration
 	// NoRange skips the ranges: the central predictions only.
 	NoRange bool
 	// Clients replaces the scenario's clients: a fleet of that many
@@ -148,6 +154,9 @@ func Predict(ctx context.Context, sc *scenario.Scenario, opts Options) ([]Predic
 	w.Repeats = 1
 	scale := sc.Timescale.Fixed
 	sp := opts.Spread.WithDefaults(sc.WithDefaults().ErrorBudget)
+	if sp.Cost == 0 {
+		sp.Cost = HarnessCostAt(cmp.Or(opts.RequestCPU, DefaultRequestCPU), scale)
+	}
 	var out []Prediction
 	for _, s := range w.Strategies {
 		if s.Pooled() && len(w.PoolSizes) == 0 {
@@ -202,15 +211,17 @@ func (o Options) validate() error {
 	if err := checkClients(o.Clients); err != nil {
 		return err
 	}
-	if o.ConnectCost < 0 || o.RoundTrip < 0 {
-		return fmt.Errorf("connection cost %v and round trip %v must not be negative", o.ConnectCost, o.RoundTrip)
+	if o.ConnectCost < 0 || o.RoundTrip < 0 || o.RequestCPU < 0 {
+		return fmt.Errorf("connection cost %v, round trip %v and request CPU %v must not be negative", o.ConnectCost, o.RoundTrip, o.RequestCPU)
 	}
 	return o.Spread.validate()
 }
 
 // Annotate sets every measured cell's PredictedWallSeconds (the model's
 // wall time for the cell, in model seconds), its Interval (Range with the
-// default Spread, modes cut at twice the run's error budget) and
+// default Spread, modes cut at twice the run's error budget, the harness
+// cost the run's calibration measured per request at the cell's time
+// scale: HarnessCostAt; DefaultRequestCPU without one) and
 // Efficiency (predicted / measured model wall time: 1 is a harness that
 // adds nothing, 0.9 one that adds 11%), and r.Recommended from the
 // measured cells (see Recommend).
@@ -232,6 +243,7 @@ func Annotate(r *results.Results) error {
 		s           scenario.Strategy
 		pool, items int
 		rate        strategy.ArrivalRate
+		scale       upstream.Scale
 	}
 	type prediction struct {
 		wall float64
@@ -239,17 +251,23 @@ func Annotate(r *results.Results) error {
 	}
 	memo := map[key]prediction{}
 	sp := Spread{}.WithDefaults(r.Scenario.WithDefaults().ErrorBudget)
+	cpu := DefaultRequestCPU
+	if r.Calibration != nil && r.Calibration.CPU > 0 {
+		cpu = time.Duration(r.Calibration.CPU * 1e9)
+	}
 	for i := range r.Cells {
 		c := &r.Cells[i]
 		if c.Items == 0 || c.Interrupted || !slices.Contains(scenario.Strategies(), c.Strategy) {
 			continue
 		}
-		k := key{s: c.Strategy, pool: c.Pool, items: c.Items}
+		k := key{s: c.Strategy, pool: c.Pool, items: c.Items, scale: c.Timescale}
 		if c.Rate != nil {
 			k.rate = *c.Rate
 		}
 		pr, ok := memo[k]
 		if !ok {
+			sp := sp
+			sp.Cost = HarnessCostAt(cpu, c.Timescale)
 			q := p
 			q.Items, q.Rate = c.Items, k.rate
 			pc, _, err := Central(ctx, q, c.Strategy, c.Pool)

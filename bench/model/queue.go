@@ -22,6 +22,12 @@ const (
 	evAnswer
 	// evWake asks the strategy again, at the time it asked to be woken.
 	evWake
+	// evHarness hands an answer that has crossed the network to the
+	// harness (Params.HarnessCost), which passes it on in its turn.
+	evHarness
+	// evSend hands a request to the harness (Params.HarnessCost), which
+	// passes it on to the network in its turn.
+	evSend
 )
 
 // event is one scheduled happening. Events at the same instant run in the

@@ -66,6 +66,25 @@ type Params struct {
 	// attempts in an order drawn from PCG(SpreadSeed, 0) (shuffleStart).
 	ReturnSpread time.Duration
 	SpreadSeed   uint64
+	// HarnessCost is the model time the harness spends on each message
+	// between client and upstream — every request on its way out, every
+	// answer on its way back — one message at a time, first come first
+	// served (default 0: none). A harness is a few threads on a few CPUs:
+	// a burst of n requests reaches the upstream over n × HarnessCost, and
+	// an answer the upstream sends during the burst reaches its client
+	// after the burst, its slot free upstream meanwhile, so a request of
+	// the burst can take it. This is the timing that decides how many
+	// retries of a synchronised burst meet the cap's free slots, and it
+	// grows with the burst, which a per-answer delay (ReturnSpread) does
+	// not; the ranges simulate both (Spread).
+	HarnessCost time.Duration
+	// SendSpread delays every attempt's request, before the harness and
+	// the network, by a time drawn uniformly from [0, SendSpread), from
+	// its own stream of PCG(SpreadSeed, …) (default 0): the client's
+	// wake-ups, which also put requests sent at one instant in an order
+	// of their own (a real burst reaches the upstream in the order its
+	// goroutines run, not item by item).
+	SendSpread time.Duration
 	// ServiceExtra is added to every service time, and WaitExtra to every
 	// wait between attempts (default 0): what-ifs for an upstream that
 	// answers late and a client whose waits wake late, as the harness
@@ -120,7 +139,7 @@ func (p *Params) validate() error {
 		return errors.New("no latency distribution")
 	case p.MaxAttempts < 1 || p.MaxAttempts > math.MaxUint16:
 		return fmt.Errorf("max attempts must be 1 to %d, got %d", math.MaxUint16, p.MaxAttempts)
-	case p.Timeout < 0 || p.ConnectCost < 0 || p.RoundTrip < 0 || p.ServiceExtra < 0 || p.WaitExtra < 0 || p.ReturnSpread < 0:
+	case p.Timeout < 0 || p.ConnectCost < 0 || p.RoundTrip < 0 || p.ServiceExtra < 0 || p.WaitExtra < 0 || p.ReturnSpread < 0 || p.HarnessCost < 0 || p.SendSpread < 0:
 		return errors.New("timeout, connection cost, round trip and extras must not be negative")
 	case checkClients(p.Clients) != nil:
 		return checkClients(p.Clients)
@@ -190,14 +209,19 @@ type deadlineRef struct {
 
 // sim is one cell's simulation state.
 type sim struct {
-	p          *Params
-	up         upstream.Config
-	drawer     *upstream.Drawer // the mock's draws, attempt by attempt
-	jitter     *itemSource      // the client's backoff jitter: the item's PCG
-	jrnd       *rand.Rand       // reads jitter
-	timeout    int64
-	out, back  int64    // from sending to the upstream (connection + half the round trip), and back
-	spread     rand.PCG // draws ReturnSpread
+	p         *Params
+	up        upstream.Config
+	drawer    *upstream.Drawer // the mock's draws, attempt by attempt
+	jitter    *itemSource      // the client's backoff jitter: the item's PCG
+	jrnd      *rand.Rand       // reads jitter
+	timeout   int64
+	out, back int64    // from sending to the upstream (connection + half the round trip), and back
+	spread    rand.PCG // draws ReturnSpread
+	cost      int64    // HarnessCost
+	harnessAt int64    // when the harness is free to pass the next message
+	// watchAll: every attempt's deadline is watched from its start, as
+	// arrivals come a varying time after it (SendSpread, HarnessCost)
+	watchAll   bool
 	retryAfter time.Duration
 
 	now    int64
@@ -280,6 +304,8 @@ func newSim(p *Params) *sim {
 	}
 	m.out += int64(p.RoundTrip / 2)
 	m.back = int64(p.RoundTrip - p.RoundTrip/2)
+	m.cost = int64(p.HarnessCost)
+	m.watchAll = m.timeout > 0 && (m.cost > 0 || p.SendSpread > 0)
 	m.names = [nOutcomes]string{"200", strconv.Itoa(up.RejectStatus), strconv.Itoa(up.ErrorStatus), "reset", "timeout"}
 	for o := outReject; o < nOutcomes; o++ {
 		m.retryable[o] = p.Retry != nil && p.Retry.Retries(m.names[o])
@@ -327,21 +353,13 @@ func (m *sim) run(ctx context.Context) error {
 			switch e.kind {
 			case evAttempt:
 				m.beginAttempt(e.item)
-			case evArrive:
-				if m.live(r) {
-					m.arrive(r)
-				}
-			case evDone:
-				if m.live(r) {
-					m.done(r)
-				}
-			case evAnswer:
-				if m.live(r) {
-					m.answer(r, int(m.items[r.item].outcome))
-				}
 			case evWake:
 				if g := int(e.item); e.seq == m.fleet[g].wake {
 					m.pump(g)
+				}
+			default: // a stage of an attempt, unless it was answered already
+				if m.live(r) {
+					m.step(e.kind, r)
 				}
 			}
 		case m.tq.len() > 0:
@@ -354,6 +372,22 @@ func (m *sim) run(ctx context.Context) error {
 			}
 			return nil
 		}
+	}
+}
+
+// step moves attempt r on at its event of kind k.
+func (m *sim) step(k eventKind, r ref) {
+	switch k {
+	case evSend:
+		m.send(r)
+	case evArrive:
+		m.arrive(r)
+	case evDone:
+		m.done(r)
+	case evHarness:
+		m.harnessAnswer(r)
+	case evAnswer:
+		m.answer(r, int(m.items[r.item].outcome))
 	}
 }
 
@@ -377,21 +411,48 @@ func (m *sim) beginAttempt(i int32) {
 	if m.timeout > 0 {
 		it.deadline = m.now + m.timeout
 	}
-	if m.out > 0 {
+	if m.watchAll {
+		m.tq.push(deadlineRef{it.deadline, r})
+	}
+	var late int64
+	if m.p.SendSpread > 0 {
+		m.spread.Seed(m.p.SpreadSeed^sendSalt, upstream.DrawKey(int(i), int(it.att)))
+		late = int64(m.spread.Uint64() % uint64(m.p.SendSpread))
+	}
+	if m.cost > 0 {
 		it.phase = phConnecting
-		if m.timeout > 0 && m.out >= m.timeout {
-			m.tq.push(deadlineRef{it.deadline, r}) // never arrives in time
+		m.schedule(m.now+late, r, evSend)
+		return
+	}
+	if out := m.out + late; out > 0 {
+		it.phase = phConnecting
+		if m.timeout > 0 && out >= m.timeout {
+			if !m.watchAll {
+				m.tq.push(deadlineRef{it.deadline, r}) // never arrives in time
+			}
 			return
 		}
-		m.schedule(m.now+m.out, r, evArrive)
+		m.schedule(m.now+out, r, evArrive)
 		return
 	}
 	m.arrive(r)
 }
 
+// sendSalt separates the draws of SendSpread from ReturnSpread's.
+const sendSalt = 0x5e4d5e4d5e4d5e4d
+
+// send is r's request reaching the harness, which passes it to the network
+// (and the upstream) once it has passed every message before it.
+func (m *sim) send(r ref) {
+	m.harnessAt = max(m.now, m.harnessAt) + m.cost
+	if at := m.harnessAt + m.out; m.timeout == 0 || at < m.items[r.item].deadline {
+		m.schedule(at, r, evArrive)
+	}
+}
+
 // watch makes r's deadline fire unless it is answered first.
 func (m *sim) watch(r ref) {
-	if m.timeout > 0 {
+	if m.timeout > 0 && !m.watchAll {
 		m.tq.push(deadlineRef{m.items[r.item].deadline, r})
 	}
 }

@@ -41,14 +41,16 @@ func (m *sim) arrive(r ref) {
 }
 
 // respond sends outcome o back to r's client now: it arrives after the
-// return half of the round trip, unless the client's deadline comes first.
+// return half of the round trip (and its spread), and with a harness cost
+// its turn at the harness after that, unless the client's deadline comes
+// first.
 func (m *sim) respond(r ref, o int) {
 	back := m.back
 	if m.p.ReturnSpread > 0 {
 		m.spread.Seed(m.p.SpreadSeed, upstream.DrawKey(int(r.item), int(r.att)))
 		back += int64(m.spread.Uint64() % uint64(m.p.ReturnSpread))
 	}
-	if back == 0 {
+	if back == 0 && m.cost == 0 {
 		m.answer(r, o)
 		return
 	}
@@ -56,10 +58,31 @@ func (m *sim) respond(r ref, o int) {
 	prev := it.phase
 	it.phase = phReturning
 	it.outcome = uint8(o)
+	watched := prev == phQueued || prev == phService || prev == phStalled
+	kind := evAnswer
+	if m.cost > 0 {
+		// The harness may hold the answer past any deadline: watch it
+		// now, at arrival (or at the end of a watched service), so the
+		// deadlines stay in order.
+		kind = evHarness
+		if !watched {
+			m.watch(r)
+			watched = true
+		}
+	}
 	if at := m.now + back; m.timeout == 0 || at <= it.deadline {
-		m.schedule(at, r, evAnswer)
-	} else if prev != phQueued && prev != phService && prev != phStalled {
+		m.schedule(at, r, kind)
+	} else if !watched {
 		m.watch(r) // answered at arrival, not watched yet
+	}
+}
+
+// harnessAnswer is r's answer reaching the harness, which hands it to the
+// client once it has passed every message before it.
+func (m *sim) harnessAnswer(r ref) {
+	m.harnessAt = max(m.now, m.harnessAt) + m.cost
+	if m.timeout == 0 || m.harnessAt <= m.items[r.item].deadline {
+		m.schedule(m.harnessAt, r, evAnswer)
 	}
 }
 
@@ -74,8 +97,9 @@ func (m *sim) admit(r ref) {
 	queued := it.phase == phQueued // its deadline is being watched already
 	it.phase = phService
 	end := m.now + d
-	// The answer's way back takes m.back, plus up to ReturnSpread.
-	if m.timeout > 0 && (end+m.back+int64(m.p.ReturnSpread) > it.deadline || it.fault == upstream.FaultStall) && !queued {
+	// The answer's way back takes m.back, plus up to ReturnSpread, plus
+	// its wait for the harness (unbounded: watched whenever there is one).
+	if m.timeout > 0 && (end+m.back+int64(m.p.ReturnSpread) > it.deadline || m.cost > 0 || it.fault == upstream.FaultStall) && !queued {
 		m.watch(r) // the client may give up first, or (stall) must
 	}
 	if m.timeout > 0 && end > it.deadline {

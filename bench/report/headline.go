@@ -345,8 +345,8 @@ func (s *Summary) modesText() string {
 	if len(parts) == 0 {
 		return ""
 	}
-	return fmt.Sprintf("Not one number: by the model, %s (odds: shares of %d simulated runs with answers up to %s late; a measurement between modes is not one the model expects).",
-		strings.Join(parts, "; "), iv.Runs, seconds(iv.JitterSeconds))
+	return fmt.Sprintf("Not one number: by the model, %s (odds: shares of %d simulated runs with %s; a measurement between modes is not one the model expects).",
+		strings.Join(parts, "; "), iv.Runs, iv.Timing())
 }
 
 // smallerPoolCompeted reports whether a cell with a pool smaller than

@@ -19,7 +19,7 @@ func TestRangeShown(t *testing.T) {
 	if rec == nil {
 		t.Fatal("the fixture recommends nothing")
 	}
-	two := &results.Interval{LowSeconds: 423.9, HighSeconds: 530, Coverage: 0.9, Runs: 99, JitterSeconds: 0.002, Modes: []results.Mode{
+	two := &results.Interval{LowSeconds: 423.9, HighSeconds: 530, Coverage: 0.9, Runs: 99, JitterSeconds: 0.002, HarnessCostSeconds: 1e-5, Modes: []results.Mode{
 		{WallSeconds: 424, LowSeconds: 423.9, HighSeconds: 424.1, Odds: 0.7},
 		{WallSeconds: 529.5, LowSeconds: 529, HighSeconds: 530, Odds: 0.3},
 	}}
@@ -38,7 +38,7 @@ func TestRangeShown(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, details := s.headline()
-	if d := strings.Join(details, "\n"); !strings.Contains(d, "Not one number: by the model, pooled(2) takes 424 s (70%) or 529.5 s (30%) (odds: shares of 99 simulated runs with answers up to 2 ms late") {
+	if d := strings.Join(details, "\n"); !strings.Contains(d, "Not one number: by the model, pooled(2) takes 424 s (70%) or 529.5 s (30%) (odds: shares of 99 simulated runs with requests and answers up to 2 ms late, a harness of 10 µs per message (½ to 2×)") {
 		t.Errorf("headline details without the modes:\n%s", d)
 	}
 	var md bytes.Buffer
@@ -47,7 +47,7 @@ func TestRangeShown(t *testing.T) {
 	}
 	for _, want := range []string{
 		" predicted range |",
-		"predicted range: one more simulated run (answers up to 2 ms late) falls inside with at least 90% probability; for cells the closed formula covers, a bound",
+		"predicted range: one more simulated run (requests and answers up to 2 ms late, a harness of 10 µs per message (½ to 2×)) falls inside with at least 90% probability; for cells the closed formula covers, a bound on requests and answers up to 2 ms late",
 		"its modes with their odds (share of 99 simulated runs)",
 	} {
 		if !strings.Contains(md.String(), want) {
@@ -66,7 +66,7 @@ func TestRangeShown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(c.Caption, "error bars its range: one more simulated run (answers up to 2 ms late) falls inside with at least 90% probability") || !strings.Contains(c.Caption, "the bar spans its modes") {
+	if !strings.Contains(c.Caption, "error bars its range: one more simulated run (requests and answers up to 2 ms late, a harness of 10 µs per message (½ to 2×)) falls inside with at least 90% probability") || !strings.Contains(c.Caption, "the bar spans its modes") {
 		t.Errorf("wall chart caption %q", c.Caption)
 	}
 }
@@ -100,7 +100,7 @@ func TestRangeHeader(t *testing.T) {
 func TestExplainedShown(t *testing.T) {
 	f := seedFixture()
 	r := f.results
-	two := &results.Interval{LowSeconds: 423.9, HighSeconds: 530, Coverage: 0.9, Runs: 99, JitterSeconds: 0.002, Modes: []results.Mode{
+	two := &results.Interval{LowSeconds: 423.9, HighSeconds: 530, Coverage: 0.9, Runs: 99, JitterSeconds: 0.002, HarnessCostSeconds: 1e-5, Modes: []results.Mode{
 		{WallSeconds: 424, LowSeconds: 423.9, HighSeconds: 424.1, Odds: 0.7},
 		{WallSeconds: 529.5, LowSeconds: 529, HighSeconds: 530, Odds: 0.3},
 	}}

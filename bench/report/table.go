@@ -467,11 +467,11 @@ func (s *Summary) rangeCoverage(chart bool) string {
 	}
 	var parts []string
 	if iv := cmp.Or(sim, modes); iv != nil {
-		parts = append(parts, fmt.Sprintf("one more simulated run (answers up to %s late) falls inside with at least %.0f%% probability",
-			seconds(iv.JitterSeconds), 100*iv.Coverage))
+		parts = append(parts, fmt.Sprintf("one more simulated run (%s) falls inside with at least %.0f%% probability",
+			iv.Timing(), 100*iv.Coverage))
 	}
 	if exact != nil {
-		parts = append(parts, fmt.Sprintf("for cells the closed formula covers, a bound on answers up to %s late", seconds(exact.JitterSeconds)))
+		parts = append(parts, fmt.Sprintf("for cells the closed formula covers, a bound on %s", exact.Timing()))
 	}
 	switch {
 	case modes != nil && chart:

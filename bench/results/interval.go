@@ -23,10 +23,19 @@ type Interval struct {
 	// Runs is the number of simulated runs (0: the range is a bound from
 	// the exact formula, nothing was simulated).
 	Runs int `json:"predicted_runs"`
-	// JitterSeconds is the model time each simulated answer came back
+	// JitterSeconds is the model time each simulated request left and each
+	// answer came back late, at most (uniformly from 0, each on its own;
+	// answers only in results written before requests were): the
+	// run-to-run timing the range covers, with HarnessCostSeconds.
 	// late, at most (uniformly from 0): the run-to-run timing the range
 	// covers.
 	JitterSeconds float64 `json:"predicted_jitter_seconds"`
+	// HarnessCostSeconds is the model time the simulated harness spent on
+	// each message, requests and answers one at a time (each run drew its
+	// own from half to twice this); 0: none. A burst of retries reaches
+	// the upstream spread by it, and answers sent during the burst wait
+	// for it: which retries meet the cap's free slots turns on it.
+	HarnessCostSeconds float64 `json:"predicted_harness_cost_seconds,omitempty"`
 	// FailedLow and FailedHigh bound the failed items, AttemptsLow and
 	// AttemptsHigh the attempts, and LatencyLow and LatencyHigh each
 	// latency percentile, at the same coverage (attempts: 0 and 0 in
@@ -115,6 +124,23 @@ func (iv *Interval) RangeText() string {
 		s += fmt.Sprintf("%.4g s (%.0f%%)", m.WallSeconds, 100*m.Odds)
 	}
 	return s
+}
+
+// Timing says in words what run-to-run timing the simulated runs covered:
+// "requests and answers up to 2 ms late, a harness of 10 µs per message
+// (½ to 2×)".
+func (iv *Interval) Timing() string {
+	d := func(s float64) string {
+		if s >= 1e-3 {
+			return fmt.Sprintf("%.3g ms", s*1e3)
+		}
+		return fmt.Sprintf("%.3g µs", s*1e6)
+	}
+	t := "requests and answers up to " + d(iv.JitterSeconds) + " late"
+	if iv.HarnessCostSeconds > 0 {
+		t += ", a harness of " + d(iv.HarnessCostSeconds) + " per message (½ to 2×)"
+	}
+	return t
 }
 
 // CoverageText says what the ranges cover, for a caption or a column:
