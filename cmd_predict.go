@@ -266,8 +266,15 @@ func rangeNote(sp model.Spread, preds []model.Prediction) string {
 			break
 		}
 	}
-	return fmt.Sprintf("range: %d simulated runs per cell, %s, over %s; %s; where runs split into modes they are named with their odds (share of %d runs); failed items, attempts, p50 and p99 show their range in brackets where it is not one number",
-		sp.Runs, timing, over, cov, max(sp.Runs, model.ModeRuns))
+	counts := ""
+	for _, p := range preds {
+		if iv := p.Interval; iv != nil && iv.CountsCoverage > 0 && iv.FailedLow+iv.AttemptsLow < iv.FailedHigh+iv.AttemptsHigh {
+			counts = fmt.Sprintf(" (counts: the smallest to the largest of %d runs, which hold one more with %.1f%% probability, as a compare of two runs holds a dozen count rows at once)", iv.Runs, 100*iv.CountsCoverage)
+			break
+		}
+	}
+	return fmt.Sprintf("range: %d simulated runs per cell, %s, over %s; %s; where runs split into modes they are named with their odds (their share of the cell's runs, at least %d); failed items, attempts, p50 and p99 show their range in brackets where it is not one number%s",
+		sp.Runs, timing, over, cov, max(sp.Runs, model.ModeRuns), counts)
 }
 
 // rangeCell prints a cell's range: "5.218–5.274", or its modes with

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
@@ -42,6 +43,10 @@ type Spread struct {
 	// the range covers the parameters and the timing together; Runs is
 	// raised to len(Draws). Each draw's Items is set to the cell's.
 	Draws []Params
+	// CountRuns is the number of runs of a cell whose failed items or
+	// attempts vary (default CountRuns, for cells of up to countItems
+	// items; at most Runs is none beyond them).
+	CountRuns int
 	// ModeGap is the share of the central wall time two sorted runs must
 	// be apart to belong to separate modes (default 2 × the error budget
 	// Predict and Annotate read from the scenario, else DefaultModeGap):
@@ -62,6 +67,15 @@ const (
 	// ModeRuns simulated runs (the 5th smallest to the 5th largest: 90%)
 	// pin a mode's odds to a standard error of at most 5 points.
 	ModeRuns = 99
+	// CountRuns simulated runs are made of a cell whose failed items or
+	// attempts vary from run to run: their extremes hold one more run with
+	// probability 398/400 = 99.5% each, so a compare holding a dozen
+	// count rows of two runs to them fails about once in twenty on a
+	// model that is right (at 90% each it would fail most of the time).
+	// Cells of more than countItems items keep the runs they have, and
+	// say the coverage those give.
+	CountRuns  = 399
+	countItems = 20_000
 	// DefaultJitter is about the harness's own round trip per attempt at
 	// the time scales timescale auto picks for cells that turn on one
 	// (docs/notes/model.md).
@@ -72,6 +86,8 @@ const (
 	// (docs/notes/model.md).
 	DefaultRequestCPU = 20 * time.Microsecond
 	DefaultModeGap    = 0.02
+	// minModeOdds is the smallest share of the runs a mode holds.
+	minModeOdds = 0.01
 	// coverage is the share of runs the simulated range aims to hold.
 	coverage = 0.9
 )
@@ -83,11 +99,24 @@ func HarnessCostAt(cpu time.Duration, scale upstream.Scale) time.Duration {
 	return scale.Model(cpu / 2)
 }
 
+// RunSpread is the spread of a measured cell's range, the one Annotate
+// and the run's harness rule both use: the defaults, modes cut at twice
+// budget (the run's error budget), and the harness cost of cpu (the run's
+// calibrated CPU per request; 0: DefaultRequestCPU) at the cell's scale.
+func RunSpread(budget float64, cpu time.Duration, scale upstream.Scale) Spread {
+	sp := Spread{}.WithDefaults(budget)
+	sp.Cost = HarnessCostAt(cmp.Or(cpu, DefaultRequestCPU), scale)
+	return sp
+}
+
 // WithDefaults is sp with its zero fields set to their defaults, modes
 // cut at twice budget (the run's error budget; 0: DefaultModeGap).
 func (sp Spread) WithDefaults(budget float64) Spread {
 	if sp.Runs == 0 {
 		sp.Runs = DefaultRuns
+	}
+	if sp.CountRuns == 0 {
+		sp.CountRuns = CountRuns
 	}
 	sp.Runs = max(sp.Runs, len(sp.Draws))
 	if sp.Jitter == 0 {
@@ -103,8 +132,8 @@ func (sp Spread) WithDefaults(budget float64) Spread {
 }
 
 func (sp Spread) validate() error {
-	if sp.Runs < 0 || sp.Runs > 10_000 || sp.Jitter < 0 || sp.ModeGap < 0 || sp.Cost < 0 {
-		return fmt.Errorf("spread: runs %d (want 0 to 10000), jitter %v, harness cost %v and mode gap %g must not be negative", sp.Runs, sp.Jitter, sp.Cost, sp.ModeGap)
+	if sp.Runs < 0 || sp.Runs > 10_000 || sp.CountRuns < 0 || sp.CountRuns > 10_000 || sp.Jitter < 0 || sp.ModeGap < 0 || sp.Cost < 0 {
+		return fmt.Errorf("spread: runs %d and count runs %d (want 0 to 10000), jitter %v, harness cost %v and mode gap %g must not be negative", sp.Runs, sp.CountRuns, sp.Jitter, sp.Cost, sp.ModeGap)
 	}
 	return nil
 }
@@ -113,26 +142,30 @@ func (sp Spread) validate() error {
 // (p simulated as is) is central, under sp:
 //
 //   - Simulated: n runs (sp.Runs; sp's zero fields take the defaults,
-//     Spread.WithDefaults), each with every answer returning
-//     uniformly 0 to sp.Jitter late, a fleet's first attempts in an order
-//     of their own (Params.ReturnSpread), every message passing a harness
-//     that takes its own cost, drawn from sp.Cost/2 to 2 × sp.Cost, per
-//     message (Params.HarnessCost), and its own seeds or parameters, as sp
-//     says; the range of the wall time, failed items, attempts and
-//     each latency percentile is the k-th smallest to the k-th largest run, k =
-//     ⌊(n + 1) × 0.05⌋ (at least 1), joined with the central prediction.
-//     For exchangeable runs one more run falls inside with probability
-//     (n + 1 − 2k) / (n + 1), whatever the distribution — 90% for n = 19
-//     or 99 — and at least that with ties: the Coverage stated.
+//     Spread.WithDefaults), each with every request leaving and every
+//     answer returning uniformly 0 to sp.Jitter late, a fleet's first
+//     attempts in an order of their own (Params.ReturnSpread), every
+//     message passing a harness at a cost per message drawn from sp.Cost/2 to 2 ×
+//     sp.Cost (Params.HarnessCost), and its own seeds or parameters, as sp
+//     says. The range of the wall time and each latency percentile is the
+//     k-th smallest to the k-th largest run, k = ⌊(n + 1) × 0.05⌋ (at
+//     least 1), joined with the central prediction: for exchangeable runs
+//     one more run falls inside with probability (n + 1 − 2k) / (n + 1),
+//     whatever the distribution — 90% for n = 19 or 99 — and at least
+//     that with ties: the Coverage stated. That of the failed items and of
+//     the attempts is the smallest to the largest run (CountsCoverage (n −
+//     1) / (n + 1)), and a cell whose counts vary is run sp.CountRuns
+//     times (up to countItems items).
 //   - Modes: the runs' wall times sorted and cut wherever two neighbours
 //     are more than sp.ModeGap × central apart; two or more groups are
 //     the modes, each with its median and its share of the runs as odds.
 //     A cell found multi-modal in n < ModeRuns runs is run ModeRuns times.
-//   - Exact: a cell the closed formula covers (Exact), without Draws or
-//     a harness cost, is not simulated: each answer's delay can only hold back the items
+//   - Exact: a cell the closed formula covers (Exact), without Draws or a
+//     harness cost, is not simulated: each attempt's delay (up to 2 ×
+//     Jitter: its request and its answer) can only hold back the items
 //     after it on its lane, so the wall time lies within central + ⌈n /
-//     k⌉ × Jitter (k lanes), and each latency percentile within ±
-//     ⌈conc / k⌉ × Jitter (conc requests in flight: the answers on an
+//     k⌉ × 2 × Jitter (k lanes), and each latency percentile within ±
+//     ⌈conc / k⌉ × 2 × Jitter (conc requests in flight: the answers on an
 //     item's lane while it waits; TestExactRangeBound checks both against
 //     simulated runs); Coverage 1.
 //
@@ -152,8 +185,15 @@ func Range(ctx context.Context, p Params, s scenario.Strategy, pool int, central
 		return nil, err
 	}
 	iv := summarize(runs, central, sp)
-	if len(iv.Modes) > 1 && sp.Runs < ModeRuns {
-		more, err := simulateRuns(ctx, p, s, pool, sp, sp.Runs, ModeRuns)
+	want := len(runs)
+	if len(iv.Modes) > 1 {
+		want = max(want, ModeRuns)
+	}
+	if (iv.FailedLow != iv.FailedHigh || iv.AttemptsLow != iv.AttemptsHigh) && p.Items <= countItems {
+		want = max(want, sp.CountRuns)
+	}
+	if want > len(runs) {
+		more, err := simulateRuns(ctx, p, s, pool, sp, len(runs), want)
 		if err != nil {
 			return nil, err
 		}
@@ -219,7 +259,7 @@ func orderK(n int) (k int, cov float64) {
 func summarize(runs []results.Cell, central results.Cell, sp Spread) *results.Interval {
 	n := len(runs)
 	k, cov := orderK(n)
-	span := func(f func(c *results.Cell) float64) (lo, hi float64) {
+	span := func(k int, f func(c *results.Cell) float64) (lo, hi float64) {
 		v := make([]float64, n)
 		for i := range runs {
 			v[i] = f(&runs[i])
@@ -229,13 +269,15 @@ func summarize(runs []results.Cell, central results.Cell, sp Spread) *results.In
 		return min(v[k-1], c), max(v[n-k], c)
 	}
 	iv := &results.Interval{Coverage: cov, Runs: n, JitterSeconds: sp.Jitter.Seconds(), HarnessCostSeconds: sp.Cost.Seconds()}
-	iv.LowSeconds, iv.HighSeconds = span(func(c *results.Cell) float64 { return c.ModelWallSeconds })
-	fl, fh := span(func(c *results.Cell) float64 { return float64(c.Failed) })
+	iv.LowSeconds, iv.HighSeconds = span(k, func(c *results.Cell) float64 { return c.ModelWallSeconds })
+	// The counts: the extremes of the runs (k = 1).
+	iv.CountsCoverage = float64(n-1) / float64(n+1)
+	fl, fh := span(1, func(c *results.Cell) float64 { return float64(c.Failed) })
 	iv.FailedLow, iv.FailedHigh = int(fl), int(fh)
-	al, ah := span(func(c *results.Cell) float64 { return float64(c.Attempts) })
+	al, ah := span(1, func(c *results.Cell) float64 { return float64(c.Attempts) })
 	iv.AttemptsLow, iv.AttemptsHigh = int(al), int(ah)
 	for _, pc := range percentiles {
-		lo, hi := span(func(c *results.Cell) float64 { return *pc(&c.Latency) })
+		lo, hi := span(k, func(c *results.Cell) float64 { return *pc(&c.Latency) })
 		*pc(&iv.LatencyLow), *pc(&iv.LatencyHigh) = lo, hi
 	}
 	walls := make([]float64, n)
@@ -247,7 +289,9 @@ func summarize(runs []results.Cell, central results.Cell, sp Spread) *results.In
 }
 
 // modes cuts sorted wall times where neighbours are more than gap apart;
-// one group is no modes.
+// one group is no modes. A group of under minModeOdds of the runs is no
+// mode (a measurement there is not one the model expects; its runs still
+// count in the range and in the others' odds).
 func modes(walls []float64, gap float64) []results.Mode {
 	slices.Sort(walls)
 	var out []results.Mode
@@ -257,6 +301,10 @@ func modes(walls []float64, gap float64) []results.Mode {
 			continue
 		}
 		g := walls[start:i]
+		if float64(len(g)) < minModeOdds*float64(len(walls)) {
+			start = i
+			continue
+		}
 		out = append(out, results.Mode{
 			WallSeconds: g[len(g)/2],
 			LowSeconds:  g[0],

@@ -218,10 +218,9 @@ func (o Options) validate() error {
 }
 
 // Annotate sets every measured cell's PredictedWallSeconds (the model's
-// wall time for the cell, in model seconds), its Interval (Range with the
-// default Spread, modes cut at twice the run's error budget, the harness
-// cost the run's calibration measured per request at the cell's time
-// scale: HarnessCostAt; DefaultRequestCPU without one) and
+// wall time for the cell, in model seconds), its Interval (Range with
+// RunSpread: the run's error budget, its calibration's CPU per request at
+// the cell's time scale) and
 // Efficiency (predicted / measured model wall time: 1 is a harness that
 // adds nothing, 0.9 one that adds 11%), and r.Recommended from the
 // measured cells (see Recommend).
@@ -250,9 +249,9 @@ func Annotate(r *results.Results) error {
 		iv   *results.Interval
 	}
 	memo := map[key]prediction{}
-	sp := Spread{}.WithDefaults(r.Scenario.WithDefaults().ErrorBudget)
-	cpu := DefaultRequestCPU
-	if r.Calibration != nil && r.Calibration.CPU > 0 {
+	budget := r.Scenario.WithDefaults().ErrorBudget
+	var cpu time.Duration
+	if r.Calibration != nil {
 		cpu = time.Duration(r.Calibration.CPU * 1e9)
 	}
 	for i := range r.Cells {
@@ -266,8 +265,7 @@ func Annotate(r *results.Results) error {
 		}
 		pr, ok := memo[k]
 		if !ok {
-			sp := sp
-			sp.Cost = HarnessCostAt(cpu, c.Timescale)
+			sp := RunSpread(budget, cpu, c.Timescale)
 			q := p
 			q.Items, q.Rate = c.Items, k.rate
 			pc, _, err := Central(ctx, q, c.Strategy, c.Pool)

@@ -40,12 +40,21 @@ type Interval struct {
 	// AttemptsHigh the attempts, and LatencyLow and LatencyHigh each
 	// latency percentile, at the same coverage (attempts: 0 and 0 in
 	// results written before they were predicted).
-	FailedLow    int         `json:"predicted_failed_low"`
-	FailedHigh   int         `json:"predicted_failed_high"`
-	AttemptsLow  int         `json:"predicted_attempts_low,omitempty"`
-	AttemptsHigh int         `json:"predicted_attempts_high,omitempty"`
-	LatencyLow   Percentiles `json:"predicted_latency_low"`
-	LatencyHigh  Percentiles `json:"predicted_latency_high"`
+	//
+	// CountsCoverage is the probability that one more run's failed items
+	// (and, apart, its attempts) fall inside their range (0 in results
+	// written before it was stated: Coverage). The counts' ranges are the
+	// extremes of the runs, which cover more than Coverage, and a cell
+	// whose counts vary is run CountRuns times (bench/model): a compare of
+	// two runs holds a dozen count rows to these ranges at once, and 90%
+	// each would make it fail most of the time on a model that is right.
+	CountsCoverage float64     `json:"predicted_counts_coverage,omitempty"`
+	FailedLow      int         `json:"predicted_failed_low"`
+	FailedHigh     int         `json:"predicted_failed_high"`
+	AttemptsLow    int         `json:"predicted_attempts_low,omitempty"`
+	AttemptsHigh   int         `json:"predicted_attempts_high,omitempty"`
+	LatencyLow     Percentiles `json:"predicted_latency_low"`
+	LatencyHigh    Percentiles `json:"predicted_latency_high"`
 }
 
 // Mode is one of the outcomes of a multi-modal cell.
@@ -152,6 +161,14 @@ func (iv *Interval) CoverageText() string {
 	return fmt.Sprintf("%.0f%% of simulated runs", 100*iv.Coverage)
 }
 
+// countsCoverageText is CoverageText for the counts' ranges.
+func (iv *Interval) countsCoverageText() string {
+	if iv.Runs == 0 || iv.CountsCoverage == 0 {
+		return iv.CoverageText()
+	}
+	return fmt.Sprintf("%.1f%% of simulated runs", 100*iv.CountsCoverage)
+}
+
 // Covers reports whether cell c's figure named metric lies inside iv's
 // range for it, and where it fell, in words. known is false for a metric
 // iv has no range for. Wall time is Explain's rule (its modes included);
@@ -163,7 +180,7 @@ func (iv *Interval) CoverageText() string {
 func (iv *Interval) Covers(metric string, c *Cell, budget float64) (ok, known bool, where string) {
 	count := func(name string, v, lo, hi int) (bool, bool, string) {
 		in := v >= lo && v <= hi
-		return in, true, fmt.Sprintf("%s %d %s %d–%d (%s)", name, v, inside(in), lo, hi, iv.CoverageText())
+		return in, true, fmt.Sprintf("%s %d %s %d–%d (%s)", name, v, inside(in), lo, hi, iv.countsCoverageText())
 	}
 	switch metric {
 	case "wall":

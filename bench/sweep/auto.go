@@ -102,10 +102,11 @@ func (pl *planner) estimate(ctx context.Context, pc plannedCell, o model.Overhea
 	return model.HarnessErrorFrom(ctx, pl.paramsOf(pc.plan), pc.base, pc.plan.Strategy, pc.plan.Pool, o)
 }
 
-// interval is the model's range for cell pc (model.Range, the default
-// spread, modes cut at twice budget).
-func (pl *planner) interval(ctx context.Context, pc plannedCell, budget float64) (*results.Interval, error) {
-	return model.Range(ctx, pl.paramsOf(pc.plan), pc.plan.Strategy, pc.plan.Pool, pc.base, model.Spread{}.WithDefaults(budget))
+// interval is the model's range for cell pc run at scale, as Annotate
+// gives it (model.Range with model.RunSpread: modes cut at twice budget,
+// the calibrated CPU per request as the harness's cost).
+func (pl *planner) interval(ctx context.Context, pc plannedCell, budget float64, scale upstream.Scale) (*results.Interval, error) {
+	return model.Range(ctx, pl.paramsOf(pc.plan), pc.plan.Strategy, pc.plan.Pool, pc.base, model.RunSpread(budget, pl.cal.CPU, scale))
 }
 
 // errorAt is the predicted harness error of pc under overhead o, as the

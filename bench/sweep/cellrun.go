@@ -285,7 +285,7 @@ func (sw *sweeper) runAt(ctx context.Context, j job, withRecords bool) (cell res
 		if err == nil && worst(e) > sc.ErrorBudget && !smooth(e) {
 			// Its answer turns on a few milliseconds: which of the
 			// model's outcomes did it meet?
-			iv, err := sw.planner.interval(context.WithoutCancel(ctx), *j.pc, sc.ErrorBudget)
+			iv, err := sw.planner.interval(context.WithoutCancel(ctx), *j.pc, sc.ErrorBudget, j.scale)
 			if err != nil {
 				return cell, rec, fmt.Errorf("predicting the range of %s: %w", cell.Label(), err)
 			}
