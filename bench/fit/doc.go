@@ -40,7 +40,8 @@
 //     else the harness's loopback round trip measured back to back
 //     (Calibration.BusyRoundTrip), with the harness's wake-up from idle
 //     (the median idle round trip against its own mock less that,
-//     Calibration.IdleMedian) beside it.
+//     Calibration.IdleRoundTrips) beside it; the bootstrap draws the idle
+//     round trips again with the attempts.
 //
 // Cells the harness flagged (harness.bound) measured poolbench, not the
 // service: a fit from them is refused (ErrFlagged) and names them.

@@ -15,6 +15,7 @@ import (
 	"gonum.org/v1/gonum/stat"
 
 	"github.com/poolbench/poolbench/bench/results"
+	"github.com/poolbench/poolbench/mocksrv/upstream"
 )
 
 // ErrFlagged is wrapped by the error of a fit refused because the harness
@@ -103,7 +104,8 @@ func infer(ctx context.Context, res *results.Results, recs map[string]*attempts,
 		return nil, fmt.Errorf("%w: %s; they measured poolbench, not the service: run them again (a slower service, a quieter machine, or a larger -error-budget)", ErrFlagged, strings.Join(flagged, "; "))
 	}
 	var obs []observed
-	var loopback, wake float64
+	var h harnessCost
+	calibrated := false
 	var lateness []float64
 	for i := range res.Cells {
 		c := &res.Cells[i]
@@ -116,18 +118,8 @@ func infer(ctx context.Context, res *results.Results, recs map[string]*attempts,
 		if err != nil {
 			return nil, err
 		}
-		if cal := res.Calibration; cal != nil && loopback == 0 {
-			// The network is the round trip back to back; what an attempt
-			// sent one at a time pays beyond it (both sides waking from
-			// idle, milliseconds on a busy machine) is the harness's,
-			// measured against its own mock: the median idle round trip
-			// less the back-to-back one (a mean, which a stall can
-			// inflate past the idle median: then the median is all).
-			loopback = c.Timescale.ModelSeconds(cal.BusyRoundTrip)
-			if cal.IdleMedian > 0 {
-				loopback = c.Timescale.ModelSeconds(math.Min(cal.BusyRoundTrip, cal.IdleMedian))
-				wake = c.Timescale.ModelSeconds(cal.IdleMedian) - loopback
-			}
+		if cal := res.Calibration; cal != nil && !calibrated {
+			h, calibrated = harnessCost{scale: c.Timescale, busy: cal.BusyRoundTrip, idle: cal.IdleRoundTrips}, true
 		}
 		if o.conc == 1 && c.Harness != nil {
 			lateness = append(lateness, c.Timescale.ModelSeconds(c.Harness.Lateness))
@@ -135,11 +127,12 @@ func infer(ctx context.Context, res *results.Results, recs map[string]*attempts,
 		obs = append(obs, o)
 		f.Used = append(f.Used, c.Label())
 	}
-	if wake == 0 && len(lateness) > 0 {
-		// A run from before the calibration recorded its median idle
-		// round trip: the probe timer's lateness stands in.
-		wake = stat.Mean(lateness, nil)
+	if len(h.idle) == 0 && len(lateness) > 0 {
+		// A run from before the calibration recorded its idle round
+		// trips: the probe timer's lateness stands in.
+		h.lateness = stat.Mean(lateness, nil)
 	}
+	loopback, wake := h.added(nil)
 	point, ok := estimate(obs, loopback, wake, "")
 	if !ok {
 		return nil, fmt.Errorf("%w: no cell kept one request in flight with two or more answers (a serial or pool-1 cell): the service time alone cannot be told from queueing", ErrCannotFit)
@@ -154,11 +147,52 @@ func infer(ctx context.Context, res *results.Results, recs map[string]*attempts,
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
+		loopback, wake := h.added(rng)
 		if e, ok := estimate(resample(obs, rng), loopback, wake, point.Service.Family); ok {
 			f.Replicates = append(f.Replicates, e)
 		}
 	}
 	return f, nil
+}
+
+// harnessCost is what the harness's calibration says an attempt costs
+// beyond the service, in model seconds at scale: the network is the round
+// trip back to back; what an attempt sent one at a time pays beyond it
+// (both sides waking from idle, milliseconds on a busy machine) is the
+// harness's, measured against its own mock: the median idle round trip
+// less the back-to-back one (a mean, which a stall can inflate past the
+// idle median: then the median is all). A run from before the
+// calibration recorded its idle round trips has the probe timer's
+// lateness instead.
+type harnessCost struct {
+	scale    upstream.Scale
+	busy     float64   // wall seconds
+	idle     []float64 // wall seconds
+	lateness float64   // model seconds
+}
+
+// added is the loopback round trip and the wake-up, model seconds: from
+// the idle round trips' median, or, with rng, the median of a bootstrap
+// draw of them (the replicates' share of the calibration's uncertainty).
+func (h harnessCost) added(rng *rand.Rand) (loopback, wake float64) {
+	if len(h.idle) == 0 {
+		return h.scale.ModelSeconds(h.busy), h.lateness
+	}
+	xs := h.idle
+	if rng != nil {
+		xs = draw(h.idle, rng)
+	}
+	med := stat.Quantile(0.5, stat.Empirical, sorted(xs), nil)
+	loopback = math.Min(h.busy, med)
+	return h.scale.ModelSeconds(loopback), h.scale.ModelSeconds(med - loopback)
+}
+
+func draw(xs []float64, rng *rand.Rand) []float64 {
+	out := make([]float64, len(xs))
+	for i := range out {
+		out[i] = xs[rng.IntN(len(xs))]
+	}
+	return out
 }
 
 // Interval is the central 95% of a parameter over the bootstrap

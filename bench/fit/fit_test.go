@@ -255,3 +255,30 @@ func TestInferErrorsAre503s(t *testing.T) {
 		t.Errorf("error rate interval [%.4f, %.4f] around %.4f: the bootstrap must redraw the outcomes", lo, hi, e.ErrorRate)
 	}
 }
+
+// The harness's idle round trips are taken off by their median (the
+// loopback back to back, the rest the harness's wake-up), and the
+// bootstrap draws them again: the round trip's interval is not a point.
+func TestInferTakesOffTheIdleRoundTrip(t *testing.T) {
+	res, recs := synthetic(0.05, 2, 0, 1, 2, 4, 8)
+	idle := make([]float64, 16)
+	for i := range idle {
+		idle[i] = 0.0001 + 0.00001*float64(i) // 100 to 250 µs; the empirical median, the 8th: 170 µs
+	}
+	res.Calibration = &results.Calibration{BusyRoundTrip: 0.00003, IdleRoundTrips: idle}
+	f, err := infer(context.Background(), res, recs, Options{Replicates: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := f.Point
+	if math.Abs(e.RoundTrip-0.00003) > 1e-12 || math.Abs(e.Added()-0.00017) > 1e-12 {
+		t.Errorf("round trip %g s, added %g s; want 30 µs of loopback and 170 µs in all", e.RoundTrip, e.Added())
+	}
+	if lo, hi := f.Interval(Estimate.Added); !(lo < e.Added() && e.Added() < hi) || lo < 0.0001 || hi > 0.00025 {
+		t.Errorf("round trip interval [%g, %g] around %g: want it within the samples, and wider than a point", lo, hi, e.Added())
+	}
+	// the service's median is what is left: 50 ms and the synthetic jitter
+	if d := e.Median - (0.05 - 0.00017); d < 0 || d > 0.0002 {
+		t.Errorf("median %g s, want 50 ms less 170 µs, plus up to 0.2%% jitter", e.Median)
+	}
+}

@@ -79,7 +79,7 @@ func estimate(obs []observed, loopback, wake float64, family Family) (Estimate, 
 	e.ErrorStatus, e.ErrorRate, e.ResetRate, e.StallRate = faultRates(obs, func(o *observed) bool { return o.conc == 1 })
 	e.Overflow, e.RejectStatus = overflowing(obs, e.ErrorRate+e.ResetRate)
 	e.ErrorStatus, e.ErrorRate, e.ResetRate, e.StallRate = faultRates(obs, func(o *observed) bool { return o.overflowed == 0 })
-	e.RoundTrip, e.RoundTripFrom, e.Wakeup = loopback, "the harness's loopback round trip, back to back", wake
+	e.RoundTrip, e.RoundTripFrom, e.Wakeup = loopback, "the harness's median idle round trip against its own mock", wake
 	var rejected []float64
 	for _, o := range obs {
 		if o.overflowed > 0 {

@@ -47,12 +47,12 @@ func (f *Fit) Write(w io.Writer, checks []Range) error {
 	}
 	switch {
 	case e.Overflow == "reject":
-		fmt.Fprintf(tw, "past the cap\treject with %d, %s\t\n", e.RejectStatus, ra)
+		fmt.Fprintf(tw, "past the cap\treject with %d, %s\t(%s)\n", e.RejectStatus, ra, f.agree())
 	case e.QueueLimit > 0:
 		lo, hi := f.Interval(func(x Estimate) float64 { return float64(x.QueueLimit) })
-		fmt.Fprintf(tw, "past the cap\tqueue of %d  [%g, %g], then reject with %d, %s\t(requests waiting at most)\n", e.QueueLimit, lo, hi, e.RejectStatus, ra)
+		fmt.Fprintf(tw, "past the cap\tqueue of %d  [%g, %g], then reject with %d, %s\t(requests waiting at most; %s)\n", e.QueueLimit, lo, hi, e.RejectStatus, ra, f.agree())
 	case e.Overflow != "":
-		fmt.Fprintf(tw, "past the cap\t%s\t\n", e.Overflow)
+		fmt.Fprintf(tw, "past the cap\t%s\t(%s)\n", e.Overflow, f.agree())
 	}
 	fmt.Fprintf(tw, "contention\t%s\t(service time × (1 + c × (in service − 1)))\n", iv(func(x Estimate) float64 { return x.Contention }, func(v float64) string { return strconv.FormatFloat(v, 'f', 4, 64) }))
 	pct := func(v float64) string { return strconv.FormatFloat(100*v, 'f', 2, 64) + "%" }
@@ -67,9 +67,10 @@ func (f *Fit) Write(w io.Writer, checks []Range) error {
 	if e.StallRate > 0 {
 		fmt.Fprintf(tw, "stall rate\t%s\t(of the attempts the service admitted: no answer before the client's timeout)\n", iv(func(x Estimate) float64 { return x.StallRate }, pct))
 	}
-	fmt.Fprintf(tw, "round trip\t%s\t(%s)\n", iv(func(x Estimate) float64 { return x.RoundTrip }, ms), e.RoundTripFrom)
+	fmt.Fprintf(tw, "round trip\t%s\t(taken off every answer: %s)\n", iv(Estimate.Added, ms), e.RoundTripFrom)
 	if e.Wakeup > 0 {
-		fmt.Fprintf(tw, "harness wake-up\t%s\t(the harness's own, measured against its mock: both sides waking from idle; taken off every answer with the round trip)\n", ms(e.Wakeup))
+		fmt.Fprintf(tw, "  loopback\t%s\t(back to back: the network's)\n", ms(e.RoundTrip))
+		fmt.Fprintf(tw, "  harness wake-up\t%s\t(both sides waking from idle: the harness's own)\n", ms(e.Wakeup))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -82,6 +83,18 @@ func (f *Fit) Write(w io.Writer, checks []Range) error {
 		fmt.Fprintf(w, "\nleft out (interrupted): %v\n", f.Skipped)
 	}
 	return writeRanges(w, checks, true)
+}
+
+// agree says how many bootstrap replicates found the point's overflow
+// (and its status): the overflow's interval, as it has no number.
+func (f *Fit) agree() string {
+	n := 0
+	for _, r := range f.Replicates {
+		if r.Overflow == f.Point.Overflow && r.RejectStatus == f.Point.RejectStatus && (r.QueueLimit > 0) == (f.Point.QueueLimit > 0) {
+			n++
+		}
+	}
+	return fmt.Sprintf("%d of %d replicates agree", n, len(f.Replicates))
 }
 
 // WriteRanges prints predicted cells with their ranges.

@@ -90,20 +90,22 @@ func (s Shard) String() string { return fmt.Sprintf("%d/%d", s.Index, s.Count) }
 
 // Calibration is what a run measured of the harness before its cells,
 // in wall seconds: the round trip an attempt costs beyond the upstream's
-// time when both sides wake from idle (the mean, and the median, absent
-// in runs before it was recorded) and when requests follow each other
-// back to back, the CPU per request (client and mock), and how late the
-// mock's answers and the client's waits are. Client is the client path
+// time when both sides wake from idle (the mean, and the round trips one
+// by one, absent in runs before they were recorded) and when requests
+// follow each other back to back, the CPU per request (client and
+// mock), and how late the mock's answers and the client's waits are. Client is the client path
 // measured, the one the run's cells took: "fasthttp", "net/http" or
 // "net/http h2" (absent in runs before it was recorded: fasthttp).
 type Calibration struct {
-	Client        string  `json:"client,omitempty"`
-	RoundTrip     float64 `json:"round_trip"`
-	IdleMedian    float64 `json:"round_trip_median,omitempty"`
-	BusyRoundTrip float64 `json:"busy_round_trip"`
-	CPU           float64 `json:"cpu_per_request"`
-	UpstreamLate  float64 `json:"upstream_late"`
-	WaitLate      float64 `json:"wait_late"`
+	Client    string  `json:"client,omitempty"`
+	RoundTrip float64 `json:"round_trip"`
+	// IdleRoundTrips are the idle round trips one by one, in wall
+	// seconds (absent in runs before they were recorded).
+	IdleRoundTrips []float64 `json:"idle_round_trips,omitempty"`
+	BusyRoundTrip  float64   `json:"busy_round_trip"`
+	CPU            float64   `json:"cpu_per_request"`
+	UpstreamLate   float64   `json:"upstream_late"`
+	WaitLate       float64   `json:"wait_late"`
 }
 
 // Machine records the facts a reader needs to trust or compare a run.

@@ -26,10 +26,11 @@ type Calibration struct {
 	// own time when both sides wake from idle: the loopback round trip
 	// and both sides' wake-ups, on a quiet machine.
 	RoundTrip time.Duration
-	// IdleMedian is the median of the same idle round trips: the time
-	// beyond the upstream's own that a typical attempt sent one at a time
-	// pays, robust to the stalls of a busy machine that the mean carries.
-	IdleMedian time.Duration
+	// IdleSamples are those idle round trips one by one: their median is
+	// the time beyond the upstream's own that a typical attempt sent one
+	// at a time pays, robust to the stalls of a busy machine that the
+	// mean carries (bench/fit takes it off, and bootstraps it).
+	IdleSamples []time.Duration
 	// BusyRoundTrip is the same for requests sent back to back to an
 	// upstream that answers at once: no side sleeps long enough to be
 	// parked.
@@ -106,7 +107,7 @@ func Calibrate(ctx context.Context, concurrent int, via Via) (Calibration, error
 	if err != nil {
 		return cal, err
 	}
-	cal.RoundTrip, cal.IdleMedian, cal.UpstreamLate = idle.RoundTrip, idle.IdleMedian, idle.UpstreamLate
+	cal.RoundTrip, cal.IdleSamples, cal.UpstreamLate = idle.RoundTrip, idle.IdleSamples, idle.UpstreamLate
 	if cal.BusyRoundTrip, err = calibrateBusy(ctx, via); err != nil {
 		return cal, err
 	}
@@ -214,7 +215,7 @@ const maxChains = 8
 // calibrateIdle measures idle round trips one by one in chains concurrent
 // chains, by what the client measured beyond what the mock says it spent,
 // and returns their mean (a cell's error is the mean's; a plan that reads
-// it low runs its longest cells twice), their median and the mock's mean
+// it low runs its longest cells twice), themselves and the mock's mean
 // lateness.
 func calibrateIdle(ctx context.Context, chains int, via Via) (Calibration, error) {
 	added := make([][]time.Duration, chains)
@@ -239,7 +240,7 @@ func calibrateIdle(ctx context.Context, chains int, via Via) (Calibration, error
 		return Calibration{}, err
 	}
 	all := slices.Concat(added...)
-	return Calibration{RoundTrip: mean(all), IdleMedian: median(all), UpstreamLate: mean(slices.Concat(late...))}, nil
+	return Calibration{RoundTrip: mean(all), IdleSamples: all, UpstreamLate: mean(slices.Concat(late...))}, nil
 }
 
 // mean is the mean of ds.

@@ -109,14 +109,18 @@ func (sw *sweeper) calibration() *results.Calibration {
 	if sw.cal == nil {
 		return nil
 	}
+	idle := make([]float64, len(sw.cal.IdleSamples))
+	for i, d := range sw.cal.IdleSamples {
+		idle[i] = d.Seconds()
+	}
 	return &results.Calibration{
-		Client:        sw.cal.Via.String(),
-		RoundTrip:     sw.cal.RoundTrip.Seconds(),
-		IdleMedian:    sw.cal.IdleMedian.Seconds(),
-		BusyRoundTrip: sw.cal.BusyRoundTrip.Seconds(),
-		CPU:           sw.cal.CPU.Seconds(),
-		UpstreamLate:  sw.cal.UpstreamLate.Seconds(),
-		WaitLate:      sw.cal.WaitLate.Seconds(),
+		IdleRoundTrips: idle,
+		Client:         sw.cal.Via.String(),
+		RoundTrip:      sw.cal.RoundTrip.Seconds(),
+		BusyRoundTrip:  sw.cal.BusyRoundTrip.Seconds(),
+		CPU:            sw.cal.CPU.Seconds(),
+		UpstreamLate:   sw.cal.UpstreamLate.Seconds(),
+		WaitLate:       sw.cal.WaitLate.Seconds(),
 	}
 }
 
