@@ -286,11 +286,14 @@ func (s *Summary) boundText() string {
 // and whose measurement the harness check explained (in one of the
 // model's outcomes) rather than flagged, and where each fell.
 func (s *Summary) explainedText() string {
-	var parts, names []string
+	var parts, names, causes []string
 	for _, r := range s.Rows {
 		if r.Explained != "" && !r.HarnessBound {
 			parts = append(parts, r.Name()+" "+r.Explained)
 			names = append(names, r.Name())
+			if why := r.Cells[0].TurnsOn(); !slices.Contains(causes, why) {
+				causes = append(causes, why)
+			}
 		}
 	}
 	if len(parts) == 0 {
@@ -301,8 +304,8 @@ func (s *Summary) explainedText() string {
 		subject = "answers of " + strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
 		verb, pron = "turn", "their"
 	}
-	return fmt.Sprintf("Explained, not flagged (‡): the %s %s on a few milliseconds (retries that come back together meet the upstream's free slots or miss them), and each measurement fell in one of the model's outcomes: %s. %s harness error is how far the harness's overhead could move the answer, to another outcome, not time the harness added.",
-		subject, verb, strings.Join(parts, "; "), strings.ToUpper(pron[:1])+pron[1:])
+	return fmt.Sprintf("Explained, not flagged (‡): the %s %s on a few milliseconds (%s), and each measurement fell in one of the model's outcomes: %s. %s harness error is how far the harness's overhead could move the answer, to another outcome, not time the harness added.",
+		subject, verb, strings.Join(causes, "; "), strings.Join(parts, "; "), strings.ToUpper(pron[:1])+pron[1:])
 }
 
 // recommendedText says which pool results.Recommend picked and why, in
@@ -349,13 +352,11 @@ func (s *Summary) modesText() string {
 		strings.Join(parts, "; "), iv.Runs, iv.Timing())
 }
 
-// smallerPoolCompeted reports whether a cell with a pool smaller than
-// pool competed for the recommendation (results.Recommend: not unbounded,
-// not interrupted, not harness-bound).
+// smallerPoolCompeted reports whether a row with a pool smaller than pool
+// competed for the recommendation (results.Group.Eligible).
 func (s *Summary) smallerPoolCompeted(pool int) bool {
-	for i := range s.Results.Cells {
-		c := &s.Results.Cells[i]
-		if c.Strategy.Competes() && !c.Interrupted && !c.Bound() && c.Pool < pool {
+	for _, r := range s.Rows {
+		if r.Eligible() && r.Pool < pool {
 			return true
 		}
 	}

@@ -81,15 +81,12 @@ func (r *Row) inFlight() (n int, fixed bool) {
 // bounded reports whether the row is a pooled or workers row.
 func (r *Row) bounded() bool { return r.Bounded() }
 
-// competes reports whether the row may stand in a headline's claims: a
-// row that may be recommended (Group.Competes) and was neither interrupted
-// nor bound.
-func (r *Row) competes() bool {
-	return r.Competes() && !r.Interrupted && !r.HarnessBound
-}
+// competes reports whether the row may stand in a headline's claims: its
+// strategy competes (Group.Competes) and it is Clean.
+func (r *Row) competes() bool { return r.Competes() && r.Clean() }
 
 // mostlyFailed reports whether more than half the row's items failed.
-func (r *Row) mostlyFailed() bool { return 2*r.Failed.Median > r.Items.Median }
+func (r *Row) mostlyFailed() bool { return r.MostlyFailed() }
 
 // failedShare is the median share of failed items (0 without items).
 func (r *Row) failedShare() float64 {

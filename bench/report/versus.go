@@ -9,14 +9,15 @@ import (
 
 // versusText says, for every row whose strategy asks for it
 // (strategy.Kind.Versus: adaptive), how close its goodput comes to the
-// best fixed pool's — the competing row with the highest median goodput
-// — and, for a row that recorded a limit over time, the limit it kept on
-// average (median over repeats of each cell's time-weighted mean); ""
-// without such a row measured cleanly or a fixed pool to compare it with.
+// best fixed pool's — the recommended pool, else the eligible row
+// (results.Group.Eligible) with the highest median goodput — and, for a
+// row that recorded a limit over time, the limit it kept on average
+// (median over repeats of each cell's time-weighted mean); "" without
+// such a row measured cleanly or a fixed pool to compare it with.
 func (s *Summary) versusText() string {
-	var best *Row
+	best := s.Best
 	for _, r := range s.Rows {
-		if r.competes() && (best == nil || r.Goodput.Median > best.Goodput.Median) {
+		if s.Best == nil && r.Eligible() && (best == nil || r.Goodput.Median > best.Goodput.Median) {
 			best = r
 		}
 	}
@@ -26,7 +27,7 @@ func (s *Summary) versusText() string {
 	var parts []string
 	for _, r := range s.Rows {
 		versus := r.Strategy.Kind().Versus
-		if versus == "" || r.HarnessBound || r.Interrupted {
+		if versus == "" || !r.Clean() {
 			continue
 		}
 		limit := ""

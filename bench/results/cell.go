@@ -125,6 +125,20 @@ func (c *Cell) PoolText() string {
 	return c.Strategy.Kind().PoolText(c.Pool, rate)
 }
 
+// TurnsOn says what makes the cell's answer turn on a few milliseconds,
+// for the harness's reasons: a limit that follows when answers arrive (a
+// strategy whose counts turn on timing, strategy.Kind.TimedCounts),
+// retries that come back together, or answers due at the same instant.
+func (c *Cell) TurnsOn() string {
+	switch {
+	case c.Strategy.Kind().TimedCounts:
+		return "its limit follows when answers arrive"
+	case c.Attempts > c.Items:
+		return "retries that come back together meet the cap's free slots or miss them"
+	}
+	return "answers due at the same instant meet the cap's free slots or miss them"
+}
+
 // Bound reports whether the harness flagged the cell as measuring
 // poolbench rather than the upstream.
 func (c *Cell) Bound() bool { return c.Harness != nil && c.Harness.Bound }

@@ -86,6 +86,28 @@ func (g *Group) Competes() bool {
 	return g.Strategy.Competes() && (!g.Strategy.Pooled() || g.Pool > 0)
 }
 
+// Eligible reports whether the group competes for the recommendation as
+// measured: it Competes, is Clean, and did not fail most of its items
+// (MostlyFailed): a pool that loses most of its items is no answer to
+// which pool to use, however fast its few successes came (a pool far
+// above a rejecting cap, answered at once, "succeeds" 16 of 2,000 items in
+// 0.1 s). The one rule for the recommendation and for the pool the
+// headline compares other strategies with.
+func (g *Group) Eligible() bool { return g.Competes() && g.Clean() && !g.MostlyFailed() }
+
+// Clean reports whether every repeat measured the upstream: none was
+// interrupted or harness-bound. Only clean groups stand in a headline's
+// claims.
+func (g *Group) Clean() bool { return !g.Interrupted() && !g.Bound() }
+
+// MostlyFailed reports whether the group's median of failed items is above
+// half its items.
+func (g *Group) MostlyFailed() bool {
+	failed := g.Median(func(c *Cell) float64 { return float64(c.Failed) })
+	items := g.Median(func(c *Cell) float64 { return float64(c.Items) })
+	return 2*failed > items
+}
+
 // Interrupted reports whether a repeat was interrupted.
 func (g *Group) Interrupted() bool {
 	return slices.ContainsFunc(g.Cells, func(c Cell) bool { return c.Interrupted })

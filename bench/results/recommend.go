@@ -35,10 +35,11 @@ type Recommendation struct {
 // report, prediction and run uses.
 //
 // The rule, precisely:
-//   - Only serial (pool 1), pooled and workers compete; unbounded has no
-//     pool to recommend. Groups with an interrupted repeat, or a repeat the
-//     harness flagged as bound (it measured poolbench, not the upstream),
-//     are left out.
+//   - Only eligible groups compete (Group.Eligible): serial (pool 1),
+//     pooled and workers (unbounded, adaptive and rate have no pool to
+//     recommend), without an interrupted repeat or a repeat the harness
+//     flagged as bound (it measured poolbench, not the upstream), and
+//     without most of their items failed.
 //   - Each group is summarised by medians over its repeats (Groups):
 //     goodput (succeeded items per model second) and failed items.
 //     Ranking by goodput rather than throughput keeps a pool that fails
@@ -64,7 +65,7 @@ func Recommend(cells []Cell) *Recommendation {
 	groups := Groups(cells)
 	for i := range groups {
 		g := &groups[i]
-		if !g.Competes() || g.Interrupted() || g.Bound() {
+		if !g.Eligible() {
 			continue
 		}
 		es = append(es, entry{

@@ -133,3 +133,26 @@ func TestRecommend(t *testing.T) {
 		t.Errorf("with pools 16 and 32 bound: %+v, want pool 8", r)
 	}
 }
+
+// TestRecommendMostlyFailed: a pool far above a rejecting cap, whose
+// items are answered at once with a reject, succeeds in a few items so
+// fast that its goodput is the highest; having failed most of its items
+// it is not eligible, and with the only clean pool that did not fail
+// harness-bound, nothing is recommended.
+func TestRecommendMostlyFailed(t *testing.T) {
+	cell := func(pool, failed int, wall float64, bound bool) Cell {
+		c := Cell{Strategy: scenario.Pooled, Pool: pool, Items: 2000, Succeeded: 2000 - failed, Failed: failed}
+		c.SetWall(wall, 1)
+		if bound {
+			c.Harness = &Harness{Bound: true}
+		}
+		return c
+	}
+	clean := []Cell{cell(16, 0, 12.5, false), cell(64, 1984, 0.1, false)}
+	if rec := Recommend(clean); rec == nil || rec.Pool != 16 || rec.BestGoodput != 160 {
+		t.Errorf("recommended %+v, want pooled(16), the best at 160 items/s", rec)
+	}
+	if rec := Recommend([]Cell{cell(16, 0, 12.5, true), cell(64, 1984, 0.1, false)}); rec != nil {
+		t.Errorf("recommended %+v, want none: pooled(64) failed 1,984 of 2,000 items", rec)
+	}
+}

@@ -155,3 +155,23 @@ func TestGroups(t *testing.T) {
 		t.Errorf("StatOf %+v", s)
 	}
 }
+
+// TestTurnsOn: the harness's reasons name what makes a cell's answer turn
+// on a few milliseconds: an adaptive limit, retries, or answers due
+// together.
+func TestTurnsOn(t *testing.T) {
+	for _, tc := range []struct {
+		st       scenario.Strategy
+		attempts int
+		want     string
+	}{
+		{scenario.Adaptive, 100, "its limit follows when answers arrive"},
+		{scenario.Pooled, 130, "retries that come back together"},
+		{scenario.Pooled, 100, "answers due at the same instant"},
+	} {
+		c := Cell{Strategy: tc.st, Items: 100, Attempts: tc.attempts}
+		if got := c.TurnsOn(); !strings.Contains(got, tc.want) {
+			t.Errorf("%s, %d attempts: %q, want %q", tc.st, tc.attempts, got, tc.want)
+		}
+	}
+}

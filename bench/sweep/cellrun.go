@@ -278,7 +278,7 @@ func (sw *sweeper) runAt(ctx context.Context, j job, withRecords bool) (cell res
 	h := watch.measure(&cell, run, st)
 	h.Note = j.note
 	r := ruling{budget: sc.ErrorBudget, scale: j.scale, external: sc.Target != nil, fdLimit: cell.Outcomes[scenario.OutcomeFDLimit],
-		failedAll: failedEvery(cell.Outcomes), open: j.plan.Strategy.Kind().Open, why: turnsOn(&cell, j.plan.Strategy.Kind())}
+		failedAll: failedEvery(cell.Outcomes), open: j.plan.Strategy.Kind().Open, why: ", as " + cell.TurnsOn()}
 	switch {
 	case cell.Interrupted:
 		// Cut short: its wall time is not the cell's, nor is the error.

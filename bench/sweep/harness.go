@@ -11,7 +11,6 @@ import (
 
 	"github.com/poolbench/poolbench/bench/model"
 	"github.com/poolbench/poolbench/bench/results"
-	"github.com/poolbench/poolbench/bench/strategy"
 	"github.com/poolbench/poolbench/mocksrv"
 	"github.com/poolbench/poolbench/mocksrv/upstream"
 )
@@ -234,18 +233,4 @@ func failedEvery(outcomes map[string]int) string {
 		parts[i] = fmt.Sprintf("%d %s", outcomes[k], k)
 	}
 	return strings.Join(parts, ", ")
-}
-
-// turnsOn says what makes a cell's answer turn on a few milliseconds, as
-// the reason puts it: a limit that follows when answers arrive (a
-// strategy whose counts turn on timing), retries that come back together,
-// or answers due at the same instant.
-func turnsOn(c *results.Cell, k strategy.Kind) string {
-	switch {
-	case k.TimedCounts:
-		return ", as its limit follows when answers arrive"
-	case c.Attempts > c.Items:
-		return ", as retries that come back together meet the cap's free slots or miss them"
-	}
-	return ", as answers due at the same instant meet the cap's free slots or miss them"
 }

@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/poolbench/poolbench/bench/results"
-	"github.com/poolbench/poolbench/bench/strategy"
 	"github.com/poolbench/poolbench/mocksrv/upstream"
 )
 
@@ -108,23 +107,4 @@ var bimodal = &results.Interval{
 		{WallSeconds: 3.218, LowSeconds: 3.214, HighSeconds: 3.221, Odds: 0.41},
 		{WallSeconds: 4.21, LowSeconds: 4.205, HighSeconds: 4.213, Odds: 0.59},
 	},
-}
-
-// TestTurnsOn: the reason names what makes a cell's answer turn on a few
-// milliseconds: an adaptive limit, retries, or answers due together.
-func TestTurnsOn(t *testing.T) {
-	for _, tc := range []struct {
-		k        strategy.Kind
-		attempts int
-		want     string
-	}{
-		{strategy.Adaptive, 100, "its limit follows when answers arrive"},
-		{strategy.Pooled, 130, "retries that come back together"},
-		{strategy.Pooled, 100, "answers due at the same instant"},
-	} {
-		c := results.Cell{Items: 100, Attempts: tc.attempts}
-		if got := turnsOn(&c, tc.k); !strings.Contains(got, tc.want) {
-			t.Errorf("%s, %d attempts: %q, want %q", tc.k.Name, tc.attempts, got, tc.want)
-		}
-	}
 }
