@@ -17,9 +17,10 @@
 //   - the overflow from the cells with more than one request in flight:
 //     rejections (429, 503) or resets in excess of what the one-in-flight
 //     cells saw; the cap is then the number of successful requests the
-//     service held at once, unless by Little's law their mean latency
-//     shows fewer served and the rest queued: a queue of that bound, past
-//     which the service rejects;
+//     service held at once, unless those that started with m or more
+//     others in flight took longer than a service time (their median)
+//     and those with fewer did not: then m were served and the rest
+//     waited in a queue of that bound, past which the service rejects;
 //   - else the cap (queue) and contention together, from the ratio of
 //     each cell's lower-quartile answer to the one-in-flight cells' (a
 //     closed loop of k requests against m = min(k, cap) in service waits

@@ -163,31 +163,54 @@ func faultRates(obs []observed, chosen func(*observed) bool) (status int, errorR
 }
 
 // servedAtOnce is how many of the held requests the overflowing cells'
-// service served at once, the rest waiting in a queue: by Little's law a
-// closed loop of held requests of which m are served answers each after
-// held / m service times on average, so m = held × S / mean, with S the
-// one-in-flight cells' service time. Both means leave out the slowest
-// tenth of the answers (a busy machine's stalls); m is rounded, at least
-// 1, at most held.
+// service served at once, the rest waiting in a queue: a successful
+// request that started while m or more others were in flight waited for
+// one of them to end when only m are served, and took longer than a
+// service time; with no queue it took one. So m is the largest count
+// whose successes (started with at least m others in flight) have a
+// median answer above 1.4 times the one-in-flight cells' median, and
+// those that started with fewer do not: medians, as a busy machine's
+// stalls fall on any attempt, whatever was in flight. held when none
+// is, or too few answers tell (fewer than 2 on either side).
 func servedAtOnce(obs []observed, held int, added float64, one []float64) int {
-	var ok []float64
-	for _, o := range obs {
-		if o.overflowed > 0 {
-			ok = append(ok, o.ok...)
-		}
-	}
-	alone, queued := trimmedMean(one)-added, trimmedMean(ok)-added
-	if len(ok) < 3 || !(alone > 0) || !(queued > 0) {
+	alone := stat.Quantile(0.5, stat.Empirical, sorted(one), nil) - added
+	if !(alone > 0) {
 		return held
 	}
-	return min(max(int(math.Round(float64(held)*alone/queued)), 1), held)
-}
-
-// trimmedMean is the mean of xs without its largest tenth (rounded
-// down: all of fewer than ten).
-func trimmedMean(xs []float64) float64 {
-	s := sorted(xs)
-	return stat.Mean(s[:len(s)-len(s)/10], nil)
+	byOthers := map[int][]float64{} // others in flight at the start → service times
+	for _, o := range obs {
+		if o.overflowed == 0 {
+			continue
+		}
+		for i, s := range o.okSpans {
+			k := 0
+			for j, t := range o.okSpans {
+				// in flight at s's start, and not about to end (its
+				// client would be the one sending s)
+				if j != i && t.start <= s.start && t.start+t.latency > s.start+alone/10 {
+					k++
+				}
+			}
+			byOthers[k] = append(byOthers[k], s.latency-added)
+		}
+	}
+	slow := func(xs []float64) bool {
+		return stat.Quantile(0.5, stat.Empirical, sorted(xs), nil) > 1.4*alone
+	}
+	for m := held - 1; m >= 1; m-- {
+		var waited, served []float64
+		for k, xs := range byOthers {
+			if k >= m {
+				waited = append(waited, xs...)
+			} else {
+				served = append(served, xs...)
+			}
+		}
+		if len(waited) >= 2 && len(served) >= 2 && slow(waited) && !slow(served) {
+			return m
+		}
+	}
+	return held
 }
 
 // Added is what every attempt takes beyond the service time: the round
