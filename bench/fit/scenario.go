@@ -187,7 +187,8 @@ type Range struct {
 // calls the model once for the point estimate and once per draw.
 func (f *Fit) Predict(ctx context.Context, items int, strategies []scenario.Strategy, pools []int) ([]Range, error) {
 	rt := seconds(f.Point.Added())
-	opts := model.Options{Items: items, Strategies: strategies, Pools: pools, RoundTrip: rt}
+	// The range here is over the draws: no timing range per prediction.
+	opts := model.Options{Items: items, Strategies: strategies, Pools: pools, RoundTrip: rt, NoRange: true}
 	point, err := model.Predict(ctx, f.Scenario(f.Point), opts)
 	if err != nil {
 		return nil, err
