@@ -3,7 +3,7 @@ GO      ?= go
 BIN     ?= bin/poolbench
 PKGS    := ./...
 
-.PHONY: help build test test-short lint bench bench-all e2e compare baseline verify-model clean
+.PHONY: help build test test-short lint allocs allocs-baseline bench bench-all e2e compare baseline verify-model clean
 
 help: ## list the targets
 	@awk 'BEGIN{FS=":.*## "} /^[a-z0-9-]+:.*## /{printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -16,7 +16,7 @@ build: ## build bin/poolbench
 # package that passed.
 SKIPPED ?= bin/skipped-tests.txt
 
-test: lint ## vet, gofmt check, and every test with -race; lists the scripts skipped and why
+test: lint allocs ## vet, gofmt check, the allocations gate, and every test with -race; lists the scripts skipped and why
 	@mkdir -p $(dir $(SKIPPED)) && rm -f $(SKIPPED)
 	@echo "$(GO) test -race -count=1 $(PKGS)"
 	@POOLBENCH_SKIPPED_TESTS="$(abspath $(SKIPPED))" $(GO) test -race -count=1 $(PKGS); status=$$?; \
@@ -26,6 +26,16 @@ test: lint ## vet, gofmt check, and every test with -race; lists the scripts ski
 
 test-short: ## the edit loop: every test with -short, without -race (skips the end-to-end and real-server scripts and the long statistical checks); make test before merging
 	$(GO) test -short $(PKGS)
+
+# The allocations gate: the simulation's, the client's and the mock's
+# allocations per operation (Go benchmarks, without -race) held to
+# reports/baseline/allocs.txt by poolbench compare -allocs; times printed,
+# not gated. make allocs-baseline re-records it (review, then commit).
+allocs: build ## hold the simulation's, client's and mock's allocations per operation to reports/baseline/allocs.txt
+	POOLBENCH=$(BIN) scripts/allocs.sh check
+
+allocs-baseline: ## re-record reports/baseline/allocs.txt deliberately (then review and commit it)
+	scripts/allocs.sh record
 
 lint: ## go vet and a gofmt check
 	$(GO) vet $(PKGS)

@@ -35,7 +35,13 @@ Exit status: 0 no regression, every row judged; 1 regression; 2 usage,
 unreadable or empty input, other scenarios, or a run compared with
 itself; 3 cannot decide: too few repeats for the U test, or timing set by
 the harness in some cell (-allow-inconclusive accepts that with exit 0;
-exact counts still fail).`
+exact counts still fail).
+
+With -allocs, BASE and NEW are Go benchmark outputs (go test -bench
+-benchmem): a benchmark that allocates more per operation than in BASE, or
+is missing from NEW, fails (exit 1); time and bytes per operation are
+printed, not gated (they depend on the machine's load). scripts/allocs.sh
+runs poolbench's own benchmarks against reports/baseline/allocs.txt.`
 
 // cmdCompare compares two runs and fails (exit 1) on a regression.
 func cmdCompare(ctx context.Context, env *environ, args []string) error {
@@ -46,6 +52,7 @@ func cmdCompare(ctx context.Context, env *environ, args []string) error {
 	otherScenario := fset.Bool("other-scenario", false, "compare runs of different scenarios, matching cells by strategy and pool")
 	allowInconclusive := fset.Bool("allow-inconclusive", false, "exit 0 when some timing rows cannot be decided (too few repeats, or set by the harness); exact counts still fail")
 	verbose := fset.Bool("v", false, "text format: every row, one section per metric, after the verdict")
+	allocs := fset.Bool("allocs", false, "BASE and NEW are `go test -bench -benchmem` outputs: fail on more allocations per operation (times printed, not gated)")
 	paths, err := parseArgs(fset, args)
 	if err != nil {
 		return err
@@ -53,6 +60,9 @@ func cmdCompare(ctx context.Context, env *environ, args []string) error {
 	if len(paths) != 2 {
 		fset.Usage()
 		return badInputf("compare: want BASE and NEW, got %d argument(s)", len(paths))
+	}
+	if *allocs {
+		return compareAllocs(env, paths)
 	}
 	th, err := compare.ParseThreshold(*threshold)
 	if err != nil {
@@ -127,6 +137,32 @@ func compareRuns(env *environ, base, cur *results.Results, paths []string, opts 
 		return &exitError{code: exitFailed, err: errors.New(rep.Headline()), quiet: true}
 	case rep.Inconclusive() && !allowInconclusive:
 		return &exitError{code: exitUndecided, err: errors.New(rep.Headline()), quiet: true}
+	}
+	return nil
+}
+
+// compareAllocs compares two Go benchmark outputs by allocations per
+// operation (compare.Allocs): exit 1 when one allocates more or went
+// missing, 2 when a file is unreadable or holds no benchmark.
+func compareAllocs(env *environ, paths []string) error {
+	var files [2]*os.File
+	for i, p := range paths {
+		f, _, err := results.OpenRegular(p)
+		if err != nil {
+			return badInputf("compare -allocs: %w", err)
+		}
+		defer f.Close()
+		files[i] = f
+	}
+	rep, err := compare.Allocs(files[0], files[1], paths[0], paths[1])
+	if err != nil {
+		return badInputf("compare -allocs: %w", err)
+	}
+	if err := compare.WriteAllocs(env.stdout, rep); err != nil {
+		return fmt.Errorf("compare -allocs: writing the report: %w", err)
+	}
+	if rep.Failed() {
+		return &exitError{code: exitFailed, err: errors.New("a benchmark allocates more per operation than its baseline, or went missing"), quiet: true}
 	}
 	return nil
 }

@@ -77,6 +77,40 @@ func TestCompareExitCodes(t *testing.T) {
 	}
 }
 
+// TestCompareAllocsExitCodes checks compare -allocs's exit codes on the
+// files of testdata/script/compare_allocs.txtar.
+func TestCompareAllocsExitCodes(t *testing.T) {
+	ar, err := txtar.ParseFile("testdata/script/compare_allocs.txtar")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for _, f := range ar.Files {
+		if err := os.WriteFile(filepath.Join(dir, f.Name), f.Data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tt := range []struct {
+		base, cur string
+		code      int
+	}{
+		{"base.txt", "same.txt", exitOK},
+		{"base.txt", "more.txt", exitFailed},
+		{"base.txt", "missing.txt", exitFailed},
+		{"base.txt", "bad.txt", exitBadInput},
+		{"base.txt", "nomem.txt", exitBadInput},
+		{"base.txt", "nosuch.txt", exitBadInput},
+		{"nosuch.txt", "same.txt", exitBadInput},
+	} {
+		var stdout, stderr bytes.Buffer
+		err := run(context.Background(), &environ{stdout: &stdout, stderr: &stderr},
+			[]string{"compare", "-allocs", filepath.Join(dir, tt.base), filepath.Join(dir, tt.cur)})
+		if got := exitCode(err); got != tt.code {
+			t.Errorf("compare -allocs %s %s: exit %d, want %d (err %v)", tt.base, tt.cur, got, tt.code, err)
+		}
+	}
+}
+
 // TestBaselineMatchesScenario keeps the committed CI baseline honest: it
 // must be readable, complete, recorded from scenarios/ci-gate.yaml as it is
 // now (edit the scenario, then `make baseline`), with enough repeats for the

@@ -410,31 +410,3 @@ func TestSimulateCanceled(t *testing.T) {
 		t.Error("canceled context: no error")
 	}
 }
-
-// BenchmarkSimulate1M simulates 1,000,000 items at pool 10,000 (the issue
-// asks for under a second per op).
-func BenchmarkSimulate1M(b *testing.B) {
-	for _, tc := range []struct {
-		name string
-		up   upstream.Config
-	}{
-		{"nocap", upstream.Config{Contention: 0.0001}},
-		{"cap100-queue", upstream.Config{Cap: 100, Contention: 0.001}},
-		{"cap1000-reject", upstream.Config{Cap: 1000, Overflow: upstream.OverflowReject, ErrorRate: 0.01}},
-	} {
-		b.Run(tc.name, func(b *testing.B) {
-			p := Params{Items: 1_000_000, Latency: mustLatency(b, "uniform(5ms,15ms)"), Upstream: tc.up,
-				Timeout: 30 * time.Second, MaxAttempts: 4, Retry: retryAll{delay: 10 * time.Millisecond}}
-			b.ReportAllocs()
-			cpu0 := cpuTime()
-			for b.Loop() {
-				if _, err := Simulate(context.Background(), p, scenario.Pooled, 10_000); err != nil {
-					b.Fatal(err)
-				}
-			}
-			// CPU time per op: on a shared machine wall time per op also
-			// counts the time other processes held the cores.
-			b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
-		})
-	}
-}
