@@ -51,7 +51,7 @@
 //
 // As an http.Handler the Server runs behind net/http, one goroutine per
 // request, waiting on Go timers armed early by the lateness they showed
-// (EngineHTTP). Listen on Linux serves it from an epoll loop on one locked
+// (EngineHTTP; package internal/precise, which the client's waits share). Listen on Linux serves it from an epoll loop on one locked
 // thread that keeps deadlines with a timerfd (EngineLoop, package
 // mocksrv/internal/loop): no goroutine, timer or allocation per request,
 // so it keeps up with load generators on the same machine. docs/notes/mock.md

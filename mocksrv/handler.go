@@ -152,7 +152,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 
 	// Service.
 	intended := s.wallService(req.Draw, n)
-	end, ok := s.timers.sleepUntil(ctx, admitted.Add(intended))
+	end, ok := s.timers.Until(ctx, admitted.Add(intended), nil)
 	if !ok {
 		s.cancelService()
 		abandon()

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/poolbench/poolbench/internal/precise"
 	"github.com/poolbench/poolbench/mocksrv/upstream"
 )
 
@@ -39,7 +40,9 @@ type Server struct {
 	done       chan struct{} // closed by Close
 	stats      summaries
 
-	timers timing // the net/http engine's waits
+	// timers times the net/http engine's answers: armed early by the
+	// 25th percentile of their lateness, at most 2 ms (package precise).
+	timers *precise.Sleeper
 }
 
 // New validates cfg, fills its defaults and returns the server.
@@ -71,7 +74,7 @@ func New(cfg upstream.Config) (*Server, error) {
 		}
 		s.padding = string(p)
 	}
-	s.timers.compensate = true
+	s.timers = precise.NewSleeper(0.25, 2*time.Millisecond, 0)
 	return s, nil
 }
 

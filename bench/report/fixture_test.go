@@ -315,7 +315,7 @@ func (f fixture) setHarness(added, cpu float64, bound func(c *results.Cell) bool
 			lanes = c.Items
 		}
 		lanes = max(1, min(lanes, c.Attempts))
-		h := &results.Harness{CPU: cpu, Lateness: 2e-6, LatenessP99: 3e-5, AddedPerAttempt: added,
+		h := &results.Harness{CPU: cpu, AddedPerAttempt: added,
 			Error: added * float64(c.Attempts) / float64(lanes) / c.WallSeconds}
 		if bound != nil && bound(c) {
 			h.CPU, h.AddedPerAttempt = 0.94, 40*added

@@ -19,7 +19,6 @@ import (
 type sweeper struct {
 	sc      *scenario.Scenario
 	opts    Options
-	probe   *probe
 	waker   *waker       // the cells' waits between attempts
 	cal     *Calibration // measured when needed: timescale auto, a target
 	planner *planner     // the model's view: an upstream: scenario only
@@ -99,7 +98,6 @@ func newSweeper(ctx context.Context, sc *scenario.Scenario, opts Options) (*swee
 			sw.longest = max(sw.longest, j.scale.WallSeconds(j.pc.base.ModelWallSeconds))
 		}
 	}
-	sw.probe = startProbe()
 	sw.waker = newWaker()
 	return sw, jobs, nil
 }
@@ -267,7 +265,7 @@ func (sw *sweeper) runAt(ctx context.Context, j job, withRecords bool) (cell res
 	if len(fleet) > 1 {
 		run.fleet = fleet
 	}
-	watch := watchHarness(sw.probe)
+	watch := watchHarness()
 	cell = run.run(ctx)
 	var st *mocksrv.Stats
 	if mock != nil {

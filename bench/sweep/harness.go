@@ -18,25 +18,19 @@ import (
 // harnessWatch is the harness's self-measurement of one cell: what it
 // reads at the cell's start, to difference at its end.
 type harnessWatch struct {
-	probe *probe
 	cpu0  time.Duration
 	wall0 time.Time
-	late0 wakeups
 }
 
-func watchHarness(p *probe) *harnessWatch {
-	return &harnessWatch{probe: p, cpu0: processCPU(), wall0: time.Now(), late0: p.snapshot()}
+func watchHarness() *harnessWatch {
+	return &harnessWatch{cpu0: processCPU(), wall0: time.Now()}
 }
 
 // measure is what the harness measured of itself during cell c, run by r;
 // st is the cell's mock's stats (nil for an external target).
 func (w *harnessWatch) measure(c *results.Cell, r *cellRun, st *mocksrv.Stats) *results.Harness {
 	wall := time.Since(w.wall0)
-	late := w.probe.snapshot().since(w.late0)
-	h := &results.Harness{
-		Lateness:    late.quantile(0.5).Seconds(),
-		LatenessP99: late.quantile(0.99).Seconds(),
-	}
+	h := &results.Harness{}
 	if wall > 0 {
 		h.CPU = (processCPU() - w.cpu0).Seconds() / wall.Seconds() / float64(runtime.NumCPU())
 	}

@@ -150,7 +150,6 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts Options) (*results.Res
 	if err != nil {
 		return nil, err
 	}
-	defer sw.probe.close()
 	defer sw.waker.close()
 	res.Calibration = sw.calibration()
 	if loadErr == nil {

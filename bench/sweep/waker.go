@@ -3,29 +3,34 @@ package sweep
 import (
 	"container/heap"
 	"context"
-	"runtime"
 	"sync"
 	"time"
+
+	"github.com/poolbench/poolbench/internal/precise"
 )
 
-// spinWindow is how long before a deadline the waker stops sleeping on a
-// Go timer and spins: a Go timer wakes up to a millisecond late (the
+// spinWindow is the most before a deadline the waker stops sleeping on a
+// Go timer and yields: a Go timer wakes up to a millisecond late (the
 // runtime's poller sleeps in whole milliseconds), plus a wake-up.
 const spinWindow = 1500 * time.Microsecond
 
 // waker wakes the client's waits between attempts on time. The waits of
-// a sweep share it: one goroutine sleeps on a Go timer until spinWindow
-// before the earliest deadline, then spins (yielding the processor
-// between looks at the clock) until it, and releases every wait that is
-// due. At most one goroutine spins, for at most spinWindow per run of
-// deadlines (docs/notes/harness.md has the measurements).
+// a sweep share it: one goroutine sleeps until the earliest deadline on a
+// precise.Sleeper that tracks the 99th percentile of its timer's lateness,
+// at most spinWindow (starting there), so it sleeps on a Go timer until
+// about that long before the deadline and yields (runtime.Gosched) the
+// rest; then it releases every wait that is due. At most one goroutine
+// yields, for at most spinWindow per run of deadlines
+// (docs/notes/harness.md has the measurements).
 type waker struct {
 	mu      sync.Mutex
 	waits   []*wait // a min-heap by deadline
 	kick    chan struct{}
-	stop    chan struct{}
+	ctx     context.Context // done when the waker is closed
+	cancel  context.CancelFunc
 	stopped chan struct{}
 	t0      time.Time
+	sleeper *precise.Sleeper
 }
 
 // wait is one pending wait: released by closing done.
@@ -35,14 +40,16 @@ type wait struct {
 }
 
 func newWaker() *waker {
-	w := &waker{kick: make(chan struct{}, 1), stop: make(chan struct{}), stopped: make(chan struct{}), t0: time.Now()}
+	w := &waker{kick: make(chan struct{}, 1), stopped: make(chan struct{}), t0: time.Now(),
+		sleeper: precise.NewSleeper(0.99, spinWindow, spinWindow)}
+	w.ctx, w.cancel = context.WithCancel(context.Background())
 	go w.run()
 	return w
 }
 
 // close stops the waker; waits still pending are released at once.
 func (w *waker) close() {
-	close(w.stop)
+	w.cancel()
 	<-w.stopped
 }
 
@@ -71,8 +78,7 @@ func (w *waker) sleep(ctx context.Context, d time.Duration) (late time.Duration,
 
 func (w *waker) run() {
 	defer close(w.stopped)
-	timer := time.NewTimer(time.Hour)
-	defer timer.Stop()
+	defer w.releaseAll()
 	for {
 		w.mu.Lock()
 		var next time.Duration = -1
@@ -80,33 +86,22 @@ func (w *waker) run() {
 			next = w.waits[0].at
 		}
 		w.mu.Unlock()
-		now := time.Since(w.t0)
-		switch {
-		case next < 0: // nothing pending
+		if next < 0 { // nothing pending
 			select {
 			case <-w.kick:
-			case <-w.stop:
-				w.releaseAll()
-				return
-			}
-			continue
-		case next-now > spinWindow:
-			timer.Reset(next - now - spinWindow)
-			select {
-			case <-timer.C:
-			case <-w.kick: // an earlier deadline
-				timer.Stop()
-			case <-w.stop:
-				w.releaseAll()
+			case <-w.ctx.Done():
 				return
 			}
 			continue
 		}
-		for now < next {
-			runtime.Gosched()
-			now = time.Since(w.t0)
+		// Interrupted by an earlier deadline (kick): look again.
+		if _, ok := w.sleeper.Until(w.ctx, w.t0.Add(next), w.kick); !ok {
+			if w.ctx.Err() != nil {
+				return
+			}
+			continue
 		}
-		w.release(now)
+		w.release(time.Since(w.t0))
 	}
 }
 
