@@ -87,13 +87,13 @@ func (s *Sleeper) Until(ctx context.Context, deadline time.Time, interrupt <-cha
 			s.late.Store(int64(Next(est, now.Sub(armed), s.quantile, s.ceiling)))
 		}
 	}
+	done := ctx.Done()
 	for now.Before(deadline) {
-		if ctx.Err() != nil {
-			return now, false
-		}
 		select {
+		case <-done:
+			return now, false
 		case <-interrupt:
-			return time.Now(), false
+			return now, false
 		default:
 		}
 		runtime.Gosched()
