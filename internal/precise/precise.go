@@ -47,11 +47,11 @@ type Sleeper struct {
 }
 
 // NewSleeper returns a Sleeper that tracks the quantile-th quantile of its
-// timers' lateness (0 < quantile < 1), starting from initial, and arms
+// timers' lateness (0 < quantile ≤ 1), starting from initial, and arms
 // them at most ceiling early: the most it yields per sleep, on a machine
 // where the timers are that late. A low quantile (the mock's 0.25) yields
-// little and leaves most sleeps a little late; a high one (the waker's)
-// yields longer and leaves few late.
+// little and leaves most sleeps a little late; quantile 1 from the ceiling
+// (the client's waker) never lowers its estimate: a fixed window.
 func NewSleeper(quantile float64, ceiling, initial time.Duration) *Sleeper {
 	s := &Sleeper{quantile: quantile, ceiling: ceiling}
 	s.late.Store(int64(min(max(initial, 0), ceiling)))
