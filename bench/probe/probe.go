@@ -2,7 +2,7 @@
 // fitted (bench/fit): one request at a time first, for the service time,
 // then pools doubling from 2 until goodput stops growing, failures pass a
 // limit or a bound would be crossed. A cell the harness flagged, or whose
-// goodput fell, is measured once more and the better kept. Every cell is a sweep (bench/sweep)
+// goodput did not grow, is measured once more and the better kept. Every cell is a sweep (bench/sweep)
 // against the target, with no retries: an attempt is an item.
 //
 // What it guarantees: it never sends more than Limits.MaxRequests
@@ -255,11 +255,11 @@ func (p *prober) sweep(ctx context.Context) (string, error) {
 		case time.Duration(float64(items)/best*float64(time.Second)) > p.l.MaxTime-time.Since(p.start):
 			return fmt.Sprintf("pool %d would need about %.1f s, more than the time left", pool, float64(items)/best), nil
 		}
-		// A cell the harness flagged, or whose goodput fell by more than
-		// the growth wanted (a plateau is where a probe ends; a fall is
-		// more often a busy machine's stall), is measured once more.
+		// A cell the harness flagged, or whose goodput did not grow as
+		// wanted (where a probe ends: a plateau, or a busy machine's
+		// stall), is measured once more.
 		c, err := p.cell(ctx, scenario.Pooled, pool, items, func(c *results.Cell) bool {
-			return c.Bound() || (p.stop(c) == "" && c.Goodput < best*(1-p.l.Growth))
+			return c.Bound() || (p.stop(c) == "" && c.Goodput < best*(1+p.l.Growth))
 		})
 		if err != nil {
 			return "", err
