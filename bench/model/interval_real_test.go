@@ -75,6 +75,9 @@ var capSweepRuns = []realRun{
 // 210). Fewer than 90% inside fails: the ranges no longer describe what
 // a real harness does.
 func TestRangeHoldsRealRuns(t *testing.T) {
+	if testing.Short() {
+		t.Skip("simulates 17,000 cells")
+	}
 	p, err := ParamsFor(load(t, "cap-sweep"))
 	if err != nil {
 		t.Fatal(err)
