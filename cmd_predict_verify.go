@@ -28,7 +28,7 @@ func verifyRuns(w io.Writer, paths []string, tolerance float64) error {
 		if i > 0 {
 			fmt.Fprintln(w)
 		}
-		fmt.Fprintf(w, "%s (%s): measured vs predicted wall time, model seconds; a cell passes inside its range (one more simulated run falls inside with the probability predicted_coverage states, 90%% by default; a bound for exact cells) widened by its tolerance, and within its tolerance of one of its modes where it has several\n", r.Scenario.Name, path)
+		fmt.Fprintf(w, "%s (%s): measured vs predicted wall time, model seconds; a cell passes inside its range (one more simulated run falls inside with the probability predicted_coverage states, 90%% by default, the run's harness timing simulated; a bound where predicted_runs is 0) widened by its tolerance, and within its tolerance of one of its modes where it has several\n", r.Scenario.Name, path)
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 		fmt.Fprintln(tw, "cell\tmeasured s\tpredicted s\trange s\tdiff\tscale\tharness\tverdict\t")
 		var reasons []string
