@@ -5,7 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -359,4 +361,27 @@ func failedRun(res *results.Results) error {
 		cause = "poolbench ran out of file descriptors: see the warning above"
 	}
 	return fmt.Errorf("the run failed: every cell failed most of its items (most often %q, %d items): %s", worst, n, cause)
+}
+
+// printFailures lists each cell's failed items by their last error class,
+// and the requests it re-sent on a new connection, under the table.
+func printFailures(w io.Writer, r *results.Results) {
+	for _, c := range r.Cells {
+		if c.Reconnects > 0 {
+			fmt.Fprintf(w, "reconnected in %s: %d requests met a keep-alive connection the server had closed and were sent again on a new one (not attempts)\n", c.Label(), c.Reconnects)
+		}
+		if len(c.Failures) == 0 {
+			continue
+		}
+		classes := make([]string, 0, len(c.Failures))
+		for k := range c.Failures {
+			classes = append(classes, k)
+		}
+		slices.Sort(classes)
+		parts := make([]string, len(classes))
+		for i, k := range classes {
+			parts[i] = fmt.Sprintf("%d × %s", c.Failures[k], k)
+		}
+		fmt.Fprintf(w, "failed in %s: %s\n", c.Label(), strings.Join(parts, ", "))
+	}
 }

@@ -9,11 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"strconv"
-	"strings"
 
-	"github.com/poolbench/poolbench/bench/results"
 	"github.com/poolbench/poolbench/bench/scenario"
 	"github.com/poolbench/poolbench/bench/sweep"
 )
@@ -98,29 +95,6 @@ func applyOverrides(sc *scenario.Scenario, f runFlags) error {
 		return fmt.Errorf("after the command-line overrides: %w", err)
 	}
 	return nil
-}
-
-// printFailures lists each cell's failed items by their last error class,
-// and the requests it re-sent on a new connection, under the table.
-func printFailures(w io.Writer, r *results.Results) {
-	for _, c := range r.Cells {
-		if c.Reconnects > 0 {
-			fmt.Fprintf(w, "reconnected in %s: %d requests met a keep-alive connection the server had closed and were sent again on a new one (not attempts)\n", c.Label(), c.Reconnects)
-		}
-		if len(c.Failures) == 0 {
-			continue
-		}
-		classes := make([]string, 0, len(c.Failures))
-		for k := range c.Failures {
-			classes = append(classes, k)
-		}
-		slices.Sort(classes)
-		parts := make([]string, len(classes))
-		for i, k := range classes {
-			parts[i] = fmt.Sprintf("%d × %s", c.Failures[k], k)
-		}
-		fmt.Fprintf(w, "failed in %s: %s\n", c.Label(), strings.Join(parts, ", "))
-	}
 }
 
 // scenarioSource names where the scenario is read from.
