@@ -35,6 +35,7 @@ func cmdPredict(ctx context.Context, env *environ, args []string) error {
 	runs := fs.Int("runs", model.DefaultRuns, "simulated runs per cell for its range (0: the central prediction only); a cell whose runs split into modes is run "+strconv.Itoa(model.ModeRuns)+" times")
 	jitter := fs.Duration("jitter", model.DefaultJitter, "the most model time each simulated request leaves and each answer comes back late, for the ranges: the harness's run-to-run timing")
 	harnessCPU := fs.Duration("harness-cpu", model.DefaultRequestCPU, "the harness's CPU per request (client and mock, wall time) the ranges simulate, half on each message, one message at a time, at the scenario's time scale (auto: real time); a run uses its own calibration's")
+	budget := fs.Int64("range-budget", model.DefaultBudget, "the most attempts one cell's range may simulate, in all its runs; a cell over it gets fewer runs (at least "+strconv.Itoa(model.MinRuns)+") and says the lower coverage (0: no limit)")
 	varySeeds := fs.Bool("vary-seeds", false, "ranges over the client's and upstream's seeds too (a service that is not the seeded mock), not only over timing")
 	asJSON := fs.Bool("json", false, "print the predictions as results.json on stdout (the table goes to stderr)")
 	pos, err := parseArgs(fs, args)
@@ -113,7 +114,13 @@ func cmdPredict(ctx context.Context, env *environ, args []string) error {
 		return badInputf("-harness-cpu %v: want a duration above 0, like 20µs", *harnessCPU)
 	}
 	opts.NoRange = *runs == 0
-	opts.Spread = model.Spread{Runs: *runs, Jitter: *jitter, VarySeeds: *varySeeds}
+	if *budget < 0 {
+		return badInputf("-range-budget %d: want 0 (no limit) or a number of simulated attempts, like 10000000", *budget)
+	}
+	if *budget == 0 {
+		*budget = -1 // model.Spread: no limit
+	}
+	opts.Spread = model.Spread{Runs: *runs, Jitter: *jitter, VarySeeds: *varySeeds, Budget: *budget}
 	opts.RequestCPU = *harnessCPU
 
 	sc, err := loadScenario(env, pos[0])
@@ -273,8 +280,18 @@ func rangeNote(sp model.Spread, preds []model.Prediction) string {
 			break
 		}
 	}
-	return fmt.Sprintf("range: %d simulated runs per cell, %s, over %s; %s; where runs split into modes they are named with their odds (their share of the cell's runs, at least %d); failed items, attempts, p50 and p99 show their range in brackets where it is not one number%s",
+	note := fmt.Sprintf("range: %d simulated runs per cell, %s, over %s; %s; where runs split into modes they are named with their odds (their share of the cell's runs, at least %d); failed items, attempts, p50 and p99 show their range in brackets where it is not one number%s",
 		sp.Runs, timing, over, cov, max(sp.Runs, model.ModeRuns), counts)
+	var fewer []string
+	for _, p := range preds {
+		if iv := p.Interval; iv != nil && iv.Runs > 0 && iv.Runs < sp.Runs {
+			fewer = append(fewer, fmt.Sprintf("%s(%d) %d runs, %.0f%%", p.Strategy, p.Pool, iv.Runs, 100*iv.Coverage))
+		}
+	}
+	if len(fewer) > 0 {
+		note += fmt.Sprintf("; over the range budget (%d simulated attempts a cell, -range-budget), fewer runs and a lower coverage: %s", sp.Budget, strings.Join(fewer, "; "))
+	}
+	return note
 }
 
 // rangeCell prints a cell's range: "5.218–5.274", or its modes with

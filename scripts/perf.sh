@@ -16,8 +16,16 @@ section_client() {
 	scripts/client-vs-peers.sh "${PERF_ROUNDS:-3}" "${PERF_REQUESTS:-100000}"
 }
 
+# predict: `poolbench predict` at 1,000,000 items and pool 10,000 for every
+# built-in scenario (central, and with ranges) and at 10,000,000 (central,
+# with its max RSS): medians of rounds with ranges.
+section_predict() {
+	echo "== predict: 1M and 10M items at pool 10000, every built-in scenario (${PERF_ROUNDS:-3} rounds)"
+	scripts/predict-perf.sh "${PERF_ROUNDS:-3}"
+}
+
 sections=("$@")
-[ ${#sections[@]} -gt 0 ] || sections=(client)
+[ ${#sections[@]} -gt 0 ] || sections=(client predict)
 for s in "${sections[@]}"; do
 	"section_$s"
 done

@@ -92,7 +92,7 @@ func (m *sim) pump(g int) {
 	for f.next < f.items {
 		start, wake := f.st.Next(time.Duration(m.now), f.active)
 		if !start && wake > 0 {
-			m.schedule(m.now+int64(wake+m.p.WaitExtra), ref{item: int32(g)}, evWake)
+			m.schedule(m.now+int64(wake+m.p.WaitExtra), ref{item: int32(g)}, evWake, laneHeap)
 			f.wake = m.seq
 			return
 		}

@@ -57,6 +57,14 @@ type Spread struct {
 	// VarySeeds, its seeds) from FirstSeed + i + 1. The same Spread gives
 	// the same range.
 	FirstSeed uint64
+	// Budget is the most attempts the runs of one cell's range may
+	// simulate, counted as the central cell's attempts per run (default
+	// DefaultBudget; below 0, no limit). A cell over it is run fewer
+	// times, at least MinRuns, and its range states the lower coverage
+	// that gives (Range); one found multi-modal is not run ModeRuns
+	// times unless they fit. Cells of the sizes a machine runs are far
+	// below it: it bounds what-ifs of millions of items.
+	Budget int64
 }
 
 // Defaults of Spread.
@@ -64,6 +72,15 @@ const (
 	// DefaultRuns simulated runs give a 90% prediction interval from
 	// their smallest to their largest.
 	DefaultRuns = 19
+	// DefaultBudget simulated attempts per cell's range: 19 runs of cells
+	// up to about 210,000 attempts (99 runs, for modes, up to about
+	// 40,000), which every cell a machine runs is; a million-item what-if
+	// gets 3 or 4 runs.
+	DefaultBudget = 4_000_000
+	// MinRuns is the fewest runs a range takes, whatever the budget: the
+	// smallest to the largest of 3 holds one more run with probability
+	// 50%.
+	MinRuns = 3
 	// ModeRuns simulated runs (the 5th smallest to the 5th largest: 90%)
 	// pin a mode's odds to a standard error of at most 5 points.
 	ModeRuns = 99
@@ -115,6 +132,9 @@ func (sp Spread) WithDefaults(budget float64) Spread {
 	if sp.Runs == 0 {
 		sp.Runs = DefaultRuns
 	}
+	if sp.Budget == 0 {
+		sp.Budget = DefaultBudget
+	}
 	if sp.CountRuns == 0 {
 		sp.CountRuns = CountRuns
 	}
@@ -160,6 +180,11 @@ func (sp Spread) validate() error {
 //     are more than sp.ModeGap × central apart; two or more groups are
 //     the modes, each with its median and its share of the runs as odds.
 //     A cell found multi-modal in n < ModeRuns runs is run ModeRuns times.
+//   - Budget: a cell whose central prediction made more attempts than
+//     sp.Budget / n is run max(sp.Budget / attempts, MinRuns) times
+//     instead, with the coverage that gives ((n − 1) / (n + 1): 50% for
+//     3 runs), and is not re-run for its modes unless ModeRuns fit (the
+//     count runs stop at countItems items already).
 //   - Exact: a cell the closed formula covers (Exact), without Draws or a
 //     harness cost, is not simulated: each attempt's delay (up to 2 ×
 //     Jitter: its request and its answer) can only hold back the items
@@ -180,13 +205,13 @@ func Range(ctx context.Context, p Params, s scenario.Strategy, pool int, central
 			return exactRange(p, s, pool, central, 2*sp.Jitter)
 		}
 	}
-	runs, err := simulateRuns(ctx, p, s, pool, sp, 0, sp.Runs)
+	runs, err := simulateRuns(ctx, p, s, pool, sp, 0, affordable(sp.Runs, central.Attempts, sp.Budget))
 	if err != nil {
 		return nil, err
 	}
 	iv := summarize(runs, central, sp)
 	want := len(runs)
-	if len(iv.Modes) > 1 {
+	if len(iv.Modes) > 1 && affordable(ModeRuns, central.Attempts, sp.Budget) == ModeRuns {
 		want = max(want, ModeRuns)
 	}
 	if (iv.FailedLow != iv.FailedHigh || iv.AttemptsLow != iv.AttemptsHigh) && p.Items <= countItems {
@@ -200,6 +225,16 @@ func Range(ctx context.Context, p Params, s scenario.Strategy, pool int, central
 		iv = summarize(append(runs, more...), central, sp)
 	}
 	return iv, nil
+}
+
+// affordable is how many of want runs of a cell of attempts attempts the
+// budget allows: all of them within it (or without one, budget < 0), else
+// as many as fit, at least MinRuns (never more than want).
+func affordable(want, attempts int, budget int64) int {
+	if budget < 0 || attempts <= 0 || int64(want)*int64(attempts) <= budget {
+		return want
+	}
+	return min(want, max(int(budget/int64(attempts)), MinRuns))
 }
 
 // simulateRuns simulates runs from to to (exclusive) of a cell.

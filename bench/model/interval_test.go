@@ -265,3 +265,49 @@ func TestExactRangeBound(t *testing.T) {
 		}
 	}
 }
+
+// TestRangeBudget: a cell whose runs would simulate more attempts than the
+// budget is run as many times as fit, at least MinRuns, and its range
+// states the coverage that gives; within the budget nothing changes.
+func TestRangeBudget(t *testing.T) {
+	for _, tc := range []struct {
+		want, attempts int
+		budget         int64
+		runs           int
+	}{
+		{19, 1000, 19_000, 19},
+		{19, 1000, 18_999, 18},
+		{19, 1000, 5_000, 5},
+		{19, 1000, 100, MinRuns},
+		{19, 1000, -1, 19},
+		{2, 1000, 100, 2},
+		{99, 0, 1, 99},
+	} {
+		if got := affordable(tc.want, tc.attempts, tc.budget); got != tc.runs {
+			t.Errorf("affordable(%d, %d, %d) = %d, want %d", tc.want, tc.attempts, tc.budget, got, tc.runs)
+		}
+	}
+	ctx := context.Background()
+	// A queue and no timeout: counts that never vary, so no count runs.
+	p := params(300, 10*time.Millisecond, upstream.Config{Cap: 4})
+	p.Upstream.Latency = "uniform(8ms,12ms)"
+	p.Latency = mustLatency(t, p.Upstream.Latency)
+	central, err := Simulate(ctx, p, scenario.Pooled, 16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	full, err := Range(ctx, p, scenario.Pooled, 16, central, Spread{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut, err := Range(ctx, p, scenario.Pooled, 16, central, Spread{Budget: int64(5 * central.Attempts)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if full.Runs != DefaultRuns || cut.Runs != 5 || cut.Coverage != 4.0/6 {
+		t.Errorf("runs %d (coverage %g) within the budget, %d (coverage %g) over it: want %d, and 5 (4/6)", full.Runs, full.Coverage, cut.Runs, cut.Coverage, DefaultRuns)
+	}
+	if c := central.ModelWallSeconds; cut.LowSeconds > c || cut.HighSeconds < c || cut.HighSeconds <= cut.LowSeconds {
+		t.Errorf("5 runs gave %g–%g around a central %g", cut.LowSeconds, cut.HighSeconds, c)
+	}
+}

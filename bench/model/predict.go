@@ -5,8 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"runtime"
 	"slices"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/poolbench/poolbench/bench/results"
 	"github.com/poolbench/poolbench/bench/scenario"
@@ -157,7 +161,6 @@ func Predict(ctx context.Context, sc *scenario.Scenario, opts Options) ([]Predic
 	if sp.Cost == 0 {
 		sp.Cost = HarnessCostAt(cmp.Or(opts.RequestCPU, DefaultRequestCPU), scale)
 	}
-	var out []Prediction
 	for _, s := range w.Strategies {
 		if s.Pooled() && len(w.PoolSizes) == 0 {
 			return nil, fmt.Errorf("strategy %s needs pool sizes", s)
@@ -166,22 +169,68 @@ func Predict(ctx context.Context, sc *scenario.Scenario, opts Options) ([]Predic
 			return nil, fmt.Errorf("strategy %s needs rates", s)
 		}
 	}
-	for _, cell := range w.Plan() {
-		s, pool := cell.Strategy, cell.Pool
-		q := p
-		q.Rate = cell.Rate
-		c, exact, err := Central(ctx, q, s, pool)
+	// Every strategy of fixed concurrency keeps a Limit of it in flight
+	// (for a fleet, the same limit per client, capped by its items), so
+	// cells of the same concurrency — pooled and workers at one pool,
+	// serial and pool 1, unbounded and a pool of every item — are the
+	// same simulation under another label: simulated once (src).
+	plan := w.Plan()
+	src := make([]int, len(plan))
+	first := map[int]int{}
+	for i, cell := range plan {
+		src[i] = i
+		conc, fixed, err := cell.Strategy.Kind().Fixed(cell.Pool, p.Items)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", cellName(cell), err)
 		}
-		c.WallSeconds = scale.WallSeconds(c.ModelWallSeconds)
-		c.PredictedWallSeconds = c.ModelWallSeconds
-		if !opts.NoRange {
-			if c.Interval, err = Range(ctx, q, s, pool, c, sp); err != nil {
-				return nil, fmt.Errorf("%s: range: %w", cellName(cell), err)
-			}
+		if j, ok := first[conc]; fixed && ok {
+			src[i] = j
+		} else if fixed {
+			first[conc] = i
 		}
-		out = append(out, Prediction{Cell: c, Exact: exact})
+	}
+	paramsOf := func(cell scenario.CellPlan) Params {
+		q := p
+		q.Rate = cell.Rate
+		return q
+	}
+	// The central cells in parallel, one per CPU; then each range (its
+	// runs in parallel).
+	out := make([]Prediction, len(plan))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for i, cell := range plan {
+		if src[i] != i {
+			continue
+		}
+		g.Go(func() error {
+			c, exact, err := Central(gctx, paramsOf(cell), cell.Strategy, cell.Pool)
+			if err != nil {
+				return fmt.Errorf("%s: %w", cellName(cell), err)
+			}
+			c.WallSeconds = scale.WallSeconds(c.ModelWallSeconds)
+			c.PredictedWallSeconds = c.ModelWallSeconds
+			out[i] = Prediction{Cell: c, Exact: exact}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	for i, cell := range plan {
+		if src[i] != i || opts.NoRange {
+			continue
+		}
+		iv, err := Range(ctx, paramsOf(cell), cell.Strategy, cell.Pool, out[i].Cell, sp)
+		if err != nil {
+			return nil, fmt.Errorf("%s: range: %w", cellName(cell), err)
+		}
+		out[i].Interval = iv
+	}
+	for i, cell := range plan {
+		if src[i] != i {
+			out[i] = relabel(out[src[i]], cell.Strategy, cell.Pool)
+		}
 	}
 	return out, nil
 }
@@ -192,6 +241,25 @@ func cellName(c scenario.CellPlan) string {
 		return fmt.Sprintf("%s %s", c.Strategy, c.Rate)
 	}
 	return fmt.Sprintf("%s pool %d", c.Strategy, c.Pool)
+}
+
+// relabel is prediction pr as cell (s, pool): a deep copy, so that no two
+// predictions share a map, a counter or a range.
+func relabel(pr Prediction, s scenario.Strategy, pool int) Prediction {
+	c := pr.Cell
+	c.Strategy, c.Pool = s, s.CellPool(pool)
+	c.Outcomes = maps.Clone(c.Outcomes)
+	c.Failures = maps.Clone(c.Failures)
+	if c.Upstream != nil {
+		up := *c.Upstream
+		c.Upstream = &up
+	}
+	if c.Interval != nil {
+		iv := *c.Interval
+		iv.Modes = slices.Clone(iv.Modes)
+		c.Interval = &iv
+	}
+	return Prediction{Cell: c, Exact: pr.Exact}
 }
 
 func (o Options) validate() error {

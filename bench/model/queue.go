@@ -1,9 +1,10 @@
 package model
 
-// The simulation's data structures: a binary min-heap of value events (no
-// interface boxing, so pushing and popping never allocates, unlike
-// container/heap whose Push and Pop take and return any) and a growable
-// ring buffer used for FIFO queues.
+// The simulation's data structures: an event queue (a 4-ary min-heap of
+// value events, with no interface boxing, so pushing and popping never
+// allocates, unlike container/heap whose Push and Pop take and return any,
+// beside FIFO lanes for events scheduled a constant delay ahead) and a
+// growable ring buffer used for FIFO queues.
 
 // eventKind says what happens at an event.
 type eventKind uint8
@@ -93,6 +94,100 @@ func (h *eventHeap) pop() event {
 	}
 	*h = s
 	return top
+}
+
+// Lanes of an eventQueue: events scheduled the same constant delay after
+// the instant they are scheduled at, so each lane is already in (at, seq)
+// order and needs no heap.
+const (
+	laneHeap   = -1 // not a lane: the heap
+	laneArrive = 0  // evArrive: a constant delay after the attempt, or from the harness in its order
+	laneAnswer = 1  // evAnswer (or evHarness) a constant delay after the answer, or from the harness in its order
+	laneRetry  = 2  // evAttempt after exactly the Retry-After wait
+	// laneHarness: evAnswer handed on by the harness, in its order
+	// (Params.HarnessCost: the time it is free, which only grows).
+	laneHarness = 3
+	nLanes      = 4
+	// laneSpread is not a FIFO lane but the calendar: events a random
+	// delay within its span ahead (answers and harness hand-offs with a
+	// return spread, requests with a send spread).
+	laneSpread = nLanes
+)
+
+// eventQueue yields events in (at, seq) order: the earliest of its heap's
+// top and its lanes' fronts. Every event of one lane must be pushed at
+// the same delay after the simulation's clock (which never goes back), so
+// that the lane stays sorted; the simulation pushes in seq order.
+type eventQueue struct {
+	heap  eventHeap
+	lanes [nLanes]ring[event]
+	cal   *calendar // laneSpread, when the simulation spreads answers
+	n     int
+}
+
+func (q *eventQueue) len() int { return q.n }
+
+// push adds e to lane (laneHeap: the heap).
+func (q *eventQueue) push(e event, lane int) {
+	q.n++
+	switch lane {
+	case laneHeap:
+		q.heap.push(e)
+	case laneSpread:
+		q.cal.push(e)
+	default:
+		q.lanes[lane].push(e)
+	}
+}
+
+// next is where the earliest event is (laneHeap: the heap's top); the
+// queue must not be empty.
+func (q *eventQueue) next() int {
+	best := laneHeap
+	var top *event
+	if len(q.heap) > 0 {
+		top = &q.heap[0]
+	}
+	for l := range q.lanes {
+		r := &q.lanes[l]
+		if r.size == 0 {
+			continue
+		}
+		if f := &r.buf[r.head]; top == nil || before(f, top) {
+			best, top = l, f
+		}
+	}
+	if q.cal != nil && q.cal.len() > 0 {
+		if f := q.cal.peek(); top == nil || before(f, top) {
+			best = laneSpread
+		}
+	}
+	return best
+}
+
+// at is the time of the first event of lane l (laneHeap: the heap's
+// top), which must hold one.
+func (q *eventQueue) at(l int) int64 {
+	switch l {
+	case laneHeap:
+		return q.heap[0].at
+	case laneSpread:
+		return q.cal.peek().at
+	}
+	return q.lanes[l].front().at
+}
+
+// pop removes and returns the first event of lane l (laneHeap: the
+// heap's top), which must hold one.
+func (q *eventQueue) pop(l int) event {
+	q.n--
+	switch l {
+	case laneHeap:
+		return q.heap.pop()
+	case laneSpread:
+		return q.cal.pop()
+	}
+	return q.lanes[l].pop()
 }
 
 // ring is a growable FIFO ring buffer.

@@ -184,10 +184,9 @@ type itemState struct {
 	due      int64 // intended start: a rate cell's schedule, else start
 	sent     int64 // current attempt's start
 	deadline int64 // current attempt's deadline (when Timeout > 0)
-	sample   int64 // current attempt's latency sample, drawn at arrival
 	att      int32 // attempts made so far (the current one included)
 	phase    uint8
-	fault    upstream.Fault // current attempt's fault, drawn at arrival
+	fault    upstream.Fault // current attempt's fault, drawn at admission
 	outcome  uint8          // the answer on its way back (phReturning)
 	overload bool           // an attempt was rejected, reset or timed out (strategy.Overload)
 	jitter   rand.PCG       // backoff jitter: PCG(Seed, item), seeded at its start
@@ -226,7 +225,7 @@ type sim struct {
 
 	now    int64
 	seq    uint64
-	events eventHeap
+	events eventQueue
 	ready  ring[ref] // attempts to begin now, in order
 	tq     ring[deadlineRef]
 	queue  ring[ref]
@@ -306,6 +305,13 @@ func newSim(p *Params) *sim {
 	m.back = int64(p.RoundTrip - p.RoundTrip/2)
 	m.cost = int64(p.HarnessCost)
 	m.watchAll = m.timeout > 0 && (m.cost > 0 || p.SendSpread > 0)
+	if p.ReturnSpread > 0 || p.SendSpread > 0 {
+		// Events a random delay ahead, at most this far: answers (or
+		// hand-offs to the harness) after the return half and its spread,
+		// requests (or hand-offs) after the send spread and the way out.
+		span := max(m.back+int64(p.ReturnSpread), m.out+int64(p.SendSpread))
+		m.events.cal = newCalendar(span)
+	}
 	m.names = [nOutcomes]string{"200", strconv.Itoa(up.RejectStatus), strconv.Itoa(up.ErrorStatus), "reset", "timeout"}
 	for o := outReject; o < nOutcomes; o++ {
 		m.retryable[o] = p.Retry != nil && p.Retry.Retries(m.names[o])
@@ -313,9 +319,11 @@ func newSim(p *Params) *sim {
 	return m
 }
 
-func (m *sim) schedule(at int64, r ref, k eventKind) {
+// schedule adds an event at time at to lane (laneHeap for the heap; a lane
+// takes only events in its order: see eventQueue).
+func (m *sim) schedule(at int64, r ref, k eventKind, lane int) {
 	m.seq++
-	m.events.push(event{at: at, seq: m.seq, item: r.item, att: uint16(r.att), kind: k})
+	m.events.push(event{at: at, seq: m.seq, item: r.item, att: uint16(r.att), kind: k}, lane)
 }
 
 // run starts the items each client's strategy allows at time 0 and
@@ -338,16 +346,21 @@ func (m *sim) run(ctx context.Context) error {
 		}
 		// A deadline matters only when it comes before the next event;
 		// deadlines of attempts already answered are dropped on the way.
-		for m.tq.len() > 0 && (len(m.events) == 0 || m.tq.front().at < m.events[0].at) && !m.live(m.tq.front().ref) {
+		lane, at := laneHeap, int64(math.MaxInt64)
+		if m.events.len() > 0 {
+			lane = m.events.next()
+			at = m.events.at(lane)
+		}
+		for m.tq.len() > 0 && m.tq.front().at < at && !m.live(m.tq.front().ref) {
 			m.tq.pop()
 		}
-		if m.pastDeadline() {
+		if m.pastDeadline(at) {
 			m.cutOff()
 			return nil
 		}
 		switch {
-		case len(m.events) > 0 && (m.tq.len() == 0 || m.events[0].at <= m.tq.front().at):
-			e := m.events.pop()
+		case m.events.len() > 0 && (m.tq.len() == 0 || at <= m.tq.front().at):
+			e := m.events.pop(lane)
 			m.now = e.at
 			r := ref{e.item, int32(e.att)}
 			switch e.kind {
@@ -419,9 +432,13 @@ func (m *sim) beginAttempt(i int32) {
 		m.spread.Seed(m.p.SpreadSeed^sendSalt, upstream.DrawKey(int(i), int(it.att)))
 		late = int64(m.spread.Uint64() % uint64(m.p.SendSpread))
 	}
+	spread := laneHeap
+	if m.p.SendSpread > 0 {
+		spread = laneSpread
+	}
 	if m.cost > 0 {
 		it.phase = phConnecting
-		m.schedule(m.now+late, r, evSend)
+		m.schedule(m.now+late, r, evSend, spread)
 		return
 	}
 	if out := m.out + late; out > 0 {
@@ -432,7 +449,11 @@ func (m *sim) beginAttempt(i int32) {
 			}
 			return
 		}
-		m.schedule(m.now+out, r, evArrive)
+		lane := laneArrive // a constant delay ahead
+		if m.p.SendSpread > 0 {
+			lane = laneSpread
+		}
+		m.schedule(m.now+out, r, evArrive, lane)
 		return
 	}
 	m.arrive(r)
@@ -446,7 +467,7 @@ const sendSalt = 0x5e4d5e4d5e4d5e4d
 func (m *sim) send(r ref) {
 	m.harnessAt = max(m.now, m.harnessAt) + m.cost
 	if at := m.harnessAt + m.out; m.timeout == 0 || at < m.items[r.item].deadline {
-		m.schedule(at, r, evArrive)
+		m.schedule(at, r, evArrive, laneArrive) // in the harness's order
 	}
 }
 

@@ -43,7 +43,11 @@ func (m *sim) answer(r ref, o int) {
 		}
 		m.jitter.pcg = &it.jitter
 		if d := m.p.Retry.Delay(int(it.att), m.jrnd, ra); d > 0 {
-			m.schedule(m.now+int64(d+m.p.WaitExtra), r, evAttempt)
+			lane := laneHeap
+			if d == m.retryAfter {
+				lane = laneRetry
+			}
+			m.schedule(m.now+int64(d+m.p.WaitExtra), r, evAttempt, lane)
 		} else {
 			m.ready.push(r)
 		}

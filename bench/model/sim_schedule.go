@@ -1,6 +1,7 @@
 package model
 
 import (
+	"math"
 	"time"
 
 	"github.com/poolbench/poolbench/bench/results"
@@ -36,14 +37,14 @@ func (m *sim) record(it *itemState, end int64) {
 }
 
 // pastDeadline reports whether the next thing to happen comes after the
-// cell's deadline.
-func (m *sim) pastDeadline() bool {
+// cell's deadline; event is the next event's time (math.MaxInt64: none).
+func (m *sim) pastDeadline(event int64) bool {
 	if m.deadline == 0 || m.finished == len(m.items) {
 		return false
 	}
 	next := int64(-1)
-	if len(m.events) > 0 {
-		next = m.events[0].at
+	if event != math.MaxInt64 {
+		next = event
 	}
 	if m.tq.len() > 0 && (next < 0 || m.tq.front().at < next) {
 		next = m.tq.front().at

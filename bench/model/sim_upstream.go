@@ -1,8 +1,6 @@
 package model
 
 import (
-	"time"
-
 	"github.com/poolbench/poolbench/mocksrv/upstream"
 )
 
@@ -14,9 +12,6 @@ import (
 // it away as the overflow policy says.
 func (m *sim) arrive(r ref) {
 	m.c.Requests++
-	it := &m.items[r.item]
-	d := m.drawer.Draw(upstream.DrawKey(int(r.item), int(r.att)))
-	it.sample, it.fault = int64(d.Sample), d.Fault
 	if m.up.Cap == 0 || m.inFlight < int64(m.up.Cap) {
 		m.admit(r)
 		return
@@ -71,7 +66,11 @@ func (m *sim) respond(r ref, o int) {
 		}
 	}
 	if at := m.now + back; m.timeout == 0 || at <= it.deadline {
-		m.schedule(at, r, kind)
+		lane := laneAnswer
+		if m.p.ReturnSpread > 0 {
+			lane = laneSpread
+		}
+		m.schedule(at, r, kind, lane)
 	} else if !watched {
 		m.watch(r) // answered at arrival, not watched yet
 	}
@@ -82,7 +81,7 @@ func (m *sim) respond(r ref, o int) {
 func (m *sim) harnessAnswer(r ref) {
 	m.harnessAt = max(m.now, m.harnessAt) + m.cost
 	if m.timeout == 0 || m.harnessAt <= m.items[r.item].deadline {
-		m.schedule(m.harnessAt, r, evAnswer)
+		m.schedule(m.harnessAt, r, evAnswer, laneHarness)
 	}
 }
 
@@ -93,7 +92,12 @@ func (m *sim) admit(r ref) {
 	m.inFlight++
 	m.c.PeakInFlight = max(m.c.PeakInFlight, m.inFlight)
 	it := &m.items[r.item]
-	d := int64(m.up.ServiceTime(time.Duration(it.sample), m.inFlight) + m.p.ServiceExtra)
+	// Drawn here, not at arrival: the draw is keyed by item and attempt,
+	// so when it is drawn does not change it, and a request turned away
+	// needs none.
+	draw := m.drawer.Draw(upstream.DrawKey(int(r.item), int(r.att)))
+	it.fault = draw.Fault
+	d := int64(m.up.ServiceTime(draw.Sample, m.inFlight) + m.p.ServiceExtra)
 	queued := it.phase == phQueued // its deadline is being watched already
 	it.phase = phService
 	end := m.now + d
@@ -105,7 +109,7 @@ func (m *sim) admit(r ref) {
 	if m.timeout > 0 && end > it.deadline {
 		return
 	}
-	m.schedule(end, r, evDone)
+	m.schedule(end, r, evDone, laneHeap)
 }
 
 // release frees a slot and admits the oldest queued request still waiting.
