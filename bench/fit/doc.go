@@ -19,8 +19,10 @@
 //     cells saw; the cap is then the number of successful requests the
 //     service held at once, unless those that started with m or more
 //     others in flight took longer than a service time (their median)
-//     and those with fewer did not: then m were served and the rest
-//     waited in a queue of that bound, past which the service rejects;
+//     and those with fewer did not (or, with too few answers to tell,
+//     their mean by Little's law says fewer were served): then m were
+//     served and the rest waited in a queue of that bound, past which the
+//     service rejects;
 //   - else the cap (queue) and contention together, from the ratio of
 //     each cell's lower-quartile answer to the one-in-flight cells' (a
 //     closed loop of k requests against m = min(k, cap) in service waits

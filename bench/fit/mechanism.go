@@ -171,7 +171,8 @@ func faultRates(obs []observed, chosen func(*observed) bool) (status int, errorR
 // median answer above 1.4 times the one-in-flight cells' median, and
 // those that started with fewer do not: medians, as a busy machine's
 // stalls fall on any attempt, whatever was in flight. held when none
-// is, or too few answers tell (fewer than 2 on either side).
+// is. When too few answers tell (fewer than 2 on either side, for every
+// m), Little's law on the means tells instead.
 func servedAtOnce(obs []observed, held int, added float64, one []float64) int {
 	alone := stat.Quantile(0.5, stat.Empirical, sorted(one), nil) - added
 	if !(alone > 0) {
@@ -185,9 +186,11 @@ func servedAtOnce(obs []observed, held int, added float64, one []float64) int {
 		for i, s := range o.okSpans {
 			k := 0
 			for j, t := range o.okSpans {
-				// in flight at s's start, and not about to end (its
-				// client would be the one sending s)
-				if j != i && t.start <= s.start && t.start+t.latency > s.start+alone/10 {
+				// in flight at s's start (sent before it, or at once with
+				// it: the client's clocks do not say which of those
+				// arrived first), and not about to end (its client would
+				// be the one sending s)
+				if j != i && t.start <= s.start+alone/10 && t.start+t.latency > s.start+alone/10 {
 					k++
 				}
 			}
@@ -197,6 +200,7 @@ func servedAtOnce(obs []observed, held int, added float64, one []float64) int {
 	slow := func(xs []float64) bool {
 		return stat.Quantile(0.5, stat.Empirical, sorted(xs), nil) > 1.4*alone
 	}
+	told := false
 	for m := held - 1; m >= 1; m-- {
 		var waited, served []float64
 		for k, xs := range byOthers {
@@ -206,11 +210,36 @@ func servedAtOnce(obs []observed, held int, added float64, one []float64) int {
 				served = append(served, xs...)
 			}
 		}
-		if len(waited) >= 2 && len(served) >= 2 && slow(waited) && !slow(served) {
+		if len(waited) < 2 || len(served) < 2 {
+			continue
+		}
+		told = true
+		if slow(waited) && !slow(served) {
 			return m
 		}
 	}
+	if told {
+		return held
+	}
+	// Too few answers on a side (requests sent at once count each other
+	// in flight): Little's law instead, on means
+	// without their slowest tenth: a closed loop of held requests of
+	// which m are served answers after held / m service times on average.
+	var ok []float64
+	for _, xs := range byOthers {
+		ok = append(ok, xs...)
+	}
+	if queued := trimmedMean(ok); len(ok) >= 3 && queued > 0 {
+		return min(max(int(math.Round(float64(held)*(trimmedMean(one)-added)/queued)), 1), held)
+	}
 	return held
+}
+
+// trimmedMean is the mean of xs without its largest tenth (rounded
+// down: all of fewer than ten).
+func trimmedMean(xs []float64) float64 {
+	s := sorted(xs)
+	return stat.Mean(s[:len(s)-len(s)/10], nil)
 }
 
 // Added is what every attempt takes beyond the service time: the round
