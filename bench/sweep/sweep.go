@@ -169,7 +169,7 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts Options) (*results.Res
 	var bw *bufio.Writer
 	if opts.Records != nil {
 		bw = bufio.NewWriterSize(opts.Records, 64<<10)
-		enc = vegeta.NewJSONEncoder(bw)
+		enc = newRecordEncoder(bw)
 	}
 
 	cells := make([]*results.Cell, len(jobs)) // by plan index; nil: not run
