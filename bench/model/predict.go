@@ -18,9 +18,10 @@ import (
 	"github.com/poolbench/poolbench/mocksrv/upstream"
 )
 
-// MaxItems bounds Options.Items. The simulation holds 40 bytes per item
-// plus its queues: 10,000,000 items all in flight at once (unbounded) peak
-// at about 1.7 GB and 15 s on the 2-core machine.
+// MaxItems bounds Options.Items. The simulation holds 56 bytes per item
+// plus its queues: 10,000,000 items of a built-in scenario at pool 10,000
+// peak at 0.02–2.2 GB and 0.01–7 s on the 2-core machine
+// (scripts/predict-perf.sh).
 const MaxItems = 10_000_000
 
 // ErrInput is wrapped by Predict's errors about its input (the scenario or
