@@ -33,6 +33,12 @@
 // the other is the model's own odds, not a regression. Rows the U test
 // cannot decide stay Inconclusive: a range is no substitute for repeats.
 //
+// A tail percentile (p95, p99) is compared only where every cell of both
+// runs has enough items for it to be one (20 for p95, 100 for p99): with
+// 12 items it is their slowest, as noisy as one sample, and its rows say
+// FewItems instead; they neither fail nor leave the report undecided, as
+// the cells' other rows judge them.
+//
 // Cells present in the base but not in the new run are Missing and fail
 // the gate (coverage was lost: refresh the baseline deliberately if that
 // was intended); cells only in the new run are listed as New.
@@ -188,6 +194,13 @@ func compareMetric(k Key, m Metric, oldCells, newCells []results.Cell, opts Opti
 		row.Delta = math.NaN()
 		return row, true
 	}
+	if n, need := fewestItems(oldCells, newCells), m.minItems(); n < need && len(ov) > 0 && len(nv) > 0 {
+		row.Verdict = FewItems
+		row.Note = fmt.Sprintf("not compared: with %d items a cell's %s is one of its slowest items, not a percentile; %d items per cell make it one", n, m.Name, need)
+		row.Old, row.New = exactSummary(ov), exactSummary(nv)
+		row.Delta = math.NaN()
+		return row, true
+	}
 	if len(ov) == 0 || len(nv) == 0 {
 		row.Verdict = Changed
 		row.Note = "measured in only one run"
@@ -233,6 +246,17 @@ func compareMetric(k Key, m Metric, oldCells, newCells []results.Cell, opts Opti
 	}
 	row.Verdict = timingVerdict(m, row.Delta, cmp.P, opts)
 	return row, true
+}
+
+// fewestItems is the fewest items of any cell of either run.
+func fewestItems(runs ...[]results.Cell) int {
+	n := math.MaxInt
+	for _, cells := range runs {
+		for i := range cells {
+			n = min(n, cells[i].Items)
+		}
+	}
+	return n
 }
 
 // explainByRange makes a regressed or improved row Explained when the

@@ -377,8 +377,10 @@ func TestExplainedByTheModel(t *testing.T) {
 		}
 	}
 	b := defaultSynth()
+	b.items = 40 // the range above is of 40 items
 	b.edit = withRange(1)
 	c := defaultSynth()
+	c.items = 40
 	c.phase = 3
 	c.edit = withRange(1.3)
 	rep := mustCompare(t, b.build(), c.build(), DefaultOptions)
@@ -444,5 +446,38 @@ func TestTimedCounts(t *testing.T) {
 	}
 	if row := verdict["pooled/pool=64"]; !row.Metric.Exact || row.Verdict != Regressed {
 		t.Errorf("pooled(64) failed: exact %v, verdict %v; want compared exactly and regressed", row.Metric.Exact, row.Verdict)
+	}
+}
+
+// TestTailOfFewItemsNotCompared: with 12 items a cell's p99 and p95 are
+// its slowest item; a 10% shift there is not a regression of a
+// percentile, and the rows say so without failing the gate or leaving it
+// undecided, while wall and p50 still judge the cells.
+func TestTailOfFewItemsNotCompared(t *testing.T) {
+	b, c := defaultSynth(), defaultSynth()
+	b.items, c.items = 12, 12
+	c.phase = 3
+	c.edit = func(cl *results.Cell) { cl.Latency.P95 *= 1.1; cl.Latency.P99 *= 1.1 }
+	rep := mustCompare(t, b.build(), c.build(), DefaultOptions)
+	got := verdicts(rep)
+	for _, k := range []string{"pooled/pool=8 p99", "pooled/pool=8 p95", "serial/pool=1 p99"} {
+		if got[k] != FewItems {
+			t.Errorf("%s: %s, want %s", k, got[k], FewItems)
+		}
+	}
+	if got["pooled/pool=8 p50"] == FewItems || got["pooled/pool=8 wall"] == FewItems {
+		t.Errorf("p50 %s, wall %s: the cells' other rows must be compared", got["pooled/pool=8 p50"], got["pooled/pool=8 wall"])
+	}
+	if rep.Failed() || !rep.Decided() {
+		t.Errorf("failed %v, decided %v: want a decided pass (%s)", rep.Failed(), rep.Decided(), rep.Headline())
+	}
+	if h := rep.Headline(); !strings.Contains(h, "tail rows not compared") || !strings.Contains(h, "100 items per cell") {
+		t.Errorf("headline %q does not say the tail rows were not compared, nor what would compare them", h)
+	}
+	// With 100 items the same shift of p99 is judged.
+	b.items, c.items = 100, 100
+	rep = mustCompare(t, b.build(), c.build(), DefaultOptions)
+	if v := verdicts(rep)["pooled/pool=8 p99"]; v != Regressed {
+		t.Errorf("100 items, p99 10%% higher: %s, want %s", v, Regressed)
 	}
 }

@@ -154,8 +154,29 @@ func (r *Report) Headline() string {
 	if n := r.Count(Explained); n > 0 {
 		explained = fmt.Sprintf(", %d explained by the model's ranges", n)
 	}
+	if n := r.Count(FewItems); n > 0 {
+		explained += "; " + r.fewItems(n)
+	}
 	return fmt.Sprintf("ok: %s: no regression (%d ~, %d within threshold, %d improved%s)",
 		r.Scenario, r.Count(Unchanged), r.Count(Within), r.Count(Improved), explained)
+}
+
+// fewItems says why n tail rows were not compared and what would compare
+// them all: "4 tail rows not compared (p95, p99): a cell's tail percentile is
+// its slowest items; 100 items per cell compare them".
+func (r *Report) fewItems(n int) string {
+	var names []string
+	need := 0
+	for _, row := range r.Rows {
+		if row.Verdict != FewItems {
+			continue
+		}
+		if !slices.Contains(names, row.Metric.Name) {
+			names = append(names, row.Metric.Name)
+		}
+		need = max(need, row.Metric.minItems())
+	}
+	return fmt.Sprintf("%d tail rows not compared (%s): a cell's tail percentile is its slowest items; %d items per cell compare them", n, strings.Join(names, ", "), need)
 }
 
 // boundCells names the cells whose timing rows are Bound: "pooled/pool=4"

@@ -25,7 +25,7 @@ type synth struct {
 }
 
 func defaultSynth() synth {
-	return synth{scenario: "ci-gate", repeats: 6, factor: 1, pools: []int{2, 4, 8}, items: 40, latency: 0.1, cap: 4}
+	return synth{scenario: "ci-gate", repeats: 6, factor: 1, pools: []int{2, 4, 8}, items: 100, latency: 0.1, cap: 4}
 }
 
 // jitter is a deterministic ±1% pattern.

@@ -58,6 +58,10 @@ const (
 	// NotTimed: every item of the cell failed in one of the runs, so its
 	// times are those of failures, not of the service; not compared.
 	NotTimed Verdict = "not timed"
+	// FewItems: a tail percentile of cells with too few items to have one
+	// (a p99 of 12 items is their slowest): not compared, and not
+	// undecided either, as the cells' other rows judge them.
+	FewItems Verdict = "too few items"
 	// Explained: the runs differ beyond the threshold (or, for a count,
 	// at all), but both are of the same scenario and every repeat of both
 	// falls inside the model's range for it (results.ExplainedByRange: in
@@ -81,7 +85,21 @@ type Metric struct {
 	Better int `json:"better"`
 	// Exact metrics are compared exactly, as the worst repeat.
 	Exact bool `json:"exact"`
+	// tail is the share of items above a latency percentile (0.01 for
+	// p99), 0 for other metrics: a cell needs 1/tail items for the
+	// percentile to be one (minItems).
+	tail  float64
 	value func(c *results.Cell) float64
+}
+
+// minItems is how many items a cell needs for m to be compared: for a
+// tail percentile, enough that some item lies beyond it (100 for p99, 20
+// for p95); else 0.
+func (m Metric) minItems() int {
+	if m.tail <= 0 {
+		return 0
+	}
+	return int(math.Ceil(1/m.tail - 1e-9))
 }
 
 // Metrics lists what is compared, in report order.
@@ -92,8 +110,8 @@ var metrics = []Metric{
 	{Name: "goodput", Unit: "items/s", Better: +1, value: func(c *results.Cell) float64 { return c.Goodput }},
 	{Name: "throughput", Unit: "items/s", Better: +1, value: func(c *results.Cell) float64 { return c.Throughput }},
 	{Name: "p50", Unit: "s", Better: -1, value: func(c *results.Cell) float64 { return c.Latency.P50 }},
-	{Name: "p95", Unit: "s", Better: -1, value: func(c *results.Cell) float64 { return c.Latency.P95 }},
-	{Name: "p99", Unit: "s", Better: -1, value: func(c *results.Cell) float64 { return c.Latency.P99 }},
+	{Name: "p95", Unit: "s", Better: -1, tail: 0.05, value: func(c *results.Cell) float64 { return c.Latency.P95 }},
+	{Name: "p99", Unit: "s", Better: -1, tail: 0.01, value: func(c *results.Cell) float64 { return c.Latency.P99 }},
 	{Name: "failed", Better: -1, Exact: true, value: func(c *results.Cell) float64 { return float64(c.Failed) }},
 	{Name: "attempts", Better: -1, Exact: true, value: func(c *results.Cell) float64 { return float64(c.Attempts) }},
 	{Name: "peak in flight", Better: 0, Exact: true, value: peakInFlight},
