@@ -130,6 +130,9 @@ func cmdRun(ctx context.Context, env *environ, args []string) error {
 	if err := applyOverrides(sc, f); err != nil {
 		return badInput(err)
 	}
+	if sc.Upstream != nil { // the embedded mock's timers (minProcs)
+		raiseProcs(env)
+	}
 	shard, err := runShard(env, f)
 	if err != nil {
 		return badInput(err)

@@ -108,7 +108,7 @@ func processEnviron() *environ {
 
 func commands() []command {
 	return []command{
-		{"run", "run a scenario's sweep and write reports/<name>/", cmdRun, true},
+		{"run", "run a scenario's sweep and write reports/<name>/", cmdRun, false}, // timed by its scenario: cmdRun
 		{"mock", "serve the mock upstream on 127.0.0.1", cmdMock, true},
 		{"k8s", "write a Kubernetes Indexed Job that runs a scenario's shards", cmdK8s, false},
 		{"merge", "merge the shards of a run (run -shard i/n) into one run", cmdMerge, false},
@@ -229,12 +229,22 @@ func finish(ctx context.Context, args []string, err error) error {
 	return interrupted(err)
 }
 
-// minProcs is the fewest Ps (GOMAXPROCS) `run` and `mock` work with. Their
-// goroutines mostly sleep until a timer or a socket wakes them; with only as
-// many Ps as cores, a P held by a blocking syscall or by the GC's mark
-// worker leaves woken requests waiting for the one P left
-// (docs/notes/perf.md has the measurement).
+// minProcs is the fewest Ps (GOMAXPROCS) `mock`, `probe` and `run` of an
+// `upstream:` scenario (its embedded mock) work with. Their goroutines
+// mostly sleep until a timer or a socket wakes them; with only as many Ps
+// as cores, a P held by a blocking syscall or by the GC's mark worker
+// leaves woken requests waiting for the one P left (docs/notes/perf.md has
+// the measurement). A `target:` scenario's run keeps one P per CPU: its
+// closed loop against a fast service is CPU-bound, and idle Ps' spinning
+// and wake-ups took its requests a second (docs/notes/perf.md).
 const minProcs = 8
+
+// raiseProcs raises GOMAXPROCS to minProcs unless the user set it.
+func raiseProcs(env *environ) {
+	if env.raiseProcs && runtime.GOMAXPROCS(0) < minProcs {
+		runtime.GOMAXPROCS(minProcs)
+	}
+}
 
 // run dispatches args to a subcommand.
 func run(ctx context.Context, env *environ, args []string) error {
@@ -267,8 +277,8 @@ func run(ctx context.Context, env *environ, args []string) error {
 	if wantsHelp(args[1:]) {
 		return help(ctx, env, c)
 	}
-	if c.timed && env.raiseProcs && runtime.GOMAXPROCS(0) < minProcs {
-		runtime.GOMAXPROCS(minProcs)
+	if c.timed {
+		raiseProcs(env)
 	}
 	return c.run(ctx, env, args[1:])
 }
