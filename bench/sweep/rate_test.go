@@ -103,13 +103,14 @@ sweep: {strategies: [rate], rates: [100/s], rate: {max_in_flight: 1}}
 // the mock and the model, decides instead.)
 func TestRateModelVsMeasured(t *testing.T) {
 	if testing.Short() {
-		t.Skip("-short: 6 s of timing, sensitive to a loaded machine")
+		t.Skip("-short: 12 s of timing, sensitive to a loaded machine")
 	}
+	judged := 0
 	for _, overflow := range []string{"queue", "reject"} {
 		cells, preds := runAndPredict(t, `
 name: capacity
 items: 120
-timescale: 0.5
+timescale: 1
 seed: 7
 upstream: {latency: "uniform(80ms,120ms)", cap: 4, overflow: `+overflow+`, seed: 7}
 client: {retry: {max_attempts: 1}}
@@ -121,15 +122,31 @@ sweep: {strategies: [rate], rates: [20/s, 40/s, 80/s], parallel: 3}
 			t.Logf("%s: wall %.4g s (model %.4g), goodput %.4g/s (%.4g), p50 %.4g s (%.4g), p99 %.4g s (%.4g), rejected %d (%d), late %d (%d)", name,
 				c.ModelWallSeconds, p.ModelWallSeconds, c.Goodput, p.Goodput, c.Latency.P50, p.Latency.P50, c.Latency.P99, p.Latency.P99,
 				c.Upstream.Rejected, p.Upstream.Rejected, c.Schedule.Late, p.Schedule.Late)
+			if c.Bound() {
+				// The harness's own rule: a flagged cell measured poolbench,
+				// and is not held to the model.
+				t.Logf("%s: not judged, the harness flagged it: %s", name, c.Harness.Reason)
+				continue
+			}
+			judged++
 			within(t, name+" wall", c.ModelWallSeconds, p.ModelWallSeconds, 0.03, 0)
-			within(t, name+" goodput", c.Goodput, p.Goodput, 0.03, 0)
+			// Rejections turn on which arrival meets a free slot first: the
+			// count may differ by a tenth of the items (below), and goodput
+			// (the items not rejected over the wall time) by the items that
+			// difference takes or gives, on top of its own 3%.
+			rejectSlack := 0.1 * float64(c.Items)
+			moreRejected := math.Abs(float64(c.Upstream.Rejected - p.Upstream.Rejected))
+			within(t, name+" goodput", c.Goodput, p.Goodput, 0.03, moreRejected/p.ModelWallSeconds)
 			within(t, name+" start rate", c.Schedule.StartRate, p.Schedule.StartRate, 0.01, 0)
-			within(t, name+" rejected", float64(c.Upstream.Rejected), float64(p.Upstream.Rejected), 0, 0.1*float64(c.Items))
+			within(t, name+" rejected", float64(c.Upstream.Rejected), float64(p.Upstream.Rejected), 0, rejectSlack)
 			if overflow == "queue" {
 				within(t, name+" p50", c.Latency.P50, p.Latency.P50, 0.05, 0.005)
 				within(t, name+" p99", c.Latency.P99, p.Latency.P99, 0.1, 0.01)
 			}
 		}
+	}
+	if judged == 0 {
+		t.Skip("the harness flagged every cell (a busy machine): nothing to hold to the model")
 	}
 }
 
