@@ -285,7 +285,7 @@ func rangeNote(sp model.Spread, preds []model.Prediction) string {
 	var fewer []string
 	for _, p := range preds {
 		if iv := p.Interval; iv != nil && iv.Runs > 0 && iv.Runs < sp.Runs {
-			fewer = append(fewer, fmt.Sprintf("%s(%d) %d runs, %.0f%%", p.Strategy, p.Pool, iv.Runs, 100*iv.Coverage))
+			fewer = append(fewer, fmt.Sprintf("%s(%s) %d runs, %.0f%%", p.Strategy, p.PoolText(), iv.Runs, 100*iv.Coverage))
 		}
 	}
 	if len(fewer) > 0 {

@@ -63,12 +63,7 @@ func (c *calendar) push(e event) {
 		return
 	}
 	// Descending order: the first element that e comes after.
-	k, _ := slices.BinarySearchFunc(b.ev, e, func(x, t event) int {
-		if before(&t, &x) {
-			return -1
-		}
-		return 1
-	})
+	k, _ := slices.BinarySearchFunc(b.ev, e, descending)
 	b.ev = slices.Insert(b.ev, k, e)
 }
 
@@ -77,12 +72,7 @@ func (c *calendar) front() *calBucket {
 	c.cur += int64(c.nextOccupied(int(c.cur % calendarRing)))
 	b := &c.buckets[c.cur%calendarRing]
 	if !b.sorted {
-		slices.SortFunc(b.ev, func(x, y event) int {
-			if before(&y, &x) {
-				return -1
-			}
-			return 1
-		})
+		slices.SortFunc(b.ev, descending)
 		b.sorted = true
 	}
 	return b
@@ -121,4 +111,13 @@ func (c *calendar) pop() event {
 	}
 	c.n--
 	return e
+}
+
+// descending orders a bucket's events latest first (so that the earliest
+// is popped from the end): -1 when y comes before x.
+func descending(x, y event) int {
+	if before(&y, &x) {
+		return -1
+	}
+	return 1
 }

@@ -53,10 +53,10 @@ type Schedule struct {
 type ScheduleRecorder struct {
 	uncorrected, lateness *Latencies
 
-	mu                      sync.Mutex
-	n, late                 int
-	firstDue, lastDue       time.Duration
-	deadline, lateAfterWall time.Duration
+	mu                sync.Mutex
+	n, late           int
+	firstDue, lastDue time.Duration
+	deadline          time.Duration
 	// sums for the least-squares slope of the actual starts (y) on the
 	// intended ones (x), seconds from the first item's (x0, y0)
 	x0, y0, sx, sy, sxx, sxy float64
@@ -65,7 +65,7 @@ type ScheduleRecorder struct {
 // NewScheduleRecorder returns an empty recorder for a cell that stops at
 // deadline (wall time from its start).
 func NewScheduleRecorder(deadline time.Duration) *ScheduleRecorder {
-	return &ScheduleRecorder{uncorrected: NewLatencies(), lateness: NewLatencies(), deadline: deadline, lateAfterWall: LateTolerance}
+	return &ScheduleRecorder{uncorrected: NewLatencies(), lateness: NewLatencies(), deadline: deadline}
 }
 
 // Start records an item that ought to have started at due and started at
@@ -82,7 +82,7 @@ func (s *ScheduleRecorder) Start(due, actual time.Duration) {
 	x, y := due.Seconds()-s.x0, actual.Seconds()-s.y0
 	s.sx, s.sy, s.sxx, s.sxy = s.sx+x, s.sy+y, s.sxx+x*x, s.sxy+x*y
 	s.n++
-	if late > s.lateAfterWall {
+	if late > LateTolerance {
 		s.late++
 	}
 }
@@ -98,7 +98,7 @@ func (s *ScheduleRecorder) Summary(scale upstream.Scale) *Schedule {
 		Started:              s.n,
 		Uncorrected:          s.uncorrected.Percentiles(scale),
 		Late:                 s.late,
-		LateToleranceSeconds: scale.ModelSeconds(s.lateAfterWall.Seconds()),
+		LateToleranceSeconds: scale.ModelSeconds(LateTolerance.Seconds()),
 		Lateness:             s.lateness.Percentiles(scale),
 		DeadlineSeconds:      scale.ModelSeconds(s.deadline.Seconds()),
 	}

@@ -229,7 +229,6 @@ func (s *schedule) advance() {
 // (0: no bound).
 type rate struct {
 	s        schedule
-	items    int
 	bound    int
 	intended time.Duration
 	deadline time.Duration
@@ -237,7 +236,7 @@ type rate struct {
 
 func newRate(r ArrivalRate, c RateConfig, items int) *rate {
 	p := c.pacer(r)
-	st := &rate{s: newSchedule(p), items: items, bound: c.MaxInFlight}
+	st := &rate{s: newSchedule(p), bound: c.MaxInFlight}
 	last := newSchedule(p)
 	for range max(items, 1) - 1 {
 		last.advance()
