@@ -29,14 +29,14 @@ func k8sFiles(ctx context.Context, arg string, sc *scenario.Scenario, allowRemot
 		}
 	}
 	files := map[string][]byte{}
-	add := func(field, name, from string) error {
+	add := func(field, name, from, folder string) error {
 		if name == "" {
 			return nil
 		}
 		if filepath.Base(name) != name || name == "." || name == ".." {
 			return fmt.Errorf("k8s: %s %q: the pods find the scenario's files beside it, by name: put it in %s and name it without a folder", field, name, from)
 		}
-		b, err := os.ReadFile(filepath.Join(dirOf(from, dir), name))
+		b, err := os.ReadFile(filepath.Join(folder, name))
 		if err != nil {
 			return fmt.Errorf("k8s: %s: %w", field, err)
 		}
@@ -46,7 +46,7 @@ func k8sFiles(ctx context.Context, arg string, sc *scenario.Scenario, allowRemot
 	run := *sc
 	rt := *t
 	run.Target = &rt
-	if err := add("target.targets", t.Targets, "the scenario's folder"); err != nil {
+	if err := add("target.targets", t.Targets, "the scenario's folder", dir); err != nil {
 		return nil, nil, err
 	}
 	if t.TLS != nil {
@@ -55,10 +55,10 @@ func k8sFiles(ctx context.Context, arg string, sc *scenario.Scenario, allowRemot
 		}
 		tls := *t.TLS
 		rt.TLS = &tls
-		if err := add("target.tls.ca", t.TLS.CA, "the scenario's folder"); err != nil {
+		if err := add("target.tls.ca", t.TLS.CA, "the scenario's folder", dir); err != nil {
 			return nil, nil, err
 		}
-		if err := add("target.tls.cert", t.TLS.Cert, "the scenario's folder"); err != nil {
+		if err := add("target.tls.cert", t.TLS.Cert, "the scenario's folder", dir); err != nil {
 			return nil, nil, err
 		}
 		tls.CA, tls.Cert = joinIf(dir, tls.CA), joinIf(dir, tls.Cert)
@@ -70,7 +70,7 @@ func k8sFiles(ctx context.Context, arg string, sc *scenario.Scenario, allowRemot
 			return nil, nil, err
 		}
 		for _, b := range bodies {
-			if err := add(rt.Targets+": @"+b, b, "the folder poolbench runs in (vegeta reads @body files from there)"); err != nil {
+			if err := add(rt.Targets+": @"+b, b, "the folder poolbench runs in (vegeta reads @body files from there)", "."); err != nil {
 				return nil, nil, err
 			}
 		}
@@ -87,15 +87,6 @@ func k8sFiles(ctx context.Context, arg string, sc *scenario.Scenario, allowRemot
 	}
 	slices.Sort(names)
 	return files, names, nil
-}
-
-// dirOf is where a file named in from is read: @body files from the
-// working folder, the others from the scenario's.
-func dirOf(from, scenarioDir string) string {
-	if strings.HasPrefix(from, "the folder poolbench runs in") {
-		return "."
-	}
-	return scenarioDir
 }
 
 func joinIf(dir, name string) string {

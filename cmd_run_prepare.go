@@ -35,7 +35,7 @@ func applyOverrides(sc *scenario.Scenario, f runFlags) error {
 	}
 	if f.targets != "" || f.format != "" {
 		if sc.Target == nil {
-			return errors.New("-targets and -format: the scenario has no target: (its upstream: is the embedded mock)")
+			return errors.New("-targets and -format: the scenario has no target: (its upstream: is the embedded mock); give them with a scenario that has a target: block, or drop them to run on the mock")
 		}
 		t := *sc.Target
 		if f.targets != "" {
@@ -116,7 +116,7 @@ func loadScenario(env *environ, arg string) (*scenario.Scenario, error) {
 		return nil, fmt.Errorf("reading the scenario from standard input: %w", err)
 	}
 	if len(data) > scenario.MaxFileBytes {
-		return nil, fmt.Errorf("standard input: a scenario larger than %d bytes", scenario.MaxFileBytes)
+		return nil, fmt.Errorf("standard input: a scenario larger than %d bytes: a scenario is a short YAML file (poolbench scenarios NAME prints one); put a long list of requests in a -targets file", scenario.MaxFileBytes)
 	}
 	return scenario.Parse("<stdin>", data)
 }

@@ -40,8 +40,7 @@ type Server struct {
 	done       chan struct{} // closed by Close
 	stats      summaries
 
-	// timers times the net/http engine's answers: armed early by the
-	// 25th percentile of their lateness, at most 2 ms (package precise).
+	// timers times the net/http engine's answers (precise.NewAnswerSleeper).
 	timers *precise.Sleeper
 }
 
@@ -74,7 +73,7 @@ func New(cfg upstream.Config) (*Server, error) {
 		}
 		s.padding = string(p)
 	}
-	s.timers = precise.NewSleeper(0.25, 2*time.Millisecond, 0)
+	s.timers = precise.NewAnswerSleeper()
 	return s, nil
 }
 

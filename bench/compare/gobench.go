@@ -81,10 +81,10 @@ func Allocs(base, cur io.Reader, baseName, curName string) (*BenchReport, error)
 		c, inNew := nw[n]
 		b := GoBench{Name: n, OldAllocs: -1, NewAllocs: -1, OldSec: -1, NewSec: -1, OldBytes: -1, NewBytes: -1}
 		if inOld {
-			b.OldAllocs, b.OldSec, b.OldBytes = o.allocs, o.median("sec/op"), o.median("B/op")
+			b.OldAllocs, b.OldSec, b.OldBytes = o.allocs(), o.median("sec/op"), o.median("B/op")
 		}
 		if inNew {
-			b.NewAllocs, b.NewSec, b.NewBytes = c.allocs, c.median("sec/op"), c.median("B/op")
+			b.NewAllocs, b.NewSec, b.NewBytes = c.allocs(), c.median("sec/op"), c.median("B/op")
 		}
 		switch {
 		case !inNew:
@@ -105,9 +105,11 @@ func Allocs(base, cur io.Reader, baseName, curName string) (*BenchReport, error)
 
 // goBenchRuns are the runs of one benchmark in one file.
 type goBenchRuns struct {
-	allocs float64              // the most of any run
-	values map[string][]float64 // by unit
+	values map[string][]float64 // by unit; every run has allocs/op
 }
+
+// allocs is the most allocations per operation of any run.
+func (g *goBenchRuns) allocs() float64 { return slices.Max(g.values["allocs/op"]) }
 
 func (g *goBenchRuns) median(unit string) float64 {
 	v := g.values[unit]
@@ -125,17 +127,15 @@ func readGoBench(r io.Reader, name string) (map[string]*goBenchRuns, error) {
 		case *benchfmt.SyntaxError:
 			return nil, fmt.Errorf("%w (want go test -bench -benchmem output)", rec)
 		case *benchfmt.Result:
-			allocs, ok := rec.Value("allocs/op")
-			if !ok {
+			if _, ok := rec.Value("allocs/op"); !ok {
 				continue
 			}
 			key := strings.TrimPrefix(rec.GetConfig("pkg"), modulePath) + " " + stripProcs(rec.Name.String())
 			g := out[key]
 			if g == nil {
-				g = &goBenchRuns{allocs: allocs, values: map[string][]float64{}}
+				g = &goBenchRuns{values: map[string][]float64{}}
 				out[key] = g
 			}
-			g.allocs = max(g.allocs, allocs)
 			for _, v := range rec.Values {
 				g.values[v.Unit] = append(g.values[v.Unit], v.Value)
 			}

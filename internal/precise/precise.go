@@ -35,6 +35,20 @@ func Next(est, observed time.Duration, q float64, ceiling time.Duration) time.Du
 	return min(max(next, 0), ceiling)
 }
 
+// AnswerQuantile is the quantile of timer lateness a server arms its
+// answers early by: low, so that an answer armed early rarely waits long
+// for its deadline, while the systematic lateness goes. Both of the
+// mock's engines (mocksrv) track it.
+const AnswerQuantile = 0.25
+
+// AnswerCeiling is the most a server's answer is armed early (the mock's
+// net/http engine; its loop engine polls, and bounds it lower).
+const AnswerCeiling = 2 * time.Millisecond
+
+// NewAnswerSleeper is the Sleeper a server times its answers with:
+// AnswerQuantile, at most AnswerCeiling early, starting from none.
+func NewAnswerSleeper() *Sleeper { return NewSleeper(AnswerQuantile, AnswerCeiling, 0) }
+
 // Sleeper sleeps until deadlines, arming its Go timer early by its
 // estimate of a quantile of the timer's lateness and yielding the rest of
 // the way. It is safe for concurrent use: concurrent sleeps share the

@@ -10,14 +10,10 @@ import (
 	"time"
 )
 
-// mockSleeper is the mock's configuration (mocksrv: the 25th percentile,
-// at most 2 ms early).
-func mockSleeper() *Sleeper { return NewSleeper(0.25, 2*time.Millisecond, 0) }
-
 // TestUntil checks the contract: never returns before the deadline when it
 // reports reaching it, and stops at once when ctx is done or interrupted.
 func TestUntil(t *testing.T) {
-	for _, s := range []*Sleeper{{}, mockSleeper(), NewSleeper(0.99, 1500*time.Microsecond, 1500*time.Microsecond)} {
+	for _, s := range []*Sleeper{{}, NewAnswerSleeper(), NewSleeper(0.99, 1500*time.Microsecond, 1500*time.Microsecond)} {
 		for range 20 {
 			deadline := time.Now().Add(2 * time.Millisecond)
 			end, ok := s.Until(context.Background(), deadline, nil)
@@ -26,7 +22,7 @@ func TestUntil(t *testing.T) {
 			}
 		}
 	}
-	s := mockSleeper()
+	s := NewAnswerSleeper()
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if _, ok := s.Until(ctx, time.Now().Add(time.Hour), nil); ok {
@@ -86,7 +82,7 @@ func BenchmarkSleepAccuracy(b *testing.B) {
 				b.Run(fmt.Sprintf("d=%v/sleepers=%d/%s", d, par, mode.name), func(b *testing.B) {
 					s := &Sleeper{}
 					if mode.comp {
-						s = mockSleeper()
+						s = NewAnswerSleeper()
 					}
 					// Warm the estimator up as a busy server would.
 					var wg sync.WaitGroup

@@ -27,12 +27,8 @@ const (
 	rateWindow = 100 * time.Millisecond
 	// maxEarly bounds how early the timerfd is armed, so how long the loop
 	// may poll towards a deadline instead of sleeping.
-	maxEarly = 250 * time.Microsecond
-	// lateQuantile is the share of timerfd wake-ups the early arming
-	// tracks (precise.Next): a low quantile, so that a wait armed early
-	// rarely wakes early by much, while the systematic lateness goes.
-	lateQuantile = 0.25
-	acceptPause  = 100 * time.Millisecond
+	maxEarly    = 250 * time.Microsecond
+	acceptPause = 100 * time.Millisecond
 )
 
 // loopTimer is a pending deadline: a request's end of service (c, gen),
@@ -140,7 +136,7 @@ func (l *loop) timerFired() {
 	}
 	late := l.since(time.Now()) - l.armedAt
 	l.armedAt = 0
-	l.late = int64(precise.Next(time.Duration(l.late), time.Duration(late), lateQuantile, maxEarly))
+	l.late = int64(precise.Next(time.Duration(l.late), time.Duration(late), precise.AnswerQuantile, maxEarly))
 }
 
 // runTimers handles every deadline that is due.
