@@ -91,7 +91,16 @@ sweep: {strategies: [rate], rates: [100/s], rate: {max_in_flight: 1}}
 		return // the model's figures: in the full run (timing, sensitive to a loaded machine)
 	}
 	within(t, "p99 from the intended start", c.Latency.P99, p.Latency.P99, 0.1, 0.01)
-	within(t, "items late", float64(c.Schedule.Late), float64(p.Schedule.Late), 0.15, 5)
+	// The stalls make at least the model's items late, less 15%. A loaded
+	// machine adds its own: an item whose start the harness wakes for more
+	// than LateTolerance (1 ms wall) late counts too, whatever the scale
+	// (478 against the model's 372 at 1:5 in a clean-clone CI run, 431 in
+	// real time beside two CPU hogs), so above the model the bound is
+	// looser; the p99 above holds how late they were.
+	late, want := float64(c.Schedule.Late), float64(p.Schedule.Late)
+	if late < 0.85*want-5 || late > 1.4*want+5 {
+		t.Errorf("items late: measured %.0f, model %.0f (allowed %.0f to %.0f)", late, want, 0.85*want-5, 1.4*want+5)
+	}
 }
 
 // TestRateModelVsMeasured: arrivals at 20/s, 40/s and 80/s against a cap
