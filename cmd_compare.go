@@ -38,8 +38,9 @@ the harness in some cell (-allow-inconclusive accepts that with exit 0;
 exact counts still fail).
 
 With -allocs, BASE and NEW are Go benchmark outputs (go test -bench
--benchmem): a benchmark that allocates more per operation than in BASE, or
-is missing from NEW, fails (exit 1); time and bytes per operation are
+-benchmem): a benchmark whose every run in NEW allocates more per
+operation than its worst run in BASE, or that is missing from NEW, fails
+(exit 1); time and bytes per operation are
 printed, not gated (they depend on the machine's load). scripts/allocs.sh
 runs poolbench's own benchmarks against reports/baseline/allocs.txt.`
 

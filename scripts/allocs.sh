@@ -30,7 +30,7 @@ benches=(
 : >"$out.tmp"
 for b in "${benches[@]}"; do
 	read -r pkg pattern n <<<"$b"
-	"$GO" test -run '^$' -bench "$pattern" -benchmem -benchtime="$n" -count 1 "$pkg" >>"$out.tmp"
+	"$GO" test -run '^$' -bench "$pattern" -benchmem -benchtime="$n" -count 3 "$pkg" >>"$out.tmp"
 done
 mv "$out.tmp" "$out"
 
