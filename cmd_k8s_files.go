@@ -28,15 +28,19 @@ func k8sFiles(ctx context.Context, arg string, sc *scenario.Scenario, allowRemot
 			dir = filepath.Dir(arg)
 		}
 	}
+	// Where each file is read from, and how an error names that folder.
+	type folder struct{ path, named string }
+	scenarioFolder := folder{dir, "the scenario's folder"}
+	workFolder := folder{".", "the folder poolbench runs in (vegeta reads @body files from there)"}
 	files := map[string][]byte{}
-	add := func(field, name, from, folder string) error {
+	add := func(field, name string, from folder) error {
 		if name == "" {
 			return nil
 		}
 		if filepath.Base(name) != name || name == "." || name == ".." {
-			return fmt.Errorf("k8s: %s %q: the pods find the scenario's files beside it, by name: put it in %s and name it without a folder", field, name, from)
+			return fmt.Errorf("k8s: %s %q: the pods find the scenario's files beside it, by name: put it in %s and name it without a folder", field, name, from.named)
 		}
-		b, err := os.ReadFile(filepath.Join(folder, name))
+		b, err := os.ReadFile(filepath.Join(from.path, name))
 		if err != nil {
 			return fmt.Errorf("k8s: %s: %w", field, err)
 		}
@@ -46,7 +50,7 @@ func k8sFiles(ctx context.Context, arg string, sc *scenario.Scenario, allowRemot
 	run := *sc
 	rt := *t
 	run.Target = &rt
-	if err := add("target.targets", t.Targets, "the scenario's folder", dir); err != nil {
+	if err := add("target.targets", t.Targets, scenarioFolder); err != nil {
 		return nil, nil, err
 	}
 	if t.TLS != nil {
@@ -55,10 +59,10 @@ func k8sFiles(ctx context.Context, arg string, sc *scenario.Scenario, allowRemot
 		}
 		tls := *t.TLS
 		rt.TLS = &tls
-		if err := add("target.tls.ca", t.TLS.CA, "the scenario's folder", dir); err != nil {
+		if err := add("target.tls.ca", t.TLS.CA, scenarioFolder); err != nil {
 			return nil, nil, err
 		}
-		if err := add("target.tls.cert", t.TLS.Cert, "the scenario's folder", dir); err != nil {
+		if err := add("target.tls.cert", t.TLS.Cert, scenarioFolder); err != nil {
 			return nil, nil, err
 		}
 		tls.CA, tls.Cert = joinIf(dir, tls.CA), joinIf(dir, tls.Cert)
@@ -70,7 +74,7 @@ func k8sFiles(ctx context.Context, arg string, sc *scenario.Scenario, allowRemot
 			return nil, nil, err
 		}
 		for _, b := range bodies {
-			if err := add(rt.Targets+": @"+b, b, "the folder poolbench runs in (vegeta reads @body files from there)", "."); err != nil {
+			if err := add(rt.Targets+": @"+b, b, workFolder); err != nil {
 				return nil, nil, err
 			}
 		}
