@@ -150,7 +150,7 @@ func TestFitRecoversMockReject(t *testing.T) {
 	if testing.Short() {
 		t.Skip("probes a mock for seconds")
 	}
-	url, _ := startMock(t, upstream.Config{Latency: "30ms", Cap: 3, Overflow: upstream.OverflowReject,
+	url, _ := startMock(t, upstream.Config{Latency: "60ms", Cap: 3, Overflow: upstream.OverflowReject,
 		RejectStatus: 429, RetryAfter: upstream.Duration(2 * time.Second)})
 	dir := t.TempDir()
 	_, f := probeAndFit(t, url, dir, probe.Limits{MaxTime: 30 * time.Second})

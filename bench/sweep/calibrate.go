@@ -192,9 +192,10 @@ func (t *calibrationTarget) run(ctx context.Context, n int) error {
 // how much longer than service the mock says it spent (its lateness: no
 // queue, no contention).
 func (t *calibrationTarget) roundTrips(ctx context.Context, n int, service time.Duration) (added, late []time.Duration, err error) {
+	var clock startClock
 	for range n {
 		var a attempt
-		t.c.send(ctx, &a, 0)
+		t.c.send(ctx, &clock, &a, 0)
 		if !a.ok() || a.upstream < 0 {
 			return nil, nil, fmt.Errorf("calibration: a request to the mock failed: %s %v (is the machine out of file descriptors or memory?)", a.outcome(), a.err)
 		}

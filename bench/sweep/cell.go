@@ -42,8 +42,8 @@ type cellRun struct {
 	records *spill // nil: no requests.jsonl
 	feed    *feed  // the items' own requests (a targets file); nil: the target's
 
-	seq       atomic.Uint64 // attempts started
-	started   atomic.Int64  // items started
+	clock     startClock   // numbers and times the attempts as they start
+	started   atomic.Int64 // items started
 	succeeded atomic.Int64
 	kinds     [nKinds]atomic.Int64
 	codes     [1000]atomic.Int64 // HTTP answers by status
@@ -92,12 +92,11 @@ func (r *cellRun) item(ctx context.Context, c *client, index int, due time.Time)
 			r.end(first, scenario.OutcomeCanceled, n-1)
 			return o
 		}
-		a.seq = r.seq.Add(1) - 1
 		var draw uint64
 		if c.t.mock {
 			draw = upstream.DrawKey(index, n)
 		}
-		retryAfter := c.send(ctx, &a, draw)
+		retryAfter := c.send(ctx, &r.clock, &a, draw)
 		r.count(&a)
 		o.Latency = c.scale.Model(a.latency)
 		if a.ok() {
@@ -142,7 +141,8 @@ func (r *cellRun) feedRequest(index int, first time.Time) (req *request, ok bool
 	if err == nil {
 		return req, true
 	}
-	a := attempt{seq: r.seq.Add(1) - 1, start: first, err: err, kind: kindError, upstream: -1}
+	a := attempt{err: err, kind: kindError, upstream: -1}
+	a.seq, a.start = r.clock.stamp()
 	r.count(&a)
 	r.end(first, a.outcome(), 1)
 	return nil, false
@@ -265,7 +265,7 @@ func (r *cellRun) run(ctx context.Context) results.Cell {
 		Repeat:    r.plan.Repeat,
 		Items:     r.items,
 		Succeeded: int(r.succeeded.Load()),
-		Attempts:  int(r.seq.Load()),
+		Attempts:  int(r.clock.started()),
 		Outcomes:  map[string]int{},
 		Failures:  map[string]int{},
 	}

@@ -40,7 +40,7 @@ var kindOutcome = [nKinds]string{"", scenario.OutcomeConnect, scenario.OutcomeRe
 
 // attempt is one request sent.
 type attempt struct {
-	seq     uint64 // start order within the cell, from 0
+	seq     uint64 // start order within the cell, from 0 (startClock)
 	start   time.Time
 	latency time.Duration
 	// upstream is the time the embedded mock says it spent on the attempt
@@ -52,6 +52,31 @@ type attempt struct {
 	code     uint16
 	kind     uint8
 	req      *request // the item's request from a targets file; nil: the target's
+}
+
+// startClock numbers a cell's attempts in the order they start, as
+// vegeta's attacker does: the number and the start time are taken under
+// one lock, so that a later seq never has an earlier start (vegeta plot
+// refuses a series whose timestamps go back in seq order).
+type startClock struct {
+	mu   sync.Mutex
+	next uint64
+}
+
+// stamp is the next attempt's seq and start time.
+func (s *startClock) stamp() (seq uint64, start time.Time) {
+	s.mu.Lock()
+	seq, start = s.next, time.Now()
+	s.next++
+	s.mu.Unlock()
+	return seq, start
+}
+
+// started is the number of attempts stamped.
+func (s *startClock) started() uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.next
 }
 
 // outcome is the attempt's key in Cell.Outcomes: "200", "503", "reset"...
@@ -227,14 +252,14 @@ func loopbackOnly(_, address string, _ syscall.RawConn) error {
 	return nil
 }
 
-// send makes one attempt, fills a, and returns the model Retry-After the
+// send makes one attempt, fills a (its seq and start from clock), and returns the model Retry-After the
 // answer asked for (0 when none). draw, when not 0, keys the embedded
 // mock's draw for the attempt (upstream.DrawHeader). ctx is the run's:
 // when it is done (and abort has closed the connections), the attempt ends
 // as canceled.
-func (c *client) send(ctx context.Context, a *attempt, draw uint64) (retryAfter time.Duration) {
+func (c *client) send(ctx context.Context, clock *startClock, a *attempt, draw uint64) (retryAfter time.Duration) {
 	if c.nc != nil {
-		return c.nc.send(ctx, c, a, draw)
+		return c.nc.send(ctx, c, clock, a, draw)
 	}
 	req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
 	defer fasthttp.ReleaseRequest(req)
@@ -244,7 +269,8 @@ func (c *client) send(ctx context.Context, a *attempt, draw uint64) (retryAfter 
 		var buf [20]byte
 		req.Header.SetBytesV(upstream.DrawHeader, strconv.AppendUint(buf[:0], draw, 10))
 	}
-	*a = attempt{seq: a.seq, start: time.Now(), upstream: -1}
+	*a = attempt{upstream: -1}
+	a.seq, a.start = clock.stamp()
 	err := c.hc.DoDeadline(req, resp, a.start.Add(c.timeout))
 	if err == nil {
 		a.code = uint16(min(resp.StatusCode(), math.MaxUint16))

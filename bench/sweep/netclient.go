@@ -88,12 +88,13 @@ func mockRequests(url string, h2 bool) *Requests {
 // for. draw, when not 0, keys the embedded mock's draw (a copy of the
 // request's headers carries it). A certificate problem is said once, with
 // what to do about it.
-func (nc *netClient) send(ctx context.Context, c *client, a *attempt, draw uint64) (retryAfter time.Duration) {
+func (nc *netClient) send(ctx context.Context, c *client, clock *startClock, a *attempt, draw uint64) (retryAfter time.Duration) {
 	req := a.req
 	if req == nil {
 		req = nc.fixed
 	}
-	*a = attempt{seq: a.seq, req: a.req, start: time.Now(), upstream: -1}
+	*a = attempt{req: a.req, upstream: -1}
+	a.seq, a.start = clock.stamp()
 	actx, cancel := context.WithDeadline(ctx, a.start.Add(c.timeout))
 	defer cancel()
 	var body io.Reader

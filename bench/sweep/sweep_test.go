@@ -204,14 +204,20 @@ sweep: {strategies: [serial, pooled, workers, unbounded], pool_sizes: [1, 2, 4]}
 	}
 
 	// requests.jsonl: vegeta's decoder reads every attempt back; each
-	// cell's Seq numbers its attempts from 0 in start order, each once.
+	// cell's Seq numbers its attempts from 0 in start order, each once,
+	// so that in Seq order no timestamp goes back (vegeta plot needs it).
 	seqs := map[string][]uint64{}
+	starts := map[string]map[uint64]time.Time{}
 	n := 0
 	for _, r := range decodeRecords(t, &rec) {
 		if r.Code != 200 || r.Method != "GET" || r.URL == "" || r.Latency <= 0 {
 			t.Errorf("record %d: %+v", n, r)
 		}
 		seqs[r.Attack] = append(seqs[r.Attack], r.Seq)
+		if starts[r.Attack] == nil {
+			starts[r.Attack] = map[uint64]time.Time{}
+		}
+		starts[r.Attack][r.Seq] = r.Timestamp
 		n++
 	}
 	for a, s := range seqs {
@@ -220,6 +226,9 @@ sweep: {strategies: [serial, pooled, workers, unbounded], pool_sizes: [1, 2, 4]}
 			if v != uint64(i) {
 				t.Errorf("%s: Seq %v, want 0..%d once each", a, s, len(s)-1)
 				break
+			}
+			if i > 0 && starts[a][v].Before(starts[a][s[i-1]]) {
+				t.Errorf("%s: Seq %d started at %v, before Seq %d at %v", a, v, starts[a][v], s[i-1], starts[a][s[i-1]])
 			}
 		}
 	}
