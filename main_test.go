@@ -33,6 +33,7 @@ type skipListing struct {
 
 func (s skipListing) Run() int {
 	code := s.m.Run()
+	removeScriptBin()
 	if s.file != "" {
 		if err := os.WriteFile(s.file, []byte(scriptSkips.String()), 0o644); err != nil {
 			fmt.Fprintln(os.Stderr, "writing the skipped scripts:", err)
@@ -138,20 +139,25 @@ func TestSkipRecorder(t *testing.T) {
 	}
 }
 
-// scriptParams are the scripts' environment. Besides poolbench they have
-// $REPO (this checkout, for its scripts), the command freeport NAME (a
-// free loopback port in $NAME), the command waitport PORT (wait until
-// something listens on it), the conditions nginx-echo and aiohttp (a
-// python3 that imports it, in $PYTHON).
+// scriptParams are the scripts' environment. Besides poolbench (built
+// without -race: scriptBinDir) they have $REPO (this checkout, for its
+// scripts), the command freeport NAME (a free loopback port in $NAME), the
+// command waitport PORT (wait until something listens on it), the
+// conditions nginx-echo and aiohttp (a python3 that imports it, in
+// $PYTHON).
 func scriptParams(t *testing.T, dir string) testscript.Params {
 	repo, err := filepath.Abs(".")
 	if err != nil {
 		t.Fatal(err)
 	}
 	python := pythonWithAiohttp()
+	bin := scriptBinDir(t)
 	return testscript.Params{
 		Dir: dir,
 		Setup: func(env *testscript.Env) error {
+			if bin != "" {
+				env.Setenv("PATH", bin+string(filepath.ListSeparator)+env.Getenv("PATH"))
+			}
 			env.Setenv("REPO", repo)
 			env.Setenv("PYTHON", python)
 			return nil

@@ -82,8 +82,8 @@ sweep: {strategies: [rate], rates: [100/s], rate: {max_in_flight: 1}}
 	if c.Upstream.Stalled != p.Upstream.Stalled || c.Upstream.Stalled == 0 {
 		t.Fatalf("%d stalled, the model %d: the draws should be the same", c.Upstream.Stalled, p.Upstream.Stalled)
 	}
-	t.Logf("%d stalled; p99 %.4g s from the intended start (model %.4g), %.4g s uncorrected (model %.4g); %d late (model %d)",
-		c.Upstream.Stalled, c.Latency.P99, p.Latency.P99, c.Schedule.Uncorrected.P99, p.Schedule.Uncorrected.P99, c.Schedule.Late, p.Schedule.Late)
+	t.Logf("%d stalled; p99 %.4g s from the intended start (model %.4g), %.4g s uncorrected (model %.4g); %d late (model %d), p99 lateness %.4g s (model %.4g)",
+		c.Upstream.Stalled, c.Latency.P99, p.Latency.P99, c.Schedule.Uncorrected.P99, p.Schedule.Uncorrected.P99, c.Schedule.Late, p.Schedule.Late, c.Schedule.Lateness.P99, p.Schedule.Lateness.P99)
 	if c.Latency.P99 < 10*c.Schedule.Uncorrected.P99 {
 		t.Errorf("p99 %.3g s from the intended start, %.3g s uncorrected: want it far above", c.Latency.P99, c.Schedule.Uncorrected.P99)
 	}
@@ -94,13 +94,16 @@ sweep: {strategies: [rate], rates: [100/s], rate: {max_in_flight: 1}}
 	// The stalls make at least the model's items late, less 15%. A loaded
 	// machine adds its own: an item whose start the harness wakes for more
 	// than LateTolerance (1 ms wall) late counts too, whatever the scale
-	// (478 against the model's 372 at 1:5 in a clean-clone CI run, 431 in
-	// real time beside two CPU hogs), so above the model the bound is
-	// looser; the p99 above holds how late they were.
+	// (478 against the model's 372 at 1:5 in a clean-clone CI run, 627
+	// beside the model package's tests), so the count has no bound above
+	// the model's; how late the late items were does: the stalls make
+	// them hundreds of milliseconds late, the harness's wake-ups
+	// milliseconds.
 	late, want := float64(c.Schedule.Late), float64(p.Schedule.Late)
-	if late < 0.85*want-5 || late > 1.4*want+5 {
-		t.Errorf("items late: measured %.0f, model %.0f (allowed %.0f to %.0f)", late, want, 0.85*want-5, 1.4*want+5)
+	if late < 0.85*want-5 {
+		t.Errorf("items late: measured %.0f, model %.0f (allowed at least %.0f)", late, want, 0.85*want-5)
 	}
+	within(t, "p99 lateness", c.Schedule.Lateness.P99, p.Schedule.Lateness.P99, 0.1, 0.01)
 }
 
 // TestRateModelVsMeasured: arrivals at 20/s, 40/s and 80/s against a cap
