@@ -16,10 +16,16 @@ build: ## build bin/poolbench
 # package that passed.
 SKIPPED ?= bin/skipped-tests.txt
 
-test: lint allocs ## vet, gofmt check, the allocations gate, and every test with -race; lists the scripts skipped and why
+# STATS_PKGS run a second time without -race: their statistical tests
+# (thousands of simulated cells, 7x slower under the race detector) skip
+# under -race and run there.
+STATS_PKGS := ./bench/model
+
+test: lint allocs ## vet, gofmt check, the allocations gate, every test with -race, the model's statistical tests without; lists the scripts skipped and why
 	@mkdir -p $(dir $(SKIPPED)) && rm -f $(SKIPPED)
 	@echo "$(GO) test -race -count=1 $(PKGS)"
 	@POOLBENCH_SKIPPED_TESTS="$(abspath $(SKIPPED))" $(GO) test -race -count=1 $(PKGS); status=$$?; \
+	echo "$(GO) test -count=1 $(STATS_PKGS)"; $(GO) test -count=1 $(STATS_PKGS) || status=1; \
 	if [ -s $(SKIPPED) ]; then echo "skipped (install what they need to run them):"; sed 's/^/  /' $(SKIPPED); \
 	elif [ -e $(SKIPPED) ]; then echo "no script skipped"; fi; \
 	exit $$status

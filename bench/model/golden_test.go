@@ -139,20 +139,16 @@ func TestSimulateGolden(t *testing.T) {
 // predictions testdata/predict.golden recorded (go test -update rewrites
 // it).
 func TestPredictGolden(t *testing.T) {
-	if testing.Short() || raceEnabled {
-		t.Skip("every built-in scenario with its ranges (399 runs where counts vary): not under -short or -race")
-	}
+	statistical(t, "every built-in scenario with its ranges (399 runs where counts vary)")
 	predictGolden(t, Options{Items: 3000, Pools: []int{1, 16, 300}}, "testdata/predict.golden")
 }
 
 // TestPredictGoldenLarge does the same at 25,000 items and pool 2,000
 // (testdata/predict-25k.golden): the event queue's lanes and calendar at
 // thousands in flight (above countItems, so without the count runs, which
-// would take minutes). Not under -short or -race.
+// would take minutes). Not under -short or -race (statistical).
 func TestPredictGoldenLarge(t *testing.T) {
-	if testing.Short() || raceEnabled {
-		t.Skip("20,000 items a cell with ranges: not under -short or -race")
-	}
+	statistical(t, "20,000 items a cell with ranges")
 	predictGolden(t, Options{Items: 25_000, Pools: []int{2000}}, "testdata/predict-25k.golden")
 }
 

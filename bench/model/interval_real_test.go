@@ -75,9 +75,7 @@ var capSweepRuns = []realRun{
 // 210). Fewer than 90% inside fails: the ranges no longer describe what
 // a real harness does.
 func TestRangeHoldsRealRuns(t *testing.T) {
-	if testing.Short() {
-		t.Skip("simulates 17,000 cells")
-	}
+	statistical(t, "simulates 17,000 cells")
 	p, err := ParamsFor(load(t, "cap-sweep"))
 	if err != nil {
 		t.Fatal(err)
@@ -128,9 +126,7 @@ func TestRangeHoldsRealRuns(t *testing.T) {
 // about 40% of the time. Allowed: up to 5% + 3 standard errors of 100
 // pairs failing.
 func TestCountsFamilyCoverage(t *testing.T) {
-	if testing.Short() {
-		t.Skip("simulates 3,600 cells")
-	}
+	statistical(t, "simulates 3,600 cells")
 	p, err := ParamsFor(load(t, "cap-sweep"))
 	if err != nil {
 		t.Fatal(err)

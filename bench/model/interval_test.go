@@ -81,9 +81,7 @@ func within3SE(t *testing.T, what string, share, p float64, n int) {
 // wider (more) nor narrower (less). The cell is cap-sweep's pooled(16)
 // over seeds, a continuous spread: no ties to raise the coverage.
 func TestRangeCoverage(t *testing.T) {
-	if testing.Short() {
-		t.Skip("simulates 4,000 cells")
-	}
+	statistical(t, "simulates 4,000 cells")
 	p, err := ParamsFor(load(t, "cap-sweep"))
 	if err != nil {
 		t.Fatal(err)

@@ -8,3 +8,18 @@ import (
 
 // Range runs simulations on goroutines of its own.
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// statistical skips a test that simulates thousands of cells, what, under
+// -short, and under -race, where the simulation runs 7x slower (72 s
+// against 9 s for TestRangeHoldsRealRuns) and the race detector sees no
+// concurrency the shorter tests do not drive: make test runs this package
+// a second time without -race, where these run.
+func statistical(t *testing.T, what string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip(what + ": not under -short")
+	}
+	if raceEnabled {
+		t.Skip(what + ": not under -race (make test runs bench/model again without it)")
+	}
+}

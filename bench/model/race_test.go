@@ -2,5 +2,5 @@
 
 package model
 
-// raceEnabled: the race detector is on (the long golden checks skip).
+// raceEnabled: the race detector is on (the statistical tests skip).
 const raceEnabled = true
