@@ -4,7 +4,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -58,13 +57,12 @@ func removeScriptBin() {
 	}
 }
 
-// goCommand is the go command on PATH, or the one of the toolchain that
-// built this test binary.
+// goCommand is the go command on PATH (go test puts its own there).
 func goCommand() string {
 	if p, err := exec.LookPath("go"); err == nil {
 		return p
 	}
-	return filepath.Join(runtime.GOROOT(), "bin", "go")
+	return "go"
 }
 
 type buildError struct {
