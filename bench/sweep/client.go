@@ -55,29 +55,26 @@ type attempt struct {
 }
 
 // startClock numbers a cell's attempts in the order they start, as
-// vegeta's attacker does: the number and the start time are taken under
-// one lock, so that a later seq never has an earlier start (vegeta plot
-// refuses a series whose timestamps go back in seq order).
-type startClock struct {
-	mu   sync.Mutex
-	next uint64
-}
+// vegeta's attacker does (under a lock there): a later seq never has an
+// earlier start, since vegeta plot refuses a series whose timestamps go
+// back in seq order. Lock-free: a stamp takes the time after it read the
+// next number and keeps both only if no other took that number meanwhile,
+// so every later number's time was taken after this one's.
+type startClock struct{ next atomic.Uint64 }
 
 // stamp is the next attempt's seq and start time.
 func (s *startClock) stamp() (seq uint64, start time.Time) {
-	s.mu.Lock()
-	seq, start = s.next, time.Now()
-	s.next++
-	s.mu.Unlock()
-	return seq, start
+	for {
+		seq = s.next.Load()
+		start = time.Now()
+		if s.next.CompareAndSwap(seq, seq+1) {
+			return seq, start
+		}
+	}
 }
 
 // started is the number of attempts stamped.
-func (s *startClock) started() uint64 {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.next
-}
+func (s *startClock) started() uint64 { return s.next.Load() }
 
 // outcome is the attempt's key in Cell.Outcomes: "200", "503", "reset"...
 func (a *attempt) outcome() string {
