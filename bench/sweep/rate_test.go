@@ -72,7 +72,7 @@ func TestRateCoordinatedOmission(t *testing.T) {
 	cells, preds := runAndPredict(t, `
 name: stall
 items: 1000
-timescale: 0.2
+timescale: 0.5
 seed: 3
 upstream: {latency: 2ms, stall_rate: 0.005, seed: 3}
 client: {timeout: 500ms, retry: {max_attempts: 1}}
