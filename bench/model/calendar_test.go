@@ -10,6 +10,7 @@ import (
 // (thousands pending, many at one instant) and sparse (long jumps of the
 // clock between a few events).
 func TestCalendarOrder(t *testing.T) {
+	skipUnderRace(t, "millions of events through one queue on one goroutine")
 	for _, tc := range []struct {
 		name             string
 		span, jump, rate int64

@@ -17,6 +17,7 @@ import (
 // cap, queue limit, contention, latency, timeout and strategy drawn, and
 // cells outside Exact checked to fall back to the simulation.
 func TestCentralMatchesSimulation(t *testing.T) {
+	skipUnderRace(t, "400 seeded cells on one goroutine")
 	ctx := context.Background()
 	rnd := rand.New(rand.NewPCG(24, 4))
 	strategies := scenario.Strategies()

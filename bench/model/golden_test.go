@@ -117,6 +117,7 @@ func goldenCases(t testing.TB, n int) []goldenCase {
 // seeded random cells over everything it models, each as a hash of its
 // JSON, so that a change meant to make it faster changes no cell.
 func TestSimulateGolden(t *testing.T) {
+	skipUnderRace(t, "600 seeded cells on one goroutine")
 	ctx := context.Background()
 	var b strings.Builder
 	for i, c := range goldenCases(t, 600) {
