@@ -16,9 +16,9 @@ build: ## build bin/poolbench
 # package that passed.
 SKIPPED ?= bin/skipped-tests.txt
 
-# STATS_PKGS run a second time without -race: their statistical tests
-# (thousands of simulated cells, 7x slower under the race detector) skip
-# under -race and run there.
+# STATS_PKGS run a second time without -race: their tests that compute for
+# seconds (statistics over thousands of simulated cells, goldens; 7x slower
+# under the race detector) skip under -race and run there.
 STATS_PKGS := ./bench/model
 
 test: lint allocs ## vet, gofmt check, the allocations gate, every test with -race, the model's statistical tests without; lists the scripts skipped and why
