@@ -95,13 +95,13 @@ sweep: {strategies: [rate], rates: [100/s], rate: {max_in_flight: 1}}
 	// machine adds its own: an item whose start the harness wakes for more
 	// than LateTolerance (1 ms wall) late counts too, whatever the scale
 	// (478 against the model's 372 at 1:5 in a clean-clone CI run, 627
-	// beside the model package's tests), so the count has no bound above
-	// the model's; how late the late items were does: the stalls make
-	// them hundreds of milliseconds late, the harness's wake-ups
-	// milliseconds.
+	// beside the model package's tests), so above the model the count is
+	// held loosely, to twice the model's and 20: a pacer that starts most
+	// items late fails it. How late the latest items were (the p99 of
+	// every item's lateness) is the stalls', and held within 10%.
 	late, want := float64(c.Schedule.Late), float64(p.Schedule.Late)
-	if late < 0.85*want-5 {
-		t.Errorf("items late: measured %.0f, model %.0f (allowed at least %.0f)", late, want, 0.85*want-5)
+	if late < 0.85*want-5 || late > 2*want+20 {
+		t.Errorf("items late: measured %.0f, model %.0f (allowed %.0f to %.0f)", late, want, 0.85*want-5, 2*want+20)
 	}
 	within(t, "p99 lateness", c.Schedule.Lateness.P99, p.Schedule.Lateness.P99, 0.1, 0.01)
 }
