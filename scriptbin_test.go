@@ -1,12 +1,15 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/poolbench/poolbench/internal/raceflag"
 )
 
 // The end-to-end scripts run poolbench as users run it: built without
@@ -27,7 +30,7 @@ var scriptBin struct {
 // is not race-built (its own in-process poolbench is then the same as a
 // user's).
 func scriptBinDir(t *testing.T) string {
-	if !raceEnabled {
+	if !raceflag.Enabled {
 		return ""
 	}
 	scriptBin.once.Do(func() {
@@ -36,10 +39,10 @@ func scriptBinDir(t *testing.T) string {
 			scriptBin.err = err
 			return
 		}
-		cmd := exec.Command(goCommand(), "build", "-buildvcs=false", "-o", filepath.Join(dir, "poolbench"), ".")
+		cmd := exec.Command("go", "build", "-buildvcs=false", "-o", filepath.Join(dir, "poolbench"), ".")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			os.RemoveAll(dir)
-			scriptBin.err = &buildError{err, out}
+			scriptBin.err = fmt.Errorf("go build: %w\n%s", err, out)
 			return
 		}
 		scriptBin.dir = dir
@@ -59,29 +62,14 @@ func removeScriptBin() {
 	}
 }
 
-// goCommand is the go command on PATH (go test puts its own there).
-func goCommand() string {
-	if p, err := exec.LookPath("go"); err == nil {
-		return p
-	}
-	return "go"
-}
-
-type buildError struct {
-	err error
-	out []byte
-}
-
-func (e *buildError) Error() string { return e.err.Error() + "\n" + string(e.out) }
-
 // TestScriptBinWithoutRace: under -race, the scripts' poolbench is built
 // without it (its build settings say so) and runs.
 func TestScriptBinWithoutRace(t *testing.T) {
-	if !raceEnabled {
+	if !raceflag.Enabled {
 		t.Skip("not under -race: the scripts run this test binary")
 	}
 	bin := filepath.Join(scriptBinDir(t), "poolbench")
-	out, err := exec.Command(goCommand(), "version", "-m", bin).CombinedOutput()
+	out, err := exec.Command("go", "version", "-m", bin).CombinedOutput()
 	if err != nil {
 		t.Fatalf("go version -m: %v\n%s", err, out)
 	}

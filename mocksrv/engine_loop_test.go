@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/poolbench/poolbench/internal/raceflag"
 	"github.com/poolbench/poolbench/mocksrv/upstream"
 )
 
@@ -420,7 +421,7 @@ func TestLoopServerChecks(t *testing.T) {
 // TestLoopNoAllocs: the loop serves the usual request without allocating
 // (the client below allocates nothing once warm either).
 func TestLoopNoAllocs(t *testing.T) {
-	if raceEnabled {
+	if raceflag.Enabled {
 		t.Skip("the race detector allocates (sync.Pool drops items at random)")
 	}
 	_, r := listenLoopT(t, upstream.Config{Latency: "0s"})

@@ -54,10 +54,11 @@ func (r *BenchReport) Failed() bool {
 // whole number, and a benchmark whose goroutines block may allocate one
 // more in a run now and then (the README's allocations gate), while an
 // allocation added to the code shows in every run. A benchmark of base
-// missing from cur fails as well; one only in cur is new. Time and bytes per operation are carried along to print, not
-// judged. Benchmarks are matched by package and name, without the
-// GOMAXPROCS suffix. An error names the file and line of a malformed line,
-// or says that a file holds no benchmark with allocs/op.
+// missing from cur fails as well; one only in cur is new. Time and bytes
+// per operation are carried along to print, not judged. Benchmarks are
+// matched by package and name, without the GOMAXPROCS suffix. An error
+// names the file and line of a malformed line, or says that a file holds
+// no benchmark with allocs/op.
 func Allocs(base, cur io.Reader, baseName, curName string) (*BenchReport, error) {
 	old, err := readGoBench(base, baseName)
 	if err != nil {

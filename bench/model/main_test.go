@@ -4,6 +4,8 @@ import (
 	"testing"
 
 	"go.uber.org/goleak"
+
+	"github.com/poolbench/poolbench/internal/raceflag"
 )
 
 // Range runs simulations on goroutines of its own.
@@ -27,7 +29,7 @@ func statistical(t *testing.T, what string) {
 // this package a second time without -race, where these run.
 func skipUnderRace(t *testing.T, what string) {
 	t.Helper()
-	if raceEnabled {
+	if raceflag.Enabled {
 		t.Skip(what + ": not under -race (make test runs bench/model again without it)")
 	}
 }

@@ -249,11 +249,11 @@ func loopbackOnly(_, address string, _ syscall.RawConn) error {
 	return nil
 }
 
-// send makes one attempt, fills a (its seq and start from clock), and returns the model Retry-After the
-// answer asked for (0 when none). draw, when not 0, keys the embedded
-// mock's draw for the attempt (upstream.DrawHeader). ctx is the run's:
-// when it is done (and abort has closed the connections), the attempt ends
-// as canceled.
+// send makes one attempt, fills a (its seq and start from clock), and
+// returns the model Retry-After the answer asked for (0 when none). draw,
+// when not 0, keys the embedded mock's draw for the attempt
+// (upstream.DrawHeader). ctx is the run's: when it is done (and abort has
+// closed the connections), the attempt ends as canceled.
 func (c *client) send(ctx context.Context, clock *startClock, a *attempt, draw uint64) (retryAfter time.Duration) {
 	if c.nc != nil {
 		return c.nc.send(ctx, c, clock, a, draw)

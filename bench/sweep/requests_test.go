@@ -14,6 +14,7 @@ import (
 
 	"github.com/poolbench/poolbench/bench/results"
 	"github.com/poolbench/poolbench/bench/scenario"
+	"github.com/poolbench/poolbench/internal/raceflag"
 )
 
 // targetsScenario returns a target: scenario of items reading file in
@@ -228,7 +229,7 @@ func TestMillionRequestsStreamed(t *testing.T) {
 		t.Skip("writes and reads a 38 MiB file")
 	}
 	n := scenario.MaxItems
-	if raceEnabled {
+	if raceflag.Enabled {
 		n /= 10
 	}
 	path := filepath.Join(t.TempDir(), "million.txt")
